@@ -1,0 +1,54 @@
+"""vrrules: vocational-rehabilitation case policy as declarative rules.
+
+Specs (YAML under ``specs/``) compile onto durable_rules; decisions are recorded as events
+of an event-sourced case history and can be replayed and verified later.
+"""
+
+from vrrules.errors import (
+    CaseConflictError,
+    CaseExistsError,
+    CaseUnknownError,
+    Diagnostic,
+    EngineError,
+    EventInvalidError,
+    FactsInvalidError,
+    ParameterMissingError,
+    PolicyNotInForceError,
+    ReleaseUnknownError,
+    SpecInvalidError,
+    StoreConfigError,
+    VrrulesError,
+)
+from vrrules.events.application import EVENT_TYPES, CaseRecords, RecordedDecision, ReplayResult
+from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_or_raise
+from vrrules.policies.decision import Decision, FiredRule
+from vrrules.policies.library import PolicyLibrary
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EVENT_TYPES",
+    "CaseConflictError",
+    "CaseExistsError",
+    "CaseRecords",
+    "CaseUnknownError",
+    "CompiledFamily",
+    "Decision",
+    "Diagnostic",
+    "EngineError",
+    "EventInvalidError",
+    "FactsInvalidError",
+    "FiredRule",
+    "ParameterMissingError",
+    "PolicyLibrary",
+    "PolicyNotInForceError",
+    "RecordedDecision",
+    "ReleaseUnknownError",
+    "ReplayResult",
+    "SpecInvalidError",
+    "SpecSource",
+    "StoreConfigError",
+    "VrrulesError",
+    "__version__",
+    "compile_or_raise",
+]

@@ -1,0 +1,164 @@
+"""One error root for vrrules, with stable codes.
+
+Every error a caller can meet is a :class:`VrrulesError`. Each subclass also inherits
+the builtin exception that callers already catch (``ValueError`` for bad input,
+``LookupError`` for things that are not there), and carries a stable ``code`` that
+``docs/errors.md`` explains. Messages say what was expected, what was got, where,
+and how to fix it; the offending values are kept as attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+__all__ = [
+    "CaseConflictError",
+    "CaseExistsError",
+    "CaseUnknownError",
+    "Diagnostic",
+    "EngineError",
+    "EventInvalidError",
+    "FactsInvalidError",
+    "ParameterMissingError",
+    "PolicyNotInForceError",
+    "ReleaseUnknownError",
+    "SpecInvalidError",
+    "StoreConfigError",
+    "VrrulesError",
+]
+
+
+class VrrulesError(Exception):
+    """Root of every error vrrules raises on purpose."""
+
+    code: ClassVar[str] = "vrrules_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found while loading or compiling a spec: errors as data."""
+
+    code: str
+    message: str
+    file: str
+    line: int | None = None
+    rule: str | None = None
+    field: str | None = None
+    severity: str = "error"
+    hint: str | None = None
+
+    @property
+    def location(self) -> str:
+        place = self.file
+        if self.line is not None:
+            place += f":{self.line}"
+        parts = [place]
+        if self.rule:
+            parts.append(f"rule {self.rule!r}")
+        if self.field:
+            parts.append(f"field {self.field!r}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        text = f"{self.location}: [{self.code}] {self.message}"
+        if self.hint:
+            text += f" Fix: {self.hint}"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "rule": self.rule,
+            "field": self.field,
+            "hint": self.hint,
+        }
+
+
+class SpecInvalidError(VrrulesError, ValueError):
+    """A policy spec was refused; ``diagnostics`` lists every problem found."""
+
+    code = "spec_invalid"
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = tuple(diagnostics)
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        head = f"{len(errors)} problem(s) in policy spec(s):"
+        super().__init__("\n".join([head, *(f"  {d}" for d in errors)]))
+
+    @property
+    def codes(self) -> list[str]:
+        return [d.code for d in self.diagnostics]
+
+
+class FactsInvalidError(VrrulesError, ValueError):
+    """Facts given for a decision do not match what the family declares."""
+
+    code = "facts_invalid"
+
+
+class EventInvalidError(VrrulesError, ValueError):
+    """An event payload failed validation; nothing was stored."""
+
+    code = "event_invalid"
+
+
+class ParameterMissingError(VrrulesError, LookupError):
+    """A spec parameter has no published value on the date a decision needs it."""
+
+    code = "parameter_missing"
+
+
+class PolicyNotInForceError(VrrulesError, LookupError):
+    """No version of a policy family is in force on the requested date."""
+
+    code = "policy_not_in_force"
+
+
+class CaseUnknownError(VrrulesError, LookupError):
+    """No case with this reference is recorded in the store."""
+
+    code = "case_unknown"
+
+
+class CaseExistsError(VrrulesError, ValueError):
+    """A case with this reference is already open."""
+
+    code = "case_exists"
+
+
+class CaseConflictError(VrrulesError, RuntimeError):
+    """Another writer appended to the case first and retrying did not settle it."""
+
+    code = "case_conflict"
+
+
+class ReleaseUnknownError(VrrulesError, LookupError):
+    """A recorded decision names a policy release the store does not hold."""
+
+    code = "release_unknown"
+
+
+class StoreConfigError(VrrulesError, ValueError):
+    """The store location could not be understood."""
+
+    code = "store_config_invalid"
+
+
+class EngineError(VrrulesError, RuntimeError):
+    """durable_rules failed while evaluating; the message keeps its own words."""
+
+    code = "engine_failure"

@@ -1,0 +1,1 @@
+"""Case history: the case aggregate and its events, persistence, and the application."""

@@ -1,0 +1,463 @@
+"""The application: record what happens on a case, decide, and replay decisions.
+
+:class:`CaseRecords` is the one object a case system or an auditor holds. It hides
+eventsourcing's machinery (application, repository, recorder) behind the verbs of the
+domain, validates every payload before anything is stored, and makes decisions only with
+the policy version in force on the decision's effective date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.utils import get_topic
+from pydantic import ValidationError
+
+from vrrules.errors import (
+    CaseConflictError,
+    CaseExistsError,
+    CaseUnknownError,
+    EventInvalidError,
+    FactsInvalidError,
+    ReleaseUnknownError,
+    SpecInvalidError,
+    VrrulesError,
+)
+from vrrules.events.caseview import CASE_SOURCES, case_view
+from vrrules.events.domain import Case, PolicyRelease, case_id, release_id
+from vrrules.events.payloads import (
+    AssessmentFindings,
+    CaseOpening,
+    DecisionRecord,
+    InterventionPlan,
+    Payload,
+    PractitionerAssignment,
+    Referral,
+    WorkStatusChange,
+)
+from vrrules.events.persistence import register_transcodings, store_environment
+from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_or_raise
+from vrrules.policies.decision import Decision
+from vrrules.policies.library import PolicyLibrary
+
+__all__ = ["EVENT_TYPES", "CaseRecords", "RecordedDecision", "ReplayResult"]
+
+# The event types a case system records, by the name used in imports and the CLI.
+EVENT_TYPES: dict[str, tuple[type[Payload], str]] = {
+    "referral_received": (Referral, "receive_referral"),
+    "work_status_changed": (WorkStatusChange, "change_work_status"),
+    "practitioner_assigned": (PractitionerAssignment, "assign_practitioner"),
+    "assessment_completed": (AssessmentFindings, "complete_assessment"),
+    "intervention_planned": (InterventionPlan, "plan_intervention"),
+}
+
+_SAVE_ATTEMPTS = 5
+
+
+class _CaseLog(Application[UUID]):
+    name = "VrrulesCases"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_transcodings(transcoder)
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    """A decision and where it stands in the case's log."""
+
+    case_ref: str
+    case_version: int
+    decision: Decision
+    previous_outcome: dict[str, Any] | None
+
+    @property
+    def changed(self) -> bool:
+        return self.previous_outcome is not None and self.previous_outcome != self.decision.outcome
+
+    def explain(self) -> str:
+        text = f"case {self.case_ref} (event {self.case_version}): {self.decision.explain()}"
+        if self.changed:
+            text += f"\n  changed from {self.previous_outcome}"
+        return text
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """The verdict of re-deciding one recorded decision from the stored history and policy."""
+
+    case_ref: str
+    case_version: int
+    family: str
+    version: str
+    status: Literal["reproduced", "differs", "unreplayable"]
+    differences: tuple[str, ...] = field(default=())
+
+    @property
+    def reproduced(self) -> bool:
+        return self.status == "reproduced"
+
+    def __str__(self) -> str:
+        head = f"{self.case_ref}@{self.case_version} {self.family} {self.version}: {self.status}"
+        return "\n".join([head, *(f"  - {d}" for d in self.differences)])
+
+
+def _event_error(case_ref: str, event_type: str, error: ValidationError) -> EventInvalidError:
+    problems = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "(payload)"
+        problems.append(f"{where}: {item['msg']}; got {item.get('input')!r}")
+    return EventInvalidError(
+        f"case {case_ref!r}, event {event_type!r}: the payload was refused and nothing was stored:\n  "
+        + "\n  ".join(problems),
+        case_ref=case_ref,
+        event_type=event_type,
+        problems=problems,
+    )
+
+
+class CaseRecords:
+    """Record case events, decide with the policy in force, replay what was decided.
+
+    ``store`` is ``"memory"``, a SQLite file path (the default ``vrrules.db``), or a
+    ``postgresql://`` URL. ``specs`` is a folder of spec files or a loaded
+    :class:`PolicyLibrary`.
+    """
+
+    def __init__(
+        self,
+        store: str | Path | None = None,
+        specs: str | Path | PolicyLibrary | None = None,
+    ) -> None:
+        self.policies = (
+            specs if isinstance(specs, PolicyLibrary) else PolicyLibrary(specs, case_sources=CASE_SOURCES)
+        )
+        self._log = _CaseLog(env=store_environment(store))
+        self._known_releases: set[str] = set()
+        self._release_cache: dict[str, CompiledFamily] = {}
+
+    def close(self) -> None:
+        self._log.close()
+
+    def __enter__(self) -> CaseRecords:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ recording events
+
+    def open_case(self, case_ref: str, opened_on: date | str, worker: str | None = None) -> int:
+        """Open a case under the case system's own reference; return its version (1)."""
+        try:
+            opening = CaseOpening.model_validate(
+                {"case_ref": case_ref, "opened_on": opened_on, "worker": worker}
+            )
+        except ValidationError as error:
+            raise _event_error(str(case_ref), "case_opened", error) from None
+        try:
+            self._log.repository.get(case_id(opening.case_ref))
+        except AggregateNotFoundError:
+            pass
+        else:
+            raise CaseExistsError(
+                f"expected a new case reference, got {case_ref!r}, which is already open; "
+                "record further events on it instead",
+                case_ref=case_ref,
+            )
+        case = Case(opening=opening)
+        self._save(case, opening.case_ref)
+        return case.version
+
+    def record(self, case_ref: str, event_type: str, payload: Mapping[str, Any] | Payload) -> int:
+        """Validate and append one event to a case; return the case's new version."""
+        if event_type not in EVENT_TYPES:
+            raise EventInvalidError(
+                f"case {case_ref!r}: expected an event type among {sorted(EVENT_TYPES)}, "
+                f"got {event_type!r}; nothing was stored",
+                case_ref=case_ref,
+                event_type=event_type,
+            )
+        model, method = EVENT_TYPES[event_type]
+        if isinstance(payload, model):
+            validated: Payload = payload
+        elif isinstance(payload, Mapping):
+            try:
+                validated = model.model_validate(dict(payload))
+            except ValidationError as error:
+                raise _event_error(case_ref, event_type, error) from None
+        else:
+            raise EventInvalidError(
+                f"case {case_ref!r}, event {event_type!r}: expected a mapping or a "
+                f"{model.__name__}, got {type(payload).__name__}; nothing was stored",
+                case_ref=case_ref,
+                event_type=event_type,
+            )
+        for attempt in range(_SAVE_ATTEMPTS):
+            case = self._get_case(case_ref)
+            getattr(case, method)(validated)
+            try:
+                self._log.save(case)
+            except IntegrityError:
+                if attempt == _SAVE_ATTEMPTS - 1:
+                    raise self._conflict(case_ref) from None
+                continue
+            return case.version
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # ------------------------------------------------------------------- reading a case
+
+    def _get_case(self, case_ref: str, version: int | None = None) -> Case:
+        try:
+            case = self._log.repository.get(case_id(case_ref), version=version)
+        except AggregateNotFoundError:
+            raise CaseUnknownError(
+                f"expected a case opened in this store, got {case_ref!r}; open it with open_case() first",
+                case_ref=case_ref,
+            ) from None
+        assert isinstance(case, Case)
+        return case
+
+    def case(self, case_ref: str, version: int | None = None) -> Case:
+        """The case as it stands now, or as it stood at ``version``."""
+        return self._get_case(case_ref, version)
+
+    def case_view(self, case_ref: str, on: date | None = None, version: int | None = None) -> dict[str, Any]:
+        return case_view(self._get_case(case_ref, version), on)
+
+    def history(self, case_ref: str) -> list[Any]:
+        """Every stored event of the case, oldest first."""
+        self._get_case(case_ref)
+        return list(self._log.events.get(case_id(case_ref)))
+
+    # -------------------------------------------------------------------------- deciding
+
+    def decide(
+        self,
+        case_ref: str,
+        family: str,
+        *,
+        as_of: date | None = None,
+        facts: Mapping[str, Any] | None = None,
+        record: bool = True,
+    ) -> RecordedDecision:
+        """Decide ``family`` on the case with the policy in force on the effective date.
+
+        The effective date is ``as_of`` if given, else the first date the family names
+        in ``effective_date`` that the case knows (for example the assessment date).
+        Facts with a ``source`` come from the case history; the caller supplies only the
+        others. With ``record`` the decision is appended to the case's log.
+        """
+        self.policies.refresh()
+        for attempt in range(_SAVE_ATTEMPTS):
+            case = self._get_case(case_ref)
+            compiled, decision = self._decide_on(case, family, as_of, facts or {})
+            previous = case.latest_decision(family)
+            previous_outcome = previous.outcome if previous is not None else None
+            if not record:
+                return RecordedDecision(case_ref, case.version, decision, previous_outcome)
+            self._ensure_release(compiled)
+            case.record_decision(
+                DecisionRecord(
+                    family=decision.family,
+                    version=decision.version,
+                    spec_sha256=decision.spec_sha256,
+                    as_of=decision.as_of,
+                    case_version_read=case.version,
+                    facts=decision.facts,
+                    status=decision.status,
+                    outcome=decision.outcome,
+                    fired=[rule.as_dict() for rule in decision.fired],
+                    previous_outcome=previous_outcome,
+                )
+            )
+            try:
+                self._log.save(case)
+            except IntegrityError:
+                if attempt == _SAVE_ATTEMPTS - 1:
+                    raise self._conflict(case_ref) from None
+                continue
+            return RecordedDecision(case_ref, case.version, decision, previous_outcome)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _effective_date(self, case: Case, compiled_family: str, paths: list[str]) -> date:
+        view = case_view(case)
+        for path in paths:
+            value = view.get(path)
+            if isinstance(value, date):
+                return value
+        raise FactsInvalidError(
+            f"case {case.case_ref!r}, family {compiled_family!r}: expected one of the dates "
+            f"{paths} to be known to pick the policy version in force, got none; record the "
+            "event that establishes it or pass as_of",
+            case_ref=case.case_ref,
+        )
+
+    def _decide_on(
+        self, case: Case, family: str, as_of: date | None, given: Mapping[str, Any]
+    ) -> tuple[CompiledFamily, Decision]:
+        if as_of is None:
+            versions = self.policies.versions(family)
+            paths = versions[-1].spec.effective_date if versions else []
+            # an unknown family is reported by in_force below, with the families there are
+            as_of = self._effective_date(case, family, paths) if versions else date.min
+        compiled = self.policies.in_force(family, as_of)
+        facts = self._facts_for(case, compiled, as_of, given)
+        return compiled, compiled.decide(facts, as_of, where=f"case {case.case_ref!r}, family {family!r}")
+
+    @staticmethod
+    def _facts_for(
+        case: Case, compiled: CompiledFamily, as_of: date, given: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        sourced = {name for name, decl in compiled.spec.facts.items() if decl.source}
+        clash = sorted(sourced & set(given))
+        if clash:
+            raise FactsInvalidError(
+                f"case {case.case_ref!r}, family {compiled.family!r}: expected facts {clash} "
+                "to come from the case history, got them from the caller; record the event "
+                "that establishes them instead",
+                case_ref=case.case_ref,
+            )
+        view = case_view(case, as_of)
+        facts = dict(given)
+        for name, decl in compiled.spec.facts.items():
+            if decl.source:
+                facts[name] = view[decl.source]
+        return facts
+
+    def _ensure_release(self, compiled: CompiledFamily) -> None:
+        sha = compiled.sha256
+        if sha in self._known_releases:
+            return
+        try:
+            self._log.repository.get(release_id(sha))
+        except AggregateNotFoundError:
+            release = PolicyRelease(
+                family=compiled.family,
+                version=compiled.version,
+                effective_from=compiled.spec.effective_from.isoformat(),
+                sha256=sha,
+                text=compiled.source.text,
+                file=Path(compiled.source.file).name,
+            )
+            try:
+                self._log.save(release)
+            except IntegrityError:
+                pass  # another writer stored the same release first: same text, same id
+        self._known_releases.add(sha)
+
+    def _conflict(self, case_ref: str) -> CaseConflictError:
+        return CaseConflictError(
+            f"case {case_ref!r}: expected to append after the latest event, but other writers "
+            f"kept appending first ({_SAVE_ATTEMPTS} attempts); nothing of this call was stored, "
+            "try again",
+            case_ref=case_ref,
+        )
+
+    def _save(self, case: Case, case_ref: str) -> None:
+        try:
+            self._log.save(case)
+        except IntegrityError:
+            raise CaseExistsError(
+                f"expected a new case reference, got {case_ref!r}, which another writer just opened",
+                case_ref=case_ref,
+            ) from None
+
+    # --------------------------------------------------------------------------- replay
+
+    def release(self, sha256: str) -> CompiledFamily:
+        """The stored policy release with this hash, compiled (once per process)."""
+        compiled = self._release_cache.get(sha256)
+        if compiled is not None:
+            return compiled
+        try:
+            stored = self._log.repository.get(release_id(sha256))
+        except AggregateNotFoundError:
+            raise ReleaseUnknownError(
+                f"expected the store to hold the policy release {sha256[:12]}…, got nothing",
+                sha256=sha256,
+            ) from None
+        assert isinstance(stored, PolicyRelease)
+        compiled = compile_or_raise(SpecSource(text=stored.text, file=f"release {stored.family} {stored.version} ({stored.file})"))
+        self._release_cache[sha256] = compiled
+        return compiled
+
+    def replay_decision(self, case: Case, case_version: int, record: DecisionRecord) -> ReplayResult:
+        """Re-decide one recorded decision from the stored release and the stored history."""
+
+        def result(status: Literal["reproduced", "differs", "unreplayable"], notes: list[str]) -> ReplayResult:
+            return ReplayResult(case.case_ref, case_version, record.family, record.version, status, tuple(notes))
+
+        try:
+            compiled = self.release(record.spec_sha256)
+        except (ReleaseUnknownError, SpecInvalidError) as error:
+            return result("unreplayable", [str(error)])
+        if compiled.sha256 != record.spec_sha256:
+            return result("unreplayable", ["stored release text does not hash to the recorded hash"])
+        notes: list[str] = []
+        try:
+            replayed = compiled.decide(record.facts, record.as_of)
+        except VrrulesError as error:
+            return result("unreplayable", [f"[{error.code}] {error.message}"])
+        if replayed.status != record.status:
+            notes.append(f"status: recorded {record.status}, replayed {replayed.status}")
+        if replayed.outcome != record.outcome:
+            notes.append(f"outcome: recorded {record.outcome}, replayed {replayed.outcome}")
+        recorded_fired = [f["rule_id"] for f in record.fired]
+        if list(replayed.fired_rule_ids) != recorded_fired:
+            notes.append(f"fired rules: recorded {recorded_fired}, replayed {list(replayed.fired_rule_ids)}")
+        # The facts must be the ones the history established at the version the decision read.
+        try:
+            then = self._get_case(case.case_ref, record.case_version_read)
+            view = case_view(then, record.as_of)
+            for name, decl in compiled.spec.facts.items():
+                if not decl.source:
+                    continue
+                derived = compiled.check_facts({name: view.get(decl.source)}).get(name)
+                if derived != record.facts.get(name):
+                    notes.append(
+                        f"fact {name!r}: recorded {record.facts.get(name)!r}, history at event "
+                        f"{record.case_version_read} gives {derived!r}"
+                    )
+        except VrrulesError as error:
+            notes.append(f"facts could not be derived again: [{error.code}] {error.message}")
+        return result("differs" if notes else "reproduced", notes)
+
+    def replay(self, case_ref: str) -> list[ReplayResult]:
+        """Replay every decision recorded on one case."""
+        case = self._get_case(case_ref)
+        return [self.replay_decision(case, version, record) for version, record in case.decisions]
+
+    def case_refs(self) -> Iterator[str]:
+        """Every case in the store, in the order they were opened."""
+        for notification in self._iter_notifications([get_topic(Case.Opened)]):
+            event = self._log.mapper.to_domain_event(notification)
+            assert isinstance(event, Case.Opened)
+            yield event.opening.case_ref
+
+    def count_decisions(self) -> int:
+        return sum(1 for _ in self._iter_notifications([get_topic(Case.DecisionRecorded)]))
+
+    def replay_all(self, progress: Callable[[ReplayResult], None] | None = None) -> Iterator[ReplayResult]:
+        """Replay every decision in the store, case by case."""
+        for case_ref in self.case_refs():
+            for outcome in self.replay(case_ref):
+                if progress is not None:
+                    progress(outcome)
+                yield outcome
+
+    def _iter_notifications(self, topics: list[str], page: int = 1000) -> Iterator[Any]:
+        start = 1
+        while True:
+            batch = self._log.recorder.select_notifications(start=start, limit=page, topics=topics)
+            if not batch:
+                return
+            yield from batch
+            start = batch[-1].id + 1

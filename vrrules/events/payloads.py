@@ -1,0 +1,168 @@
+"""Validated payloads of case events: what a case system tells vrrules.
+
+Frozen pydantic models, unknown fields refused, dates as ``date`` and money as
+``Decimal``. Codes are plain ``Literal`` text rather than ``Enum`` so that stored events
+stay readable and need no extra transcoding.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = [
+    "ASSESSMENT_DEPTHS",
+    "CLIENT_GROUPS",
+    "DOMAINS",
+    "INTERVENTION_CATEGORIES",
+    "PRACTITIONER_ROLES",
+    "SUPPORT_ACTIVITIES",
+    "WORK_STATUSES",
+    "AssessmentFindings",
+    "CaseOpening",
+    "DecisionRecord",
+    "InterventionPlan",
+    "Payload",
+    "PractitionerAssignment",
+    "Referral",
+    "WorkStatusChange",
+]
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+
+WorkStatus = Literal["in_work", "in_work_struggling", "absent", "out_of_workforce"]
+Domain = Literal[
+    "health", "physical", "social", "cognitive", "psychological", "financial", "career_workplace"
+]
+ClientGroup = Literal[
+    "post_trauma_physical",
+    "post_trauma_psychological",
+    "long_term_condition",
+    "multimorbidity",
+    "disability",
+]
+SupportActivity = Literal[
+    # Tier 1
+    "information_and_advice",
+    "micro_adjustments",
+    "worker_coaching_brief",
+    "navigation_to_services",
+    "prehab_planning",
+    # Tier 2
+    "functional_capacity_evaluation",
+    "job_demands_analysis",
+    "work_readiness_assessment",
+    "workplace_assessment",
+    "rtw_planning",
+    # Tier 3
+    "comprehensive_clinical_vocational_assessment",
+    "tailored_coaching",
+    "work_focused_clinical_input",
+    "career_redirection",
+]
+AssessmentDepth = Literal["brief", "detailed", "comprehensive"]
+PractitionerRole = Literal[
+    "administrative_case_manager",
+    "dual_function_case_manager",
+    "vr_practitioner",
+    "clinician",
+]
+InterventionCategory = Literal[
+    "health", "physical", "social", "career_coaching", "work_placement", "phased_return"
+]
+
+WORK_STATUSES: tuple[str, ...] = WorkStatus.__args__  # type: ignore[attr-defined]
+DOMAINS: tuple[str, ...] = Domain.__args__  # type: ignore[attr-defined]
+CLIENT_GROUPS: tuple[str, ...] = ClientGroup.__args__  # type: ignore[attr-defined]
+SUPPORT_ACTIVITIES: tuple[str, ...] = SupportActivity.__args__  # type: ignore[attr-defined]
+ASSESSMENT_DEPTHS: tuple[str, ...] = AssessmentDepth.__args__  # type: ignore[attr-defined]
+PRACTITIONER_ROLES: tuple[str, ...] = PractitionerRole.__args__  # type: ignore[attr-defined]
+INTERVENTION_CATEGORIES: tuple[str, ...] = InterventionCategory.__args__  # type: ignore[attr-defined]
+
+
+class Payload(BaseModel):
+    """Base of every event payload: frozen, strict about unknown fields and types."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, str_max_length=20000)
+
+
+class CaseOpening(Payload):
+    case_ref: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,79}$")]
+    opened_on: date
+    worker: Text | None = Field(default=None, description="personal data: kept only if given")
+
+
+class Referral(Payload):
+    received_on: date
+    source: Literal["employer", "insurer", "occupational_health", "gp", "self", "claims_manager", "other"]
+    reason: Text | None = None
+
+
+class WorkStatusChange(Payload):
+    status: WorkStatus
+    effective_on: date
+    off_work_since: date | None = None
+
+    @model_validator(mode="after")
+    def _off_work_date_fits(self) -> WorkStatusChange:
+        off_work = self.status in ("absent", "out_of_workforce")
+        if off_work and self.off_work_since is None:
+            raise ValueError(f"status {self.status!r} needs off_work_since (the first day off work)")
+        if not off_work and self.off_work_since is not None:
+            raise ValueError(f"status {self.status!r} is in work: off_work_since must be left out")
+        if self.off_work_since is not None and self.off_work_since > self.effective_on:
+            raise ValueError("off_work_since must not be after effective_on")
+        return self
+
+
+class PractitionerAssignment(Payload):
+    practitioner_id: Code
+    role: PractitionerRole
+    clinician: bool
+    qualifications: frozenset[Code] = frozenset()
+    supervision_recorded: bool = False
+    assigned_on: date
+
+
+class AssessmentFindings(Payload):
+    assessed_on: date
+    kind: Literal["initial", "review"]
+    depth: AssessmentDepth
+    assessor_id: Code
+    domains_examined: frozenset[Domain]
+    obstacles: frozenset[Domain] = frozenset()
+    client_groups: frozenset[ClientGroup] = frozenset()
+    support_needed: frozenset[SupportActivity] = frozenset()
+    summary: Text | None = None
+
+    @model_validator(mode="after")
+    def _obstacles_examined(self) -> AssessmentFindings:
+        unexamined = sorted(self.obstacles - self.domains_examined)
+        if unexamined:
+            raise ValueError(f"obstacles {unexamined} are not among the domains examined")
+        return self
+
+
+class InterventionPlan(Payload):
+    planned_on: date
+    category: InterventionCategory
+    delivered_by: Code
+    description: Text | None = None
+
+
+class DecisionRecord(Payload):
+    """Everything needed to replay a decision: policy release, facts, outcome, explanation."""
+
+    family: Code
+    version: str
+    spec_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    as_of: date
+    case_version_read: int = Field(ge=0)
+    facts: dict[str, Any]
+    status: Literal["decided", "no_rule_applied"]
+    outcome: dict[str, Any] | None
+    fired: list[dict[str, Any]]
+    previous_outcome: dict[str, Any] | None = None

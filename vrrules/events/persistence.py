@@ -1,0 +1,123 @@
+"""How events are stored: transcodings for our payload types, and where the store is.
+
+eventsourcing's JSON transcoder knows ``Decimal``, ``datetime`` and ``UUID`` but not
+``date`` or pydantic models. Each payload model gets a transcoding that stores its JSON
+form under a stable name and validates it again on the way back in.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from vrrules.errors import StoreConfigError
+from vrrules.events.payloads import (
+    AssessmentFindings,
+    CaseOpening,
+    DecisionRecord,
+    InterventionPlan,
+    Payload,
+    PractitionerAssignment,
+    Referral,
+    WorkStatusChange,
+)
+
+__all__ = ["DEFAULT_STORE", "PAYLOAD_TYPES", "register_transcodings", "store_environment"]
+
+DEFAULT_STORE = "vrrules.db"
+
+PAYLOAD_TYPES: tuple[type[Payload], ...] = (
+    CaseOpening,
+    Referral,
+    WorkStatusChange,
+    PractitionerAssignment,
+    AssessmentFindings,
+    InterventionPlan,
+    DecisionRecord,
+)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class PayloadAsJSON(Transcoding):
+    """Stores a payload as its JSON form; reading validates it again."""
+
+    def __init__(self, model: type[Payload]) -> None:
+        self.type = model
+        self.name = f"vrrules.{model.__name__}"
+        self._model = model
+
+    def encode(self, obj: Payload) -> dict[str, Any]:
+        return obj.model_dump(mode="json")
+
+    def decode(self, data: dict[str, Any]) -> Payload:
+        return self._model.model_validate(data)
+
+
+def register_transcodings(transcoder: JSONTranscoder) -> None:
+    transcoder.register(DateAsISO())
+    for model in PAYLOAD_TYPES:
+        transcoder.register(PayloadAsJSON(model))
+
+
+def store_environment(store: str | Path | None) -> dict[str, str]:
+    """Translate a store location into eventsourcing's settings.
+
+    ``memory`` (or ``:memory:``) keeps events in this process only; a path or
+    ``sqlite:///path`` is an embedded SQLite file; ``postgresql://user:password@host:port/db``
+    is a PostgreSQL server.
+    """
+    location = str(store) if store is not None else DEFAULT_STORE
+    if location in ("memory", ":memory:"):
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if location.startswith(("postgresql://", "postgres://")):
+        url = urlparse(location)
+        dbname = url.path.lstrip("/")
+        if not (url.hostname and dbname and url.username):
+            raise StoreConfigError(
+                f"expected postgresql://user:password@host:port/dbname, got {_redacted(location)!r}",
+                store=_redacted(location),
+            )
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": url.hostname,
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+        }
+    if "://" in location and not location.startswith("sqlite:///"):
+        raise StoreConfigError(
+            "expected 'memory', a file path, sqlite:///path or postgresql://…, "
+            f"got {_redacted(location)!r}",
+            store=_redacted(location),
+        )
+    path = Path(location.removeprefix("sqlite:///")).expanduser()
+    if path.is_dir():
+        raise StoreConfigError(f"expected a file for the SQLite store, got the folder {path}", store=str(path))
+    if not path.parent.exists():
+        raise StoreConfigError(
+            f"expected the folder of the SQLite store to exist, got {path.parent} (missing)",
+            store=str(path),
+        )
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+
+
+def _redacted(location: str) -> str:
+    url = urlparse(location)
+    if url.password:
+        return location.replace(f":{url.password}@", ":***@")
+    return location

@@ -1,0 +1,1 @@
+"""Policy specs: models, loader, compiler stages, decisions, and the durable_rules adapter."""

@@ -1,0 +1,707 @@
+"""Compile a spec onto durable_rules, in named stages that collect diagnostics.
+
+``parse``    strict YAML to plain data with line numbers
+``validate`` pydantic models, then the checks a schema cannot make (unknown facts,
+             operators that do not fit a fact's type, unknown parameters, sizes)
+``resolve``  parameter values in force on the decision's effective date
+``lower``    durable_rules ruleset JSON, one rule per spec rule, priority = spec order
+
+Every problem found in ``parse`` and ``validate`` is collected, and one
+:class:`~vrrules.errors.SpecInvalidError` carries them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from vrrules.errors import Diagnostic, ParameterMissingError, SpecInvalidError
+from vrrules.policies.decision import Decision, FiredRule
+from vrrules.policies.engine import MAX_RULES_PER_RULESET, RuleEngine, shared_engine
+from vrrules.policies.facts import cents, engine_key_count, engine_view, recorded_facts
+from vrrules.policies.model import (
+    AllOf,
+    AnyOf,
+    Comparison,
+    Condition,
+    FactDecl,
+    FamilySpec,
+    NotOf,
+    ParamRef,
+    Rule,
+    parse_iso_date,
+    parse_money,
+)
+from vrrules.policies.yamlsource import YamlDocument, read_yaml
+
+__all__ = [
+    "CompiledFamily",
+    "LoweredRuleset",
+    "SpecSource",
+    "compile_or_raise",
+    "compile_source",
+    "lower",
+    "parse",
+    "resolve_parameters",
+    "validate",
+]
+
+# durable_rules allows 255 properties per fact (sid, id and our discriminator included).
+MAX_ENGINE_PROPERTIES = 250
+DISCRIMINATOR = "vr_kind"
+
+_OPERATORS_BY_TYPE: dict[str, set[str]] = {
+    "bool": {"equals", "not_equals", "present"},
+    "text": {"equals", "not_equals", "in", "not_in", "present"},
+    "enum": {"equals", "not_equals", "in", "not_in", "present"},
+    "int": {"equals", "not_equals", "lt", "lte", "gt", "gte", "in", "not_in", "present"},
+    "days": {"equals", "not_equals", "lt", "lte", "gt", "gte", "in", "not_in", "present"},
+    "money": {"equals", "not_equals", "lt", "lte", "gt", "gte", "in", "not_in", "present"},
+    "date": {"equals", "not_equals", "lt", "lte", "gt", "gte", "in", "not_in", "present"},
+    "set": {"contains", "contains_any", "contains_all", "contains_none", "count_gte", "count_lte",
+            "present"},
+}
+_PARAM_FITS: dict[str, set[str]] = {
+    "bool": {"bool"},
+    "text": {"text"},
+    "enum": {"text"},
+    "int": {"int", "days"},
+    "days": {"days", "int"},
+    "money": {"money"},
+    "date": set(),
+    "set": {"int"},  # only as a count
+}
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    """The exact text of a spec and where it came from; its hash identifies the release."""
+
+    text: str
+    file: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- stage 1: parse
+
+
+def parse(source: SpecSource) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    document, diagnostics = read_yaml(source.text, source.file)
+    if document is not None and not isinstance(document.data, dict):
+        diagnostics.append(
+            Diagnostic(
+                code="spec_not_mapping",
+                message=f"expected a mapping with family, version, rules…, got {type(document.data).__name__}",
+                file=source.file,
+                line=1,
+                hint="start from an existing spec under specs/",
+            )
+        )
+        return None, diagnostics
+    return document, diagnostics
+
+
+# ------------------------------------------------------------------------ stage 2: validate
+
+_PYDANTIC_CODES = {
+    "missing": "spec_field_missing",
+    "extra_forbidden": "spec_field_unknown",
+}
+
+
+def _yaml_path(raw: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """Map a pydantic error location onto the YAML path, dropping union tags on the way."""
+    path: list[str | int] = []
+    node = raw
+    for part in loc:
+        if isinstance(part, str) and part.startswith("<") and part.endswith(">"):
+            continue
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and not path[-1:] == [part]:
+            # a missing or unknown key: name it, it is where the problem is
+            path.append(part)
+            node = None
+    return tuple(path)
+
+
+def _rule_id_at(raw: Any, path: tuple[str | int, ...]) -> str | None:
+    if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+        rules = raw.get("rules") if isinstance(raw, dict) else None
+        if isinstance(rules, list) and path[1] < len(rules) and isinstance(rules[path[1]], dict):
+            rule_id = rules[path[1]].get("id")
+            return str(rule_id) if rule_id is not None else f"#{path[1] + 1}"
+    return None
+
+
+def _hint_for(code: str, field_name: str | None) -> str:
+    hints = {
+        "spec_field_missing": f"add '{field_name}'",
+        "spec_field_unknown": f"remove '{field_name}' or correct its spelling (see `vrrules schema`)",
+        "date_not_iso": "write the date as YYYY-MM-DD, e.g. 2025-07-01",
+        "money_invalid": 'quote the amount with at most two decimals, e.g. "1234.50"',
+        "condition_operator_count": "give one test per condition; combine tests with all/any",
+    }
+    return hints.get(code, "correct the value to the expected form")
+
+
+def _schema_diagnostics(error: ValidationError, document: YamlDocument, file: str) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    seen: set[tuple[str, tuple[str | int, ...]]] = set()
+    for item in error.errors(include_url=False):
+        code = _PYDANTIC_CODES.get(item["type"], item["type"])
+        if not code.startswith(("spec_", "date_", "money_", "condition_", "fact_", "name_")):
+            code = "spec_field_invalid"
+        path = _yaml_path(document.data, tuple(item["loc"]))
+        if (code, path) in seen:
+            continue  # a union reports one mistake once per alternative
+        seen.add((code, path))
+        dotted = ".".join(str(p) for p in path) or None
+        got = item.get("input")
+        message = item["msg"]
+        if item["type"] == "missing":
+            message = f"expected a value for '{path[-1] if path else '?'}', got nothing"
+        elif item["type"] == "extra_forbidden":
+            message = f"expected only known fields here, got the unknown field '{path[-1]}'"
+        elif code == "spec_field_invalid":
+            message = f"{message}; got {_short(got)}"
+        out.append(
+            Diagnostic(
+                code=code,
+                message=message,
+                file=file,
+                line=document.line_of(path),
+                rule=_rule_id_at(document.data, path),
+                field=dotted,
+                hint=_hint_for(code, str(path[-1]) if path else None),
+            )
+        )
+    return out
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _walk(condition: Condition, path: tuple[str | int, ...]) -> Iterator[tuple[Comparison, tuple[str | int, ...]]]:
+    if isinstance(condition, AllOf):
+        for index, item in enumerate(condition.all):
+            yield from _walk(item, (*path, "all", index))
+    elif isinstance(condition, AnyOf):
+        for index, item in enumerate(condition.any):
+            yield from _walk(item, (*path, "any", index))
+    elif isinstance(condition, NotOf):
+        yield from _walk(condition.not_, (*path, "not"))
+    else:
+        yield condition, path
+
+
+class _OperandError(ValueError):
+    pass
+
+
+def _operand_type(operator: str, decl: FactDecl) -> str:
+    """The type of an operator's values: counts are whole numbers, set codes are text."""
+    if operator.startswith("count_"):
+        return "int"
+    return "text" if decl.type == "set" else decl.type
+
+
+def _engine_scalar(fact_type: str, value: Any) -> Any:
+    """Convert one literal or resolved parameter value to what the engine compares."""
+    if value is None:
+        raise _OperandError("expected a value, got null")
+    match fact_type:
+        case "bool":
+            if not isinstance(value, bool):
+                raise _OperandError(f"expected true or false, got {value!r}")
+            return value
+        case "int" | "days":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise _OperandError(f"expected a whole number, got {value!r}")
+            return value
+        case "money":
+            try:
+                return cents(value if isinstance(value, Decimal) else parse_money(value))
+            except ValueError as exc:
+                raise _OperandError(f'expected money such as "1234.50", got {value!r}') from exc
+        case "date":
+            try:
+                return parse_iso_date(value).toordinal()
+            except ValueError as exc:
+                raise _OperandError(f"expected an ISO date YYYY-MM-DD, got {value!r}") from exc
+        case _:
+            if not isinstance(value, str):
+                raise _OperandError(f"expected text, got {value!r}")
+            return value
+
+
+def _operand_items(comparison: Comparison) -> list[Any]:
+    operand = comparison.operand
+    if comparison.operator == "present":
+        return []
+    return list(operand) if isinstance(operand, list) else [operand]
+
+
+def _check_rules(
+    spec: FamilySpec, document: YamlDocument, file: str, case_sources: Mapping[str, str] | None
+) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+
+    def report(code: str, message: str, path: tuple[str | int, ...], hint: str, rule: str | None = None) -> None:
+        diagnostics.append(
+            Diagnostic(
+                code=code,
+                message=message,
+                file=file,
+                line=document.line_of(path),
+                rule=rule,
+                field=".".join(str(p) for p in path) or None,
+                hint=hint,
+            )
+        )
+
+    seen_ids: dict[str, int] = {}
+    for index, rule in enumerate(spec.rules):
+        rule_path: tuple[str | int, ...] = ("rules", index)
+        if rule.id in seen_ids:
+            report(
+                "rule_duplicate_id",
+                f"expected unique rule ids, got {rule.id!r} again (first as rule {seen_ids[rule.id] + 1})",
+                (*rule_path, "id"),
+                "give each rule its own id",
+                rule.id,
+            )
+        seen_ids.setdefault(rule.id, index)
+        for comparison, cpath in _walk(rule.when, (*rule_path, "when")):
+            decl = spec.facts.get(comparison.fact)
+            if decl is None:
+                report(
+                    "condition_fact_unknown",
+                    f"expected a fact declared under 'facts' ({', '.join(sorted(spec.facts))}), "
+                    f"got {comparison.fact!r}",
+                    (*cpath, "fact"),
+                    "declare the fact under 'facts' or correct its name",
+                    rule.id,
+                )
+                continue
+            op = comparison.operator
+            if op not in _OPERATORS_BY_TYPE[decl.type]:
+                report(
+                    "condition_operator_mismatch",
+                    f"expected an operator for a {decl.type} fact "
+                    f"({', '.join(sorted(_OPERATORS_BY_TYPE[decl.type]))}), got {op!r} on {comparison.fact!r}",
+                    (*cpath, op),
+                    "use an operator that fits the fact's type",
+                    rule.id,
+                )
+                continue
+            value_type = _operand_type(op, decl)
+            for item in _operand_items(comparison):
+                if isinstance(item, ParamRef):
+                    param = spec.parameters.get(item.param)
+                    if param is None:
+                        report(
+                            "parameter_unknown",
+                            f"expected a parameter declared under 'parameters', got {item.param!r}",
+                            (*cpath, op),
+                            "declare the parameter with its dated values and reference",
+                            rule.id,
+                        )
+                    elif param.type not in _PARAM_FITS[value_type]:
+                        report(
+                            "condition_value_mismatch",
+                            f"expected a parameter of a type that fits a {value_type} fact, "
+                            f"got {item.param!r} of type {param.type}",
+                            (*cpath, op),
+                            "compare the fact with a parameter of the same kind",
+                            rule.id,
+                        )
+                    continue
+                try:
+                    _engine_scalar(value_type, item)
+                except _OperandError as exc:
+                    report("condition_value_mismatch", f"{comparison.fact!r} is {decl.type}: {exc}",
+                           (*cpath, op), "write a value of the fact's type", rule.id)
+                    continue
+                if decl.type in ("enum", "set") and not op.startswith("count_") and item not in (decl.values or ()):
+                    report(
+                        "condition_value_mismatch",
+                        f"expected one of the codes of {comparison.fact!r} ({decl.values}), got {item!r}",
+                        (*cpath, op),
+                        "use a declared code, or add it to the fact's values",
+                        rule.id,
+                    )
+        for key, value in rule.outcome.items():
+            if isinstance(value, ParamRef) and value.param not in spec.parameters:
+                report(
+                    "parameter_unknown",
+                    f"expected a parameter declared under 'parameters', got {value.param!r}",
+                    (*rule_path, "outcome", key),
+                    "declare the parameter with its dated values and reference",
+                    rule.id,
+                )
+
+    for name, param in spec.parameters.items():
+        for when, value in param.values.items():
+            if value is None:
+                continue
+            try:
+                _engine_scalar({"text": "text", "bool": "bool", "money": "money"}.get(param.type, "int"), value)
+            except _OperandError as exc:
+                report(
+                    "parameter_value_invalid",
+                    f"parameter {name!r} is {param.type}: {exc} (value from {when.isoformat()})",
+                    ("parameters", name, "values"),
+                    "write the value in the parameter's type",
+                )
+
+    if case_sources is not None:
+        for name, decl in spec.facts.items():
+            if decl.source is None:
+                continue
+            source_type = case_sources.get(decl.source)
+            if source_type is None:
+                report(
+                    "fact_source_unknown",
+                    f"expected a case-view path ({', '.join(sorted(case_sources))}), got {decl.source!r}",
+                    ("facts", name, "source"),
+                    "pick a path from the case view, or drop 'source' and let the caller supply the fact",
+                )
+            elif source_type != decl.type:
+                report(
+                    "fact_source_type",
+                    f"fact {name!r} is declared {decl.type}, but {decl.source!r} gives {source_type}",
+                    ("facts", name, "type"),
+                    "declare the fact with the type its source gives",
+                )
+        for index, path in enumerate(spec.effective_date):
+            if case_sources.get(path) != "date":
+                report(
+                    "effective_date_source_invalid",
+                    f"expected a date path of the case view, got {path!r}",
+                    ("effective_date", index),
+                    "name a date in the case view, e.g. assessment.assessed_on",
+                )
+
+    if spec.effective_until is not None and spec.effective_until < spec.effective_from:
+        report(
+            "effective_period_invalid",
+            f"expected effective_until on or after effective_from ({spec.effective_from}), "
+            f"got {spec.effective_until}",
+            ("effective_until",),
+            "correct one of the two dates",
+        )
+    if len(spec.rules) > MAX_RULES_PER_RULESET:
+        report(
+            "ruleset_too_large",
+            f"expected at most {MAX_RULES_PER_RULESET} rules in one family, got {len(spec.rules)}",
+            ("rules",),
+            "split the family; durable_rules hangs compiling 512 rules that share a test",
+        )
+    properties = engine_key_count(spec.facts)
+    if properties > MAX_ENGINE_PROPERTIES:
+        report(
+            "facts_too_many",
+            f"expected at most {MAX_ENGINE_PROPERTIES} engine properties, got {properties} "
+            "(each set code counts as one)",
+            ("facts",),
+            "split the family or shorten code lists",
+        )
+    return diagnostics
+
+
+def validate(
+    document: YamlDocument, file: str, case_sources: Mapping[str, str] | None = None
+) -> tuple[FamilySpec | None, list[Diagnostic]]:
+    try:
+        spec = FamilySpec.model_validate(document.data)
+    except ValidationError as error:
+        return None, _schema_diagnostics(error, document, file)
+    return spec, _check_rules(spec, document, file, case_sources)
+
+
+# ------------------------------------------------------------------------- stage 3: resolve
+
+
+def _param_refs(spec: FamilySpec) -> list[str]:
+    names: list[str] = []
+    for rule in spec.rules:
+        for comparison, _ in _walk(rule.when, ()):
+            names.extend(i.param for i in _operand_items(comparison) if isinstance(i, ParamRef))
+        names.extend(v.param for v in rule.outcome.values() if isinstance(v, ParamRef))
+    return sorted(set(names))
+
+
+def resolve_parameters(spec: FamilySpec, as_of: date, file: str) -> dict[str, Any]:
+    """The value of each parameter the rules use, as in force on ``as_of``. Never extrapolated."""
+    resolved: dict[str, Any] = {}
+    for name in _param_refs(spec):
+        param = spec.parameters[name]
+        value: Any = None
+        start: date | None = None
+        for when, candidate in param.values.items():
+            if when <= as_of:
+                value, start = candidate, when
+        if value is None:
+            published = ", ".join(f"{d.isoformat()}: {v}" for d, v in param.values.items())
+            why = "before its first value" if start is None else f"its value ended on {start.isoformat()}"
+            raise ParameterMissingError(
+                f"{file}: parameter {name!r} of {spec.family} {spec.version} has no value on "
+                f"{as_of.isoformat()} ({why}; published: {published}). The value is unknown and "
+                "is not extrapolated; add the published value with its reference to the spec.",
+                parameter=name,
+                as_of=as_of,
+            )
+        resolved[name] = parse_money(value) if param.type == "money" else value
+    return resolved
+
+
+# --------------------------------------------------------------------------- stage 4: lower
+
+
+@dataclass(frozen=True)
+class LoweredRuleset:
+    name: str
+    kind: str
+    rules: dict[str, dict[str, Any]]
+    outcomes: dict[str, dict[str, Any]]
+
+
+def _flag(fact: str, code: str) -> str:
+    return f"{fact}__{code}"
+
+
+def _absent(fact: str, decl: FactDecl) -> dict[str, Any]:
+    key = f"{fact}__count" if decl.type == "set" else fact
+    return {"$nex": {key: 1}}
+
+
+def _any(tests: list[dict[str, Any]]) -> dict[str, Any]:
+    return tests[0] if len(tests) == 1 else {"$or": tests}
+
+
+def _all(tests: list[dict[str, Any]]) -> dict[str, Any]:
+    return tests[0] if len(tests) == 1 else {"$and": tests}
+
+
+_COMPLEMENT = {"lt": "$gte", "lte": "$gt", "gt": "$lte", "gte": "$lt"}
+_DIRECT = {"lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
+
+
+def _lower_comparison(
+    comparison: Comparison, decl: FactDecl, params: Mapping[str, Any], negate: bool
+) -> dict[str, Any]:
+    fact, op = comparison.fact, comparison.operator
+    value_type = _operand_type(op, decl)
+
+    def value(item: Any) -> Any:
+        raw = params[item.param] if isinstance(item, ParamRef) else item
+        return _engine_scalar(value_type, raw)
+
+    if op == "present":
+        wanted = bool(comparison.present) != negate
+        key = f"{fact}__count" if decl.type == "set" else fact
+        return {"$ex": {key: 1}} if wanted else {"$nex": {key: 1}}
+
+    items = [value(i) for i in _operand_items(comparison)]
+    positive: dict[str, Any]
+    if op == "equals":
+        positive = {"$neq": {fact: items[0]}} if negate else {fact: items[0]}
+    elif op == "not_equals":
+        positive = {fact: items[0]} if negate else {"$neq": {fact: items[0]}}
+    elif op in _DIRECT:
+        positive = {(_COMPLEMENT if negate else _DIRECT)[op]: {fact: items[0]}}
+    elif op == "in":
+        positive = _all([{"$neq": {fact: v}} for v in items]) if negate else _any([{fact: v} for v in items])
+    elif op == "not_in":
+        positive = _any([{fact: v} for v in items]) if negate else _all([{"$neq": {fact: v}} for v in items])
+    elif op == "contains":
+        positive = {_flag(fact, items[0]): not negate}
+    elif op == "contains_any":
+        flags = [{_flag(fact, c): not negate} for c in items]
+        positive = _all(flags) if negate else _any(flags)
+    elif op == "contains_all":
+        flags = [{_flag(fact, c): not negate} for c in items]
+        positive = _any(flags) if negate else _all(flags)
+    elif op == "contains_none":
+        flags = [{_flag(fact, c): negate} for c in items]
+        positive = _any(flags) if negate else _all(flags)
+    elif op == "count_gte":
+        positive = {"$lt" if negate else "$gte": {f"{fact}__count": items[0]}}
+    elif op == "count_lte":
+        positive = {"$gt" if negate else "$lte": {f"{fact}__count": items[0]}}
+    else:  # pragma: no cover - the model admits no other operator
+        raise AssertionError(op)
+    # A comparison on an unknown fact is false, so its negation is true when the fact is unknown.
+    return {"$or": [positive, _absent(fact, decl)]} if negate else positive
+
+
+def _lower_condition(
+    condition: Condition, spec: FamilySpec, params: Mapping[str, Any], negate: bool = False
+) -> dict[str, Any]:
+    if isinstance(condition, AllOf):
+        parts = [_lower_condition(c, spec, params, negate) for c in condition.all]
+        return _any(parts) if negate else _all(parts)
+    if isinstance(condition, AnyOf):
+        parts = [_lower_condition(c, spec, params, negate) for c in condition.any]
+        return _all(parts) if negate else _any(parts)
+    if isinstance(condition, NotOf):
+        return _lower_condition(condition.not_, spec, params, not negate)
+    return _lower_comparison(condition, spec.facts[condition.fact], params, negate)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _outcome(rule: Rule, params: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: _json_value(params[value.param]) if isinstance(value, ParamRef) else value
+        for key, value in rule.outcome.items()
+    }
+
+
+def lower(spec: FamilySpec, params: Mapping[str, Any], sha256: str) -> LoweredRuleset:
+    rules: dict[str, dict[str, Any]] = {}
+    outcomes: dict[str, dict[str, Any]] = {}
+    for priority, rule in enumerate(spec.rules, start=1):
+        test = _lower_condition(rule.when, spec, params)
+        # The discriminator is the positive test every rule needs: without one, a rule made only
+        # of negative tests matches durable_rules' own session-state message and loops forever.
+        rules[rule.id] = {"pri": priority, "all": [{"m": {"$and": [{DISCRIMINATOR: spec.family}, test]}}]}
+        outcomes[rule.id] = _outcome(rule, params)
+    param_digest = hashlib.sha256(
+        json.dumps({k: _json_value(v) for k, v in params.items()}, sort_keys=True).encode()
+    ).hexdigest()
+    name = f"{spec.family}@{spec.version}#{sha256[:16]}/{param_digest[:12]}"
+    return LoweredRuleset(name=name, kind=spec.family, rules=rules, outcomes=outcomes)
+
+
+# ------------------------------------------------------------------------------ the result
+
+
+@dataclass
+class CompiledFamily:
+    """A validated spec, ready to decide; lowers once per distinct set of parameter values."""
+
+    spec: FamilySpec
+    source: SpecSource
+    engine: RuleEngine = field(default_factory=shared_engine)
+    _lowered: dict[str, LoweredRuleset] = field(default_factory=dict, repr=False)
+    _rules: dict[str, Rule] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rules = {rule.id: rule for rule in self.spec.rules}
+
+    @property
+    def family(self) -> str:
+        return self.spec.family
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def sha256(self) -> str:
+        return self.source.sha256
+
+    def in_force_on(self, day: date) -> bool:
+        until = self.spec.effective_until
+        return self.spec.effective_from <= day and (until is None or day <= until)
+
+    def ruleset_for(self, as_of: date) -> LoweredRuleset:
+        params = resolve_parameters(self.spec, as_of, self.source.file)
+        key = json.dumps({k: _json_value(v) for k, v in params.items()}, sort_keys=True)
+        lowered = self._lowered.get(key)
+        if lowered is None:
+            lowered = lower(self.spec, params, self.sha256)
+            self.engine.register(lowered.name, lowered.rules)
+            self._lowered[key] = lowered
+        return lowered
+
+    def check_facts(self, facts: Mapping[str, Any], where: str | None = None) -> dict[str, Any]:
+        return recorded_facts(self.spec.facts, facts, where or f"{self.family} {self.version}")
+
+    def decide(self, facts: Mapping[str, Any], as_of: date, where: str | None = None) -> Decision:
+        """Decide on ``facts`` with the parameters in force on ``as_of``."""
+        recorded = self.check_facts(facts, where)
+        lowered = self.ruleset_for(as_of)
+        message = engine_view(self.spec.facts, recorded)
+        message[DISCRIMINATOR] = lowered.kind
+        fired_ids = self.engine.evaluate(
+            lowered.name, message, every_match=self.spec.hit_policy == "collect"
+        )
+        fired = tuple(
+            FiredRule(
+                rule_id=rule_id,
+                reason=self._rules[rule_id].reason,
+                reference=self._rules[rule_id].reference.model_dump(exclude_none=True),
+                outcome=lowered.outcomes[rule_id],
+                fix=self._rules[rule_id].fix,
+            )
+            for rule_id in fired_ids
+        )
+        outcome: dict[str, Any] | None
+        if not fired:
+            outcome = dict(self.spec.no_rule_outcome) if self.spec.no_rule_outcome else None
+        elif self.spec.hit_policy == "first":
+            outcome = dict(fired[0].outcome)
+        else:
+            outcome = {"findings": [{"rule_id": r.rule_id, **r.outcome} for r in fired]}
+        return Decision(
+            family=self.family,
+            version=self.version,
+            spec_sha256=self.sha256,
+            as_of=as_of,
+            facts=recorded,
+            status="decided" if fired else "no_rule_applied",
+            outcome=outcome,
+            fired=fired,
+        )
+
+
+def compile_source(
+    source: SpecSource,
+    case_sources: Mapping[str, str] | None = None,
+    engine: RuleEngine | None = None,
+) -> tuple[CompiledFamily | None, list[Diagnostic]]:
+    """Run parse and validate; return the compiled family (or None) and every diagnostic."""
+    document, diagnostics = parse(source)
+    if document is None or any(d.severity == "error" for d in diagnostics):
+        return None, diagnostics
+    spec, more = validate(document, source.file, case_sources)
+    diagnostics.extend(more)
+    if spec is None or any(d.severity == "error" for d in diagnostics):
+        return None, diagnostics
+    compiled = CompiledFamily(spec=spec, source=source, engine=engine or shared_engine())
+    return compiled, diagnostics
+
+
+def compile_or_raise(
+    source: SpecSource,
+    case_sources: Mapping[str, str] | None = None,
+    engine: RuleEngine | None = None,
+) -> CompiledFamily:
+    compiled, diagnostics = compile_source(source, case_sources, engine)
+    if compiled is None:
+        raise SpecInvalidError(diagnostics)
+    return compiled
+

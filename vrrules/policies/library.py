@@ -1,0 +1,171 @@
+"""A folder of specs: every family, every version, and which one is in force on a date."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from vrrules.errors import Diagnostic, PolicyNotInForceError, SpecInvalidError
+from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_source
+from vrrules.policies.engine import RuleEngine, shared_engine
+
+__all__ = ["PolicyLibrary", "default_specs_dir", "is_example_file", "spec_files"]
+
+
+def is_example_file(path: Path) -> bool:
+    """Worked examples live beside specs as ``examples.yaml`` or ``*.examples.yaml``."""
+    return path.name == "examples.yaml" or path.name.endswith(".examples.yaml")
+
+
+def spec_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*.yaml") if not is_example_file(p))
+
+
+def default_specs_dir() -> Path:
+    """``$VRRULES_SPECS``, else the checkout's ``specs/``, else the copy bundled in the wheel."""
+    configured = os.environ.get("VRRULES_SPECS")
+    if configured:
+        return Path(configured)
+    package = Path(__file__).resolve().parent.parent
+    checkout = package.parent / "specs"
+    if checkout.is_dir():
+        return checkout
+    return package / "_bundled_specs"
+
+
+@dataclass
+class _Loaded:
+    path: Path
+    stamp: tuple[int, int]
+    compiled: CompiledFamily
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+class PolicyLibrary:
+    """Loads every spec under a folder, refuses the folder if any spec is malformed.
+
+    ``refresh()`` re-reads only the files that changed on disk, so a long-running case
+    system picks up an author's edit on its next decision.
+    """
+
+    def __init__(
+        self,
+        root: Path | str | None = None,
+        *,
+        case_sources: Mapping[str, str] | None = None,
+        engine: RuleEngine | None = None,
+    ) -> None:
+        self.root = Path(root) if root is not None else default_specs_dir()
+        self._case_sources = case_sources
+        self._engine = engine or shared_engine()
+        self._loaded: dict[Path, _Loaded] = {}
+        self.refresh()
+
+    def _compile_file(self, path: Path) -> tuple[CompiledFamily | None, list[Diagnostic]]:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, [
+                Diagnostic(code="spec_unreadable", message=f"expected a UTF-8 text file, got: {exc}",
+                           file=str(path), hint="check the file's permissions and encoding")
+            ]
+        return compile_source(SpecSource(text=text, file=str(path)), self._case_sources, self._engine)
+
+    def refresh(self) -> None:
+        """Re-read changed, new and removed spec files; raise with every problem found."""
+        if not self.root.exists():
+            raise SpecInvalidError([
+                Diagnostic(code="specs_folder_missing",
+                           message=f"expected a folder of spec files, got nothing at {self.root}",
+                           file=str(self.root), hint="point VRRULES_SPECS or --specs at the specs/ folder")
+            ])
+        diagnostics: list[Diagnostic] = []
+        fresh: dict[Path, _Loaded] = {}
+        for path in spec_files(self.root):
+            stamp = _stamp(path)
+            known = self._loaded.get(path)
+            if known is not None and known.stamp == stamp:
+                fresh[path] = known
+                continue
+            compiled, found = self._compile_file(path)
+            diagnostics.extend(found)
+            if compiled is not None:
+                fresh[path] = _Loaded(path, stamp, compiled)
+        diagnostics.extend(self._overlaps(fresh.values()))
+        if any(d.severity == "error" for d in diagnostics):
+            raise SpecInvalidError(diagnostics)
+        self._loaded = fresh
+
+    @staticmethod
+    def _overlaps(loaded: Iterable[_Loaded]) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        by_family: dict[str, list[_Loaded]] = {}
+        for item in loaded:
+            by_family.setdefault(item.compiled.family, []).append(item)
+        for family, items in by_family.items():
+            items.sort(key=lambda i: i.compiled.spec.effective_from)
+            versions: dict[str, Path] = {}
+            for item in items:
+                version = item.compiled.version
+                if version in versions:
+                    out.append(Diagnostic(
+                        code="version_duplicate",
+                        message=f"expected each version of {family!r} once, got {version!r} in "
+                                f"{versions[version]} and here",
+                        file=str(item.path), field="version", line=None,
+                        hint="give the newer file a new version id"))
+                versions[version] = item.path
+            for earlier, later in zip(items, items[1:], strict=False):
+                until = earlier.compiled.spec.effective_until
+                start = later.compiled.spec.effective_from
+                if until is None or until >= start:
+                    out.append(Diagnostic(
+                        code="version_overlap",
+                        message=f"expected versions of {family!r} not to overlap: "
+                                f"{earlier.compiled.version} runs "
+                                f"{'open-ended' if until is None else 'until ' + until.isoformat()}, "
+                                f"but {later.compiled.version} starts {start.isoformat()}",
+                        file=str(earlier.path), field="effective_until",
+                        hint=f"end {earlier.compiled.version} the day before {start.isoformat()}"))
+        return out
+
+    @property
+    def files(self) -> list[Path]:
+        return sorted(self._loaded)
+
+    def families(self) -> list[str]:
+        return sorted({item.compiled.family for item in self._loaded.values()})
+
+    def versions(self, family: str) -> list[CompiledFamily]:
+        found = [i.compiled for i in self._loaded.values() if i.compiled.family == family]
+        return sorted(found, key=lambda c: c.spec.effective_from)
+
+    def in_force(self, family: str, on: date) -> CompiledFamily:
+        versions = self.versions(family)
+        if not versions:
+            raise PolicyNotInForceError(
+                f"expected a policy family among {self.families()}, got {family!r} "
+                f"(specs folder {self.root})",
+                family=family,
+            )
+        for compiled in versions:
+            if compiled.in_force_on(on):
+                return compiled
+        periods = ", ".join(
+            f"{c.version}: {c.spec.effective_from}..{c.spec.effective_until or ''}" for c in versions
+        )
+        raise PolicyNotInForceError(
+            f"expected a date on which a version of {family!r} is in force ({periods}), "
+            f"got {on.isoformat()}",
+            family=family,
+            on=on,
+        )

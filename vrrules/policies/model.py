@@ -1,0 +1,367 @@
+"""Pydantic models of the spec format: families, facts, parameters, rules, conditions.
+
+A spec file describes one version of one policy family. Its layout follows OpenFisca's
+parameters: values keyed by ISO effective date (``null`` ends a value), and a
+``reference`` to the source clause on the family, on every parameter and on every rule.
+Conditions are data (a small tree of ``all`` / ``any`` / ``not`` and comparisons); nothing
+in a spec is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "COMPARISON_OPERATORS",
+    "AllOf",
+    "AnyOf",
+    "Comparison",
+    "Condition",
+    "FactDecl",
+    "FactType",
+    "FamilySpec",
+    "NotOf",
+    "ParamRef",
+    "Parameter",
+    "Reading",
+    "Reference",
+    "Rule",
+    "parse_iso_date",
+    "parse_money",
+]
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SLUG = r"^[a-z][a-z0-9_-]*$"
+IDENT = r"^[a-z][a-z0-9_]*$"
+
+FactType = Literal["bool", "int", "text", "enum", "set", "money", "date", "days"]
+
+
+def parse_iso_date(value: Any) -> date:
+    """Accept only ``YYYY-MM-DD`` text (or a date); refuse everything else with a clear word."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError(
+        "date_not_iso",
+        "expected an ISO date written YYYY-MM-DD, got {got}",
+        {"got": repr(value)},
+    )
+
+
+def parse_money(value: Any) -> Decimal:
+    """Money is written as text ("1234.50") or a whole number; never a float, at most cents."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise PydanticCustomError(
+            "money_invalid",
+            "expected money as quoted text with at most two decimals such as \"1234.50\", "
+            "got {got} (a YAML float cannot hold cents exactly)",
+            {"got": repr(value)},
+        )
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, int | str):
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            amount = Decimal("NaN")
+    else:
+        amount = Decimal("NaN")
+    if not _is_cents(amount):
+        raise PydanticCustomError(
+            "money_invalid",
+            "expected money with at most two decimals such as \"1234.50\", got {got}",
+            {"got": repr(value)},
+        )
+    return amount
+
+
+def _is_cents(amount: Decimal) -> bool:
+    if not amount.is_finite():
+        return False
+    try:
+        return amount == amount.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than the context holds
+        return False
+
+
+IsoDate = Annotated[date, BeforeValidator(parse_iso_date)]
+Money = Annotated[Decimal, BeforeValidator(parse_money)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Reference(_Strict):
+    """Where a family, parameter or rule comes from in the source documents."""
+
+    document: str = Field(min_length=1)
+    section: str = Field(min_length=1)
+    url: str | None = None
+    seed: str | None = Field(default=None, description="file name under shared/seeds or reference")
+    note: str | None = None
+
+
+class Reading(_Strict):
+    """The project's reading where a source is silent or open to two readings."""
+
+    id: str = Field(pattern=SLUG)
+    text: str = Field(min_length=1)
+
+
+class FactDecl(_Strict):
+    """A fact a family reads: its type, meaning and where it comes from in the case."""
+
+    type: FactType
+    description: str = Field(min_length=1)
+    values: list[str] | None = Field(
+        default=None, description="the allowed codes, for enum and set facts"
+    )
+    source: str | None = Field(
+        default=None,
+        description="path in the case view this fact is read from; absent: the caller supplies it",
+    )
+
+    @model_validator(mode="after")
+    def _values_match_type(self) -> FactDecl:
+        if self.type in ("enum", "set"):
+            if not self.values:
+                raise PydanticCustomError(
+                    "fact_values_missing",
+                    "expected a non-empty 'values' list of codes for an {type} fact",
+                    {"type": self.type},
+                )
+            for code in self.values:
+                if not re.match(IDENT, code):
+                    raise PydanticCustomError(
+                        "fact_value_invalid",
+                        "expected codes in lower_snake_case, got {got}",
+                        {"got": repr(code)},
+                    )
+            if len(set(self.values)) != len(self.values):
+                raise PydanticCustomError(
+                    "fact_value_invalid", "expected each code once in 'values'", {}
+                )
+        elif self.values is not None:
+            raise PydanticCustomError(
+                "fact_values_unexpected",
+                "'values' only belongs on enum and set facts, not on a {type} fact",
+                {"type": self.type},
+            )
+        return self
+
+
+ParamScalar = bool | int | str | None
+
+
+class Parameter(_Strict):
+    """An effective-dated value: amounts, day counts, codes. ``null`` ends a value."""
+
+    type: Literal["int", "money", "days", "text", "bool"]
+    description: str = Field(min_length=1)
+    unit: str | None = None
+    reference: Reference
+    values: dict[IsoDate, ParamScalar] = Field(min_length=1)
+
+    @field_validator("values")
+    @classmethod
+    def _sorted(cls, values: dict[date, ParamScalar]) -> dict[date, ParamScalar]:
+        return dict(sorted(values.items()))
+
+
+class ParamRef(_Strict):
+    """A reference to a parameter, resolved on the decision's effective date at compile time."""
+
+    param: str = Field(pattern=IDENT)
+
+
+Scalar = bool | int | str
+Operand = Annotated[ParamRef, Tag("<param>")] | Annotated[Scalar, Tag("<scalar>")]
+
+
+def _operand_kind(value: Any) -> str:
+    return "<param>" if isinstance(value, dict | ParamRef) else "<scalar>"
+
+
+OperandValue = Annotated[Operand, Discriminator(_operand_kind)]
+
+COMPARISON_OPERATORS: dict[str, str] = {
+    "equals": "the fact equals the value",
+    "not_equals": "the fact is present and differs from the value",
+    "lt": "the fact is less than the value",
+    "lte": "the fact is at most the value",
+    "gt": "the fact is greater than the value",
+    "gte": "the fact is at least the value",
+    "in": "the fact is one of the listed values",
+    "not_in": "the fact is present and none of the listed values",
+    "contains": "the set fact holds the code",
+    "contains_any": "the set fact holds at least one of the codes",
+    "contains_all": "the set fact holds every one of the codes",
+    "contains_none": "the set fact is present and holds none of the codes",
+    "count_gte": "the set fact holds at least this many codes",
+    "count_lte": "the set fact holds at most this many codes",
+    "present": "true: the fact is known; false: the fact is unknown",
+}
+
+
+class Comparison(_Strict):
+    """One test on one fact; exactly one operator key."""
+
+    fact: str = Field(pattern=IDENT)
+    equals: OperandValue | None = None
+    not_equals: OperandValue | None = None
+    lt: OperandValue | None = None
+    lte: OperandValue | None = None
+    gt: OperandValue | None = None
+    gte: OperandValue | None = None
+    in_: list[OperandValue] | None = Field(default=None, alias="in", min_length=1)
+    not_in: list[OperandValue] | None = Field(default=None, min_length=1)
+    contains: str | None = None
+    contains_any: list[str] | None = Field(default=None, min_length=1)
+    contains_all: list[str] | None = Field(default=None, min_length=1)
+    contains_none: list[str] | None = Field(default=None, min_length=1)
+    count_gte: OperandValue | None = None
+    count_lte: OperandValue | None = None
+    present: bool | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _exactly_one_operator(self) -> Comparison:
+        used = self.operators_used()
+        if len(used) != 1:
+            raise PydanticCustomError(
+                "condition_operator_count",
+                "expected exactly one operator beside 'fact' (one of {known}), got {got}",
+                {"known": ", ".join(COMPARISON_OPERATORS), "got": used or "none"},
+            )
+        return self
+
+    def operators_used(self) -> list[str]:
+        return [
+            op
+            for op in COMPARISON_OPERATORS
+            if getattr(self, "in_" if op == "in" else op) is not None
+        ]
+
+    @property
+    def operator(self) -> str:
+        return self.operators_used()[0]
+
+    @property
+    def operand(self) -> Any:
+        return getattr(self, "in_" if self.operator == "in" else self.operator)
+
+
+class AllOf(_Strict):
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(_Strict):
+    any: list[Condition] = Field(min_length=1)
+
+
+class NotOf(_Strict):
+    not_: Condition = Field(alias="not")
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _condition_kind(value: Any) -> str:
+    if isinstance(value, AllOf):
+        return "<all>"
+    if isinstance(value, AnyOf):
+        return "<any>"
+    if isinstance(value, NotOf):
+        return "<not>"
+    if isinstance(value, dict):
+        for key in ("all", "any", "not"):
+            if key in value:
+                return f"<{key}>"
+    return "<fact>"
+
+
+Condition = Annotated[
+    Annotated[AllOf, Tag("<all>")]
+    | Annotated[AnyOf, Tag("<any>")]
+    | Annotated[NotOf, Tag("<not>")]
+    | Annotated[Comparison, Tag("<fact>")],
+    Discriminator(_condition_kind),
+]
+
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+NotOf.model_rebuild()
+
+OutcomeValue = Annotated[
+    Annotated[ParamRef, Tag("<param>")] | Annotated[Scalar, Tag("<scalar>")],
+    Discriminator(_operand_kind),
+]
+
+
+class Rule(_Strict):
+    """A rule: when its condition holds, it decides ``outcome`` and says ``reason``."""
+
+    id: str = Field(pattern=SLUG, max_length=80)
+    when: Condition
+    outcome: dict[str, OutcomeValue] = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    fix: str | None = Field(default=None, description="what would change the outcome, for refusals")
+    reference: Reference
+
+
+class FamilySpec(_Strict):
+    """One version of one policy family."""
+
+    family: str = Field(pattern=SLUG, max_length=60)
+    version: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$", max_length=40)
+    title: str = Field(min_length=1)
+    summary: str | None = None
+    effective_from: IsoDate
+    effective_until: IsoDate | None = Field(
+        default=None, description="last day this version is in force; absent: open-ended"
+    )
+    hit_policy: Literal["first", "collect"]
+    effective_date: list[str] = Field(
+        default_factory=list,
+        description="case-view paths of the date that selects the version in force; the first known wins",
+    )
+    reference: Reference
+    readings: list[Reading] = Field(default_factory=list)
+    facts: dict[str, FactDecl] = Field(min_length=1)
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    rules: list[Rule] = Field(min_length=1)
+    no_rule_outcome: dict[str, Scalar] | None = Field(
+        default=None, description="recorded when no rule applies (still reported as such)"
+    )
+
+    @field_validator("facts", "parameters")
+    @classmethod
+    def _identifier_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not re.match(IDENT, key):
+                raise PydanticCustomError(
+                    "name_invalid",
+                    "expected names in lower_snake_case, got {got}",
+                    {"got": repr(key)},
+                )
+        return value
