@@ -1,0 +1,175 @@
+"""The ``vrrules`` command: demo, check, replay."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import TextIO
+
+from vrrules.errors import VrrulesError
+from vrrules.events.application import CaseRecords, ReplayResult
+from vrrules.events.caseview import CASE_SOURCES
+from vrrules.events.importer import import_case, iter_decide_steps, load_case_file
+from vrrules.policies.library import PolicyLibrary
+from vrrules.samples import SAMPLE_CASES
+
+__all__ = ["main"]
+
+DEMO_STORE = "vrrules-demo.db"
+
+
+class Progress:
+    """A one-line progress bar on a terminal; plain milestone lines elsewhere (logs, CI)."""
+
+    def __init__(self, label: str, total: int, stream: TextIO | None = None, width: int = 30) -> None:
+        self.label, self.total, self.width = label, max(total, 1), width
+        self.stream = stream or sys.stderr
+        self.done = 0
+        self._tty = self.stream.isatty()
+        self._last_percent = -1
+
+    def advance(self, step: int = 1) -> None:
+        self.done += step
+        percent = min(100, self.done * 100 // self.total)
+        if self._tty:
+            filled = self.width * percent // 100
+            bar = "#" * filled + "." * (self.width - filled)
+            self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total}")
+            self.stream.flush()
+        elif percent // 25 != self._last_percent // 25 or self.done == self.total:
+            self.stream.write(f"{self.label}: {self.done}/{self.total} ({percent}%)\n")
+        self._last_percent = percent
+
+    def close(self) -> None:
+        if self._tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _demo(args: argparse.Namespace) -> int:
+    store = Path(args.store)
+    for suffix in ("", "-wal", "-shm"):
+        companion = Path(f"{store}{suffix}")
+        if companion.exists():
+            if store.name != DEMO_STORE and not args.replace:
+                print(f"{store} exists; pass --replace to start it afresh, or another --store", file=sys.stderr)
+                return 2
+            companion.unlink()
+    started = time.perf_counter()
+    case_file = load_case_file(Path(args.cases))
+    expected = sum(1 for _ in iter_decide_steps(case_file))
+    with CaseRecords(store=store, specs=args.specs) as records:
+        print(f"Recording {len(case_file.cases)} sample cases into {store.resolve()}")
+        progress = Progress("deciding", expected)
+        outcomes: Counter[str] = Counter()
+        for history in case_file.cases:
+            for decision in import_case(records, history, on_decision=lambda _d: progress.advance()):
+                outcome = decision.decision.outcome or {}
+                outcomes[f"{decision.decision.family}: {outcome.get('tier', outcome.get('decision', decision.decision.status))}"] += 1
+        progress.close()
+        total = records.count_decisions()
+        replay_progress = Progress("replaying", total)
+        results = list(records.replay_all(progress=lambda _r: replay_progress.advance()))
+        replay_progress.close()
+    elapsed = time.perf_counter() - started
+    _print_replay_summary(results, len(case_file.cases), elapsed, outcomes)
+    print(f"Store: {store.resolve()}  (replay it again with: vrrules replay --store {store})")
+    return 0 if all(r.reproduced for r in results) else 1
+
+
+def _print_replay_summary(
+    results: list[ReplayResult], cases: int, elapsed: float, outcomes: Counter[str] | None = None
+) -> None:
+    statuses = Counter(r.status for r in results)
+    print()
+    print(f"cases          {cases}")
+    print(f"decisions      {len(results)}")
+    print(f"reproduced     {statuses['reproduced']}")
+    print(f"differences    {statuses['differs']}")
+    print(f"unreplayable   {statuses['unreplayable']}")
+    print(f"time taken     {elapsed:.2f} s")
+    if outcomes:
+        print("outcomes       " + ", ".join(f"{k} ×{v}" for k, v in sorted(outcomes.items())))
+    for result in results:
+        if not result.reproduced:
+            print(result)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    store = args.store
+    if not store.startswith(("postgres", "memory")) and not Path(store).exists():
+        print(f"expected an existing store, got nothing at {store}", file=sys.stderr)
+        return 2
+    with CaseRecords(store=store, specs=args.specs) as records:
+        total = records.count_decisions()
+        progress = Progress("replaying", total)
+        results = list(records.replay_all(progress=lambda _r: progress.advance()))
+        progress.close()
+        cases = len({r.case_ref for r in results})
+    if args.json:
+        print(json.dumps({
+            "decisions": len(results),
+            "reproduced": sum(r.reproduced for r in results),
+            "results": [
+                {"case": r.case_ref, "event": r.case_version, "family": r.family, "version": r.version,
+                 "status": r.status, "differences": list(r.differences)}
+                for r in results
+            ],
+        }, indent=2))
+    else:
+        _print_replay_summary(results, cases, time.perf_counter() - started)
+    return 0 if all(r.reproduced for r in results) else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        library = PolicyLibrary(args.path, case_sources=CASE_SOURCES)
+    except VrrulesError as error:
+        print(error, file=sys.stderr)
+        return 1
+    for family in library.families():
+        versions = ", ".join(f"{c.version} (from {c.spec.effective_from})" for c in library.versions(family))
+        print(f"{family}: {versions}")
+    print(f"ok: {len(library.files)} spec file(s) under {library.root}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vrrules", description=__doc__)
+    parser.add_argument("--specs", default=None, help="folder of spec files (default: the shipped specs/)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="record the sample cases, decide, replay, summarise")
+    demo.add_argument("--store", default=DEMO_STORE, help=f"SQLite file to write (default ./{DEMO_STORE})")
+    demo.add_argument("--cases", default=str(SAMPLE_CASES), help="case file to load (default: the samples)")
+    demo.add_argument("--replace", action="store_true", help="start an existing --store afresh")
+    demo.set_defaults(run=_demo)
+
+    replay = commands.add_parser("replay", help="replay every recorded decision in a store")
+    replay.add_argument("--store", required=True, help="SQLite path or postgresql:// URL")
+    replay.add_argument("--json", action="store_true", help="print the results as JSON")
+    replay.set_defaults(run=_replay)
+
+    check = commands.add_parser("check", help="load every spec under PATH and report all problems")
+    check.add_argument("path", nargs="?", default=None, help="spec file or folder (default: specs/)")
+    check.set_defaults(run=_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except VrrulesError as error:
+        print(f"vrrules: [{error.code}] {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

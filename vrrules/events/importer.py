@@ -1,0 +1,125 @@
+"""Case histories as files: the format the demo's sample cases and case imports use.
+
+::
+
+    cases:
+      - case_ref: VR-2025-0001
+        opened_on: 2025-10-06
+        story: one line on what happens in this case (not stored)
+        steps:
+          - record: referral_received
+            payload: {received_on: 2025-10-06, source: employer}
+          - decide: tiers            # as_of optional: else the family's effective date
+          - record: assessment_completed
+            payload: {...}
+          - decide: tiers
+
+Every step is validated before it is recorded, and a bad step names the case, the step
+number and the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from vrrules.errors import EventInvalidError
+from vrrules.events.application import CaseRecords, RecordedDecision
+from vrrules.policies.model import IsoDate
+from vrrules.policies.yamlsource import read_yaml
+
+__all__ = ["CaseFile", "CaseHistory", "Step", "import_case", "iter_decide_steps", "load_case_file"]
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    record: str | None = None
+    payload: dict[str, Any] | None = None
+    decide: str | None = None
+    as_of: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Step:
+        if (self.record is None) == (self.decide is None):
+            raise ValueError("a step is either 'record' (with 'payload') or 'decide'")
+        if self.record is not None and self.payload is None:
+            raise ValueError("a 'record' step needs a 'payload'")
+        if self.decide is not None and self.payload is not None:
+            raise ValueError("a 'decide' step takes no 'payload'")
+        return self
+
+
+class CaseHistory(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    case_ref: str
+    opened_on: IsoDate
+    worker: str | None = None
+    story: str | None = None
+    steps: list[Step] = Field(min_length=1)
+
+
+class CaseFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cases: list[CaseHistory] = Field(min_length=1)
+
+
+def load_case_file(path: Path) -> CaseFile:
+    text = path.read_text(encoding="utf-8")
+    document, diagnostics = read_yaml(text, str(path))
+    if document is None or diagnostics:
+        raise EventInvalidError(
+            f"{path}: expected a YAML case file, got:\n  " + "\n  ".join(str(d) for d in diagnostics),
+            file=str(path),
+        )
+    try:
+        return CaseFile.model_validate(document.data)
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(str(p) for p in item['loc'])} (line "
+            f"{document.line_of(tuple(item['loc']))}): {item['msg']}"
+            for item in error.errors(include_url=False)
+        ]
+        raise EventInvalidError(
+            f"{path}: the case file was refused:\n  " + "\n  ".join(problems), file=str(path)
+        ) from None
+
+
+def import_case(
+    records: CaseRecords,
+    history: CaseHistory,
+    on_decision: Callable[[RecordedDecision], None] | None = None,
+) -> list[RecordedDecision]:
+    """Open the case and play its steps in order; return the decisions recorded."""
+    records.open_case(history.case_ref, history.opened_on, worker=history.worker)
+    decisions: list[RecordedDecision] = []
+    for number, step in enumerate(history.steps, start=1):
+        if step.record is not None:
+            assert step.payload is not None
+            try:
+                records.record(history.case_ref, step.record, step.payload)
+            except EventInvalidError as error:
+                raise EventInvalidError(
+                    f"step {number} of case {history.case_ref!r}: {error.message}",
+                    case_ref=history.case_ref,
+                    step=number,
+                ) from None
+        else:
+            assert step.decide is not None
+            decision = records.decide(history.case_ref, step.decide, as_of=step.as_of)
+            decisions.append(decision)
+            if on_decision is not None:
+                on_decision(decision)
+    return decisions
+
+
+def iter_decide_steps(case_file: CaseFile) -> Iterator[tuple[str, Step]]:
+    for history in case_file.cases:
+        for step in history.steps:
+            if step.decide is not None:
+                yield history.case_ref, step
