@@ -102,8 +102,8 @@ class Case(Aggregate):
 
     @event(DecisionRecorded)
     def record_decision(self, decision: DecisionRecord) -> None:
-        # self.version is already the new event's version when the body runs
-        self.decisions.append((self.version, decision))
+        # eventsourcing assigns the event's version after this body runs: it is the next one
+        self.decisions.append((self.version + 1, decision))
 
     def latest_decision(self, family: str) -> DecisionRecord | None:
         for _, decision in reversed(self.decisions):

@@ -68,6 +68,8 @@ _OPERATORS_BY_TYPE: dict[str, set[str]] = {
     "set": {"contains", "contains_any", "contains_all", "contains_none", "count_gte", "count_lte",
             "present"},
 }
+_TEMPLATE_MARKERS = ("{{", "{%", "${", "#{", "%(")
+
 _PARAM_FITS: dict[str, set[str]] = {
     "bool": {"bool"},
     "text": {"text"},
@@ -275,6 +277,21 @@ def _check_rules(
                 hint=hint,
             )
         )
+
+    for index, rule in enumerate(spec.rules):
+        texts = {"reason": rule.reason, "fix": rule.fix or ""}
+        texts.update({f"outcome.{k}": v for k, v in rule.outcome.items() if isinstance(v, str)})
+        for name, text in texts.items():
+            marker = next((m for m in _TEMPLATE_MARKERS if m in text), None)
+            if marker is not None:
+                report(
+                    "text_template_refused",
+                    f"expected plain text, got the template marker {marker!r}; "
+                    "spec text is shown as written and never expanded",
+                    ("rules", index, *name.split(".")),
+                    "write the sentence out in full; values belong in outcome and parameters",
+                    rule.id,
+                )
 
     seen_ids: dict[str, int] = {}
     for index, rule in enumerate(spec.rules):

@@ -183,6 +183,15 @@ class Parameter(_Strict):
     reference: Reference
     values: dict[IsoDate, ParamScalar] = Field(min_length=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _money_is_exact(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("type") == "money" and isinstance(data.get("values"), dict):
+            for value in data["values"].values():
+                if value is not None:
+                    parse_money(value)
+        return data
+
     @field_validator("values")
     @classmethod
     def _sorted(cls, values: dict[date, ParamScalar]) -> dict[date, ParamScalar]:
@@ -300,12 +309,24 @@ def _condition_kind(value: Any) -> str:
     return "<fact>"
 
 
+def _condition_is_data(value: Any) -> Any:
+    if not isinstance(value, dict | AllOf | AnyOf | NotOf | Comparison):
+        raise PydanticCustomError(
+            "condition_not_data",
+            "expected a condition as data (a mapping with fact, all, any or not), got {got}; "
+            "conditions are never evaluated as code",
+            {"got": repr(value)[:80]},
+        )
+    return value
+
+
 Condition = Annotated[
     Annotated[AllOf, Tag("<all>")]
     | Annotated[AnyOf, Tag("<any>")]
     | Annotated[NotOf, Tag("<not>")]
     | Annotated[Comparison, Tag("<fact>")],
     Discriminator(_condition_kind),
+    BeforeValidator(_condition_is_data),
 ]
 
 AllOf.model_rebuild()

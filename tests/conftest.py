@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests import pgserver
+from vrrules import CaseRecords
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+
+settings.register_profile(
+    "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "fuzz", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture
+def records() -> Iterator[CaseRecords]:
+    with CaseRecords(store="memory", specs=SPECS) as case_records:
+        yield case_records
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server: the one .ci/run started, or a throw-away one of our own."""
+    given = os.environ.get("VRRULES_TEST_POSTGRES")
+    if given:
+        yield given
+        return
+    if pgserver.find_bin("initdb") is None or (os.geteuid() == 0 and shutil.which("runuser") is None):
+        if os.environ.get("VRRULES_REQUIRE_POSTGRES"):
+            pytest.fail("VRRULES_REQUIRE_POSTGRES is set but no PostgreSQL server is available")
+        pytest.skip("PostgreSQL is not installed here: set VRRULES_TEST_POSTGRES to a server URL")
+    folder = Path(tempfile.mkdtemp(prefix="vrrules-pg-"))
+    try:
+        yield pgserver.start(folder, _free_port())
+    finally:
+        pgserver.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every store backend in turn, each empty at the start of the test."""
+    if request.param == "memory":
+        yield "memory"
+    elif request.param == "sqlite":
+        yield str(tmp_path / "cases.db")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        _reset_postgres(url)
+        yield url
+
+
+def _reset_postgres(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")

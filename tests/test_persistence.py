@@ -1,0 +1,91 @@
+"""The store contract: every backend (memory, SQLite, PostgreSQL) must pass the same tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+
+from tests.conftest import SPECS
+from vrrules import CaseRecords, CaseUnknownError, EventInvalidError
+
+ASSESSMENT = {
+    "assessed_on": "2025-11-10",
+    "kind": "initial",
+    "depth": "detailed",
+    "assessor_id": "vrp_1",
+    "domains_examined": ["health", "physical"],
+    "obstacles": ["physical"],
+    "support_needed": ["workplace_assessment"],
+}
+
+
+@contextmanager
+def _reopened(store_location: str, records: CaseRecords) -> Iterator[CaseRecords]:
+    """A second handle on the same store (the in-memory store lives in its one handle)."""
+    if store_location == "memory":
+        yield records
+        return
+    with CaseRecords(store_location, SPECS) as again:
+        yield again
+
+
+def _record_case(records: CaseRecords, ref: str = "P-1") -> None:
+    records.open_case(ref, date(2025, 11, 3), worker="Sam Example")
+    records.record(ref, "referral_received", {"received_on": "2025-11-03", "source": "employer"})
+    records.record(ref, "assessment_completed", ASSESSMENT)
+
+
+def test_events_round_trip_with_dates_sets_and_decisions(store_location: str) -> None:
+    with CaseRecords(store_location, SPECS) as records:
+        _record_case(records)
+        made = records.decide("P-1", "tiers")
+        with _reopened(store_location, records) as reopened:
+            case = reopened.case("P-1")
+            assert case.opening.opened_on == date(2025, 11, 3)
+            assert case.assessments[0].domains_examined == frozenset({"health", "physical"})
+            version, decision = case.decisions[0]
+            assert version == made.case_version == 4
+            assert decision.outcome == made.decision.outcome
+            assert decision.outcome is not None and decision.outcome["tier"] == 2
+            assert [type(e).__name__ for e in reopened.history("P-1")] == [
+                "Opened", "ReferralReceived", "AssessmentCompleted", "DecisionRecorded"]
+
+
+def test_replay_reproduces_from_a_reopened_store(store_location: str) -> None:
+    with CaseRecords(store_location, SPECS) as records:
+        _record_case(records)
+        records.decide("P-1", "tiers")
+        records.decide("P-1", "tiers")
+        with _reopened(store_location, records) as reopened:
+            results = list(reopened.replay_all())
+            assert [r.status for r in results] == ["reproduced", "reproduced"]
+            assert reopened.count_decisions() == 2
+
+
+def test_case_as_of_an_earlier_version(store_location: str) -> None:
+    with CaseRecords(store_location, SPECS) as records:
+        _record_case(records)
+        assert records.case("P-1", version=2).assessments == []
+        assert len(records.case("P-1").assessments) == 1
+
+
+def test_refused_event_leaves_the_store_unchanged(store_location: str) -> None:
+    with CaseRecords(store_location, SPECS) as records:
+        _record_case(records)
+        before = records.history("P-1")
+        with pytest.raises(EventInvalidError):
+            records.record("P-1", "assessment_completed", {**ASSESSMENT, "depth": "deep"})
+        with pytest.raises(CaseUnknownError):
+            records.record("NOPE", "referral_received", {"received_on": "2025-11-03", "source": "gp"})
+        assert records.history("P-1") == before
+        assert list(records.case_refs()) == ["P-1"]
+
+
+def test_cases_listed_in_opening_order(store_location: str) -> None:
+    with CaseRecords(store_location, SPECS) as records:
+        for ref in ["B-2", "A-1", "C-3"]:
+            records.open_case(ref, date(2025, 11, 3))
+        assert list(records.case_refs()) == ["B-2", "A-1", "C-3"]

@@ -1,0 +1,103 @@
+"""One malformed spec per refusal: each gives its code, its location and the words that help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vrrules import PolicyLibrary, SpecInvalidError, SpecSource
+from vrrules.events.caseview import CASE_SOURCES
+from vrrules.policies.compiler import compile_source
+
+BAD = Path(__file__).parent / "bad_specs"
+FIXTURES = sorted(BAD.glob("*.yaml"))
+
+
+def _expected_words(path: Path) -> list[str]:
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# words: "), f"{path.name} must start with '# words: a | b'"
+    return [w.strip() for w in first.removeprefix("# words: ").split("|")]
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_bad_spec_is_refused_with_its_code_location_and_words(path: Path) -> None:
+    compiled, diagnostics = compile_source(SpecSource(path.read_text(), str(path)), CASE_SOURCES)
+    assert compiled is None
+    matching = [d for d in diagnostics if d.code == path.stem]
+    assert matching, f"expected code {path.stem}, got {[d.code for d in diagnostics]}"
+    text = str(matching[0])
+    assert path.name in text
+    assert matching[0].line is not None
+    for word in _expected_words(path):
+        assert word in text, f"{word!r} missing from: {text}"
+
+
+def test_the_whole_folder_reports_every_problem_at_once(tmp_path: Path) -> None:
+    for path in FIXTURES[:5]:
+        (tmp_path / path.name).write_text(path.read_text())
+    with pytest.raises(SpecInvalidError) as caught:
+        PolicyLibrary(tmp_path, case_sources=CASE_SOURCES)
+    files = {Path(d.file).name for d in caught.value.diagnostics}
+    assert files == {p.name for p in FIXTURES[:5]}
+    assert isinstance(caught.value, ValueError)
+
+
+def test_every_diagnostic_code_has_a_fixture_or_a_test() -> None:
+    from tests.test_errors_doc import diagnostic_codes
+
+    covered = {p.stem for p in FIXTURES} | {
+        "version_duplicate", "version_overlap", "ruleset_too_large", "facts_too_many",
+        "specs_folder_missing", "spec_unreadable", "yaml_key_invalid", "fact_value_invalid",
+        "fact_values_unexpected", "example_invalid",
+    }
+    assert diagnostic_codes() <= covered
+
+
+def _sample_spec(version: str, start: str, until: str | None = None) -> str:
+    text = (FIXTURES[0].parent / "spec_field_invalid.yaml").read_text().replace(
+        "hit_policy: sometimes", "hit_policy: first")
+    text = text.replace('version: "1"', f'version: "{version}"').replace(
+        "effective_from: 2025-10-01", f"effective_from: {start}" + (f"\neffective_until: {until}" if until else ""))
+    return text
+
+
+def test_overlapping_versions_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(_sample_spec("1", "2025-10-01"))
+    (tmp_path / "b.yaml").write_text(_sample_spec("2", "2026-01-01"))
+    with pytest.raises(SpecInvalidError) as caught:
+        PolicyLibrary(tmp_path)
+    assert caught.value.codes == ["version_overlap"]
+    assert "end 1 the day before 2026-01-01" in str(caught.value)
+
+
+def test_duplicate_version_ids_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(_sample_spec("1", "2025-10-01", "2025-12-31"))
+    (tmp_path / "b.yaml").write_text(_sample_spec("1", "2026-01-01"))
+    with pytest.raises(SpecInvalidError) as caught:
+        PolicyLibrary(tmp_path)
+    assert caught.value.codes == ["version_duplicate"]
+
+
+def test_adjacent_versions_load(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(_sample_spec("1", "2025-10-01", "2025-12-31"))
+    (tmp_path / "b.yaml").write_text(_sample_spec("2", "2026-01-01"))
+    library = PolicyLibrary(tmp_path)
+    assert [c.version for c in library.versions("sample")] == ["1", "2"]
+
+
+def test_too_many_rules_for_the_engine_are_refused() -> None:
+    text = _sample_spec("1", "2025-10-01")
+    head, rule = text.split("rules:\n")
+    rules = "".join(rule.replace("id: high", f"id: r{i}") for i in range(401))
+    compiled, diagnostics = compile_source(SpecSource(head + "rules:\n" + rules, "big.yaml"))
+    assert compiled is None
+    assert [d.code for d in diagnostics] == ["ruleset_too_large"]
+
+
+def test_too_many_engine_properties_are_refused() -> None:
+    codes = ", ".join(f"c{i}" for i in range(260))
+    text = _sample_spec("1", "2025-10-01").replace(
+        "    values: [small, large]", f"    values: [small, large]\n  many:\n    type: set\n    description: many\n    values: [{codes}]")
+    compiled, diagnostics = compile_source(SpecSource(text, "wide.yaml"))
+    assert compiled is None and [d.code for d in diagnostics] == ["facts_too_many"]
