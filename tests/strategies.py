@@ -67,7 +67,7 @@ def comparisons(draw: st.DrawFn) -> dict[str, Any]:
         if op.startswith("count_"):
             return {"fact": fact, op: draw(st.integers(0, 4))}
         return {"fact": fact, op: draw(st.lists(st.sampled_from(CODES), min_size=1, max_size=3, unique=True))}
-    ops = ["equals", "not_equals", "in", "not_in"]
+    ops = ["equals", "not_equals"] if fact == "flag" else ["equals", "not_equals", "in", "not_in"]
     if fact in ("count", "days", "amount", "when"):
         ops += _ORDERED_OPS[2:]
     op = draw(st.sampled_from(ops))

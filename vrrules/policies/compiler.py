@@ -650,7 +650,7 @@ class CompiledFamily:
         lowered = self._lowered.get(key)
         if lowered is None:
             lowered = lower(self.spec, params, self.sha256)
-            self.engine.register(lowered.name, lowered.rules)
+            self.engine.register(lowered.name, lowered.rules, {DISCRIMINATOR: lowered.kind})
             self._lowered[key] = lowered
         return lowered
 

@@ -7,7 +7,13 @@ What it guards against (measured on durable-rules 2.0.28, see docs/engine.md):
   starts them, and one lock serialises every call into the C core.
 * Every ``post``/``assert_fact`` creates a session that lives until deleted, and a ruleset
   holds at most 1024: each evaluation uses a fresh session id and deletes it in ``finally``.
-* "No rule matched" is an exception there; here it is an empty result.
+* An asserted fact fires a rule once for each satisfied branch of an ``$or``: each rule is
+  reported once, in firing (priority) order.
+* "No rule matched" is an exception there, and deleting the session of an unmatched
+  message then crashes the process (SIGSEGV, measured here). Every ruleset therefore gets
+  a catch-all rule at the lowest priority that matches the discriminator alone: some rule
+  always matches, the session is always safe to delete, and the catch-all is filtered
+  out of the result, which is empty when no rule of the spec applied.
 * Actions' exceptions are swallowed into the session state: our actions only append the
   rule name to a list, and the state is checked for ``exception`` all the same.
 * ``register_rulesets`` mutates the definition it is given: it gets a deep copy.
@@ -27,12 +33,15 @@ from durable import engine as _durable
 
 from vrrules.errors import EngineError
 
-__all__ = ["MAX_RULES_PER_RULESET", "RuleEngine", "shared_engine"]
+__all__ = ["MAX_PRIORITY", "MAX_RULES_PER_RULESET", "NO_RULE_APPLIED", "RuleEngine", "shared_engine"]
 
 # 512 alpha branches under one node make durable_rules' create_ruleset spin forever;
 # stay well below, leaving room for the tests the rules share.
 MAX_RULES_PER_RULESET = 400
-MAX_PRIORITY = 65535  # pri is a C unsigned short: larger or negative values wrap silently
+# pri is a C unsigned short: larger or negative values wrap silently. The top value is
+# reserved for the catch-all rule.
+MAX_PRIORITY = 65534
+NO_RULE_APPLIED = "__no_rule_applied__"
 
 
 class _QuietHost(_durable.Host):  # type: ignore[misc]
@@ -55,8 +64,14 @@ class RuleEngine:
     def is_registered(self, name: str) -> bool:
         return name in self._registered
 
-    def register(self, name: str, rules: Mapping[str, Mapping[str, Any]]) -> None:
-        """Register ``rules`` (rule name to durable_rules JSON without ``run``) under ``name``."""
+    def register(
+        self, name: str, rules: Mapping[str, Mapping[str, Any]], discriminator: Mapping[str, Any]
+    ) -> None:
+        """Register ``rules`` (rule name to durable_rules JSON without ``run``) under ``name``.
+
+        ``discriminator`` is the positive test every rule starts with and every message
+        carries; the catch-all rule matches it alone.
+        """
         if len(rules) > MAX_RULES_PER_RULESET:
             raise EngineError(
                 f"ruleset {name!r}: expected at most {MAX_RULES_PER_RULESET} rules, got {len(rules)}; "
@@ -74,6 +89,11 @@ class RuleEngine:
             entry = copy.deepcopy(dict(rule))
             entry["run"] = self._recorder(rule_name)
             definition[rule_name] = entry
+        definition[NO_RULE_APPLIED] = {
+            "pri": MAX_PRIORITY + 1,
+            "all": [{"m": dict(discriminator)}],
+            "run": self._recorder(NO_RULE_APPLIED),
+        }
         with self._lock:
             if name in self._registered:
                 return
@@ -113,24 +133,34 @@ class RuleEngine:
                     state = self._host.assert_fact(name, message)
                 else:
                     state = self._host.post(name, message)
-            except _durable.MessageNotHandledException:
-                state = None  # no rule matched: an outcome, not a failure
+            except _durable.MessageNotHandledException as exc:
+                # Only a message without the discriminator gets here; its session must not
+                # be deleted (that crashes durable_rules), so refuse it loudly instead.
+                raise EngineError(
+                    f"ruleset {name!r}: expected the message to carry the ruleset's discriminator, "
+                    "got a message no rule (not even the catch-all) matched",
+                    ruleset=name,
+                ) from exc
             except Exception as exc:
+                self._delete(name, sid)
                 raise EngineError(
                     f"ruleset {name!r}: durable_rules failed while evaluating: {exc}",
                     ruleset=name,
                 ) from exc
-            finally:
-                try:
-                    self._host.delete_state(name, sid)
-                except Exception:  # error 309: the session was never created; nothing to free
-                    pass
+            self._delete(name, sid)
             if isinstance(state, dict) and state.get("exception"):
                 raise EngineError(
                     f"ruleset {name!r}: an action failed inside durable_rules: {state['exception']}",
                     ruleset=name,
                 )
-            return tuple(self._fired)
+            # An asserted fact fires a rule once per satisfied branch of an $or: count it once.
+            return tuple(rule for rule in dict.fromkeys(self._fired) if rule != NO_RULE_APPLIED)
+
+    def _delete(self, name: str, sid: str) -> None:
+        try:
+            self._host.delete_state(name, sid)
+        except Exception:  # error 309: the session was never created; nothing to free
+            pass
 
 
 _shared: RuleEngine | None = None
