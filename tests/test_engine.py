@@ -1,0 +1,90 @@
+"""The durable_rules adapter: sessions freed, no dispatcher races, safe under threads."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from tests.conftest import SPECS
+from vrrules import EngineError, PolicyLibrary
+from vrrules.events.caseview import CASE_SOURCES
+from vrrules.policies.engine import MAX_PRIORITY, NO_RULE_APPLIED, RuleEngine
+from tests.strategies import FIRST_DAY
+
+TIERS = PolicyLibrary(SPECS, case_sources=CASE_SOURCES).in_force("tiers", FIRST_DAY)
+DISCRIMINATOR = {"vr_kind": "t"}
+
+
+def _rule(pri: int, test: dict[str, Any]) -> dict[str, Any]:
+    return {"pri": pri, "all": [{"m": {"$and": [DISCRIMINATOR, test]}}]}
+
+
+def test_more_evaluations_than_durable_rules_holds_sessions() -> None:
+    # durable_rules keeps at most 1024 live sessions per ruleset; each evaluation frees its own.
+    facts = {"assessment_completed": True, "support_needed": ["rtw_planning"]}
+    for _ in range(3000):
+        assert TIERS.decide(facts, FIRST_DAY).outcome == TIERS.decide(facts, FIRST_DAY).outcome
+
+
+def test_unmatched_messages_are_an_empty_result_many_times_over() -> None:
+    engine = RuleEngine()
+    engine.register("unmatched@1", {"r": _rule(1, {"x": 1})}, DISCRIMINATOR)
+    for _ in range(2000):
+        assert engine.evaluate("unmatched@1", {"vr_kind": "t", "x": 2}, every_match=False) == ()
+        assert engine.evaluate("unmatched@1", {"vr_kind": "t", "x": 2}, every_match=True) == ()
+
+
+def test_post_fires_the_lowest_priority_match_and_assert_fires_all_in_order() -> None:
+    engine = RuleEngine()
+    rules = {"late": _rule(5, {"$gte": {"x": 1}}), "early": _rule(2, {"$gte": {"x": 2}}), "never": _rule(3, {"x": 9})}
+    engine.register("order@1", rules, DISCRIMINATOR)
+    assert engine.evaluate("order@1", {"vr_kind": "t", "x": 3}, every_match=False) == ("early",)
+    assert engine.evaluate("order@1", {"vr_kind": "t", "x": 3}, every_match=True) == ("early", "late")
+    assert NO_RULE_APPLIED not in engine.evaluate("order@1", {"vr_kind": "t", "x": 0}, every_match=True)
+
+
+@pytest.mark.parametrize("pri", [-1, MAX_PRIORITY + 1, 70000])
+def test_priorities_outside_the_engine_range_are_refused(pri: int) -> None:
+    # pri is a C unsigned short in durable_rules: out-of-range values would wrap silently.
+    with pytest.raises(EngineError, match="pri"):
+        RuleEngine().register("pri@1", {"r": _rule(pri, {"x": 1})}, DISCRIMINATOR)
+
+
+def test_registering_the_same_name_twice_keeps_the_first() -> None:
+    engine = RuleEngine()
+    engine.register("twice@1", {"a": _rule(1, {"x": 1})}, DISCRIMINATOR)
+    engine.register("twice@1", {"b": _rule(1, {"x": 1})}, DISCRIMINATOR)
+    assert engine.evaluate("twice@1", {"vr_kind": "t", "x": 1}, every_match=False) == ("a",)
+
+
+def test_unknown_ruleset_is_an_engine_error() -> None:
+    with pytest.raises(EngineError, match="not registered"):
+        RuleEngine().evaluate("missing@1", {"vr_kind": "t"}, every_match=False)
+
+
+def test_concurrent_decisions_from_threads_agree_with_single_threaded_ones() -> None:
+    cases = [
+        {"assessment_completed": False},
+        {"assessment_completed": True},
+        {"assessment_completed": True, "support_needed": ["rtw_planning"]},
+        {"assessment_completed": True, "support_needed": ["career_redirection"]},
+    ]
+    expected = [TIERS.decide(c, FIRST_DAY).outcome for c in cases]
+    wrong: list[Any] = []
+
+    def work(offset: int) -> None:
+        for i in range(400):
+            index = (i + offset) % len(cases)
+            got = TIERS.decide(cases[index], FIRST_DAY).outcome
+            if got != expected[index]:
+                wrong.append((index, got))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+    assert threading.active_count() < 5  # no dispatcher or timer threads were started
