@@ -75,8 +75,8 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 
 
 def _reset_postgres(url: str) -> None:
-    import psycopg
+    import psycopg  # noqa: PLC0415 - only the PostgreSQL tests need it
 
-    with psycopg.connect(url.replace("postgresql://", "postgresql://", 1), autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")

@@ -81,6 +81,8 @@ def holds(condition: Any, spec: FamilySpec, facts: dict[str, Any], params: dict[
     return _comparison(condition, spec, facts, params)
 
 
-def expected_fired(spec: FamilySpec, facts: dict[str, Any], params: dict[str, Any] | None = None) -> list[str]:
+def expected_fired(
+    spec: FamilySpec, facts: dict[str, Any], params: dict[str, Any] | None = None
+) -> list[str]:
     matching = [r.id for r in spec.rules if holds(r.when, spec, facts, params or {})]
     return matching[:1] if spec.hit_policy == "first" else matching

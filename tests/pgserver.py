@@ -42,31 +42,47 @@ def start(folder: Path, port: int) -> str:
     data = folder / "data"
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
-    quiet = {"stdout": subprocess.DEVNULL, "check": True}
-    subprocess.run(_as_server_user([initdb, "-A", "trust", "-U", "postgres", "-D", str(data)]), **quiet)  # type: ignore[call-overload]
     subprocess.run(
-        _as_server_user([
-            pg_ctl, "-D", str(data), "-l", str(folder / "server.log"), "-w",
-            "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        ]),
-        **quiet,  # type: ignore[arg-type]
+        _as_server_user([initdb, "-A", "trust", "-U", "postgres", "-D", str(data)]),
+        stdout=subprocess.DEVNULL,
+        check=True,
     )
-    sql = (
-        f"CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}';"
-        f"CREATE DATABASE {DATABASE} OWNER {USER};"
+    subprocess.run(
+        _as_server_user(
+            [
+                pg_ctl,
+                "-D",
+                str(data),
+                "-l",
+                str(folder / "server.log"),
+                "-w",
+                "-o",
+                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+                "start",
+            ]
+        ),
+        stdout=subprocess.DEVNULL,
+        check=True,
     )
+    sql = f"CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}';CREATE DATABASE {DATABASE} OWNER {USER};"
     for statement in sql.split(";"):
         if statement:
-            subprocess.run([psql, "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-q", "-c", statement], **quiet)  # type: ignore[call-overload]
+            subprocess.run(
+                [psql, "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-q", "-c", statement],
+                stdout=subprocess.DEVNULL,
+                check=True,
+            )
     return f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{port}/{DATABASE}"
 
 
 def stop(folder: Path) -> None:
     pg_ctl = find_bin("pg_ctl")
     if pg_ctl and (folder / "data").exists():
-        subprocess.run(_as_server_user([pg_ctl, "-D", str(folder / "data"), "-m", "fast", "-w", "stop"]),
-                       stdout=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            _as_server_user([pg_ctl, "-D", str(folder / "data"), "-m", "fast", "-w", "stop"]),
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
 
 
 if __name__ == "__main__":

@@ -60,19 +60,35 @@ def comparisons(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.integers(0, 9)) == 0:
         return {"fact": fact, "present": draw(st.booleans())}
     if fact == "tags":
-        op = draw(st.sampled_from(["contains", "contains_any", "contains_all", "contains_none",
-                                   "count_gte", "count_lte"]))
+        op = draw(
+            st.sampled_from(
+                [
+                    "contains",
+                    "contains_any",
+                    "contains_all",
+                    "contains_none",
+                    "count_gte",
+                    "count_lte",
+                ]
+            )
+        )
         if op == "contains":
             return {"fact": fact, op: draw(st.sampled_from(CODES))}
         if op.startswith("count_"):
             return {"fact": fact, op: draw(st.integers(0, 4))}
-        return {"fact": fact, op: draw(st.lists(st.sampled_from(CODES), min_size=1, max_size=3, unique=True))}
+        return {
+            "fact": fact,
+            op: draw(st.lists(st.sampled_from(CODES), min_size=1, max_size=3, unique=True)),
+        }
     ops = ["equals", "not_equals"] if fact == "flag" else ["equals", "not_equals", "in", "not_in"]
     if fact in ("count", "days", "amount", "when"):
         ops += _ORDERED_OPS[2:]
     op = draw(st.sampled_from(ops))
     if op in ("in", "not_in"):
-        return {"fact": fact, op: draw(st.lists(_SCALAR_FOR[fact], min_size=1, max_size=3, unique=True))}
+        return {
+            "fact": fact,
+            op: draw(st.lists(_SCALAR_FOR[fact], min_size=1, max_size=3, unique=True)),
+        }
     return {"fact": fact, op: draw(_SCALAR_FOR[fact])}
 
 
@@ -171,15 +187,30 @@ def case_histories(draw: st.DrawFn) -> list[tuple[str, Any]]:
     day = FIRST_DAY + timedelta(days=draw(st.integers(0, 60)))
     steps: list[tuple[str, Any]] = []
     if draw(st.booleans()):
-        steps.append(("record", ("referral_received", {"received_on": day.isoformat(), "source": "employer"})))
+        steps.append(
+            (
+                "record",
+                ("referral_received", {"received_on": day.isoformat(), "source": "employer"}),
+            )
+        )
     for _ in range(draw(st.integers(1, 4))):
         day += timedelta(days=draw(st.integers(0, 30)))
         kind = draw(st.sampled_from(["assessment", "decide", "work"]))
         if kind == "assessment":
             steps.append(("record", ("assessment_completed", draw(assessments(day)))))
         elif kind == "work":
-            steps.append(("record", ("work_status_changed", {
-                "status": "absent", "effective_on": day.isoformat(),
-                "off_work_since": (day - timedelta(days=draw(st.integers(0, 400)))).isoformat()})))
+            steps.append(
+                (
+                    "record",
+                    (
+                        "work_status_changed",
+                        {
+                            "status": "absent",
+                            "effective_on": day.isoformat(),
+                            "off_work_since": (day - timedelta(days=draw(st.integers(0, 400)))).isoformat(),
+                        },
+                    ),
+                )
+            )
         steps.append(("decide", "tiers"))
     return steps

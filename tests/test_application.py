@@ -53,7 +53,9 @@ def test_decision_explains_outcome_rules_reasons_and_sources(records: CaseRecord
     assert "tier-3-multi-layered-needs" in text and "Tier 3, Clients" in text
 
 
-def test_before_an_assessment_the_referral_date_decides_and_asks_for_one(records: CaseRecords) -> None:
+def test_before_an_assessment_the_referral_date_decides_and_asks_for_one(
+    records: CaseRecords,
+) -> None:
     _open(records)
     made = records.decide("C-1", "tiers")
     assert made.decision.as_of == date(2025, 11, 3)
@@ -65,8 +67,16 @@ def test_retiering_records_the_outcome_it_replaces(records: CaseRecords) -> None
     _open(records)
     records.record("C-1", "assessment_completed", {**ASSESSMENT, "client_groups": []})
     first = records.decide("C-1", "tiers")
-    records.record("C-1", "assessment_completed", {
-        **ASSESSMENT, "assessed_on": "2026-01-12", "kind": "review", "support_needed": ["career_redirection"]})
+    records.record(
+        "C-1",
+        "assessment_completed",
+        {
+            **ASSESSMENT,
+            "assessed_on": "2026-01-12",
+            "kind": "review",
+            "support_needed": ["career_redirection"],
+        },
+    )
     second = records.decide("C-1", "tiers")
     assert first.decision.outcome is not None and first.decision.outcome["tier"] == 2
     assert second.decision.outcome is not None and second.decision.outcome["tier"] == 3
@@ -98,10 +108,26 @@ def test_opening_a_case_twice_is_refused(records: CaseRecords) -> None:
     ("event_type", "payload", "words"),
     [
         ("assessment_completed", {**ASSESSMENT, "depth": "deep"}, ["depth", "'deep'"]),
-        ("assessment_completed", {**ASSESSMENT, "assessed_on": "10/11/2025"}, ["assessed_on", "10/11/2025"]),
-        ("assessment_completed", {**ASSESSMENT, "obstacles": ["financial"]}, ["not among the domains examined"]),
-        ("assessment_completed", {**ASSESSMENT, "extra": 1}, ["extra", "Extra inputs are not permitted"]),
-        ("work_status_changed", {"status": "absent", "effective_on": "2025-11-03"}, ["off_work_since"]),
+        (
+            "assessment_completed",
+            {**ASSESSMENT, "assessed_on": "10/11/2025"},
+            ["assessed_on", "10/11/2025"],
+        ),
+        (
+            "assessment_completed",
+            {**ASSESSMENT, "obstacles": ["financial"]},
+            ["not among the domains examined"],
+        ),
+        (
+            "assessment_completed",
+            {**ASSESSMENT, "extra": 1},
+            ["extra", "Extra inputs are not permitted"],
+        ),
+        (
+            "work_status_changed",
+            {"status": "absent", "effective_on": "2025-11-03"},
+            ["off_work_since"],
+        ),
         ("referral_received", {"received_on": "2025-11-03"}, ["source", "Field required"]),
         ("practitioner_assigned", "not a mapping", ["expected a mapping"]),
         ("case_closed", {}, ["expected an event type among"]),
@@ -144,7 +170,9 @@ def test_an_edited_spec_is_used_by_the_next_decision(tmp_path: Path) -> None:
     specs = _copy_specs(tmp_path)
     with CaseRecords("memory", specs) as records:
         _open(records)
-        records.record("C-1", "assessment_completed", {**ASSESSMENT, "client_groups": [], "support_needed": []})
+        records.record(
+            "C-1", "assessment_completed", {**ASSESSMENT, "client_groups": [], "support_needed": []}
+        )
         before = records.decide("C-1", "tiers")
         spec_file = specs / "tiers" / "2025.1.yaml"
         spec_file.write_text(spec_file.read_text().replace("2025-10-01: 4", "2025-10-01: 5"))
@@ -173,32 +201,50 @@ def test_version_in_force_is_chosen_by_the_effective_date(tmp_path: Path) -> Non
     specs = _copy_specs(tmp_path)
     first = specs / "tiers" / "2025.1.yaml"
     text = first.read_text()
-    first.write_text(text.replace("effective_from: 2025-10-01", "effective_from: 2025-10-01\neffective_until: 2025-12-31"))
-    second = text.replace('version: "2025.1"', 'version: "2026.1"').replace(
-        "effective_from: 2025-10-01", "effective_from: 2026-01-01").replace("2025-10-01: 4", "2025-10-01: 3")
+    first.write_text(
+        text.replace("effective_from: 2025-10-01", "effective_from: 2025-10-01\neffective_until: 2025-12-31")
+    )
+    second = (
+        text.replace('version: "2025.1"', 'version: "2026.1"')
+        .replace("effective_from: 2025-10-01", "effective_from: 2026-01-01")
+        .replace("2025-10-01: 4", "2025-10-01: 3")
+    )
     (specs / "tiers" / "2026.1.yaml").write_text(second)
     with CaseRecords("memory", specs) as records:
         _open(records)
         light = {**ASSESSMENT, "client_groups": [], "support_needed": []}
         records.record("C-1", "assessment_completed", {**light, "assessed_on": "2025-12-31"})
         old = records.decide("C-1", "tiers").decision
-        records.record("C-1", "assessment_completed", {**light, "assessed_on": "2026-01-01", "kind": "review"})
+        records.record(
+            "C-1", "assessment_completed", {**light, "assessed_on": "2026-01-01", "kind": "review"}
+        )
         new = records.decide("C-1", "tiers").decision
         assert (old.version, old.outcome and old.outcome["max_weeks"]) == ("2025.1", 4)
         assert (new.version, new.outcome and new.outcome["max_weeks"]) == ("2026.1", 3)
 
 
-def test_replay_reports_a_decision_that_does_not_follow_from_its_record(records: CaseRecords) -> None:
+def test_replay_reports_a_decision_that_does_not_follow_from_its_record(
+    records: CaseRecords,
+) -> None:
     _open(records)
     records.record("C-1", "assessment_completed", ASSESSMENT)
     honest = records.decide("C-1", "tiers")
     # A decision appended by other means, claiming an outcome the policy does not give.
     case = records.case("C-1")
     forged = honest.decision
-    case.record_decision(DecisionRecord(
-        family="tiers", version=forged.version, spec_sha256=forged.spec_sha256, as_of=forged.as_of,
-        case_version_read=case.version, facts=forged.facts, status="decided",
-        outcome={**(forged.outcome or {}), "tier": 1}, fired=[r.as_dict() for r in forged.fired]))
+    case.record_decision(
+        DecisionRecord(
+            family="tiers",
+            version=forged.version,
+            spec_sha256=forged.spec_sha256,
+            as_of=forged.as_of,
+            case_version_read=case.version,
+            facts=forged.facts,
+            status="decided",
+            outcome={**(forged.outcome or {}), "tier": 1},
+            fired=[r.as_dict() for r in forged.fired],
+        )
+    )
     records._log.save(case)
     results = records.replay("C-1")
     assert [r.status for r in results] == ["reproduced", "differs"]
@@ -211,22 +257,43 @@ def test_replay_reports_facts_the_history_does_not_give(records: CaseRecords) ->
     honest = records.decide("C-1", "tiers").decision
     case = records.case("C-1")
     facts = {**honest.facts, "client_groups": []}  # a fact changed after the event
-    case.record_decision(DecisionRecord(
-        family="tiers", version=honest.version, spec_sha256=honest.spec_sha256, as_of=honest.as_of,
-        case_version_read=3, facts=facts, status="decided",
-        outcome={**(honest.outcome or {})}, fired=[r.as_dict() for r in honest.fired]))
+    case.record_decision(
+        DecisionRecord(
+            family="tiers",
+            version=honest.version,
+            spec_sha256=honest.spec_sha256,
+            as_of=honest.as_of,
+            case_version_read=3,
+            facts=facts,
+            status="decided",
+            outcome={**(honest.outcome or {})},
+            fired=[r.as_dict() for r in honest.fired],
+        )
+    )
     records._log.save(case)
     result = records.replay("C-1")[1]
     assert result.status == "differs"
     assert any("fact 'client_groups'" in d for d in result.differences)
 
 
-def test_replay_of_a_decision_whose_release_is_missing_is_unreplayable(records: CaseRecords) -> None:
+def test_replay_of_a_decision_whose_release_is_missing_is_unreplayable(
+    records: CaseRecords,
+) -> None:
     _open(records)
     case = records.case("C-1")
-    case.record_decision(DecisionRecord(
-        family="tiers", version="9.9", spec_sha256="0" * 64, as_of=date(2025, 11, 3),
-        case_version_read=2, facts={}, status="no_rule_applied", outcome=None, fired=[]))
+    case.record_decision(
+        DecisionRecord(
+            family="tiers",
+            version="9.9",
+            spec_sha256="0" * 64,
+            as_of=date(2025, 11, 3),
+            case_version_read=2,
+            facts={},
+            status="no_rule_applied",
+            outcome=None,
+            fired=[],
+        )
+    )
     records._log.save(case)
     result = records.replay("C-1")[0]
     assert result.status == "unreplayable" and "release" in result.differences[0]

@@ -45,7 +45,9 @@ def test_replay_json_lists_every_decision(tmp_path: Path, capsys: pytest.Capture
     assert report["decisions"] == report["reproduced"] == len(report["results"]) > 0
 
 
-def test_check_reports_problems_with_their_location(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_reports_problems_with_their_location(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["check", str(SPECS)]) == 0
     bad = tmp_path / "bad.yaml"
     bad.write_text((Path(__file__).parent / "bad_specs" / "condition_fact_unknown.yaml").read_text())
@@ -56,7 +58,14 @@ def test_check_reports_problems_with_their_location(tmp_path: Path, capsys: pyte
 
 def test_console_script_runs_from_another_folder(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run([sys.executable, "-m", "vrrules.cli", "demo"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "vrrules.cli", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "vrrules-demo.db").exists()

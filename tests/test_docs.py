@@ -17,7 +17,7 @@ def test_readme_python_examples_run() -> None:
     blocks = _blocks("python")
     assert blocks
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - our own documentation
+        exec(compile(block, "README.md", "exec"), {})
 
 
 def test_quick_start_has_two_commands_and_ci_runs_the_second_verbatim() -> None:

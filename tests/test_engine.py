@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import SPECS
+from tests.strategies import FIRST_DAY
 from vrrules import EngineError, PolicyLibrary
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.policies.engine import MAX_PRIORITY, NO_RULE_APPLIED, RuleEngine
-from tests.strategies import FIRST_DAY
 
 TIERS = PolicyLibrary(SPECS, case_sources=CASE_SOURCES).in_force("tiers", FIRST_DAY)
 DISCRIMINATOR = {"vr_kind": "t"}
@@ -38,10 +38,17 @@ def test_unmatched_messages_are_an_empty_result_many_times_over() -> None:
 
 def test_post_fires_the_lowest_priority_match_and_assert_fires_all_in_order() -> None:
     engine = RuleEngine()
-    rules = {"late": _rule(5, {"$gte": {"x": 1}}), "early": _rule(2, {"$gte": {"x": 2}}), "never": _rule(3, {"x": 9})}
+    rules = {
+        "late": _rule(5, {"$gte": {"x": 1}}),
+        "early": _rule(2, {"$gte": {"x": 2}}),
+        "never": _rule(3, {"x": 9}),
+    }
     engine.register("order@1", rules, DISCRIMINATOR)
     assert engine.evaluate("order@1", {"vr_kind": "t", "x": 3}, every_match=False) == ("early",)
-    assert engine.evaluate("order@1", {"vr_kind": "t", "x": 3}, every_match=True) == ("early", "late")
+    assert engine.evaluate("order@1", {"vr_kind": "t", "x": 3}, every_match=True) == (
+        "early",
+        "late",
+    )
     assert NO_RULE_APPLIED not in engine.evaluate("order@1", {"vr_kind": "t", "x": 0}, every_match=True)
 
 

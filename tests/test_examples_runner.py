@@ -22,12 +22,15 @@ def _examples(tmp_path: Path, body: str) -> Path:
 
 
 def test_a_wrong_expectation_fails_with_expected_got_and_rules(tmp_path: Path) -> None:
-    path = _examples(tmp_path, """
+    path = _examples(
+        tmp_path,
+        """
   - name: claims Tier 1 for an FCE
     at: 2025-11-10
     given: {assessment_completed: true, support_needed: [functional_capacity_evaluation]}
     expect: {outcome: {tier: 1}, fired: [tier-1-advice-and-signposting]}
-""")
+""",
+    )
     example = load_examples(path).examples[0]
     result = run_example(LIBRARY, "tiers", example)
     assert not result.passed
@@ -38,21 +41,27 @@ def test_a_wrong_expectation_fails_with_expected_got_and_rules(tmp_path: Path) -
 
 
 def test_an_expected_error_that_does_not_happen_fails(tmp_path: Path) -> None:
-    path = _examples(tmp_path, """
+    path = _examples(
+        tmp_path,
+        """
   - name: expects an error
     at: 2025-11-10
     given: {assessment_completed: true}
     expect_error: facts_invalid
-""")
+""",
+    )
     result = run_example(LIBRARY, "tiers", load_examples(path).examples[0])
     assert not result.passed and "expected error 'facts_invalid'" in result.report()
 
 
-@pytest.mark.parametrize("body", [
-    "  - {name: nothing expected, at: 2025-11-10, given: {}}\n",
-    "  - {name: empty expect, at: 2025-11-10, given: {}, expect: {}}\n",
-    "  - {name: bad date, at: 10/11/2025, given: {}, expect: {status: decided}}\n",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "  - {name: nothing expected, at: 2025-11-10, given: {}}\n",
+        "  - {name: empty expect, at: 2025-11-10, given: {}, expect: {}}\n",
+        "  - {name: bad date, at: 10/11/2025, given: {}, expect: {status: decided}}\n",
+    ],
+)
 def test_examples_without_a_usable_expectation_are_refused(tmp_path: Path, body: str) -> None:
     with pytest.raises(SpecInvalidError) as caught:
         load_examples(_examples(tmp_path, body))

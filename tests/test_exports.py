@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import vrrules
 
 
@@ -19,6 +21,4 @@ def test_no_unlisted_public_names() -> None:
 
 
 def test_package_is_typed() -> None:
-    from pathlib import Path
-
     assert (Path(vrrules.__file__).parent / "py.typed").exists()

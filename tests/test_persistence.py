@@ -51,7 +51,11 @@ def test_events_round_trip_with_dates_sets_and_decisions(store_location: str) ->
             assert decision.outcome == made.decision.outcome
             assert decision.outcome is not None and decision.outcome["tier"] == 2
             assert [type(e).__name__ for e in reopened.history("P-1")] == [
-                "Opened", "ReferralReceived", "AssessmentCompleted", "DecisionRecorded"]
+                "Opened",
+                "ReferralReceived",
+                "AssessmentCompleted",
+                "DecisionRecorded",
+            ]
 
 
 def test_replay_reproduces_from_a_reopened_store(store_location: str) -> None:

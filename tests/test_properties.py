@@ -33,7 +33,9 @@ def _compile(spec_data: dict[str, Any]) -> Any:
 
 
 @given(spec_data=gen.family_specs(), facts=st.lists(gen.generated_facts(), min_size=1, max_size=8))
-def test_engine_fires_exactly_the_rules_the_semantics_give(spec_data: dict[str, Any], facts: list[dict[str, Any]]) -> None:
+def test_engine_fires_exactly_the_rules_the_semantics_give(
+    spec_data: dict[str, Any], facts: list[dict[str, Any]]
+) -> None:
     compiled = _compile(spec_data)
     for one in facts:
         decision = compiled.decide(one, gen.FIRST_DAY)
@@ -81,11 +83,19 @@ def test_spec_round_trips_through_yaml(spec_data: dict[str, Any]) -> None:
     assert again == spec
 
 
-@given(junk=st.dictionaries(
-    st.sampled_from(["assessment_completed", "support_needed", "client_groups", "obstacles", "x"]),
-    st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.text(max_size=5),
-              st.lists(st.text(max_size=5), max_size=3), st.booleans()),
-))
+@given(
+    junk=st.dictionaries(
+        st.sampled_from(["assessment_completed", "support_needed", "client_groups", "obstacles", "x"]),
+        st.one_of(
+            st.none(),
+            st.integers(),
+            st.floats(allow_nan=True),
+            st.text(max_size=5),
+            st.lists(st.text(max_size=5), max_size=3),
+            st.booleans(),
+        ),
+    )
+)
 def test_any_facts_give_a_decision_or_a_facts_invalid_error(junk: dict[str, Any]) -> None:
     try:
         decision = TIERS.decide(junk, gen.FIRST_DAY)
@@ -97,7 +107,9 @@ def test_any_facts_give_a_decision_or_a_facts_invalid_error(junk: dict[str, Any]
 
 @settings(max_examples=25)
 @given(histories=st.lists(gen.case_histories(), min_size=1, max_size=3))
-def test_every_recorded_decision_replays_to_the_same_outcome(histories: list[list[tuple[str, Any]]]) -> None:
+def test_every_recorded_decision_replays_to_the_same_outcome(
+    histories: list[list[tuple[str, Any]]],
+) -> None:
     with CaseRecords("memory", SPECS) as records:
         made = 0
         for index, steps in enumerate(histories):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_errors_doc import diagnostic_codes
 from vrrules import PolicyLibrary, SpecInvalidError, SpecSource
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.policies.compiler import compile_source
@@ -44,21 +45,31 @@ def test_the_whole_folder_reports_every_problem_at_once(tmp_path: Path) -> None:
 
 
 def test_every_diagnostic_code_has_a_fixture_or_a_test() -> None:
-    from tests.test_errors_doc import diagnostic_codes
-
     covered = {p.stem for p in FIXTURES} | {
-        "version_duplicate", "version_overlap", "ruleset_too_large", "facts_too_many",
-        "specs_folder_missing", "spec_unreadable", "yaml_key_invalid", "fact_value_invalid",
-        "fact_values_unexpected", "example_invalid",
+        "version_duplicate",
+        "version_overlap",
+        "ruleset_too_large",
+        "facts_too_many",
+        "specs_folder_missing",
+        "spec_unreadable",
+        "yaml_key_invalid",
+        "fact_value_invalid",
+        "fact_values_unexpected",
+        "example_invalid",
     }
     assert diagnostic_codes() <= covered
 
 
 def _sample_spec(version: str, start: str, until: str | None = None) -> str:
-    text = (FIXTURES[0].parent / "spec_field_invalid.yaml").read_text().replace(
-        "hit_policy: sometimes", "hit_policy: first")
+    text = (
+        (FIXTURES[0].parent / "spec_field_invalid.yaml")
+        .read_text()
+        .replace("hit_policy: sometimes", "hit_policy: first")
+    )
     text = text.replace('version: "1"', f'version: "{version}"').replace(
-        "effective_from: 2025-10-01", f"effective_from: {start}" + (f"\neffective_until: {until}" if until else ""))
+        "effective_from: 2025-10-01",
+        f"effective_from: {start}" + (f"\neffective_until: {until}" if until else ""),
+    )
     return text
 
 
@@ -98,6 +109,8 @@ def test_too_many_rules_for_the_engine_are_refused() -> None:
 def test_too_many_engine_properties_are_refused() -> None:
     codes = ", ".join(f"c{i}" for i in range(260))
     text = _sample_spec("1", "2025-10-01").replace(
-        "    values: [small, large]", f"    values: [small, large]\n  many:\n    type: set\n    description: many\n    values: [{codes}]")
+        "    values: [small, large]",
+        f"    values: [small, large]\n  many:\n    type: set\n    description: many\n    values: [{codes}]",
+    )
     compiled, diagnostics = compile_source(SpecSource(text, "wide.yaml"))
     assert compiled is None and [d.code for d in diagnostics] == ["facts_too_many"]

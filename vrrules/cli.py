@@ -56,7 +56,10 @@ def _demo(args: argparse.Namespace) -> int:
         companion = Path(f"{store}{suffix}")
         if companion.exists():
             if store.name != DEMO_STORE and not args.replace:
-                print(f"{store} exists; pass --replace to start it afresh, or another --store", file=sys.stderr)
+                print(
+                    f"{store} exists; pass --replace to start it afresh, or another --store",
+                    file=sys.stderr,
+                )
                 return 2
             companion.unlink()
     started = time.perf_counter()
@@ -68,8 +71,10 @@ def _demo(args: argparse.Namespace) -> int:
         outcomes: Counter[str] = Counter()
         for history in case_file.cases:
             for decision in import_case(records, history, on_decision=lambda _d: progress.advance()):
-                outcome = decision.decision.outcome or {}
-                outcomes[f"{decision.decision.family}: {outcome.get('tier', outcome.get('decision', decision.decision.status))}"] += 1
+                made = decision.decision
+                outcome = made.outcome or {}
+                label = outcome.get("tier", outcome.get("decision", made.status))
+                outcomes[f"{made.family}: {label}"] += 1
         progress.close()
         total = records.count_decisions()
         replay_progress = Progress("replaying", total)
@@ -93,7 +98,7 @@ def _print_replay_summary(
     print(f"unreplayable   {statuses['unreplayable']}")
     print(f"time taken     {elapsed:.2f} s")
     if outcomes:
-        print("outcomes       " + ", ".join(f"{k} ×{v}" for k, v in sorted(outcomes.items())))
+        print("outcomes       " + ", ".join(f"{k} x{v}" for k, v in sorted(outcomes.items())))
     for result in results:
         if not result.reproduced:
             print(result)
@@ -112,15 +117,26 @@ def _replay(args: argparse.Namespace) -> int:
         progress.close()
         cases = len({r.case_ref for r in results})
     if args.json:
-        print(json.dumps({
-            "decisions": len(results),
-            "reproduced": sum(r.reproduced for r in results),
-            "results": [
-                {"case": r.case_ref, "event": r.case_version, "family": r.family, "version": r.version,
-                 "status": r.status, "differences": list(r.differences)}
-                for r in results
-            ],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "decisions": len(results),
+                    "reproduced": sum(r.reproduced for r in results),
+                    "results": [
+                        {
+                            "case": r.case_ref,
+                            "event": r.case_version,
+                            "family": r.family,
+                            "version": r.version,
+                            "status": r.status,
+                            "differences": list(r.differences),
+                        }
+                        for r in results
+                    ],
+                },
+                indent=2,
+            )
+        )
     else:
         _print_replay_summary(results, cases, time.perf_counter() - started)
     return 0 if all(r.reproduced for r in results) else 1

@@ -31,7 +31,7 @@ def _library_for(folder: Path) -> PolicyLibrary:
     return library
 
 
-class ExampleFailed(Exception):
+class ExampleFailedError(Exception):
     pass
 
 
@@ -39,9 +39,7 @@ class ExamplesFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         examples = load_examples(self.path)
         for example in examples.examples:
-            yield ExampleItem.from_parent(
-                self, name=example.name, family=examples.family, example=example
-            )
+            yield ExampleItem.from_parent(self, name=example.name, family=examples.family, example=example)
 
 
 class ExampleItem(pytest.Item):
@@ -53,10 +51,10 @@ class ExampleItem(pytest.Item):
     def runtest(self) -> None:
         result = run_example(_library_for(self.path.parent), self.family, self.example)
         if not result.passed:
-            raise ExampleFailed(result.report())
+            raise ExampleFailedError(result.report())
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, ExampleFailed | SpecInvalidError):
+        if isinstance(excinfo.value, ExampleFailedError | SpecInvalidError):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))
 

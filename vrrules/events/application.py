@@ -8,6 +8,7 @@ the policy version in force on the decision's effective date.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -347,10 +348,9 @@ class CaseRecords:
                 text=compiled.source.text,
                 file=Path(compiled.source.file).name,
             )
-            try:
+            # another writer may have stored the same release first: same text, same id
+            with contextlib.suppress(IntegrityError):
                 self._log.save(release)
-            except IntegrityError:
-                pass  # another writer stored the same release first: same text, same id
         self._known_releases.add(sha)
 
     def _conflict(self, case_ref: str) -> CaseConflictError:
@@ -385,15 +385,21 @@ class CaseRecords:
                 sha256=sha256,
             ) from None
         assert isinstance(stored, PolicyRelease)
-        compiled = compile_or_raise(SpecSource(text=stored.text, file=f"release {stored.family} {stored.version} ({stored.file})"))
+        compiled = compile_or_raise(
+            SpecSource(text=stored.text, file=f"release {stored.family} {stored.version} ({stored.file})")
+        )
         self._release_cache[sha256] = compiled
         return compiled
 
     def replay_decision(self, case: Case, case_version: int, record: DecisionRecord) -> ReplayResult:
         """Re-decide one recorded decision from the stored release and the stored history."""
 
-        def result(status: Literal["reproduced", "differs", "unreplayable"], notes: list[str]) -> ReplayResult:
-            return ReplayResult(case.case_ref, case_version, record.family, record.version, status, tuple(notes))
+        def result(
+            status: Literal["reproduced", "differs", "unreplayable"], notes: list[str]
+        ) -> ReplayResult:
+            return ReplayResult(
+                case.case_ref, case_version, record.family, record.version, status, tuple(notes)
+            )
 
         try:
             compiled = self.release(record.spec_sha256)

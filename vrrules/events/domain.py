@@ -132,7 +132,7 @@ class PolicyRelease(Aggregate):
 
     @event(Published)
     def __init__(
-        self, family: str, version: str, effective_from: str, sha256: str, text: str, file: str
+        self, *, family: str, version: str, effective_from: str, sha256: str, text: str, file: str
     ) -> None:
         self.family = family
         self.version = version

@@ -101,13 +101,14 @@ def store_environment(store: str | Path | None) -> dict[str, str]:
         }
     if "://" in location and not location.startswith("sqlite:///"):
         raise StoreConfigError(
-            "expected 'memory', a file path, sqlite:///path or postgresql://…, "
-            f"got {_redacted(location)!r}",
+            f"expected 'memory', a file path, sqlite:///path or postgresql://…, got {_redacted(location)!r}",
             store=_redacted(location),
         )
     path = Path(location.removeprefix("sqlite:///")).expanduser()
     if path.is_dir():
-        raise StoreConfigError(f"expected a file for the SQLite store, got the folder {path}", store=str(path))
+        raise StoreConfigError(
+            f"expected a file for the SQLite store, got the folder {path}", store=str(path)
+        )
     if not path.parent.exists():
         raise StoreConfigError(
             f"expected the folder of the SQLite store to exist, got {path.parent} (missing)",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,9 +23,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from vrrules.errors import Diagnostic, ParameterMissingError, SpecInvalidError
+from vrrules.policies.checks import check_spec
+from vrrules.policies.conditions import engine_scalar, operand_items, operand_type, walk
 from vrrules.policies.decision import Decision, FiredRule
-from vrrules.policies.engine import MAX_RULES_PER_RULESET, RuleEngine, shared_engine
-from vrrules.policies.facts import cents, engine_key_count, engine_view, recorded_facts
+from vrrules.policies.engine import RuleEngine, shared_engine
+from vrrules.policies.facts import engine_view, recorded_facts
 from vrrules.policies.model import (
     AllOf,
     AnyOf,
@@ -36,7 +38,6 @@ from vrrules.policies.model import (
     NotOf,
     ParamRef,
     Rule,
-    parse_iso_date,
     parse_money,
 )
 from vrrules.policies.yamlsource import YamlDocument, read_yaml
@@ -53,33 +54,7 @@ __all__ = [
     "validate",
 ]
 
-# durable_rules allows 255 properties per fact (sid, id and our discriminator included).
-MAX_ENGINE_PROPERTIES = 250
 DISCRIMINATOR = "vr_kind"
-
-_OPERATORS_BY_TYPE: dict[str, set[str]] = {
-    "bool": {"equals", "not_equals", "present"},
-    "text": {"equals", "not_equals", "in", "not_in", "present"},
-    "enum": {"equals", "not_equals", "in", "not_in", "present"},
-    "int": {"equals", "not_equals", "lt", "lte", "gt", "gte", "in", "not_in", "present"},
-    "days": {"equals", "not_equals", "lt", "lte", "gt", "gte", "in", "not_in", "present"},
-    "money": {"equals", "not_equals", "lt", "lte", "gt", "gte", "in", "not_in", "present"},
-    "date": {"equals", "not_equals", "lt", "lte", "gt", "gte", "in", "not_in", "present"},
-    "set": {"contains", "contains_any", "contains_all", "contains_none", "count_gte", "count_lte",
-            "present"},
-}
-_TEMPLATE_MARKERS = ("{{", "{%", "${", "#{", "%(")
-
-_PARAM_FITS: dict[str, set[str]] = {
-    "bool": {"bool"},
-    "text": {"text"},
-    "enum": {"text"},
-    "int": {"int", "days"},
-    "days": {"days", "int"},
-    "money": {"money"},
-    "date": set(),
-    "set": {"int"},  # only as a count
-}
 
 
 @dataclass(frozen=True)
@@ -103,7 +78,8 @@ def parse(source: SpecSource) -> tuple[YamlDocument | None, list[Diagnostic]]:
         diagnostics.append(
             Diagnostic(
                 code="spec_not_mapping",
-                message=f"expected a mapping with family, version, rules…, got {type(document.data).__name__}",
+                message="expected a mapping with family, version, rules…, "
+                f"got {type(document.data).__name__}",
                 file=source.file,
                 line=1,
                 hint="start from an existing spec under specs/",
@@ -128,13 +104,12 @@ def _yaml_path(raw: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     for part in loc:
         if isinstance(part, str) and part.startswith("<") and part.endswith(">"):
             continue
-        if isinstance(node, dict) and part in node:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             path.append(part)
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and not path[-1:] == [part]:
+        elif isinstance(node, dict) and isinstance(part, str) and path[-1:] != [part]:
             # a missing or unknown key: name it, it is where the problem is
             path.append(part)
             node = None
@@ -200,249 +175,6 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _walk(condition: Condition, path: tuple[str | int, ...]) -> Iterator[tuple[Comparison, tuple[str | int, ...]]]:
-    if isinstance(condition, AllOf):
-        for index, item in enumerate(condition.all):
-            yield from _walk(item, (*path, "all", index))
-    elif isinstance(condition, AnyOf):
-        for index, item in enumerate(condition.any):
-            yield from _walk(item, (*path, "any", index))
-    elif isinstance(condition, NotOf):
-        yield from _walk(condition.not_, (*path, "not"))
-    else:
-        yield condition, path
-
-
-class _OperandError(ValueError):
-    pass
-
-
-def _operand_type(operator: str, decl: FactDecl) -> str:
-    """The type of an operator's values: counts are whole numbers, set codes are text."""
-    if operator.startswith("count_"):
-        return "int"
-    return "text" if decl.type == "set" else decl.type
-
-
-def _engine_scalar(fact_type: str, value: Any) -> Any:
-    """Convert one literal or resolved parameter value to what the engine compares."""
-    if value is None:
-        raise _OperandError("expected a value, got null")
-    match fact_type:
-        case "bool":
-            if not isinstance(value, bool):
-                raise _OperandError(f"expected true or false, got {value!r}")
-            return value
-        case "int" | "days":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise _OperandError(f"expected a whole number, got {value!r}")
-            return value
-        case "money":
-            try:
-                return cents(value if isinstance(value, Decimal) else parse_money(value))
-            except ValueError as exc:
-                raise _OperandError(f'expected money such as "1234.50", got {value!r}') from exc
-        case "date":
-            try:
-                return parse_iso_date(value).toordinal()
-            except ValueError as exc:
-                raise _OperandError(f"expected an ISO date YYYY-MM-DD, got {value!r}") from exc
-        case _:
-            if not isinstance(value, str):
-                raise _OperandError(f"expected text, got {value!r}")
-            return value
-
-
-def _operand_items(comparison: Comparison) -> list[Any]:
-    operand = comparison.operand
-    if comparison.operator == "present":
-        return []
-    return list(operand) if isinstance(operand, list) else [operand]
-
-
-def _check_rules(
-    spec: FamilySpec, document: YamlDocument, file: str, case_sources: Mapping[str, str] | None
-) -> list[Diagnostic]:
-    diagnostics: list[Diagnostic] = []
-
-    def report(code: str, message: str, path: tuple[str | int, ...], hint: str, rule: str | None = None) -> None:
-        diagnostics.append(
-            Diagnostic(
-                code=code,
-                message=message,
-                file=file,
-                line=document.line_of(path),
-                rule=rule,
-                field=".".join(str(p) for p in path) or None,
-                hint=hint,
-            )
-        )
-
-    for index, rule in enumerate(spec.rules):
-        texts = {"reason": rule.reason, "fix": rule.fix or ""}
-        texts.update({f"outcome.{k}": v for k, v in rule.outcome.items() if isinstance(v, str)})
-        for name, text in texts.items():
-            marker = next((m for m in _TEMPLATE_MARKERS if m in text), None)
-            if marker is not None:
-                report(
-                    "text_template_refused",
-                    f"expected plain text, got the template marker {marker!r}; "
-                    "spec text is shown as written and never expanded",
-                    ("rules", index, *name.split(".")),
-                    "write the sentence out in full; values belong in outcome and parameters",
-                    rule.id,
-                )
-
-    seen_ids: dict[str, int] = {}
-    for index, rule in enumerate(spec.rules):
-        rule_path: tuple[str | int, ...] = ("rules", index)
-        if rule.id in seen_ids:
-            report(
-                "rule_duplicate_id",
-                f"expected unique rule ids, got {rule.id!r} again (first as rule {seen_ids[rule.id] + 1})",
-                (*rule_path, "id"),
-                "give each rule its own id",
-                rule.id,
-            )
-        seen_ids.setdefault(rule.id, index)
-        for comparison, cpath in _walk(rule.when, (*rule_path, "when")):
-            decl = spec.facts.get(comparison.fact)
-            if decl is None:
-                report(
-                    "condition_fact_unknown",
-                    f"expected a fact declared under 'facts' ({', '.join(sorted(spec.facts))}), "
-                    f"got {comparison.fact!r}",
-                    (*cpath, "fact"),
-                    "declare the fact under 'facts' or correct its name",
-                    rule.id,
-                )
-                continue
-            op = comparison.operator
-            if op not in _OPERATORS_BY_TYPE[decl.type]:
-                report(
-                    "condition_operator_mismatch",
-                    f"expected an operator for a {decl.type} fact "
-                    f"({', '.join(sorted(_OPERATORS_BY_TYPE[decl.type]))}), got {op!r} on {comparison.fact!r}",
-                    (*cpath, op),
-                    "use an operator that fits the fact's type",
-                    rule.id,
-                )
-                continue
-            value_type = _operand_type(op, decl)
-            for item in _operand_items(comparison):
-                if isinstance(item, ParamRef):
-                    param = spec.parameters.get(item.param)
-                    if param is None:
-                        report(
-                            "parameter_unknown",
-                            f"expected a parameter declared under 'parameters', got {item.param!r}",
-                            (*cpath, op),
-                            "declare the parameter with its dated values and reference",
-                            rule.id,
-                        )
-                    elif param.type not in _PARAM_FITS[value_type]:
-                        report(
-                            "condition_value_mismatch",
-                            f"expected a parameter of a type that fits a {value_type} fact, "
-                            f"got {item.param!r} of type {param.type}",
-                            (*cpath, op),
-                            "compare the fact with a parameter of the same kind",
-                            rule.id,
-                        )
-                    continue
-                try:
-                    _engine_scalar(value_type, item)
-                except _OperandError as exc:
-                    report("condition_value_mismatch", f"{comparison.fact!r} is {decl.type}: {exc}",
-                           (*cpath, op), "write a value of the fact's type", rule.id)
-                    continue
-                if decl.type in ("enum", "set") and not op.startswith("count_") and item not in (decl.values or ()):
-                    report(
-                        "condition_value_mismatch",
-                        f"expected one of the codes of {comparison.fact!r} ({decl.values}), got {item!r}",
-                        (*cpath, op),
-                        "use a declared code, or add it to the fact's values",
-                        rule.id,
-                    )
-        for key, value in rule.outcome.items():
-            if isinstance(value, ParamRef) and value.param not in spec.parameters:
-                report(
-                    "parameter_unknown",
-                    f"expected a parameter declared under 'parameters', got {value.param!r}",
-                    (*rule_path, "outcome", key),
-                    "declare the parameter with its dated values and reference",
-                    rule.id,
-                )
-
-    for name, param in spec.parameters.items():
-        for when, value in param.values.items():
-            if value is None:
-                continue
-            try:
-                _engine_scalar({"text": "text", "bool": "bool", "money": "money"}.get(param.type, "int"), value)
-            except _OperandError as exc:
-                report(
-                    "parameter_value_invalid",
-                    f"parameter {name!r} is {param.type}: {exc} (value from {when.isoformat()})",
-                    ("parameters", name, "values"),
-                    "write the value in the parameter's type",
-                )
-
-    if case_sources is not None:
-        for name, decl in spec.facts.items():
-            if decl.source is None:
-                continue
-            source_type = case_sources.get(decl.source)
-            if source_type is None:
-                report(
-                    "fact_source_unknown",
-                    f"expected a case-view path ({', '.join(sorted(case_sources))}), got {decl.source!r}",
-                    ("facts", name, "source"),
-                    "pick a path from the case view, or drop 'source' and let the caller supply the fact",
-                )
-            elif source_type != decl.type:
-                report(
-                    "fact_source_type",
-                    f"fact {name!r} is declared {decl.type}, but {decl.source!r} gives {source_type}",
-                    ("facts", name, "type"),
-                    "declare the fact with the type its source gives",
-                )
-        for index, path in enumerate(spec.effective_date):
-            if case_sources.get(path) != "date":
-                report(
-                    "effective_date_source_invalid",
-                    f"expected a date path of the case view, got {path!r}",
-                    ("effective_date", index),
-                    "name a date in the case view, e.g. assessment.assessed_on",
-                )
-
-    if spec.effective_until is not None and spec.effective_until < spec.effective_from:
-        report(
-            "effective_period_invalid",
-            f"expected effective_until on or after effective_from ({spec.effective_from}), "
-            f"got {spec.effective_until}",
-            ("effective_until",),
-            "correct one of the two dates",
-        )
-    if len(spec.rules) > MAX_RULES_PER_RULESET:
-        report(
-            "ruleset_too_large",
-            f"expected at most {MAX_RULES_PER_RULESET} rules in one family, got {len(spec.rules)}",
-            ("rules",),
-            "split the family; durable_rules hangs compiling 512 rules that share a test",
-        )
-    properties = engine_key_count(spec.facts)
-    if properties > MAX_ENGINE_PROPERTIES:
-        report(
-            "facts_too_many",
-            f"expected at most {MAX_ENGINE_PROPERTIES} engine properties, got {properties} "
-            "(each set code counts as one)",
-            ("facts",),
-            "split the family or shorten code lists",
-        )
-    return diagnostics
-
-
 def validate(
     document: YamlDocument, file: str, case_sources: Mapping[str, str] | None = None
 ) -> tuple[FamilySpec | None, list[Diagnostic]]:
@@ -450,7 +182,7 @@ def validate(
         spec = FamilySpec.model_validate(document.data)
     except ValidationError as error:
         return None, _schema_diagnostics(error, document, file)
-    return spec, _check_rules(spec, document, file, case_sources)
+    return spec, check_spec(spec, document, file, case_sources)
 
 
 # ------------------------------------------------------------------------- stage 3: resolve
@@ -459,8 +191,8 @@ def validate(
 def _param_refs(spec: FamilySpec) -> list[str]:
     names: list[str] = []
     for rule in spec.rules:
-        for comparison, _ in _walk(rule.when, ()):
-            names.extend(i.param for i in _operand_items(comparison) if isinstance(i, ParamRef))
+        for comparison, _ in walk(rule.when, ()):
+            names.extend(i.param for i in operand_items(comparison) if isinstance(i, ParamRef))
         names.extend(v.param for v in rule.outcome.values() if isinstance(v, ParamRef))
     return sorted(set(names))
 
@@ -525,18 +257,18 @@ def _lower_comparison(
     comparison: Comparison, decl: FactDecl, params: Mapping[str, Any], negate: bool
 ) -> dict[str, Any]:
     fact, op = comparison.fact, comparison.operator
-    value_type = _operand_type(op, decl)
+    value_type = operand_type(op, decl)
 
     def value(item: Any) -> Any:
         raw = params[item.param] if isinstance(item, ParamRef) else item
-        return _engine_scalar(value_type, raw)
+        return engine_scalar(value_type, raw)
 
     if op == "present":
         wanted = bool(comparison.present) != negate
         key = f"{fact}__count" if decl.type == "set" else fact
         return {"$ex": {key: 1}} if wanted else {"$nex": {key: 1}}
 
-    items = [value(i) for i in _operand_items(comparison)]
+    items = [value(i) for i in operand_items(comparison)]
     positive: dict[str, Any]
     if op == "equals":
         positive = {"$neq": {fact: items[0]}} if negate else {fact: items[0]}
@@ -603,7 +335,10 @@ def lower(spec: FamilySpec, params: Mapping[str, Any], sha256: str) -> LoweredRu
         test = _lower_condition(rule.when, spec, params)
         # The discriminator is the positive test every rule needs: without one, a rule made only
         # of negative tests matches durable_rules' own session-state message and loops forever.
-        rules[rule.id] = {"pri": priority, "all": [{"m": {"$and": [{DISCRIMINATOR: spec.family}, test]}}]}
+        rules[rule.id] = {
+            "pri": priority,
+            "all": [{"m": {"$and": [{DISCRIMINATOR: spec.family}, test]}}],
+        }
         outcomes[rule.id] = _outcome(rule, params)
     param_digest = hashlib.sha256(
         json.dumps({k: _json_value(v) for k, v in params.items()}, sort_keys=True).encode()
@@ -663,9 +398,7 @@ class CompiledFamily:
         lowered = self.ruleset_for(as_of)
         message = engine_view(self.spec.facts, recorded)
         message[DISCRIMINATOR] = lowered.kind
-        fired_ids = self.engine.evaluate(
-            lowered.name, message, every_match=self.spec.hit_policy == "collect"
-        )
+        fired_ids = self.engine.evaluate(lowered.name, message, every_match=self.spec.hit_policy == "collect")
         fired = tuple(
             FiredRule(
                 rule_id=rule_id,
@@ -721,4 +454,3 @@ def compile_or_raise(
     if compiled is None:
         raise SpecInvalidError(diagnostics)
     return compiled
-

@@ -23,6 +23,7 @@ What it guards against (measured on durable-rules 2.0.28, see docs/engine.md):
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import threading
@@ -33,7 +34,13 @@ from durable import engine as _durable
 
 from vrrules.errors import EngineError
 
-__all__ = ["MAX_PRIORITY", "MAX_RULES_PER_RULESET", "NO_RULE_APPLIED", "RuleEngine", "shared_engine"]
+__all__ = [
+    "MAX_PRIORITY",
+    "MAX_RULES_PER_RULESET",
+    "NO_RULE_APPLIED",
+    "RuleEngine",
+    "shared_engine",
+]
 
 # 512 alpha branches under one node make durable_rules' create_ruleset spin forever;
 # stay well below, leaving room for the tests the rules share.
@@ -157,10 +164,9 @@ class RuleEngine:
             return tuple(rule for rule in dict.fromkeys(self._fired) if rule != NO_RULE_APPLIED)
 
     def _delete(self, name: str, sid: str) -> None:
-        try:
+        # error 309: the session was never created, so there is nothing to free
+        with contextlib.suppress(Exception):
             self._host.delete_state(name, sid)
-        except Exception:  # error 309: the session was never created; nothing to free
-            pass
 
 
 _shared: RuleEngine | None = None

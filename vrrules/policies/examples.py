@@ -103,17 +103,19 @@ def load_examples(path: Path) -> ExampleFile:
     try:
         return ExampleFile.model_validate(document.data)
     except ValidationError as error:
-        raise SpecInvalidError([
-            Diagnostic(
-                code="example_invalid",
-                message=f"{item['msg']}; got {item.get('input')!r}"[:300],
-                file=str(path),
-                line=document.line_of(tuple(p for p in item["loc"] if not str(p).startswith("<"))),
-                field=".".join(str(p) for p in item["loc"]),
-                hint="see the example format in the README",
-            )
-            for item in error.errors(include_url=False)
-        ]) from None
+        raise SpecInvalidError(
+            [
+                Diagnostic(
+                    code="example_invalid",
+                    message=f"{item['msg']}; got {item.get('input')!r}"[:300],
+                    file=str(path),
+                    line=document.line_of(tuple(p for p in item["loc"] if not str(p).startswith("<"))),
+                    field=".".join(str(p) for p in item["loc"]),
+                    hint="see the example format in the README",
+                )
+                for item in error.errors(include_url=False)
+            ]
+        ) from None
 
 
 def run_example(library: PolicyLibrary, family: str, example: Example) -> ExampleResult:

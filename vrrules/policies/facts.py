@@ -76,7 +76,7 @@ def _check_int(name: str, decl: FactDecl, value: Any, where: str) -> int:
 
 def _check_money(name: str, decl: FactDecl, value: Any, where: str) -> Decimal:
     expected = 'money as Decimal, int or text with at most two decimals (e.g. "1234.50")'
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise _problem(name, decl, value, where, expected + "; floats are refused")
     try:
         amount = Decimal(value) if isinstance(value, Decimal | int | str) else None
@@ -143,9 +143,7 @@ def _check(name: str, decl: FactDecl, value: Any, where: str) -> Any:
     raise AssertionError(decl.type)  # pragma: no cover - FactType is closed
 
 
-def recorded_facts(
-    declared: Mapping[str, FactDecl], facts: Mapping[str, Any], where: str
-) -> dict[str, Any]:
+def recorded_facts(declared: Mapping[str, FactDecl], facts: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Check ``facts`` against the declarations; return them in recorded form, keys sorted.
 
     Unknown names are refused; a declared fact that is missing or ``None`` is unknown,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -75,19 +76,28 @@ class PolicyLibrary:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             return None, [
-                Diagnostic(code="spec_unreadable", message=f"expected a UTF-8 text file, got: {exc}",
-                           file=str(path), hint="check the file's permissions and encoding")
+                Diagnostic(
+                    code="spec_unreadable",
+                    message=f"expected a UTF-8 text file, got: {exc}",
+                    file=str(path),
+                    hint="check the file's permissions and encoding",
+                )
             ]
         return compile_source(SpecSource(text=text, file=str(path)), self._case_sources, self._engine)
 
     def refresh(self) -> None:
         """Re-read changed, new and removed spec files; raise with every problem found."""
         if not self.root.exists():
-            raise SpecInvalidError([
-                Diagnostic(code="specs_folder_missing",
-                           message=f"expected a folder of spec files, got nothing at {self.root}",
-                           file=str(self.root), hint="point VRRULES_SPECS or --specs at the specs/ folder")
-            ])
+            raise SpecInvalidError(
+                [
+                    Diagnostic(
+                        code="specs_folder_missing",
+                        message=f"expected a folder of spec files, got nothing at {self.root}",
+                        file=str(self.root),
+                        hint="point VRRULES_SPECS or --specs at the specs/ folder",
+                    )
+                ]
+            )
         diagnostics: list[Diagnostic] = []
         fresh: dict[Path, _Loaded] = {}
         for path in spec_files(self.root):
@@ -117,25 +127,34 @@ class PolicyLibrary:
             for item in items:
                 version = item.compiled.version
                 if version in versions:
-                    out.append(Diagnostic(
-                        code="version_duplicate",
-                        message=f"expected each version of {family!r} once, got {version!r} in "
-                                f"{versions[version]} and here",
-                        file=str(item.path), field="version", line=None,
-                        hint="give the newer file a new version id"))
+                    out.append(
+                        Diagnostic(
+                            code="version_duplicate",
+                            message=f"expected each version of {family!r} once, got {version!r} in "
+                            f"{versions[version]} and here",
+                            file=str(item.path),
+                            field="version",
+                            line=None,
+                            hint="give the newer file a new version id",
+                        )
+                    )
                 versions[version] = item.path
-            for earlier, later in zip(items, items[1:], strict=False):
+            for earlier, later in itertools.pairwise(items):
                 until = earlier.compiled.spec.effective_until
                 start = later.compiled.spec.effective_from
                 if until is None or until >= start:
-                    out.append(Diagnostic(
-                        code="version_overlap",
-                        message=f"expected versions of {family!r} not to overlap: "
-                                f"{earlier.compiled.version} runs "
-                                f"{'open-ended' if until is None else 'until ' + until.isoformat()}, "
-                                f"but {later.compiled.version} starts {start.isoformat()}",
-                        file=str(earlier.path), field="effective_until",
-                        hint=f"end {earlier.compiled.version} the day before {start.isoformat()}"))
+                    out.append(
+                        Diagnostic(
+                            code="version_overlap",
+                            message=f"expected versions of {family!r} not to overlap: "
+                            f"{earlier.compiled.version} runs "
+                            f"{'open-ended' if until is None else 'until ' + until.isoformat()}, "
+                            f"but {later.compiled.version} starts {start.isoformat()}",
+                            file=str(earlier.path),
+                            field="effective_until",
+                            hint=f"end {earlier.compiled.version} the day before {start.isoformat()}",
+                        )
+                    )
         return out
 
     @property
@@ -164,8 +183,7 @@ class PolicyLibrary:
             f"{c.version}: {c.spec.effective_from}..{c.spec.effective_until or ''}" for c in versions
         )
         raise PolicyNotInForceError(
-            f"expected a date on which a version of {family!r} is in force ({periods}), "
-            f"got {on.isoformat()}",
+            f"expected a date on which a version of {family!r} is in force ({periods}), got {on.isoformat()}",
             family=family,
             on=on,
         )

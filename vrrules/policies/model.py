@@ -70,10 +70,10 @@ def parse_iso_date(value: Any) -> date:
 
 def parse_money(value: Any) -> Decimal:
     """Money is written as text ("1234.50") or a whole number; never a float, at most cents."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise PydanticCustomError(
             "money_invalid",
-            "expected money as quoted text with at most two decimals such as \"1234.50\", "
+            'expected money as quoted text with at most two decimals such as "1234.50", '
             "got {got} (a YAML float cannot hold cents exactly)",
             {"got": repr(value)},
         )
@@ -89,7 +89,7 @@ def parse_money(value: Any) -> Decimal:
     if not _is_cents(amount):
         raise PydanticCustomError(
             "money_invalid",
-            "expected money with at most two decimals such as \"1234.50\", got {got}",
+            'expected money with at most two decimals such as "1234.50", got {got}',
             {"got": repr(value)},
         )
     return amount
@@ -134,9 +134,7 @@ class FactDecl(_Strict):
 
     type: FactType
     description: str = Field(min_length=1)
-    values: list[str] | None = Field(
-        default=None, description="the allowed codes, for enum and set facts"
-    )
+    values: list[str] | None = Field(default=None, description="the allowed codes, for enum and set facts")
     source: str | None = Field(
         default=None,
         description="path in the case view this fact is read from; absent: the caller supplies it",
@@ -159,9 +157,7 @@ class FactDecl(_Strict):
                         {"got": repr(code)},
                     )
             if len(set(self.values)) != len(self.values):
-                raise PydanticCustomError(
-                    "fact_value_invalid", "expected each code once in 'values'", {}
-                )
+                raise PydanticCustomError("fact_value_invalid", "expected each code once in 'values'", {})
         elif self.values is not None:
             raise PydanticCustomError(
                 "fact_values_unexpected",
@@ -267,11 +263,7 @@ class Comparison(_Strict):
         return self
 
     def operators_used(self) -> list[str]:
-        return [
-            op
-            for op in COMPARISON_OPERATORS
-            if getattr(self, "in_" if op == "in" else op) is not None
-        ]
+        return [op for op in COMPARISON_OPERATORS if getattr(self, "in_" if op == "in" else op) is not None]
 
     @property
     def operator(self) -> str:

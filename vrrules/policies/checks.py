@@ -1,0 +1,260 @@
+"""The validate stage's checks that a schema cannot make, each reporting with a location."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from vrrules.errors import Diagnostic
+from vrrules.policies.conditions import OperandError, engine_scalar, operand_items, operand_type, walk
+from vrrules.policies.engine import MAX_RULES_PER_RULESET
+from vrrules.policies.facts import engine_key_count
+from vrrules.policies.model import Comparison, FamilySpec, ParamRef, Rule
+from vrrules.policies.yamlsource import YamlDocument
+
+__all__ = ["MAX_ENGINE_PROPERTIES", "OPERATORS_BY_TYPE", "check_spec"]
+
+# durable_rules allows 255 properties per fact (sid, id and our discriminator included).
+MAX_ENGINE_PROPERTIES = 250
+
+_ORDERED = {"equals", "not_equals", "lt", "lte", "gt", "gte", "in", "not_in", "present"}
+OPERATORS_BY_TYPE: dict[str, set[str]] = {
+    "bool": {"equals", "not_equals", "present"},
+    "text": {"equals", "not_equals", "in", "not_in", "present"},
+    "enum": {"equals", "not_equals", "in", "not_in", "present"},
+    "int": _ORDERED,
+    "days": _ORDERED,
+    "money": _ORDERED,
+    "date": _ORDERED,
+    "set": {"contains", "contains_any", "contains_all", "contains_none", "count_gte", "count_lte", "present"},
+}
+# which parameter types may stand where a value of this type is expected
+_PARAM_FITS: dict[str, set[str]] = {
+    "bool": {"bool"},
+    "text": {"text"},
+    "enum": {"text"},
+    "int": {"int", "days"},
+    "days": {"days", "int"},
+    "money": {"money"},
+    "date": set(),
+}
+_TEMPLATE_MARKERS = ("{{", "{%", "${", "#{", "%(")
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class _Report:
+    document: YamlDocument
+    file: str
+    found: list[Diagnostic] = field(default_factory=list)
+
+    def __call__(self, code: str, message: str, path: Path, hint: str, rule: str | None = None) -> None:
+        self.found.append(
+            Diagnostic(
+                code=code,
+                message=message,
+                file=self.file,
+                line=self.document.line_of(path),
+                rule=rule,
+                field=".".join(str(p) for p in path) or None,
+                hint=hint,
+            )
+        )
+
+
+def _check_texts(spec: FamilySpec, report: _Report) -> None:
+    for index, rule in enumerate(spec.rules):
+        texts = {"reason": rule.reason, "fix": rule.fix or ""}
+        texts.update({f"outcome.{k}": v for k, v in rule.outcome.items() if isinstance(v, str)})
+        for name, text in texts.items():
+            marker = next((m for m in _TEMPLATE_MARKERS if m in text), None)
+            if marker is not None:
+                report(
+                    "text_template_refused",
+                    f"expected plain text, got the template marker {marker!r}; "
+                    "spec text is shown as written and never expanded",
+                    ("rules", index, *name.split(".")),
+                    "write the sentence out in full; values belong in outcome and parameters",
+                    rule.id,
+                )
+
+
+def _check_operand(spec: FamilySpec, rule: Rule, comparison: Comparison, path: Path, report: _Report) -> None:
+    decl = spec.facts[comparison.fact]
+    op = comparison.operator
+    value_type = operand_type(op, decl)
+    for item in operand_items(comparison):
+        if isinstance(item, ParamRef):
+            param = spec.parameters.get(item.param)
+            if param is None:
+                report(
+                    "parameter_unknown",
+                    f"expected a parameter declared under 'parameters', got {item.param!r}",
+                    (*path, op),
+                    "declare the parameter with its dated values and reference",
+                    rule.id,
+                )
+            elif param.type not in _PARAM_FITS[value_type]:
+                report(
+                    "condition_value_mismatch",
+                    f"expected a parameter of a type that fits a {value_type} fact, "
+                    f"got {item.param!r} of type {param.type}",
+                    (*path, op),
+                    "compare the fact with a parameter of the same kind",
+                    rule.id,
+                )
+            continue
+        try:
+            engine_scalar(value_type, item)
+        except OperandError as exc:
+            report(
+                "condition_value_mismatch",
+                f"{comparison.fact!r} is {decl.type}: {exc}",
+                (*path, op),
+                "write a value of the fact's type",
+                rule.id,
+            )
+            continue
+        if decl.type in ("enum", "set") and not op.startswith("count_") and item not in (decl.values or ()):
+            report(
+                "condition_value_mismatch",
+                f"expected one of the codes of {comparison.fact!r} ({decl.values}), got {item!r}",
+                (*path, op),
+                "use a declared code, or add it to the fact's values",
+                rule.id,
+            )
+
+
+def _check_rules(spec: FamilySpec, report: _Report) -> None:
+    seen_ids: dict[str, int] = {}
+    for index, rule in enumerate(spec.rules):
+        rule_path: Path = ("rules", index)
+        if rule.id in seen_ids:
+            report(
+                "rule_duplicate_id",
+                f"expected unique rule ids, got {rule.id!r} again (first as rule {seen_ids[rule.id] + 1})",
+                (*rule_path, "id"),
+                "give each rule its own id",
+                rule.id,
+            )
+        seen_ids.setdefault(rule.id, index)
+        for comparison, path in walk(rule.when, (*rule_path, "when")):
+            decl = spec.facts.get(comparison.fact)
+            if decl is None:
+                report(
+                    "condition_fact_unknown",
+                    f"expected a fact declared under 'facts' ({', '.join(sorted(spec.facts))}), "
+                    f"got {comparison.fact!r}",
+                    (*path, "fact"),
+                    "declare the fact under 'facts' or correct its name",
+                    rule.id,
+                )
+            elif comparison.operator not in OPERATORS_BY_TYPE[decl.type]:
+                allowed = ", ".join(sorted(OPERATORS_BY_TYPE[decl.type]))
+                report(
+                    "condition_operator_mismatch",
+                    f"expected an operator for a {decl.type} fact ({allowed}), "
+                    f"got {comparison.operator!r} on {comparison.fact!r}",
+                    (*path, comparison.operator),
+                    "use an operator that fits the fact's type",
+                    rule.id,
+                )
+            else:
+                _check_operand(spec, rule, comparison, path, report)
+        for key, value in rule.outcome.items():
+            if isinstance(value, ParamRef) and value.param not in spec.parameters:
+                report(
+                    "parameter_unknown",
+                    f"expected a parameter declared under 'parameters', got {value.param!r}",
+                    (*rule_path, "outcome", key),
+                    "declare the parameter with its dated values and reference",
+                    rule.id,
+                )
+
+
+def _check_parameters(spec: FamilySpec, report: _Report) -> None:
+    for name, param in spec.parameters.items():
+        value_type = param.type if param.type in ("text", "bool", "money") else "int"
+        for when, value in param.values.items():
+            if value is None:
+                continue
+            try:
+                engine_scalar(value_type, value)
+            except OperandError as exc:
+                report(
+                    "parameter_value_invalid",
+                    f"parameter {name!r} is {param.type}: {exc} (value from {when.isoformat()})",
+                    ("parameters", name, "values"),
+                    "write the value in the parameter's type",
+                )
+
+
+def _check_sources(spec: FamilySpec, case_sources: Mapping[str, str], report: _Report) -> None:
+    for name, decl in spec.facts.items():
+        if decl.source is None:
+            continue
+        source_type = case_sources.get(decl.source)
+        if source_type is None:
+            report(
+                "fact_source_unknown",
+                f"expected a case-view path ({', '.join(sorted(case_sources))}), got {decl.source!r}",
+                ("facts", name, "source"),
+                "pick a path from the case view, or drop 'source' and let the caller give the fact",
+            )
+        elif source_type != decl.type:
+            report(
+                "fact_source_type",
+                f"fact {name!r} is declared {decl.type}, but {decl.source!r} gives {source_type}",
+                ("facts", name, "type"),
+                "declare the fact with the type its source gives",
+            )
+    for index, path in enumerate(spec.effective_date):
+        if case_sources.get(path) != "date":
+            report(
+                "effective_date_source_invalid",
+                f"expected a date path of the case view, got {path!r}",
+                ("effective_date", index),
+                "name a date in the case view, e.g. assessment.assessed_on",
+            )
+
+
+def _check_period_and_sizes(spec: FamilySpec, report: _Report) -> None:
+    if spec.effective_until is not None and spec.effective_until < spec.effective_from:
+        report(
+            "effective_period_invalid",
+            f"expected effective_until on or after effective_from ({spec.effective_from}), "
+            f"got {spec.effective_until}",
+            ("effective_until",),
+            "correct one of the two dates",
+        )
+    if len(spec.rules) > MAX_RULES_PER_RULESET:
+        report(
+            "ruleset_too_large",
+            f"expected at most {MAX_RULES_PER_RULESET} rules in one family, got {len(spec.rules)}",
+            ("rules",),
+            "split the family; durable_rules hangs compiling 512 rules that share a test",
+        )
+    properties = engine_key_count(spec.facts)
+    if properties > MAX_ENGINE_PROPERTIES:
+        report(
+            "facts_too_many",
+            f"expected at most {MAX_ENGINE_PROPERTIES} engine properties, got {properties} "
+            "(each set code counts as one)",
+            ("facts",),
+            "split the family or shorten code lists",
+        )
+
+
+def check_spec(
+    spec: FamilySpec, document: YamlDocument, file: str, case_sources: Mapping[str, str] | None
+) -> list[Diagnostic]:
+    """Every problem with a schema-valid spec; ``case_sources`` enables the source checks."""
+    report = _Report(document, file)
+    _check_texts(spec, report)
+    _check_rules(spec, report)
+    _check_parameters(spec, report)
+    if case_sources is not None:
+        _check_sources(spec, case_sources, report)
+    _check_period_and_sizes(spec, report)
+    return report.found
