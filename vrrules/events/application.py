@@ -217,7 +217,7 @@ class CaseRecords:
 
     def _get_case(self, case_ref: str, version: int | None = None) -> Case:
         try:
-            case = self._log.repository.get(case_id(case_ref), version=version)
+            case: Case = self._log.repository.get(case_id(case_ref), version=version)
         except AggregateNotFoundError:
             raise CaseUnknownError(
                 f"expected a case opened in this store, got {case_ref!r}; open it with open_case() first",
@@ -342,7 +342,7 @@ class CaseRecords:
         except AggregateNotFoundError:
             release = PolicyRelease(
                 family=compiled.family,
-                version=compiled.version,
+                spec_version=compiled.version,
                 effective_from=compiled.spec.effective_from.isoformat(),
                 sha256=sha,
                 text=compiled.source.text,
@@ -378,7 +378,7 @@ class CaseRecords:
         if compiled is not None:
             return compiled
         try:
-            stored = self._log.repository.get(release_id(sha256))
+            stored: PolicyRelease = self._log.repository.get(release_id(sha256))
         except AggregateNotFoundError:
             raise ReleaseUnknownError(
                 f"expected the store to hold the policy release {sha256[:12]}…, got nothing",
@@ -386,7 +386,9 @@ class CaseRecords:
             ) from None
         assert isinstance(stored, PolicyRelease)
         compiled = compile_or_raise(
-            SpecSource(text=stored.text, file=f"release {stored.family} {stored.version} ({stored.file})")
+            SpecSource(
+                text=stored.text, file=f"release {stored.family} {stored.spec_version} ({stored.file})"
+            )
         )
         self._release_cache[sha256] = compiled
         return compiled

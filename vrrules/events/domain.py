@@ -120,7 +120,7 @@ class PolicyRelease(Aggregate):
 
     class Published(Aggregate.Created):
         family: str
-        version: str
+        spec_version: str
         effective_from: str
         sha256: str
         text: str
@@ -132,10 +132,11 @@ class PolicyRelease(Aggregate):
 
     @event(Published)
     def __init__(
-        self, *, family: str, version: str, effective_from: str, sha256: str, text: str, file: str
+        self, *, family: str, spec_version: str, effective_from: str, sha256: str, text: str, file: str
     ) -> None:
+        # "version" is the aggregate's own event count in eventsourcing: the spec's is spec_version
         self.family = family
-        self.version = version
+        self.spec_version = spec_version
         self.effective_from = effective_from
         self.sha256 = sha256
         self.text = text

@@ -97,6 +97,14 @@ _PYDANTIC_CODES = {
 }
 
 
+def _child(node: Any, part: str | int) -> tuple[bool, Any]:
+    if isinstance(node, dict) and part in node:
+        return True, node[part]
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return True, node[part]
+    return False, None
+
+
 def _yaml_path(raw: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """Map a pydantic error location onto the YAML path, dropping union tags on the way."""
     path: list[str | int] = []
@@ -104,11 +112,10 @@ def _yaml_path(raw: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     for part in loc:
         if isinstance(part, str) and part.startswith("<") and part.endswith(">"):
             continue
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
+        found, child = _child(node, part)
+        if found:
             path.append(part)
-            node = node[part]
+            node = child
         elif isinstance(node, dict) and isinstance(part, str) and path[-1:] != [part]:
             # a missing or unknown key: name it, it is where the problem is
             path.append(part)
