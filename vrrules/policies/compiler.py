@@ -12,12 +12,15 @@ Every problem found in ``parse`` and ``validate`` is collected, and one
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import ValidationError
@@ -64,7 +67,7 @@ class SpecSource:
     text: str
     file: str
 
-    @property
+    @functools.cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
@@ -195,7 +198,8 @@ def validate(
 # ------------------------------------------------------------------------- stage 3: resolve
 
 
-def _param_refs(spec: FamilySpec) -> list[str]:
+def param_refs(spec: FamilySpec) -> list[str]:
+    """The parameters a family's rules use, in conditions and outcomes."""
     names: list[str] = []
     for rule in spec.rules:
         for comparison, _ in walk(rule.when, ()):
@@ -207,7 +211,7 @@ def _param_refs(spec: FamilySpec) -> list[str]:
 def resolve_parameters(spec: FamilySpec, as_of: date, file: str) -> dict[str, Any]:
     """The value of each parameter the rules use, as in force on ``as_of``. Never extrapolated."""
     resolved: dict[str, Any] = {}
-    for name in _param_refs(spec):
+    for name in param_refs(spec):
         param = spec.parameters[name]
         value: Any = None
         start: date | None = None
@@ -237,6 +241,7 @@ class LoweredRuleset:
     kind: str
     rules: dict[str, dict[str, Any]]
     outcomes: dict[str, dict[str, Any]]
+    fired: dict[str, FiredRule] = field(default_factory=dict)
 
 
 def _flag(fact: str, code: str) -> str:
@@ -351,7 +356,18 @@ def lower(spec: FamilySpec, params: Mapping[str, Any], sha256: str) -> LoweredRu
         json.dumps({k: _json_value(v) for k, v in params.items()}, sort_keys=True).encode()
     ).hexdigest()
     name = f"{spec.family}@{spec.version}#{sha256[:16]}/{param_digest[:12]}"
-    return LoweredRuleset(name=name, kind=spec.family, rules=rules, outcomes=outcomes)
+    # Explanations are the same for every decision of this ruleset: build them once, read-only.
+    fired = {
+        rule.id: FiredRule(
+            rule_id=rule.id,
+            reason=rule.reason,
+            reference=MappingProxyType(rule.reference.model_dump(exclude_none=True)),
+            outcome=MappingProxyType(outcomes[rule.id]),
+            fix=rule.fix,
+        )
+        for rule in spec.rules
+    }
+    return LoweredRuleset(name=name, kind=spec.family, rules=rules, outcomes=outcomes, fired=fired)
 
 
 # ------------------------------------------------------------------------------ the result
@@ -364,11 +380,15 @@ class CompiledFamily:
     spec: FamilySpec
     source: SpecSource
     engine: RuleEngine = field(default_factory=shared_engine)
-    _lowered: dict[str, LoweredRuleset] = field(default_factory=dict, repr=False)
-    _rules: dict[str, Rule] = field(default_factory=dict, repr=False)
+    _by_period: dict[int, LoweredRuleset | None] = field(default_factory=dict, repr=False)
+    _breaks: list[date] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        self._rules = {rule.id: rule for rule in self.spec.rules}
+        # Parameter values change only on their dated boundaries: between two boundaries the
+        # lowered ruleset is the same, so it is found by bisection instead of re-resolved.
+        self._breaks = sorted(
+            {when for name in param_refs(self.spec) for when in self.spec.parameters[name].values}
+        )
 
     @property
     def family(self) -> str:
@@ -387,13 +407,17 @@ class CompiledFamily:
         return self.spec.effective_from <= day and (until is None or day <= until)
 
     def ruleset_for(self, as_of: date) -> LoweredRuleset:
-        params = resolve_parameters(self.spec, as_of, self.source.file)
-        key = json.dumps({k: _json_value(v) for k, v in params.items()}, sort_keys=True)
-        lowered = self._lowered.get(key)
+        period = bisect.bisect_right(self._breaks, as_of)
+        lowered = self._by_period.get(period)
         if lowered is None:
+            try:
+                params = resolve_parameters(self.spec, as_of, self.source.file)
+            except ParameterMissingError:
+                self._by_period[period] = None
+                raise
             lowered = lower(self.spec, params, self.sha256)
             self.engine.register(lowered.name, lowered.rules, {DISCRIMINATOR: lowered.kind})
-            self._lowered[key] = lowered
+            self._by_period[period] = lowered
         return lowered
 
     def check_facts(self, facts: Mapping[str, Any], where: str | None = None) -> dict[str, Any]:
@@ -406,16 +430,7 @@ class CompiledFamily:
         message = engine_view(self.spec.facts, recorded)
         message[DISCRIMINATOR] = lowered.kind
         fired_ids = self.engine.evaluate(lowered.name, message, every_match=self.spec.hit_policy == "collect")
-        fired = tuple(
-            FiredRule(
-                rule_id=rule_id,
-                reason=self._rules[rule_id].reason,
-                reference=self._rules[rule_id].reference.model_dump(exclude_none=True),
-                outcome=lowered.outcomes[rule_id],
-                fix=self._rules[rule_id].fix,
-            )
-            for rule_id in fired_ids
-        )
+        fired = tuple(lowered.fired[rule_id] for rule_id in fired_ids)
         outcome: dict[str, Any] | None
         if not fired:
             outcome = dict(self.spec.no_rule_outcome) if self.spec.no_rule_outcome else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -17,8 +18,8 @@ class FiredRule:
 
     rule_id: str
     reason: str
-    reference: dict[str, Any]
-    outcome: dict[str, Any]
+    reference: Mapping[str, Any]
+    outcome: Mapping[str, Any]
     fix: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
