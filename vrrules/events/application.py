@@ -36,6 +36,9 @@ from vrrules.events.domain import Case, PolicyRelease, case_id, release_id
 from vrrules.events.payloads import (
     AssessmentFindings,
     CaseOpening,
+    CorrespondenceAnswered,
+    CorrespondenceSent,
+    EmployerCommitment,
     DecisionRecord,
     InterventionPlan,
     Payload,
@@ -57,6 +60,9 @@ EVENT_TYPES: dict[str, tuple[type[Payload], str]] = {
     "practitioner_assigned": (PractitionerAssignment, "assign_practitioner"),
     "assessment_completed": (AssessmentFindings, "complete_assessment"),
     "intervention_planned": (InterventionPlan, "plan_intervention"),
+    "correspondence_sent": (CorrespondenceSent, "send_correspondence"),
+    "correspondence_answered": (CorrespondenceAnswered, "answer_correspondence"),
+    "employer_commitment_recorded": (EmployerCommitment, "record_employer_commitment"),
 }
 
 _SAVE_ATTEMPTS = 5
@@ -122,6 +128,33 @@ def _event_error(case_ref: str, event_type: str, error: ValidationError) -> Even
         event_type=event_type,
         problems=problems,
     )
+
+
+def _check_fits_history(case: Case, event_type: str, payload: Payload) -> None:
+    """Refuse an event that contradicts what the case already records."""
+    problem: str | None = None
+    if isinstance(payload, CorrespondenceAnswered):
+        sent = case.correspondence.get(payload.correspondence_id)
+        if sent is None:
+            problem = (
+                f"expected the id of correspondence sent on this case "
+                f"({sorted(case.correspondence) or 'none sent yet'}), got {payload.correspondence_id!r}"
+            )
+        elif payload.correspondence_id in case.answers:
+            problem = f"correspondence {payload.correspondence_id!r} was already answered"
+        elif payload.answered_on < sent.sent_on:
+            problem = (
+                f"expected an answer on or after {sent.sent_on.isoformat()} (when it was sent), "
+                f"got {payload.answered_on.isoformat()}"
+            )
+    elif isinstance(payload, CorrespondenceSent) and payload.correspondence_id in case.correspondence:
+        problem = f"correspondence id {payload.correspondence_id!r} is already used on this case"
+    if problem is not None:
+        raise EventInvalidError(
+            f"case {case.case_ref!r}, event {event_type!r}: {problem}; nothing was stored",
+            case_ref=case.case_ref,
+            event_type=event_type,
+        )
 
 
 class CaseRecords:
@@ -203,6 +236,7 @@ class CaseRecords:
             )
         for attempt in range(_SAVE_ATTEMPTS):
             case = self._get_case(case_ref)
+            _check_fits_history(case, event_type, validated)
             getattr(case, method)(validated)
             try:
                 self._log.save(case)

@@ -1,22 +1,29 @@
 """The case view: the facts a case's history establishes, by path, on a given day.
 
-Specs name these paths in a fact's ``source``. The view derives facts (latest
-assessment, days off work on the decision date) but decides nothing; every decision is
-made by the rules. Unknown facts are ``None``.
+Specs name these paths in a fact's ``source``. The view looks facts up and counts time
+(latest assessment, who delivers an intervention, days off work on the decision date)
+but decides nothing; every decision is made by the rules. Unknown facts are ``None``.
 
-Day counting: ``work.days_off_work`` is the number of calendar days from the first day
-off work to the decision date (the first day off itself counts 0, the next day 1), and
-is unknown while the worker is in work.
+Counting time, on the decision date ``on``:
+
+* *days* are calendar days from the start date to ``on``: the start day itself counts 0,
+  the next day 1. ``work.days_off_work`` starts on the first day off work.
+* *months* are whole calendar months from the start date to ``on``: a month is complete
+  on the same day-of-month (15 January to 15 April is 3 months; 14 April is still 2).
+  From the 29th to the 31st, a month with no such day completes on its last day
+  (31 January to 28 February 2025 is 1 month).
+* Counts are unknown before their start date and when the start date is unknown.
 """
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from typing import Any
 
 from vrrules.events.domain import Case
 
-__all__ = ["CASE_SOURCES", "case_view"]
+__all__ = ["CASE_SOURCES", "case_view", "whole_months"]
 
 # path -> fact type, as a spec's FactDecl would declare it
 CASE_SOURCES: dict[str, str] = {
@@ -25,12 +32,22 @@ CASE_SOURCES: dict[str, str] = {
     "referral.received_on": "date",
     "referral.source": "enum",
     "work.status": "enum",
+    "work.in_work": "bool",
     "work.off_work_since": "date",
     "work.days_off_work": "days",
+    "work.months_off_work": "int",
+    "work.difficulties": "set",
     "practitioner.assigned": "bool",
     "practitioner.roles": "set",
     "practitioner.any_clinician": "bool",
+    "practitioner.latest.role": "enum",
+    "practitioner.latest.clinician": "bool",
+    "practitioner.latest.qualifications": "set",
+    "practitioner.latest.supervision_recorded": "bool",
+    "practitioner.latest.works_across_settings": "bool",
+    "practitioner.latest.case_management_type": "enum",
     "assessment.completed": "bool",
+    "assessment.first_on": "date",
     "assessment.assessed_on": "date",
     "assessment.kind": "enum",
     "assessment.depth": "enum",
@@ -39,9 +56,149 @@ CASE_SOURCES: dict[str, str] = {
     "assessment.client_groups": "set",
     "assessment.support_needed": "set",
     "interventions.categories": "set",
+    "interventions.activities": "set",
     "interventions.first_planned_on": "date",
+    "intervention.latest.activity": "enum",
+    "intervention.latest.category": "enum",
+    "intervention.latest.planned_on": "date",
+    "intervention.latest.deliverer_known": "bool",
+    "intervention.latest.deliverer_role": "enum",
+    "intervention.latest.deliverer_clinician": "bool",
+    "intervention.latest.deliverer_qualifications": "set",
+    "intervention.latest.days_after_first_assessment": "days",
     "tier.current": "int",
+    "tier.since": "date",
+    "tier.days_in_tier": "days",
+    "tier.months_in_tier": "int",
+    "correspondence.medical_unanswered": "int",
+    "correspondence.medical_oldest_unanswered_days": "days",
+    "employer.adjustments_recorded": "bool",
+    "employer.phased_return_recorded": "bool",
+    "employer.monitoring_recorded": "bool",
 }
+
+
+def whole_months(start: date, on: date) -> int | None:
+    """Whole calendar months from ``start`` to ``on`` (see the module notes); None before start."""
+    if on < start:
+        return None
+    months = (on.year - start.year) * 12 + (on.month - start.month)
+    last_day = calendar.monthrange(on.year, on.month)[1]
+    if on.day < min(start.day, last_day):
+        months -= 1
+    return months
+
+
+def _days(start: date | None, on: date | None) -> int | None:
+    if start is None or on is None or on < start:
+        return None
+    return (on - start).days
+
+
+def _months(start: date | None, on: date | None) -> int | None:
+    if start is None or on is None:
+        return None
+    return whole_months(start, on)
+
+
+def _work(case: Case, on: date | None, view: dict[str, Any]) -> None:
+    work = case.work_status
+    if work is None:
+        return
+    view["work.status"] = work.status
+    view["work.in_work"] = work.status in ("in_work", "in_work_struggling")
+    view["work.off_work_since"] = work.off_work_since
+    view["work.days_off_work"] = _days(work.off_work_since, on)
+    view["work.months_off_work"] = _months(work.off_work_since, on)
+    view["work.difficulties"] = sorted(work.difficulties)
+
+
+def _practitioners(case: Case, view: dict[str, Any]) -> None:
+    view["practitioner.assigned"] = bool(case.practitioners)
+    view["practitioner.roles"] = sorted({p.role for p in case.practitioners.values()})
+    view["practitioner.any_clinician"] = any(p.clinician for p in case.practitioners.values())
+    if case.practitioners:
+        latest = max(case.practitioners.values(), key=lambda p: p.assigned_on)
+        view["practitioner.latest.role"] = latest.role
+        view["practitioner.latest.clinician"] = latest.clinician
+        view["practitioner.latest.qualifications"] = sorted(latest.qualifications)
+        view["practitioner.latest.supervision_recorded"] = latest.supervision_recorded
+        view["practitioner.latest.works_across_settings"] = latest.works_across_settings
+        view["practitioner.latest.case_management_type"] = latest.case_management_type
+
+
+def _assessments(case: Case, view: dict[str, Any]) -> None:
+    view["assessment.completed"] = bool(case.assessments)
+    if not case.assessments:
+        return
+    latest = case.assessments[-1]
+    view["assessment.first_on"] = min(a.assessed_on for a in case.assessments)
+    view["assessment.assessed_on"] = latest.assessed_on
+    view["assessment.kind"] = latest.kind
+    view["assessment.depth"] = latest.depth
+    view["assessment.domains_examined"] = sorted(latest.domains_examined)
+    view["assessment.obstacles"] = sorted(latest.obstacles)
+    view["assessment.client_groups"] = sorted(latest.client_groups)
+    view["assessment.support_needed"] = sorted(latest.support_needed)
+
+
+def _interventions(case: Case, view: dict[str, Any]) -> None:
+    view["interventions.categories"] = sorted({i.category for i in case.interventions})
+    view["interventions.activities"] = sorted({i.activity for i in case.interventions})
+    if not case.interventions:
+        return
+    view["interventions.first_planned_on"] = min(i.planned_on for i in case.interventions)
+    latest = case.interventions[-1]
+    view["intervention.latest.activity"] = latest.activity
+    view["intervention.latest.category"] = latest.category
+    view["intervention.latest.planned_on"] = latest.planned_on
+    deliverer = case.practitioners.get(latest.delivered_by)
+    view["intervention.latest.deliverer_known"] = deliverer is not None
+    if deliverer is not None:
+        view["intervention.latest.deliverer_role"] = deliverer.role
+        view["intervention.latest.deliverer_clinician"] = deliverer.clinician
+        view["intervention.latest.deliverer_qualifications"] = sorted(deliverer.qualifications)
+    first = view["assessment.first_on"]
+    if first is not None:
+        # negative when the intervention was planned before the first assessment
+        view["intervention.latest.days_after_first_assessment"] = (latest.planned_on - first).days
+
+
+def _tier(case: Case, on: date | None, view: dict[str, Any]) -> None:
+    current: int | None = None
+    since: date | None = None
+    for _, decision in case.decisions:
+        if decision.family != "tiers" or decision.outcome is None:
+            continue
+        tier = decision.outcome.get("tier")
+        if not isinstance(tier, int):
+            continue
+        if tier != current:
+            current, since = tier, decision.as_of
+    view["tier.current"] = current
+    view["tier.since"] = since
+    view["tier.days_in_tier"] = _days(since, on)
+    view["tier.months_in_tier"] = _months(since, on)
+
+
+def _correspondence(case: Case, on: date | None, view: dict[str, Any]) -> None:
+    waiting = [
+        sent
+        for sent in case.correspondence.values()
+        if sent.to == "medical_provider"
+        and (sent.correspondence_id not in case.answers or (on and case.answers[sent.correspondence_id].answered_on > on))
+        and (on is None or sent.sent_on <= on)
+    ]
+    view["correspondence.medical_unanswered"] = len(waiting)
+    if waiting:
+        view["correspondence.medical_oldest_unanswered_days"] = _days(min(s.sent_on for s in waiting), on)
+
+
+def _employer(case: Case, view: dict[str, Any]) -> None:
+    kinds = {c.kind for c in case.employer_commitments}
+    view["employer.adjustments_recorded"] = "reasonable_adjustments" in kinds
+    view["employer.phased_return_recorded"] = "phased_return" in kinds
+    view["employer.monitoring_recorded"] = "monitoring" in kinds
 
 
 def case_view(case: Case, on: date | None = None) -> dict[str, Any]:
@@ -52,30 +209,11 @@ def case_view(case: Case, on: date | None = None) -> dict[str, Any]:
     if case.referral is not None:
         view["referral.received_on"] = case.referral.received_on
         view["referral.source"] = case.referral.source
-    work = case.work_status
-    if work is not None:
-        view["work.status"] = work.status
-        view["work.off_work_since"] = work.off_work_since
-        if work.off_work_since is not None and on is not None and on >= work.off_work_since:
-            view["work.days_off_work"] = (on - work.off_work_since).days
-    view["practitioner.assigned"] = bool(case.practitioners)
-    view["practitioner.roles"] = sorted({p.role for p in case.practitioners.values()})
-    view["practitioner.any_clinician"] = any(p.clinician for p in case.practitioners.values())
-    view["assessment.completed"] = bool(case.assessments)
-    if case.assessments:
-        latest = case.assessments[-1]
-        view["assessment.assessed_on"] = latest.assessed_on
-        view["assessment.kind"] = latest.kind
-        view["assessment.depth"] = latest.depth
-        view["assessment.domains_examined"] = sorted(latest.domains_examined)
-        view["assessment.obstacles"] = sorted(latest.obstacles)
-        view["assessment.client_groups"] = sorted(latest.client_groups)
-        view["assessment.support_needed"] = sorted(latest.support_needed)
-    view["interventions.categories"] = sorted({i.category for i in case.interventions})
-    if case.interventions:
-        view["interventions.first_planned_on"] = min(i.planned_on for i in case.interventions)
-    previous = case.latest_decision("tiers")
-    if previous is not None and previous.outcome is not None:
-        tier = previous.outcome.get("tier")
-        view["tier.current"] = tier if isinstance(tier, int) else None
+    _work(case, on, view)
+    _practitioners(case, view)
+    _assessments(case, view)
+    _interventions(case, view)
+    _tier(case, on, view)
+    _correspondence(case, on, view)
+    _employer(case, view)
     return view

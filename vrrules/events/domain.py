@@ -16,6 +16,9 @@ from eventsourcing.domain import Aggregate, event
 from vrrules.events.payloads import (
     AssessmentFindings,
     CaseOpening,
+    CorrespondenceAnswered,
+    CorrespondenceSent,
+    EmployerCommitment,
     DecisionRecord,
     InterventionPlan,
     PractitionerAssignment,
@@ -59,6 +62,15 @@ class Case(Aggregate):
     class InterventionPlanned(Aggregate.Event):
         plan: InterventionPlan
 
+    class CorrespondenceWasSent(Aggregate.Event):
+        correspondence: CorrespondenceSent
+
+    class CorrespondenceWasAnswered(Aggregate.Event):
+        answer: CorrespondenceAnswered
+
+    class EmployerCommitmentRecorded(Aggregate.Event):
+        commitment: EmployerCommitment
+
     class DecisionRecorded(Aggregate.Event):
         decision: DecisionRecord
 
@@ -74,6 +86,9 @@ class Case(Aggregate):
         self.practitioners: dict[str, PractitionerAssignment] = {}
         self.assessments: list[AssessmentFindings] = []
         self.interventions: list[InterventionPlan] = []
+        self.correspondence: dict[str, CorrespondenceSent] = {}
+        self.answers: dict[str, CorrespondenceAnswered] = {}
+        self.employer_commitments: list[EmployerCommitment] = []
         self.decisions: list[tuple[int, DecisionRecord]] = []
 
     @property
@@ -99,6 +114,18 @@ class Case(Aggregate):
     @event(InterventionPlanned)
     def plan_intervention(self, plan: InterventionPlan) -> None:
         self.interventions.append(plan)
+
+    @event(CorrespondenceWasSent)
+    def send_correspondence(self, correspondence: CorrespondenceSent) -> None:
+        self.correspondence[correspondence.correspondence_id] = correspondence
+
+    @event(CorrespondenceWasAnswered)
+    def answer_correspondence(self, answer: CorrespondenceAnswered) -> None:
+        self.answers[answer.correspondence_id] = answer
+
+    @event(EmployerCommitmentRecorded)
+    def record_employer_commitment(self, commitment: EmployerCommitment) -> None:
+        self.employer_commitments.append(commitment)
 
     @event(DecisionRecorded)
     def record_decision(self, decision: DecisionRecord) -> None:

@@ -20,7 +20,14 @@ __all__ = [
     "PRACTITIONER_ROLES",
     "SUPPORT_ACTIVITIES",
     "WORK_STATUSES",
+    "ACTIVITY_CATEGORY",
+    "CASE_MANAGEMENT_TYPES",
+    "INTERVENTION_ACTIVITIES",
+    "WORK_DIFFICULTIES",
     "AssessmentFindings",
+    "CorrespondenceAnswered",
+    "CorrespondenceSent",
+    "EmployerCommitment",
     "CaseOpening",
     "DecisionRecord",
     "InterventionPlan",
@@ -73,6 +80,57 @@ PractitionerRole = Literal[
 InterventionCategory = Literal[
     "health", "physical", "social", "career_coaching", "work_placement", "phased_return"
 ]
+InterventionActivity = Literal[
+    # health
+    "clinical_support",
+    "mental_health_support",
+    "psychotherapy_cbt",
+    "psychotherapy_systemic",
+    "exploring_psychological_factors",
+    "rehabilitation_programme",
+    # physical
+    "ergonomics",
+    "workplace_adjustments",
+    "functional_capacity_evaluation",
+    # social
+    "support_networks",
+    "benefits_advice",
+    "inclusion_support",
+    # career coaching or redirection
+    "career_coaching",
+    "career_redirection",
+    # work placements
+    "work_placement",
+    # phased return to work
+    "phased_return_planning",
+    "phased_return_implementation",
+]
+# Which paper category each activity is recorded under (VRA 2025, "Vocational rehabilitation tools").
+ACTIVITY_CATEGORY: dict[str, str] = {
+    "clinical_support": "health",
+    "mental_health_support": "health",
+    "psychotherapy_cbt": "health",
+    "psychotherapy_systemic": "health",
+    "exploring_psychological_factors": "health",
+    "rehabilitation_programme": "health",
+    "ergonomics": "physical",
+    "workplace_adjustments": "physical",
+    "functional_capacity_evaluation": "physical",
+    "support_networks": "social",
+    "benefits_advice": "social",
+    "inclusion_support": "social",
+    "career_coaching": "career_coaching",
+    "career_redirection": "career_coaching",
+    "work_placement": "work_placement",
+    "phased_return_planning": "phased_return",
+    "phased_return_implementation": "phased_return",
+}
+WorkDifficulty = Literal[
+    "repeated_short_absences", "presenteeism", "planned_treatment", "emerging_work_challenges"
+]
+CaseManagementType = Literal["brokerage", "clinical", "strengths_based", "intensive"]
+CorrespondenceParty = Literal["medical_provider", "employer", "worker", "insurer", "claim_manager"]
+EmployerCommitmentKind = Literal["reasonable_adjustments", "phased_return", "monitoring"]
 
 WORK_STATUSES: tuple[str, ...] = WorkStatus.__args__  # type: ignore[attr-defined]
 DOMAINS: tuple[str, ...] = Domain.__args__  # type: ignore[attr-defined]
@@ -81,6 +139,9 @@ SUPPORT_ACTIVITIES: tuple[str, ...] = SupportActivity.__args__  # type: ignore[a
 ASSESSMENT_DEPTHS: tuple[str, ...] = AssessmentDepth.__args__  # type: ignore[attr-defined]
 PRACTITIONER_ROLES: tuple[str, ...] = PractitionerRole.__args__  # type: ignore[attr-defined]
 INTERVENTION_CATEGORIES: tuple[str, ...] = InterventionCategory.__args__  # type: ignore[attr-defined]
+INTERVENTION_ACTIVITIES: tuple[str, ...] = InterventionActivity.__args__  # type: ignore[attr-defined]
+WORK_DIFFICULTIES: tuple[str, ...] = WorkDifficulty.__args__  # type: ignore[attr-defined]
+CASE_MANAGEMENT_TYPES: tuple[str, ...] = CaseManagementType.__args__  # type: ignore[attr-defined]
 
 
 class Payload(BaseModel):
@@ -105,6 +166,9 @@ class WorkStatusChange(Payload):
     status: WorkStatus
     effective_on: date
     off_work_since: date | None = None
+    difficulties: frozenset[WorkDifficulty] = Field(
+        default=frozenset(), description="signs of emerging difficulty while still in work"
+    )
 
     @model_validator(mode="after")
     def _off_work_date_fits(self) -> WorkStatusChange:
@@ -115,6 +179,8 @@ class WorkStatusChange(Payload):
             raise ValueError(f"status {self.status!r} is in work: off_work_since must be left out")
         if self.off_work_since is not None and self.off_work_since > self.effective_on:
             raise ValueError("off_work_since must not be after effective_on")
+        if off_work and self.difficulties:
+            raise ValueError("difficulties describe a worker still in work; leave them out when off work")
         return self
 
 
@@ -124,7 +190,19 @@ class PractitionerAssignment(Payload):
     clinician: bool
     qualifications: frozenset[Code] = frozenset()
     supervision_recorded: bool = False
+    works_across_settings: bool = Field(
+        default=False, description="works in both clinical and non-clinical settings"
+    )
+    case_management_type: CaseManagementType | None = Field(
+        default=None, description="for case managers: brokerage, clinical, strengths_based, intensive"
+    )
     assigned_on: date
+
+    @model_validator(mode="after")
+    def _type_for_case_managers(self) -> PractitionerAssignment:
+        if self.case_management_type is not None and not self.role.endswith("case_manager"):
+            raise ValueError("case_management_type is given only for a case manager role")
+        return self
 
 
 class AssessmentFindings(Payload):
@@ -149,8 +227,37 @@ class AssessmentFindings(Payload):
 class InterventionPlan(Payload):
     planned_on: date
     category: InterventionCategory
-    delivered_by: Code
+    activity: InterventionActivity
+    delivered_by: Code = Field(description="practitioner_id of whoever delivers it")
     description: Text | None = None
+
+    @model_validator(mode="after")
+    def _activity_in_category(self) -> InterventionPlan:
+        expected = ACTIVITY_CATEGORY[self.activity]
+        if expected != self.category:
+            raise ValueError(f"activity {self.activity!r} belongs to category {expected!r}, not {self.category!r}")
+        return self
+
+
+class CorrespondenceSent(Payload):
+    correspondence_id: Code
+    sent_on: date
+    to: CorrespondenceParty
+    subject: Text | None = None
+
+
+class CorrespondenceAnswered(Payload):
+    correspondence_id: Code
+    answered_on: date
+
+
+class EmployerCommitment(Payload):
+    recorded_on: date
+    kind: EmployerCommitmentKind
+    reduced_hours: bool = False
+    lighter_duties: bool = False
+    stepwise_increase: bool = False
+    details: Text | None = None
 
 
 class DecisionRecord(Payload):

@@ -18,6 +18,9 @@ from vrrules.errors import StoreConfigError
 from vrrules.events.payloads import (
     AssessmentFindings,
     CaseOpening,
+    CorrespondenceAnswered,
+    CorrespondenceSent,
+    EmployerCommitment,
     DecisionRecord,
     InterventionPlan,
     Payload,
@@ -37,6 +40,9 @@ PAYLOAD_TYPES: tuple[type[Payload], ...] = (
     PractitionerAssignment,
     AssessmentFindings,
     InterventionPlan,
+    CorrespondenceSent,
+    CorrespondenceAnswered,
+    EmployerCommitment,
     DecisionRecord,
 )
 
