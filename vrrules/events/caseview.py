@@ -40,6 +40,7 @@ CASE_SOURCES: dict[str, str] = {
     "practitioner.assigned": "bool",
     "practitioner.roles": "set",
     "practitioner.any_clinician": "bool",
+    "practitioner.latest.assigned_on": "date",
     "practitioner.latest.role": "enum",
     "practitioner.latest.clinician": "bool",
     "practitioner.latest.qualifications": "set",
@@ -119,6 +120,7 @@ def _practitioners(case: Case, view: dict[str, Any]) -> None:
     view["practitioner.any_clinician"] = any(p.clinician for p in case.practitioners.values())
     if case.practitioners:
         latest = max(case.practitioners.values(), key=lambda p: p.assigned_on)
+        view["practitioner.latest.assigned_on"] = latest.assigned_on
         view["practitioner.latest.role"] = latest.role
         view["practitioner.latest.clinician"] = latest.clinician
         view["practitioner.latest.qualifications"] = sorted(latest.qualifications)
@@ -186,7 +188,10 @@ def _correspondence(case: Case, on: date | None, view: dict[str, Any]) -> None:
         sent
         for sent in case.correspondence.values()
         if sent.to == "medical_provider"
-        and (sent.correspondence_id not in case.answers or (on and case.answers[sent.correspondence_id].answered_on > on))
+        and (
+            sent.correspondence_id not in case.answers
+            or (on and case.answers[sent.correspondence_id].answered_on > on)
+        )
         and (on is None or sent.sent_on <= on)
     ]
     view["correspondence.medical_unanswered"] = len(waiting)

@@ -13,23 +13,23 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
+    "ACTIVITY_CATEGORY",
     "ASSESSMENT_DEPTHS",
+    "CASE_MANAGEMENT_TYPES",
     "CLIENT_GROUPS",
     "DOMAINS",
+    "INTERVENTION_ACTIVITIES",
     "INTERVENTION_CATEGORIES",
     "PRACTITIONER_ROLES",
     "SUPPORT_ACTIVITIES",
-    "WORK_STATUSES",
-    "ACTIVITY_CATEGORY",
-    "CASE_MANAGEMENT_TYPES",
-    "INTERVENTION_ACTIVITIES",
     "WORK_DIFFICULTIES",
+    "WORK_STATUSES",
     "AssessmentFindings",
+    "CaseOpening",
     "CorrespondenceAnswered",
     "CorrespondenceSent",
-    "EmployerCommitment",
-    "CaseOpening",
     "DecisionRecord",
+    "EmployerCommitment",
     "InterventionPlan",
     "Payload",
     "PractitionerAssignment",
@@ -235,7 +235,9 @@ class InterventionPlan(Payload):
     def _activity_in_category(self) -> InterventionPlan:
         expected = ACTIVITY_CATEGORY[self.activity]
         if expected != self.category:
-            raise ValueError(f"activity {self.activity!r} belongs to category {expected!r}, not {self.category!r}")
+            raise ValueError(
+                f"activity {self.activity!r} belongs to category {expected!r}, not {self.category!r}"
+            )
         return self
 
 

@@ -219,6 +219,30 @@ def _check_sources(spec: FamilySpec, case_sources: Mapping[str, str], report: _R
             )
 
 
+def _check_combine(spec: FamilySpec, report: _Report) -> None:
+    combine = spec.combine
+    if combine is None:
+        return
+    if spec.hit_policy != "collect":
+        report(
+            "combine_invalid",
+            "expected 'combine' only on a collect family, got it on a first-hit family",
+            ("combine",),
+            "remove 'combine' or make the family hit_policy: collect",
+        )
+        return
+    for index, rule in enumerate(spec.rules):
+        value = rule.outcome.get(combine.key)
+        if value not in combine.order:
+            report(
+                "combine_invalid",
+                f"expected outcome.{combine.key} to be one of {combine.order}, got {value!r}",
+                ("rules", index, "outcome"),
+                f"give every rule an outcome.{combine.key} from combine.order",
+                rule.id,
+            )
+
+
 def _check_period_and_sizes(spec: FamilySpec, report: _Report) -> None:
     if spec.effective_until is not None and spec.effective_until < spec.effective_from:
         report(
@@ -254,6 +278,7 @@ def check_spec(
     _check_texts(spec, report)
     _check_rules(spec, report)
     _check_parameters(spec, report)
+    _check_combine(spec, report)
     if case_sources is not None:
         _check_sources(spec, case_sources, report)
     _check_period_and_sizes(spec, report)

@@ -151,7 +151,7 @@ def _schema_diagnostics(error: ValidationError, document: YamlDocument, file: st
     seen: set[tuple[str, tuple[str | int, ...]]] = set()
     for item in error.errors(include_url=False):
         code = _PYDANTIC_CODES.get(item["type"], item["type"])
-        if not code.startswith(("spec_", "date_", "money_", "condition_", "fact_", "name_")):
+        if not code.startswith(("spec_", "date_", "money_", "condition_", "fact_", "name_", "parameter_")):
             code = "spec_field_invalid"
         path = _yaml_path(document.data, tuple(item["loc"]))
         if (code, path) in seen:
@@ -218,6 +218,14 @@ def resolve_parameters(spec: FamilySpec, as_of: date, file: str) -> dict[str, An
         for when, candidate in param.values.items():
             if when <= as_of:
                 value, start = candidate, when
+        if value is None and param.unpublished:
+            raise ParameterMissingError(
+                f"{file}: parameter {name!r} of {spec.family} {spec.version} has no value: "
+                f"{param.unpublished}. It is left out rather than invented; to use the rules that "
+                "need it, add a dated value with the reference it comes from.",
+                parameter=name,
+                as_of=as_of,
+            )
         if value is None:
             published = ", ".join(f"{d.isoformat()}: {v}" for d, v in param.values.items())
             why = "before its first value" if start is None else f"its value ended on {start.isoformat()}"
@@ -438,6 +446,10 @@ class CompiledFamily:
             outcome = dict(fired[0].outcome)
         else:
             outcome = {"findings": [{"rule_id": r.rule_id, **r.outcome} for r in fired]}
+            combine = self.spec.combine
+            if combine is not None:
+                found = {r.outcome.get(combine.key) for r in fired}
+                outcome[combine.key] = next(v for v in combine.order if v in found)
         return Decision(
             family=self.family,
             version=self.version,

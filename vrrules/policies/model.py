@@ -30,6 +30,7 @@ __all__ = [
     "COMPARISON_OPERATORS",
     "AllOf",
     "AnyOf",
+    "Combine",
     "Comparison",
     "Condition",
     "FactDecl",
@@ -177,7 +178,21 @@ class Parameter(_Strict):
     description: str = Field(min_length=1)
     unit: str | None = None
     reference: Reference
-    values: dict[IsoDate, ParamScalar] = Field(min_length=1)
+    values: dict[IsoDate, ParamScalar] = Field(default_factory=dict)
+    unpublished: str | None = Field(
+        default=None,
+        description="why no value is given: the sources publish none, so none is invented",
+    )
+
+    @model_validator(mode="after")
+    def _values_or_why_not(self) -> Parameter:
+        if not self.values and not self.unpublished:
+            raise PydanticCustomError(
+                "parameter_values_missing",
+                "expected at least one dated value, or 'unpublished' saying why the sources give none",
+                {},
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -342,6 +357,13 @@ class Rule(_Strict):
     reference: Reference
 
 
+class Combine(_Strict):
+    """How a collect family sums its findings up: the most severe value of one outcome key."""
+
+    key: str = Field(pattern=IDENT)
+    order: list[str] = Field(min_length=1, description="values from most to least severe")
+
+
 class FamilySpec(_Strict):
     """One version of one policy family."""
 
@@ -365,6 +387,9 @@ class FamilySpec(_Strict):
     rules: list[Rule] = Field(min_length=1)
     no_rule_outcome: dict[str, Scalar] | None = Field(
         default=None, description="recorded when no rule applies (still reported as such)"
+    )
+    combine: Combine | None = Field(
+        default=None, description="collect families: the summary key and its severity order"
     )
 
     @field_validator("facts", "parameters")
