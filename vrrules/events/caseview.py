@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from vrrules.events.domain import Case
+from vrrules.events.payloads import CorrespondenceSent
 
 __all__ = ["CASE_SOURCES", "case_view", "whole_months"]
 
@@ -184,16 +185,13 @@ def _tier(case: Case, on: date | None, view: dict[str, Any]) -> None:
 
 
 def _correspondence(case: Case, on: date | None, view: dict[str, Any]) -> None:
-    waiting = [
-        sent
-        for sent in case.correspondence.values()
-        if sent.to == "medical_provider"
-        and (
-            sent.correspondence_id not in case.answers
-            or (on and case.answers[sent.correspondence_id].answered_on > on)
-        )
-        and (on is None or sent.sent_on <= on)
-    ]
+    def waiting_on(sent: CorrespondenceSent) -> bool:
+        if on is not None and sent.sent_on > on:
+            return False  # not yet sent on the decision date
+        answer = case.answers.get(sent.correspondence_id)
+        return answer is None or (on is not None and answer.answered_on > on)
+
+    waiting = [s for s in case.correspondence.values() if s.to == "medical_provider" and waiting_on(s)]
     view["correspondence.medical_unanswered"] = len(waiting)
     if waiting:
         view["correspondence.medical_oldest_unanswered_days"] = _days(min(s.sent_on for s in waiting), on)
