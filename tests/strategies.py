@@ -214,3 +214,55 @@ def case_histories(draw: st.DrawFn) -> list[tuple[str, Any]]:
             )
         steps.append(("decide", "tiers"))
     return steps
+
+
+# ------------------------------------------------------------ any shipped family's facts
+
+
+def _boundaries(spec: Any, fact: str, params: dict[str, Any]) -> list[Any]:
+    """Values a family's conditions compare ``fact`` with: where its boundaries are."""
+    from vrrules.policies.conditions import operand_items, walk  # noqa: PLC0415
+    from vrrules.policies.model import ParamRef  # noqa: PLC0415
+
+    found: list[Any] = []
+    owners = [*spec.rules, *spec.invariants]
+    for owner in owners:
+        for comparison, _ in walk(owner.when, ()):
+            if comparison.fact != fact:
+                continue
+            for item in operand_items(comparison):
+                found.append(params.get(item.param) if isinstance(item, ParamRef) else item)
+    return [v for v in found if v is not None]
+
+
+def family_facts(spec: Any, params: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """Facts for any family, concentrated on the boundaries its rules test (each ±1)."""
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for name, decl in spec.facts.items():
+        edges = _boundaries(spec, name, params)
+        if decl.type == "bool":
+            values: st.SearchStrategy[Any] = st.booleans()
+        elif decl.type in ("int", "days"):
+            near = sorted({e + d for e in edges if isinstance(e, int) for d in (-1, 0, 1)} | {0})
+            values = st.one_of(st.sampled_from(near), st.integers(-3, 1000))
+        elif decl.type == "money":
+            cents = [Decimal(str(e)) for e in edges]
+            near_money = sorted(
+                {c + d for c in cents for d in (Decimal("-0.01"), Decimal(0), Decimal("0.01"))}
+            )
+            values = st.one_of(
+                st.sampled_from(near_money or [Decimal(0)]),
+                st.integers(0, 10**8).map(lambda c: Decimal(c) / 100),
+            )
+        elif decl.type == "date":
+            days = [date.fromisoformat(e) if isinstance(e, str) else e for e in edges]
+            near_days = sorted({d + timedelta(days=k) for d in days for k in (-1, 0, 1)} | {FIRST_DAY})
+            values = st.sampled_from(near_days)
+        elif decl.type == "enum":
+            values = st.sampled_from(decl.values)
+        elif decl.type == "set":
+            values = st.lists(st.sampled_from(decl.values), unique=True)
+        else:
+            values = st.sampled_from([*(e for e in edges if isinstance(e, str)), "other"])
+        fields[name] = st.one_of(st.none(), values)
+    return st.fixed_dictionaries(fields)

@@ -9,7 +9,7 @@ from vrrules.errors import Diagnostic
 from vrrules.policies.conditions import OperandError, engine_scalar, operand_items, operand_type, walk
 from vrrules.policies.engine import MAX_RULES_PER_RULESET
 from vrrules.policies.facts import engine_key_count
-from vrrules.policies.model import Comparison, FamilySpec, ParamRef, Rule
+from vrrules.policies.model import Comparison, FamilySpec, Invariant, ParamRef, Rule
 from vrrules.policies.yamlsource import YamlDocument
 
 __all__ = ["MAX_ENGINE_PROPERTIES", "OPERATORS_BY_TYPE", "check_spec"]
@@ -80,7 +80,9 @@ def _check_texts(spec: FamilySpec, report: _Report) -> None:
                 )
 
 
-def _check_operand(spec: FamilySpec, rule: Rule, comparison: Comparison, path: Path, report: _Report) -> None:
+def _check_operand(
+    spec: FamilySpec, rule: Rule | Invariant, comparison: Comparison, path: Path, report: _Report
+) -> None:
     decl = spec.facts[comparison.fact]
     op = comparison.operator
     value_type = operand_type(op, decl)
@@ -126,6 +128,32 @@ def _check_operand(spec: FamilySpec, rule: Rule, comparison: Comparison, path: P
             )
 
 
+def _check_condition(spec: FamilySpec, owner: Rule | Invariant, path: Path, report: _Report) -> None:
+    for comparison, where in walk(owner.when, (*path, "when")):
+        decl = spec.facts.get(comparison.fact)
+        if decl is None:
+            report(
+                "condition_fact_unknown",
+                f"expected a fact declared under 'facts' ({', '.join(sorted(spec.facts))}), "
+                f"got {comparison.fact!r}",
+                (*where, "fact"),
+                "declare the fact under 'facts' or correct its name",
+                owner.id,
+            )
+        elif comparison.operator not in OPERATORS_BY_TYPE[decl.type]:
+            allowed = ", ".join(sorted(OPERATORS_BY_TYPE[decl.type]))
+            report(
+                "condition_operator_mismatch",
+                f"expected an operator for a {decl.type} fact ({allowed}), "
+                f"got {comparison.operator!r} on {comparison.fact!r}",
+                (*where, comparison.operator),
+                "use an operator that fits the fact's type",
+                owner.id,
+            )
+        else:
+            _check_operand(spec, owner, comparison, where, report)
+
+
 def _check_rules(spec: FamilySpec, report: _Report) -> None:
     seen_ids: dict[str, int] = {}
     for index, rule in enumerate(spec.rules):
@@ -139,29 +167,7 @@ def _check_rules(spec: FamilySpec, report: _Report) -> None:
                 rule.id,
             )
         seen_ids.setdefault(rule.id, index)
-        for comparison, path in walk(rule.when, (*rule_path, "when")):
-            decl = spec.facts.get(comparison.fact)
-            if decl is None:
-                report(
-                    "condition_fact_unknown",
-                    f"expected a fact declared under 'facts' ({', '.join(sorted(spec.facts))}), "
-                    f"got {comparison.fact!r}",
-                    (*path, "fact"),
-                    "declare the fact under 'facts' or correct its name",
-                    rule.id,
-                )
-            elif comparison.operator not in OPERATORS_BY_TYPE[decl.type]:
-                allowed = ", ".join(sorted(OPERATORS_BY_TYPE[decl.type]))
-                report(
-                    "condition_operator_mismatch",
-                    f"expected an operator for a {decl.type} fact ({allowed}), "
-                    f"got {comparison.operator!r} on {comparison.fact!r}",
-                    (*path, comparison.operator),
-                    "use an operator that fits the fact's type",
-                    rule.id,
-                )
-            else:
-                _check_operand(spec, rule, comparison, path, report)
+        _check_condition(spec, rule, rule_path, report)
         for key, value in rule.outcome.items():
             if isinstance(value, ParamRef) and value.param not in spec.parameters:
                 report(
@@ -171,6 +177,8 @@ def _check_rules(spec: FamilySpec, report: _Report) -> None:
                     "declare the parameter with its dated values and reference",
                     rule.id,
                 )
+    for index, invariant in enumerate(spec.invariants):
+        _check_condition(spec, invariant, ("invariants", index), report)
 
 
 def _check_parameters(spec: FamilySpec, report: _Report) -> None:

@@ -151,7 +151,9 @@ def _schema_diagnostics(error: ValidationError, document: YamlDocument, file: st
     seen: set[tuple[str, tuple[str | int, ...]]] = set()
     for item in error.errors(include_url=False):
         code = _PYDANTIC_CODES.get(item["type"], item["type"])
-        if not code.startswith(("spec_", "date_", "money_", "condition_", "fact_", "name_", "parameter_")):
+        if not code.startswith(
+            ("spec_", "date_", "money_", "condition_", "fact_", "name_", "parameter_", "invariant_")
+        ):
             code = "spec_field_invalid"
         path = _yaml_path(document.data, tuple(item["loc"]))
         if (code, path) in seen:

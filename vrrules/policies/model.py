@@ -36,6 +36,7 @@ __all__ = [
     "FactDecl",
     "FactType",
     "FamilySpec",
+    "Invariant",
     "NotOf",
     "ParamRef",
     "Parameter",
@@ -357,6 +358,28 @@ class Rule(_Strict):
     reference: Reference
 
 
+class Invariant(_Strict):
+    """A property no decision of the family may ever break; checked by generated tests."""
+
+    id: str = Field(pattern=SLUG, max_length=80)
+    description: str = Field(min_length=1)
+    when: Condition
+    never: dict[str, Scalar] | None = Field(
+        default=None, description="outcome values that must not all hold when 'when' holds"
+    )
+    never_finding: str | None = Field(
+        default=None, description="a collect family's finding code that must not appear"
+    )
+
+    @model_validator(mode="after")
+    def _one_kind_of_never(self) -> Invariant:
+        if (self.never is None) == (self.never_finding is None):
+            raise PydanticCustomError(
+                "invariant_invalid", "expected exactly one of 'never' or 'never_finding'", {}
+            )
+        return self
+
+
 class Combine(_Strict):
     """How a collect family sums its findings up: the most severe value of one outcome key."""
 
@@ -388,6 +411,7 @@ class FamilySpec(_Strict):
     no_rule_outcome: dict[str, Scalar] | None = Field(
         default=None, description="recorded when no rule applies (still reported as such)"
     )
+    invariants: list[Invariant] = Field(default_factory=list)
     combine: Combine | None = Field(
         default=None, description="collect families: the summary key and its severity order"
     )
