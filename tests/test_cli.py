@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SPECS
+from vrrules import PolicyLibrary
 from vrrules.cli import main
 from vrrules.events.importer import iter_decide_steps, load_case_file
 from vrrules.samples import SAMPLE_CASES
@@ -20,13 +21,21 @@ def test_demo_records_replays_and_summarises(tmp_path: Path, capsys: pytest.Capt
     store = tmp_path / "demo.db"
     assert main(["demo", "--store", str(store)]) == 0
     out = capsys.readouterr().out
-    decisions = sum(1 for _ in iter_decide_steps(load_case_file(SAMPLE_CASES)))
+    steps = sum(1 for _ in iter_decide_steps(load_case_file(SAMPLE_CASES)))
     cases = len(load_case_file(SAMPLE_CASES).cases)
+    undecided = int(out.split("not decided    ")[1].split()[0]) if "not decided" in out else 0
     assert f"cases          {cases}\n" in out
-    assert f"decisions      {decisions}\n" in out
-    assert f"reproduced     {decisions}\n" in out
+    assert f"decisions      {steps - undecided}\n" in out
+    assert f"reproduced     {steps - undecided}\n" in out
     assert "differences    0" in out and "time taken" in out
     assert str(store.resolve()) in out and store.exists()
+
+
+def test_demo_sample_cases_exercise_every_family(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["demo", "--store", str(tmp_path / "demo.db")])
+    out = capsys.readouterr().out
+    for family in PolicyLibrary(SPECS).families():
+        assert f"  {family}: " in out or f" {family}: [parameter_missing]" in out, family
 
 
 def test_demo_refuses_to_overwrite_a_store_it_did_not_make(tmp_path: Path) -> None:

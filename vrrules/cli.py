@@ -13,7 +13,7 @@ from typing import TextIO
 from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords, ReplayResult
 from vrrules.events.caseview import CASE_SOURCES
-from vrrules.events.importer import import_case, iter_decide_steps, load_case_file
+from vrrules.events.importer import Undecided, import_case, iter_decide_steps, load_case_file
 from vrrules.policies.library import PolicyLibrary
 from vrrules.samples import SAMPLE_CASES
 
@@ -69,11 +69,15 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"Recording {len(case_file.cases)} sample cases into {store.resolve()}")
         progress = Progress("deciding", expected)
         outcomes: Counter[str] = Counter()
+        undecided: list[Undecided] = []
         for history in case_file.cases:
-            for decision in import_case(records, history, on_decision=lambda _d: progress.advance()):
-                made = decision.decision
+            for result in import_case(records, history, on_decision=lambda _d: progress.advance()):
+                if isinstance(result, Undecided):
+                    undecided.append(result)
+                    continue
+                made = result.decision
                 outcome = made.outcome or {}
-                label = outcome.get("tier", outcome.get("decision", made.status))
+                label = outcome.get("tier", outcome.get("verdict", outcome.get("decision", made.status)))
                 outcomes[f"{made.family}: {label}"] += 1
         progress.close()
         total = records.count_decisions()
@@ -82,6 +86,10 @@ def _demo(args: argparse.Namespace) -> int:
         replay_progress.close()
     elapsed = time.perf_counter() - started
     _print_replay_summary(results, len(case_file.cases), elapsed, outcomes)
+    if undecided:
+        print(f"not decided    {len(undecided)} (nothing recorded for these):")
+        for item in undecided:
+            print(f"  {item.case_ref} {item.family}: [{item.error.code}] {item.error.message}")
     print(f"Store: {store.resolve()}  (replay it again with: vrrules replay --store {store})")
     return 0 if all(r.reproduced for r in results) else 1
 
@@ -98,7 +106,9 @@ def _print_replay_summary(
     print(f"unreplayable   {statuses['unreplayable']}")
     print(f"time taken     {elapsed:.2f} s")
     if outcomes:
-        print("outcomes       " + ", ".join(f"{k} x{v}" for k, v in sorted(outcomes.items())))
+        print("outcomes")
+        for label, count in sorted(outcomes.items()):
+            print(f"  {label:<48} {count:>4}")
     for result in results:
         if not result.reproduced:
             print(result)

@@ -21,17 +21,26 @@ number and the field.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from vrrules.errors import EventInvalidError
+from vrrules.errors import EventInvalidError, ParameterMissingError, PolicyNotInForceError, VrrulesError
 from vrrules.events.application import CaseRecords, RecordedDecision
 from vrrules.policies.model import IsoDate
 from vrrules.policies.yamlsource import read_yaml
 
-__all__ = ["CaseFile", "CaseHistory", "Step", "import_case", "iter_decide_steps", "load_case_file"]
+__all__ = [
+    "CaseFile",
+    "CaseHistory",
+    "Step",
+    "Undecided",
+    "import_case",
+    "iter_decide_steps",
+    "load_case_file",
+]
 
 
 class Step(BaseModel):
@@ -90,14 +99,27 @@ def load_case_file(path: Path) -> CaseFile:
         ) from None
 
 
+@dataclass(frozen=True)
+class Undecided:
+    """A decide step that could not decide, and why (for example a value not published)."""
+
+    case_ref: str
+    family: str
+    error: VrrulesError
+
+
 def import_case(
     records: CaseRecords,
     history: CaseHistory,
-    on_decision: Callable[[RecordedDecision], None] | None = None,
-) -> list[RecordedDecision]:
-    """Open the case and play its steps in order; return the decisions recorded."""
+    on_decision: Callable[[RecordedDecision | Undecided], None] | None = None,
+) -> list[RecordedDecision | Undecided]:
+    """Open the case and play its steps in order; return what each decide step gave.
+
+    A decide step that fails for want of a published value or of a policy in force is
+    reported as :class:`Undecided` and the import goes on; any other error stops it.
+    """
     records.open_case(history.case_ref, history.opened_on, worker=history.worker)
-    decisions: list[RecordedDecision] = []
+    decisions: list[RecordedDecision | Undecided] = []
     for number, step in enumerate(history.steps, start=1):
         if step.record is not None:
             assert step.payload is not None
@@ -111,10 +133,14 @@ def import_case(
                 ) from None
         else:
             assert step.decide is not None
-            decision = records.decide(history.case_ref, step.decide, as_of=step.as_of)
-            decisions.append(decision)
+            result: RecordedDecision | Undecided
+            try:
+                result = records.decide(history.case_ref, step.decide, as_of=step.as_of)
+            except (ParameterMissingError, PolicyNotInForceError) as error:
+                result = Undecided(history.case_ref, step.decide, error)
+            decisions.append(result)
             if on_decision is not None:
-                on_decision(decision)
+                on_decision(result)
     return decisions
 
 

@@ -265,7 +265,7 @@ class EmployerCommitment(Payload):
 class DecisionRecord(Payload):
     """Everything needed to replay a decision: policy release, facts, outcome, explanation."""
 
-    family: Code
+    family: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=60)]
     version: str
     spec_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     as_of: date
