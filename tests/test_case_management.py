@@ -121,7 +121,8 @@ def test_responsiveness_reports_its_missing_value_and_works_once_one_is_added(tm
     spec = specs / "responsiveness" / "2025.1.yaml"
     spec.write_text(
         spec.read_text().replace(
-            "    unpublished: the flyer asks for replies as soon as possible and publishes no number of days\n",
+            "    unpublished: the flyer asks for replies as soon as possible and publishes no number of days"
+            "\n",
             "    values:\n      2025-10-01: 10\n",
         )
     )
