@@ -445,9 +445,14 @@ class CaseRecords:
             return result("unreplayable", ["stored release text does not hash to the recorded hash"])
         notes: list[str] = []
         try:
-            replayed = compiled.decide(record.facts, record.as_of)
+            replayed = compiled.decide(compiled.given_facts(record.facts), record.as_of)
         except VrrulesError as error:
             return result("unreplayable", [f"[{error.code}] {error.message}"])
+        if replayed.facts != record.facts:
+            changed = sorted(
+                k for k in {*replayed.facts, *record.facts} if replayed.facts.get(k) != record.facts.get(k)
+            )
+            notes.append(f"derived facts: {changed} differ between the record and the replay")
         if replayed.status != record.status:
             notes.append(f"status: recorded {record.status}, replayed {replayed.status}")
         if replayed.outcome != record.outcome:

@@ -9,7 +9,7 @@ from vrrules.errors import Diagnostic
 from vrrules.policies.conditions import OperandError, engine_scalar, operand_items, operand_type, walk
 from vrrules.policies.engine import MAX_RULES_PER_RULESET
 from vrrules.policies.facts import engine_key_count
-from vrrules.policies.model import Comparison, FamilySpec, Invariant, ParamRef, Rule
+from vrrules.policies.model import Comparison, FactDecl, FamilySpec, Invariant, ParamRef, Rule
 from vrrules.policies.yamlsource import YamlDocument
 
 __all__ = ["MAX_ENGINE_PROPERTIES", "OPERATORS_BY_TYPE", "check_spec"]
@@ -251,6 +251,64 @@ def _check_combine(spec: FamilySpec, report: _Report) -> None:
             )
 
 
+_DERIVED_TYPE = {"days_between": {"days", "int"}, "fraction": {"money"}, "lookup": {"money"}}
+
+
+def _derivation_problems(spec: FamilySpec, decl: FactDecl, earlier: set[str]) -> list[tuple[str, str]]:
+    """(message, hint) for each problem with one derived fact."""
+    derivation = decl.derive
+    assert derivation is not None
+    problems: list[tuple[str, str]] = []
+    for name in derivation.inputs:
+        if name not in earlier:
+            problems.append((f"expected a fact declared before it, got {name!r}", "declare the input above"))
+    for item in derivation.sum or derivation.difference or []:
+        if isinstance(item, ParamRef) and item.param not in spec.parameters:
+            problems.append((f"expected a declared parameter, got {item.param!r}", "declare the parameter"))
+    kind = next(
+        k for k in ("sum", "difference", "days_between", "fraction", "lookup") if getattr(derivation, k)
+    )
+    allowed = _DERIVED_TYPE.get(kind, {"money", "int", "days"})
+    if decl.type not in allowed:
+        problems.append(
+            (
+                f"a {kind} gives {' or '.join(sorted(allowed))}, but the fact is declared {decl.type}",
+                "declare the fact with the type the derivation gives",
+            )
+        )
+    inputs = [spec.facts[i] for i in derivation.inputs if i in spec.facts]
+    if kind == "days_between" and any(i.type != "date" for i in inputs):
+        problems.append(("days_between reads two date facts", "name two date facts"))
+    if kind in ("sum", "difference") and any(i.type != decl.type for i in inputs):
+        problems.append(
+            (f"{kind} reads facts of its own type ({decl.type})", "add money to money, days to days")
+        )
+    if kind == "fraction" and any(i.type != "money" for i in inputs):
+        problems.append(("a fraction is taken of a money fact", "name a money fact"))
+    lookup = derivation.lookup
+    if lookup is not None:
+        if lookup.table not in spec.tables:
+            problems.append((f"expected a table under 'tables', got {lookup.table!r}", "declare the table"))
+        if lookup.on in spec.facts and spec.facts[lookup.on].type != "date":
+            problems.append((f"'on' must be a date fact, got {lookup.on!r}", "name a date fact"))
+        if lookup.key in spec.facts and spec.facts[lookup.key].type not in ("text", "enum"):
+            problems.append(
+                (f"'key' must be a text or enum fact, got {lookup.key!r}", "name the location fact")
+            )
+    return problems
+
+
+def _check_derivations(spec: FamilySpec, report: _Report) -> None:
+    earlier: set[str] = set()
+    for name, decl in spec.facts.items():
+        if decl.derive is not None:
+            for message, hint in _derivation_problems(spec, decl, earlier):
+                report(
+                    "derivation_invalid", f"derived fact {name!r}: {message}", ("facts", name, "derive"), hint
+                )
+        earlier.add(name)
+
+
 def _check_period_and_sizes(spec: FamilySpec, report: _Report) -> None:
     if spec.effective_until is not None and spec.effective_until < spec.effective_from:
         report(
@@ -286,6 +344,7 @@ def check_spec(
     _check_texts(spec, report)
     _check_rules(spec, report)
     _check_parameters(spec, report)
+    _check_derivations(spec, report)
     _check_combine(spec, report)
     if case_sources is not None:
         _check_sources(spec, case_sources, report)

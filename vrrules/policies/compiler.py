@@ -25,10 +25,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vrrules.errors import Diagnostic, ParameterMissingError, SpecInvalidError
+from vrrules.errors import Diagnostic, FactsInvalidError, ParameterMissingError, SpecInvalidError
 from vrrules.policies.checks import check_spec
 from vrrules.policies.conditions import engine_scalar, operand_items, operand_type, walk
 from vrrules.policies.decision import Decision, FiredRule
+from vrrules.policies.derive import derive_facts, derived_names
 from vrrules.policies.engine import RuleEngine, shared_engine
 from vrrules.policies.facts import engine_view, recorded_facts
 from vrrules.policies.model import (
@@ -37,6 +38,7 @@ from vrrules.policies.model import (
     Comparison,
     Condition,
     FactDecl,
+    FactRef,
     FamilySpec,
     NotOf,
     ParamRef,
@@ -152,7 +154,17 @@ def _schema_diagnostics(error: ValidationError, document: YamlDocument, file: st
     for item in error.errors(include_url=False):
         code = _PYDANTIC_CODES.get(item["type"], item["type"])
         if not code.startswith(
-            ("spec_", "date_", "money_", "condition_", "fact_", "name_", "parameter_", "invariant_")
+            (
+                "spec_",
+                "date_",
+                "money_",
+                "condition_",
+                "fact_",
+                "name_",
+                "parameter_",
+                "invariant_",
+                "derivation_",
+            )
         ):
             code = "spec_field_invalid"
         path = _yaml_path(document.data, tuple(item["loc"]))
@@ -207,6 +219,11 @@ def param_refs(spec: FamilySpec) -> list[str]:
         for comparison, _ in walk(rule.when, ()):
             names.extend(i.param for i in operand_items(comparison) if isinstance(i, ParamRef))
         names.extend(v.param for v in rule.outcome.values() if isinstance(v, ParamRef))
+    for decl in spec.facts.values():
+        derivation = decl.derive
+        if derivation is not None:
+            items = derivation.sum or derivation.difference or []
+            names.extend(i.param for i in items if isinstance(i, ParamRef))
     return sorted(set(names))
 
 
@@ -252,6 +269,9 @@ class LoweredRuleset:
     rules: dict[str, dict[str, Any]]
     outcomes: dict[str, dict[str, Any]]
     fired: dict[str, FiredRule] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    # outcome keys whose value is a fact of the decision, per rule: {rule: {key: fact}}
+    fact_refs: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _flag(fact: str, code: str) -> str:
@@ -344,9 +364,11 @@ def _json_value(value: Any) -> Any:
 
 
 def _outcome(rule: Rule, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The rule's outcome with parameters filled in; fact references are filled per decision."""
     return {
         key: _json_value(params[value.param]) if isinstance(value, ParamRef) else value
         for key, value in rule.outcome.items()
+        if not isinstance(value, FactRef)
     }
 
 
@@ -377,7 +399,18 @@ def lower(spec: FamilySpec, params: Mapping[str, Any], sha256: str) -> LoweredRu
         )
         for rule in spec.rules
     }
-    return LoweredRuleset(name=name, kind=spec.family, rules=rules, outcomes=outcomes, fired=fired)
+    fact_refs = {
+        rule.id: {k: v.fact for k, v in rule.outcome.items() if isinstance(v, FactRef)} for rule in spec.rules
+    }
+    return LoweredRuleset(
+        name=name,
+        kind=spec.family,
+        rules=rules,
+        outcomes=outcomes,
+        fired=fired,
+        params=dict(params),
+        fact_refs={rule: refs for rule, refs in fact_refs.items() if refs},
+    )
 
 
 # ------------------------------------------------------------------------------ the result
@@ -430,17 +463,49 @@ class CompiledFamily:
             self._by_period[period] = lowered
         return lowered
 
-    def check_facts(self, facts: Mapping[str, Any], where: str | None = None) -> dict[str, Any]:
-        return recorded_facts(self.spec.facts, facts, where or f"{self.family} {self.version}")
+    def check_facts(
+        self, facts: Mapping[str, Any], where: str | None = None, as_of: date | None = None
+    ) -> dict[str, Any]:
+        """The given facts checked, in recorded form, with the derived facts added.
+
+        Derivations that read parameters need ``as_of`` (the parameters in force then);
+        without it they stay unknown.
+        """
+        place = where or f"{self.family} {self.version}"
+        derived = derived_names(self.spec)
+        given_derived = sorted(derived & set(facts))
+        if given_derived:
+            raise FactsInvalidError(
+                f"{place}: expected only facts that are given, got derived fact(s) {given_derived}; "
+                "they are computed from the others",
+                unknown=given_derived,
+            )
+        base = {k: v for k, v in self.spec.facts.items() if k not in derived}
+        recorded = recorded_facts(base, facts, place)
+        if not derived:
+            return recorded
+        params = self.ruleset_for(as_of).params if as_of is not None else {}
+        return derive_facts(self.spec, recorded, params)
+
+    @staticmethod
+    def _fired(lowered: LoweredRuleset, rule_id: str, facts: Mapping[str, Any]) -> FiredRule:
+        refs = lowered.fact_refs.get(rule_id)
+        rule = lowered.fired[rule_id]
+        return rule if refs is None else _with_facts(rule, refs, facts)
+
+    def given_facts(self, recorded: Mapping[str, Any]) -> dict[str, Any]:
+        """The facts of a recorded decision without the derived ones (to decide them again)."""
+        derived = derived_names(self.spec)
+        return {k: v for k, v in recorded.items() if k not in derived}
 
     def decide(self, facts: Mapping[str, Any], as_of: date, where: str | None = None) -> Decision:
         """Decide on ``facts`` with the parameters in force on ``as_of``."""
-        recorded = self.check_facts(facts, where)
         lowered = self.ruleset_for(as_of)
+        recorded = self.check_facts(facts, where, as_of)
         message = engine_view(self.spec.facts, recorded)
         message[DISCRIMINATOR] = lowered.kind
         fired_ids = self.engine.evaluate(lowered.name, message, every_match=self.spec.hit_policy == "collect")
-        fired = tuple(lowered.fired[rule_id] for rule_id in fired_ids)
+        fired = tuple(self._fired(lowered, rule_id, recorded) for rule_id in fired_ids)
         outcome: dict[str, Any] | None
         if not fired:
             outcome = dict(self.spec.no_rule_outcome) if self.spec.no_rule_outcome else None
@@ -462,6 +527,11 @@ class CompiledFamily:
             outcome=outcome,
             fired=fired,
         )
+
+
+def _with_facts(rule: FiredRule, refs: Mapping[str, str], facts: Mapping[str, Any]) -> FiredRule:
+    outcome = {**rule.outcome, **{key: facts.get(fact) for key, fact in refs.items()}}
+    return FiredRule(rule.rule_id, rule.reason, rule.reference, MappingProxyType(outcome), rule.fix)
 
 
 def compile_source(

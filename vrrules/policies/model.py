@@ -33,16 +33,23 @@ __all__ = [
     "Combine",
     "Comparison",
     "Condition",
+    "Derivation",
     "FactDecl",
+    "FactRef",
     "FactType",
     "FamilySpec",
+    "FractionOf",
     "Invariant",
+    "Lookup",
     "NotOf",
     "ParamRef",
     "Parameter",
     "Reading",
     "Reference",
     "Rule",
+    "Table",
+    "TablePeriod",
+    "TableRow",
     "parse_iso_date",
     "parse_money",
 ]
@@ -131,6 +138,79 @@ class Reading(_Strict):
     text: str = Field(min_length=1)
 
 
+class ParamRef(_Strict):
+    """A reference to a parameter, resolved on the decision's effective date at compile time."""
+
+    param: str = Field(pattern=IDENT)
+
+
+class FactRef(_Strict):
+    """A reference to a fact's value (in an outcome: reported, not decided on)."""
+
+    fact: str = Field(pattern=IDENT)
+
+
+DerivationInput = str | ParamRef
+
+
+class FractionOf(_Strict):
+    """A fraction of a money fact, rounded to the cent in a stated direction."""
+
+    of: str = Field(pattern=IDENT)
+    numerator: int = Field(ge=1)
+    denominator: int = Field(ge=1)
+    rounding: Literal["down", "half_up", "up"]
+
+
+class Lookup(_Strict):
+    """A value read from one of the family's tables by a key fact on a date fact."""
+
+    table: str = Field(pattern=IDENT)
+    key: str = Field(pattern=IDENT, description="the fact matched against the table's locations")
+    on: str = Field(pattern=IDENT, description="the date fact that picks the period and month")
+    column: Literal["lodging", "meals"]
+
+
+class Derivation(_Strict):
+    """How a derived fact is computed from facts declared before it: exactly one operation.
+
+    Derivations are arithmetic and look-ups, never decisions: sums of amounts, the
+    difference of two, days between two dates, a stated fraction with stated rounding,
+    and a table look-up. They run before the engine, exactly (Decimal and whole days),
+    and their results are recorded with the decision's facts.
+    """
+
+    sum: list[DerivationInput] | None = Field(default=None, min_length=1)
+    difference: list[DerivationInput] | None = Field(default=None, min_length=2, max_length=2)
+    days_between: list[str] | None = Field(default=None, min_length=2, max_length=2)
+    inclusive: bool = Field(default=False, description="days_between: count both end days")
+    fraction: FractionOf | None = None
+    lookup: Lookup | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Derivation:
+        used = [k for k in ("sum", "difference", "days_between", "fraction", "lookup") if getattr(self, k)]
+        if len(used) != 1:
+            raise PydanticCustomError(
+                "derivation_invalid",
+                "expected exactly one of sum, difference, days_between, fraction, lookup; got {got}",
+                {"got": used or "none"},
+            )
+        return self
+
+    @property
+    def inputs(self) -> list[str]:
+        """The facts this derivation reads (parameters are not facts)."""
+        if self.sum or self.difference:
+            return [i for i in (self.sum or self.difference or []) if isinstance(i, str)]
+        if self.days_between:
+            return list(self.days_between)
+        if self.fraction:
+            return [self.fraction.of]
+        assert self.lookup is not None
+        return [self.lookup.key, self.lookup.on]
+
+
 class FactDecl(_Strict):
     """A fact a family reads: its type, meaning and where it comes from in the case."""
 
@@ -141,9 +221,16 @@ class FactDecl(_Strict):
         default=None,
         description="path in the case view this fact is read from; absent: the caller supplies it",
     )
+    derive: Derivation | None = Field(
+        default=None, description="computed from earlier facts instead of being given"
+    )
 
     @model_validator(mode="after")
     def _values_match_type(self) -> FactDecl:
+        if self.source is not None and self.derive is not None:
+            raise PydanticCustomError(
+                "derivation_invalid", "a fact is either read from a 'source' or derived, not both", {}
+            )
         if self.type in ("enum", "set"):
             if not self.values:
                 raise PydanticCustomError(
@@ -208,12 +295,6 @@ class Parameter(_Strict):
     @classmethod
     def _sorted(cls, values: dict[date, ParamScalar]) -> dict[date, ParamScalar]:
         return dict(sorted(values.items()))
-
-
-class ParamRef(_Strict):
-    """A reference to a parameter, resolved on the decision's effective date at compile time."""
-
-    param: str = Field(pattern=IDENT)
 
 
 Scalar = bool | int | str
@@ -341,9 +422,18 @@ AllOf.model_rebuild()
 AnyOf.model_rebuild()
 NotOf.model_rebuild()
 
+
+def _outcome_kind(value: Any) -> str:
+    if isinstance(value, FactRef) or (isinstance(value, dict) and "fact" in value):
+        return "<fact>"
+    return _operand_kind(value)
+
+
 OutcomeValue = Annotated[
-    Annotated[ParamRef, Tag("<param>")] | Annotated[Scalar, Tag("<scalar>")],
-    Discriminator(_operand_kind),
+    Annotated[ParamRef, Tag("<param>")]
+    | Annotated[FactRef, Tag("<fact>")]
+    | Annotated[Scalar, Tag("<scalar>")],
+    Discriminator(_outcome_kind),
 ]
 
 
@@ -380,6 +470,35 @@ class Invariant(_Strict):
         return self
 
 
+class TableRow(_Strict):
+    location: str = Field(min_length=1)
+    lodging: Money
+    meals: Money
+    months: list[int] | None = Field(
+        default=None, description="calendar months (1-12) this row applies in; absent: all year"
+    )
+
+
+class TablePeriod(_Strict):
+    """The rows in force from one date to another, with their source."""
+
+    from_: IsoDate = Field(alias="from")
+    until: IsoDate
+    reference: Reference
+    all_other_locations: str | None = Field(
+        default=None, description="the row that applies to a location not listed in this period"
+    )
+    rows: list[TableRow] = Field(min_length=1)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Table(_Strict):
+    """An effective-dated rate table (e.g. per diem by location)."""
+
+    description: str = Field(min_length=1)
+    periods: list[TablePeriod] = Field(min_length=1)
+
+
 class Combine(_Strict):
     """How a collect family sums its findings up: the most severe value of one outcome key."""
 
@@ -411,6 +530,7 @@ class FamilySpec(_Strict):
     no_rule_outcome: dict[str, Scalar] | None = Field(
         default=None, description="recorded when no rule applies (still reported as such)"
     )
+    tables: dict[str, Table] = Field(default_factory=dict)
     invariants: list[Invariant] = Field(default_factory=list)
     combine: Combine | None = Field(
         default=None, description="collect families: the summary key and its severity order"

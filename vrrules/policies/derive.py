@@ -1,0 +1,115 @@
+"""Derived facts: the arithmetic and look-ups a spec declares, computed exactly before deciding.
+
+A derived fact is unknown when any fact it reads is unknown. Money stays ``Decimal``
+throughout and is rounded only where a ``fraction`` says how; days are whole days. A
+table look-up with no row for the location and date raises ``parameter_missing``: a rate
+the sources do not give is never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
+from typing import Any
+
+from vrrules.errors import ParameterMissingError
+from vrrules.policies.model import Derivation, FactDecl, FamilySpec, Lookup, ParamRef, Table
+
+__all__ = ["derive_facts", "derived_names", "look_up"]
+
+_ROUNDING = {"down": ROUND_DOWN, "half_up": ROUND_HALF_UP, "up": ROUND_UP}
+_CENT = Decimal("0.01")
+
+
+def derived_names(spec: FamilySpec) -> set[str]:
+    return {name for name, decl in spec.facts.items() if decl.derive is not None}
+
+
+def _number(decl_type: str, value: Any) -> Decimal | int:
+    return Decimal(value) if decl_type == "money" else int(value)
+
+
+def _recorded(decl: FactDecl, value: Decimal | int) -> Any:
+    if decl.type == "money":
+        assert isinstance(value, Decimal)
+        return str(value.quantize(_CENT))
+    return int(value)
+
+
+def look_up(table_name: str, table: Table, location: str, on: date, column: str) -> Decimal:
+    for period in table.periods:
+        if not period.from_ <= on <= period.until:
+            continue
+        for wanted in (location, period.all_other_locations):
+            for row in period.rows:
+                if row.location == wanted and (row.months is None or on.month in row.months):
+                    return Decimal(getattr(row, column))
+        raise ParameterMissingError(
+            f"table {table_name!r} has no {column} rate for {location!r} on {on.isoformat()}: the "
+            f"period {period.from_.isoformat()}..{period.until.isoformat()} lists "
+            f"{sorted({r.location for r in period.rows})} and names no rate for other locations. "
+            "The rate is not guessed; add the published row with its reference.",
+            table=table_name,
+            location=location,
+        )
+    periods = ", ".join(f"{p.from_.isoformat()}..{p.until.isoformat()}" for p in table.periods)
+    raise ParameterMissingError(
+        f"table {table_name!r} has no period covering {on.isoformat()} (periods: {periods}). "
+        "The rate is not guessed; add the published period with its reference.",
+        table=table_name,
+        on=on,
+    )
+
+
+def _evaluate(
+    derivation: Derivation,
+    decl: FactDecl,
+    spec: FamilySpec,
+    facts: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> Any:
+    def value_of(item: str | ParamRef) -> Any:
+        if isinstance(item, ParamRef):
+            return params[item.param]
+        return facts.get(item)
+
+    if derivation.sum or derivation.difference:
+        items = [value_of(i) for i in (derivation.sum or derivation.difference or [])]
+        if any(v is None for v in items):
+            return None
+        numbers = [_number(decl.type, v) for v in items]
+        if derivation.sum:
+            return _recorded(decl, sum(numbers[1:], numbers[0]))
+        return _recorded(decl, numbers[0] - numbers[1])
+    if derivation.days_between:
+        start, end = (facts.get(name) for name in derivation.days_between)
+        if start is None or end is None:
+            return None
+        days = (date.fromisoformat(end) - date.fromisoformat(start)).days
+        return days + 1 if derivation.inclusive else days
+    if derivation.fraction:
+        fraction = derivation.fraction
+        base = facts.get(fraction.of)
+        if base is None:
+            return None
+        exact = Decimal(base) * fraction.numerator / fraction.denominator
+        return str(exact.quantize(_CENT, rounding=_ROUNDING[fraction.rounding]))
+    lookup: Lookup | None = derivation.lookup
+    assert lookup is not None
+    location, on = facts.get(lookup.key), facts.get(lookup.on)
+    if location is None or on is None:
+        return None
+    found = look_up(lookup.table, spec.tables[lookup.table], location, date.fromisoformat(on), lookup.column)
+    return str(found.quantize(_CENT))
+
+
+def derive_facts(spec: FamilySpec, recorded: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """``recorded`` plus every derived fact, computed in declaration order; keys sorted."""
+    facts = dict(recorded)
+    for name, decl in spec.facts.items():
+        if decl.derive is not None:
+            value = _evaluate(decl.derive, decl, spec, facts, params)
+            if value is not None:
+                facts[name] = value
+    return dict(sorted(facts.items()))
