@@ -41,9 +41,16 @@ from vrrules.events.payloads import (
     DecisionRecord,
     EmployerCommitment,
     InterventionPlan,
+    OptionElection,
     Payload,
+    PlanApproval,
+    PlanDevelopmentStart,
+    PlanExtensionRequest,
+    PlanImplementationStart,
+    PlanSubmission,
     PractitionerAssignment,
     Referral,
+    WorkerContact,
     WorkStatusChange,
 )
 from vrrules.events.persistence import register_transcodings, store_environment
@@ -63,6 +70,13 @@ EVENT_TYPES: dict[str, tuple[type[Payload], str]] = {
     "correspondence_sent": (CorrespondenceSent, "send_correspondence"),
     "correspondence_answered": (CorrespondenceAnswered, "answer_correspondence"),
     "employer_commitment_recorded": (EmployerCommitment, "record_employer_commitment"),
+    "plan_development_started": (PlanDevelopmentStart, "start_plan_development"),
+    "plan_extension_requested": (PlanExtensionRequest, "request_plan_extension"),
+    "plan_submitted": (PlanSubmission, "submit_plan"),
+    "plan_approved": (PlanApproval, "approve_plan"),
+    "plan_implementation_started": (PlanImplementationStart, "start_plan_implementation"),
+    "option_elected": (OptionElection, "elect_option"),
+    "worker_contacted": (WorkerContact, "contact_worker"),
 }
 
 _SAVE_ATTEMPTS = 5

@@ -17,12 +17,13 @@ Counting time, on the decision date ``on``:
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from vrrules.events.domain import Case
-from vrrules.events.payloads import CorrespondenceSent
+from vrrules.events.payloads import COST_ITEMS, CorrespondenceSent
+from vrrules.policies.derive import whole_months
 
 __all__ = ["CASE_SOURCES", "case_view", "whole_months"]
 
@@ -77,18 +78,30 @@ CASE_SOURCES: dict[str, str] = {
     "employer.adjustments_recorded": "bool",
     "employer.phased_return_recorded": "bool",
     "employer.monitoring_recorded": "bool",
+    "plan.commenced_on": "date",
+    "plan.earlier_plan": "bool",
+    "plan.extension_requested_on": "date",
+    "plan.extension_good_cause": "bool",
+    "plan.submitted": "bool",
+    "plan.submitted_on": "date",
+    "plan.received_on": "date",
+    "plan.planned_start_on": "date",
+    "plan.planned_months": "int",
+    "plan.school": "enum",
+    "plan.checklist": "set",
+    "plan.prejob_accommodations_needed": "bool",
+    "plan.creditable_prior_spending": "money",
+    **{f"plan.costs.{item}": "money" for item in COST_ITEMS},
+    "plan.approved_on": "date",
+    "plan.deemed_approval": "bool",
+    "plan.implementation_started_on": "date",
+    "plan.last_contact_on": "date",
+    "option.chosen": "enum",
+    "option.elected_on": "date",
+    "option.window_ends_on": "date",
+    "option.written_explanation": "bool",
+    "option.earlier_option_2_election": "bool",
 }
-
-
-def whole_months(start: date, on: date) -> int | None:
-    """Whole calendar months from ``start`` to ``on`` (see the module notes); None before start."""
-    if on < start:
-        return None
-    months = (on.year - start.year) * 12 + (on.month - start.month)
-    last_day = calendar.monthrange(on.year, on.month)[1]
-    if on.day < min(start.day, last_day):
-        months -= 1
-    return months
 
 
 def _days(start: date | None, on: date | None) -> int | None:
@@ -204,6 +217,46 @@ def _employer(case: Case, view: dict[str, Any]) -> None:
     view["employer.monitoring_recorded"] = "monitoring" in kinds
 
 
+def _plan(case: Case, view: dict[str, Any]) -> None:
+    if case.plan_start is not None:
+        view["plan.commenced_on"] = case.plan_start.commenced_on
+        view["plan.earlier_plan"] = case.plan_start.earlier_plan
+    if case.plan_extensions:
+        first = min(case.plan_extensions, key=lambda e: e.requested_on)
+        view["plan.extension_requested_on"] = first.requested_on
+        view["plan.extension_good_cause"] = first.good_cause != "none"
+    plan = case.plan
+    view["plan.submitted"] = plan is not None
+    if plan is not None:
+        view["plan.submitted_on"] = plan.submitted_on
+        view["plan.received_on"] = plan.received_on
+        view["plan.planned_start_on"] = plan.planned_start_on
+        view["plan.planned_months"] = plan.planned_months
+        view["plan.school"] = plan.school
+        view["plan.checklist"] = sorted(plan.checklist)
+        view["plan.prejob_accommodations_needed"] = plan.prejob_accommodations_needed
+        view["plan.creditable_prior_spending"] = plan.creditable_prior_spending
+        costs: dict[str, Decimal] = dict(plan.costs)
+        for item in COST_ITEMS:
+            view[f"plan.costs.{item}"] = costs.get(item, Decimal("0.00"))
+    if case.plan_approval is not None:
+        view["plan.approved_on"] = case.plan_approval.approved_on
+        view["plan.deemed_approval"] = case.plan_approval.deemed
+    if case.plan_implementation is not None:
+        view["plan.implementation_started_on"] = case.plan_implementation.started_on
+    if case.worker_contacts:
+        view["plan.last_contact_on"] = max(c.contacted_on for c in case.worker_contacts)
+    if case.option_elections:
+        latest = case.option_elections[-1]
+        view["option.chosen"] = latest.option
+        view["option.elected_on"] = latest.elected_on
+        view["option.window_ends_on"] = latest.window_ends_on
+        view["option.written_explanation"] = latest.written_explanation
+        view["option.earlier_option_2_election"] = latest.earlier_option_2_election or any(
+            e.option == "option_2" for e in case.option_elections[:-1]
+        )
+
+
 def case_view(case: Case, on: date | None = None) -> dict[str, Any]:
     """Every path of :data:`CASE_SOURCES` with its value in this case (``None`` if unknown)."""
     view: dict[str, Any] = dict.fromkeys(CASE_SOURCES)
@@ -219,4 +272,5 @@ def case_view(case: Case, on: date | None = None) -> dict[str, Any]:
     _tier(case, on, view)
     _correspondence(case, on, view)
     _employer(case, view)
+    _plan(case, view)
     return view

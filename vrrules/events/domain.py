@@ -21,8 +21,15 @@ from vrrules.events.payloads import (
     DecisionRecord,
     EmployerCommitment,
     InterventionPlan,
+    OptionElection,
+    PlanApproval,
+    PlanDevelopmentStart,
+    PlanExtensionRequest,
+    PlanImplementationStart,
+    PlanSubmission,
     PractitionerAssignment,
     Referral,
+    WorkerContact,
     WorkStatusChange,
 )
 
@@ -71,6 +78,27 @@ class Case(Aggregate):
     class EmployerCommitmentRecorded(Aggregate.Event):
         commitment: EmployerCommitment
 
+    class PlanDevelopmentStarted(Aggregate.Event):
+        start: PlanDevelopmentStart
+
+    class PlanExtensionRequested(Aggregate.Event):
+        extension: PlanExtensionRequest
+
+    class PlanSubmitted(Aggregate.Event):
+        submission: PlanSubmission
+
+    class PlanApproved(Aggregate.Event):
+        approval: PlanApproval
+
+    class PlanImplementationStarted(Aggregate.Event):
+        implementation: PlanImplementationStart
+
+    class OptionElected(Aggregate.Event):
+        election: OptionElection
+
+    class WorkerContacted(Aggregate.Event):
+        contact: WorkerContact
+
     class DecisionRecorded(Aggregate.Event):
         decision: DecisionRecord
 
@@ -89,6 +117,13 @@ class Case(Aggregate):
         self.correspondence: dict[str, CorrespondenceSent] = {}
         self.answers: dict[str, CorrespondenceAnswered] = {}
         self.employer_commitments: list[EmployerCommitment] = []
+        self.plan_start: PlanDevelopmentStart | None = None
+        self.plan_extensions: list[PlanExtensionRequest] = []
+        self.plan: PlanSubmission | None = None
+        self.plan_approval: PlanApproval | None = None
+        self.plan_implementation: PlanImplementationStart | None = None
+        self.option_elections: list[OptionElection] = []
+        self.worker_contacts: list[WorkerContact] = []
         self.decisions: list[tuple[int, DecisionRecord]] = []
 
     @property
@@ -126,6 +161,34 @@ class Case(Aggregate):
     @event(EmployerCommitmentRecorded)
     def record_employer_commitment(self, commitment: EmployerCommitment) -> None:
         self.employer_commitments.append(commitment)
+
+    @event(PlanDevelopmentStarted)
+    def start_plan_development(self, start: PlanDevelopmentStart) -> None:
+        self.plan_start = start
+
+    @event(PlanExtensionRequested)
+    def request_plan_extension(self, extension: PlanExtensionRequest) -> None:
+        self.plan_extensions.append(extension)
+
+    @event(PlanSubmitted)
+    def submit_plan(self, submission: PlanSubmission) -> None:
+        self.plan = submission
+
+    @event(PlanApproved)
+    def approve_plan(self, approval: PlanApproval) -> None:
+        self.plan_approval = approval
+
+    @event(PlanImplementationStarted)
+    def start_plan_implementation(self, implementation: PlanImplementationStart) -> None:
+        self.plan_implementation = implementation
+
+    @event(OptionElected)
+    def elect_option(self, election: OptionElection) -> None:
+        self.option_elections.append(election)
+
+    @event(WorkerContacted)
+    def contact_worker(self, contact: WorkerContact) -> None:
+        self.worker_contacts.append(contact)
 
     @event(DecisionRecorded)
     def record_decision(self, decision: DecisionRecord) -> None:

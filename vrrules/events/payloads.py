@@ -8,18 +8,31 @@ stay readable and need no extra transcoding.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from vrrules.policies.model import parse_money
 
 __all__ = [
     "ACTIVITY_CATEGORY",
     "ASSESSMENT_DEPTHS",
     "CASE_MANAGEMENT_TYPES",
     "CLIENT_GROUPS",
+    "COST_ITEMS",
     "DOMAINS",
     "INTERVENTION_ACTIVITIES",
     "INTERVENTION_CATEGORIES",
+    "PLAN_CHECKLIST",
     "PRACTITIONER_ROLES",
     "SUPPORT_ACTIVITIES",
     "WORK_DIFFICULTIES",
@@ -31,10 +44,17 @@ __all__ = [
     "DecisionRecord",
     "EmployerCommitment",
     "InterventionPlan",
+    "OptionElection",
     "Payload",
+    "PlanApproval",
+    "PlanDevelopmentStart",
+    "PlanExtensionRequest",
+    "PlanImplementationStart",
+    "PlanSubmission",
     "PractitionerAssignment",
     "Referral",
     "WorkStatusChange",
+    "WorkerContact",
 ]
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
@@ -275,3 +295,109 @@ class DecisionRecord(Payload):
     outcome: dict[str, Any] | None
     fired: list[dict[str, Any]]
     previous_outcome: dict[str, Any] | None = None
+
+
+# --------------------------------------------------------------- retraining plans (Washington L&I)
+
+CostItem = Literal[
+    # counted against the retraining fund (RCW 51.32.096(3)(d))
+    "books",
+    "tuition",
+    "fees",
+    "supplies",
+    "equipment",
+    "dependent_care",
+    "ojt_fees",
+    "tools_and_equipment",
+    "other_necessary",
+    # paid separately, outside the fund ((3)(e) and (3)(f))
+    "transportation",
+    "board_and_lodging",
+]
+PlanChecklistItem = Literal[
+    "rtw_priorities_considered_in_order",
+    "rights_reviewed_at_first_meeting",
+    "accountability_agreement_signed_by_worker",
+    "accountability_agreement_signed_by_provider",
+    "curriculum_attached",
+    "course_catalog_attached",
+    "labor_market_where_worker_lives",
+    "previous_plans_reviewed",
+    "closing_report_directions_followed",
+]
+COST_ITEMS: tuple[str, ...] = CostItem.__args__  # type: ignore[attr-defined]
+PLAN_CHECKLIST: tuple[str, ...] = PlanChecklistItem.__args__  # type: ignore[attr-defined]
+GoodCause = Literal[
+    "death_in_immediate_family",
+    "documented_medical_change",
+    "new_information",
+    "medical_provider_delay",
+    "identified_barriers",
+    "none",
+]
+
+
+def _not_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError(f"expected an amount of zero or more, got {value}")
+    return value.quantize(Decimal("0.01"))
+
+
+# Text or whole numbers with at most two decimals; floats refused (they cannot hold cents exactly).
+ExactMoney = Annotated[Decimal, BeforeValidator(parse_money), AfterValidator(_not_negative)]
+
+
+class PlanDevelopmentStart(Payload):
+    """The worker was told they are eligible for plan development: the 90 days start."""
+
+    commenced_on: date
+    earlier_plan: bool = Field(default=False, description="the worker has been in an earlier plan")
+
+
+class PlanExtensionRequest(Payload):
+    requested_on: date
+    good_cause: GoodCause
+    extra_days_estimated: int = Field(ge=1, le=3650)
+
+
+class PlanSubmission(Payload):
+    submitted_on: date
+    received_on: date
+    planned_start_on: date
+    costs: dict[CostItem, ExactMoney] = Field(default_factory=dict)
+    creditable_prior_spending: ExactMoney = Decimal("0.00")
+    checklist: frozenset[PlanChecklistItem] = frozenset()
+    school: Literal["public", "private_vocational", "none"]
+    prejob_accommodations_needed: bool = False
+    planned_months: int = Field(ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> PlanSubmission:
+        if self.received_on < self.submitted_on:
+            raise ValueError("received_on must not be before submitted_on")
+        return self
+
+
+class PlanApproval(Payload):
+    approved_on: date
+    deemed: bool = Field(default=False, description="approved by the department's silence (15 days)")
+
+
+class PlanImplementationStart(Payload):
+    started_on: date
+
+
+class OptionElection(Payload):
+    option: Literal["option_1", "option_2"]
+    elected_on: date
+    window_ends_on: date = Field(
+        description="end of the first academic quarter or of three months of training"
+    )
+    written_explanation: bool = False
+    earlier_option_2_election: bool = Field(
+        default=False, description="the worker elected Option 2 before, on any claim"
+    )
+
+
+class WorkerContact(Payload):
+    contacted_on: date

@@ -23,9 +23,16 @@ from vrrules.events.payloads import (
     DecisionRecord,
     EmployerCommitment,
     InterventionPlan,
+    OptionElection,
     Payload,
+    PlanApproval,
+    PlanDevelopmentStart,
+    PlanExtensionRequest,
+    PlanImplementationStart,
+    PlanSubmission,
     PractitionerAssignment,
     Referral,
+    WorkerContact,
     WorkStatusChange,
 )
 
@@ -43,6 +50,13 @@ PAYLOAD_TYPES: tuple[type[Payload], ...] = (
     CorrespondenceSent,
     CorrespondenceAnswered,
     EmployerCommitment,
+    PlanDevelopmentStart,
+    PlanExtensionRequest,
+    PlanSubmission,
+    PlanApproval,
+    PlanImplementationStart,
+    OptionElection,
+    WorkerContact,
     DecisionRecord,
 )
 

@@ -9,7 +9,7 @@ from vrrules.errors import Diagnostic
 from vrrules.policies.conditions import OperandError, engine_scalar, operand_items, operand_type, walk
 from vrrules.policies.engine import MAX_RULES_PER_RULESET
 from vrrules.policies.facts import engine_key_count
-from vrrules.policies.model import Comparison, FactDecl, FamilySpec, Invariant, ParamRef, Rule
+from vrrules.policies.model import DERIVATIONS, Comparison, FactDecl, FamilySpec, Invariant, ParamRef, Rule
 from vrrules.policies.yamlsource import YamlDocument
 
 __all__ = ["MAX_ENGINE_PROPERTIES", "OPERATORS_BY_TYPE", "check_spec"]
@@ -251,7 +251,12 @@ def _check_combine(spec: FamilySpec, report: _Report) -> None:
             )
 
 
-_DERIVED_TYPE = {"days_between": {"days", "int"}, "fraction": {"money"}, "lookup": {"money"}}
+_DERIVED_TYPE = {
+    "days_between": {"days", "int"},
+    "months_between": {"int"},
+    "fraction": {"money"},
+    "lookup": {"money"},
+}
 
 
 def _derivation_problems(spec: FamilySpec, decl: FactDecl, earlier: set[str]) -> list[tuple[str, str]]:
@@ -265,9 +270,7 @@ def _derivation_problems(spec: FamilySpec, decl: FactDecl, earlier: set[str]) ->
     for item in derivation.sum or derivation.difference or []:
         if isinstance(item, ParamRef) and item.param not in spec.parameters:
             problems.append((f"expected a declared parameter, got {item.param!r}", "declare the parameter"))
-    kind = next(
-        k for k in ("sum", "difference", "days_between", "fraction", "lookup") if getattr(derivation, k)
-    )
+    kind = next(k for k in DERIVATIONS if getattr(derivation, k))
     allowed = _DERIVED_TYPE.get(kind, {"money", "int", "days"})
     if decl.type not in allowed:
         problems.append(
@@ -277,8 +280,8 @@ def _derivation_problems(spec: FamilySpec, decl: FactDecl, earlier: set[str]) ->
             )
         )
     inputs = [spec.facts[i] for i in derivation.inputs if i in spec.facts]
-    if kind == "days_between" and any(i.type != "date" for i in inputs):
-        problems.append(("days_between reads two date facts", "name two date facts"))
+    if kind in ("days_between", "months_between") and any(i.type != "date" for i in inputs):
+        problems.append((f"{kind} reads two date facts", "name two date facts"))
     if kind in ("sum", "difference") and any(i.type != decl.type for i in inputs):
         problems.append(
             (f"{kind} reads facts of its own type ({decl.type})", "add money to money, days to days")

@@ -8,6 +8,7 @@ the sources do not give is never guessed.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
@@ -16,7 +17,22 @@ from typing import Any
 from vrrules.errors import ParameterMissingError
 from vrrules.policies.model import Derivation, FactDecl, FamilySpec, Lookup, ParamRef, Table
 
-__all__ = ["derive_facts", "derived_names", "look_up"]
+__all__ = ["derive_facts", "derived_names", "look_up", "whole_months"]
+
+
+def whole_months(start: date, on: date) -> int | None:
+    """Whole calendar months from ``start`` to ``on``; None before ``start``.
+
+    A month is complete on the same day-of-month; when that day does not exist (the 29th
+    to the 31st), on the month's last day. 15 January to 15 April is 3 months, to 14 April 2.
+    """
+    if on < start:
+        return None
+    months = (on.year - start.year) * 12 + (on.month - start.month)
+    if on.day < min(start.day, calendar.monthrange(on.year, on.month)[1]):
+        months -= 1
+    return months
+
 
 _ROUNDING = {"down": ROUND_DOWN, "half_up": ROUND_HALF_UP, "up": ROUND_UP}
 _CENT = Decimal("0.01")
@@ -88,6 +104,11 @@ def _evaluate(
             return None
         days = (date.fromisoformat(end) - date.fromisoformat(start)).days
         return days + 1 if derivation.inclusive else days
+    if derivation.months_between:
+        start, end = (facts.get(name) for name in derivation.months_between)
+        if start is None or end is None:
+            return None
+        return whole_months(date.fromisoformat(start), date.fromisoformat(end))
     if derivation.fraction:
         fraction = derivation.fraction
         base = facts.get(fraction.of)

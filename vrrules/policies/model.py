@@ -83,7 +83,7 @@ def parse_money(value: Any) -> Decimal:
         raise PydanticCustomError(
             "money_invalid",
             'expected money as quoted text with at most two decimals such as "1234.50", '
-            "got {got} (a YAML float cannot hold cents exactly)",
+            "got {got} (a float cannot hold cents exactly)",
             {"got": repr(value)},
         )
     if isinstance(value, Decimal):
@@ -153,6 +153,9 @@ class FactRef(_Strict):
 DerivationInput = str | ParamRef
 
 
+DERIVATIONS = ("sum", "difference", "days_between", "months_between", "fraction", "lookup")
+
+
 class FractionOf(_Strict):
     """A fraction of a money fact, rounded to the cent in a stated direction."""
 
@@ -183,17 +186,21 @@ class Derivation(_Strict):
     sum: list[DerivationInput] | None = Field(default=None, min_length=1)
     difference: list[DerivationInput] | None = Field(default=None, min_length=2, max_length=2)
     days_between: list[str] | None = Field(default=None, min_length=2, max_length=2)
+    months_between: list[str] | None = Field(
+        default=None, min_length=2, max_length=2, description="whole calendar months from the first date"
+    )
     inclusive: bool = Field(default=False, description="days_between: count both end days")
     fraction: FractionOf | None = None
     lookup: Lookup | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Derivation:
-        used = [k for k in ("sum", "difference", "days_between", "fraction", "lookup") if getattr(self, k)]
+        used = [k for k in DERIVATIONS if getattr(self, k)]
         if len(used) != 1:
             raise PydanticCustomError(
                 "derivation_invalid",
-                "expected exactly one of sum, difference, days_between, fraction, lookup; got {got}",
+                "expected exactly one of sum, difference, days_between, months_between, fraction, "
+                "lookup; got {got}",
                 {"got": used or "none"},
             )
         return self
@@ -203,8 +210,8 @@ class Derivation(_Strict):
         """The facts this derivation reads (parameters are not facts)."""
         if self.sum or self.difference:
             return [i for i in (self.sum or self.difference or []) if isinstance(i, str)]
-        if self.days_between:
-            return list(self.days_between)
+        if self.days_between or self.months_between:
+            return list(self.days_between or self.months_between or [])
         if self.fraction:
             return [self.fraction.of]
         assert self.lookup is not None
