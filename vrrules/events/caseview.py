@@ -236,7 +236,7 @@ def _plan(case: Case, view: dict[str, Any]) -> None:
         view["plan.checklist"] = sorted(plan.checklist)
         view["plan.prejob_accommodations_needed"] = plan.prejob_accommodations_needed
         view["plan.creditable_prior_spending"] = plan.creditable_prior_spending
-        costs: dict[str, Decimal] = dict(plan.costs)
+        costs: dict[str, Decimal] = {str(item): amount for item, amount in plan.costs.items()}
         for item in COST_ITEMS:
             view[f"plan.costs.{item}"] = costs.get(item, Decimal("0.00"))
     if case.plan_approval is not None:
