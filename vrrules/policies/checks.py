@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from vrrules.errors import Diagnostic
+from vrrules.errors import Diagnostic, FactsInvalidError
 from vrrules.policies.conditions import OperandError, engine_scalar, operand_items, operand_type, walk
 from vrrules.policies.engine import MAX_RULES_PER_RULESET
-from vrrules.policies.facts import engine_key_count
+from vrrules.policies.facts import engine_key_count, recorded_facts
 from vrrules.policies.model import DERIVATIONS, Comparison, FactDecl, FamilySpec, Invariant, ParamRef, Rule
 from vrrules.policies.yamlsource import YamlDocument
 
@@ -304,6 +304,16 @@ def _derivation_problems(spec: FamilySpec, decl: FactDecl, earlier: set[str]) ->
 def _check_derivations(spec: FamilySpec, report: _Report) -> None:
     earlier: set[str] = set()
     for name, decl in spec.facts.items():
+        if decl.default is not None:
+            try:
+                recorded_facts({name: decl}, {name: decl.default}, "default")
+            except FactsInvalidError as error:
+                report(
+                    "fact_default_invalid",
+                    f"fact {name!r}: the default {decl.default!r} does not fit: {error.message}",
+                    ("facts", name, "default"),
+                    "give a default of the fact's type",
+                )
         if decl.derive is not None:
             for message, hint in _derivation_problems(spec, decl, earlier):
                 report(

@@ -159,6 +159,8 @@ def recorded_facts(declared: Mapping[str, FactDecl], facts: Mapping[str, Any], w
     recorded: dict[str, Any] = {}
     for name in sorted(declared):
         value = facts.get(name)
+        if value is None:
+            value = declared[name].default
         if value is not None:
             recorded[name] = _check(name, declared[name], value, where)
     return recorded

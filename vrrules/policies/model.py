@@ -231,6 +231,9 @@ class FactDecl(_Strict):
     derive: Derivation | None = Field(
         default=None, description="computed from earlier facts instead of being given"
     )
+    default: bool | int | str | None = Field(
+        default=None, description='the value of the fact when it is not given (e.g. a cost item: "0.00")'
+    )
 
     @model_validator(mode="after")
     def _values_match_type(self) -> FactDecl:
