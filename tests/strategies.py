@@ -239,6 +239,8 @@ def family_facts(spec: Any, params: dict[str, Any]) -> st.SearchStrategy[dict[st
     """Facts for any family, concentrated on the boundaries its rules test (each ±1)."""
     fields: dict[str, st.SearchStrategy[Any]] = {}
     for name, decl in spec.facts.items():
+        if decl.derive is not None:
+            continue  # computed from the others, never given
         edges = _boundaries(spec, name, params)
         if decl.type == "bool":
             values: st.SearchStrategy[Any] = st.booleans()

@@ -52,7 +52,7 @@ def test_no_decision_ever_breaks_a_declared_invariant(
     params = resolve_parameters(compiled.spec, day, compiled.source.file)
     facts = data.draw(family_facts(compiled.spec, params))
     decision = compiled.decide(facts, day)
-    if holds(invariant.when, compiled.spec, compiled.check_facts(facts), params):
+    if holds(invariant.when, compiled.spec, compiled.check_facts(facts, as_of=day), params):
         assert not _breaks(decision.outcome, invariant), (
             f"invariant {invariant.id!r} broken: {invariant.description}\n{decision.explain()}"
         )
@@ -70,7 +70,7 @@ def test_a_false_invariant_is_caught() -> None:
     params = resolve_parameters(compiled.spec, day, "x")
 
     def broken(facts: dict[str, Any]) -> bool:
-        if not holds(false_invariant.when, compiled.spec, compiled.check_facts(facts), params):
+        if not holds(false_invariant.when, compiled.spec, compiled.check_facts(facts, as_of=day), params):
             return False
         return _breaks(compiled.decide(facts, day).outcome, false_invariant)
 
