@@ -225,6 +225,14 @@ def _boundaries(spec: Any, fact: str, params: dict[str, Any]) -> list[Any]:
     from vrrules.policies.model import ParamRef  # noqa: PLC0415
 
     found: list[Any] = []
+    for decl in spec.facts.values():
+        lookup = decl.derive.lookup if decl.derive is not None else None
+        if lookup is not None:
+            periods = spec.tables[lookup.table].periods
+            if lookup.key == fact:
+                found.extend(row.location for p in periods for row in p.rows)
+            if lookup.date == fact:
+                found.extend(day for p in periods for day in (p.from_, p.until))
     owners = [*spec.rules, *spec.invariants]
     for owner in owners:
         for comparison, _ in walk(owner.when, ()):
@@ -259,7 +267,12 @@ def family_facts(spec: Any, params: dict[str, Any]) -> st.SearchStrategy[dict[st
         elif decl.type == "date":
             days = [date.fromisoformat(e) if isinstance(e, str) else e for e in edges]
             near_days = sorted({d + timedelta(days=k) for d in days for k in (-1, 0, 1)} | {FIRST_DAY})
-            values = st.sampled_from(near_days)
+            values = st.one_of(
+                st.sampled_from(near_days),
+                st.sampled_from(near_days).flatmap(
+                    lambda d: st.integers(0, 120).map(lambda k, d=d: d + timedelta(days=k))
+                ),
+            )
         elif decl.type == "enum":
             values = st.sampled_from(decl.values)
         elif decl.type == "set":

@@ -292,8 +292,8 @@ def _derivation_problems(spec: FamilySpec, decl: FactDecl, earlier: set[str]) ->
     if lookup is not None:
         if lookup.table not in spec.tables:
             problems.append((f"expected a table under 'tables', got {lookup.table!r}", "declare the table"))
-        if lookup.on in spec.facts and spec.facts[lookup.on].type != "date":
-            problems.append((f"'on' must be a date fact, got {lookup.on!r}", "name a date fact"))
+        if lookup.date in spec.facts and spec.facts[lookup.date].type != "date":
+            problems.append((f"'date' must be a date fact, got {lookup.date!r}", "name a date fact"))
         if lookup.key in spec.facts and spec.facts[lookup.key].type not in ("text", "enum"):
             problems.append(
                 (f"'key' must be a text or enum fact, got {lookup.key!r}", "name the location fact")

@@ -118,7 +118,7 @@ def _evaluate(
         return str(exact.quantize(_CENT, rounding=_ROUNDING[fraction.rounding]))
     lookup: Lookup | None = derivation.lookup
     assert lookup is not None
-    location, on = facts.get(lookup.key), facts.get(lookup.on)
+    location, on = facts.get(lookup.key), facts.get(lookup.date)
     if location is None or on is None:
         return None
     found = look_up(lookup.table, spec.tables[lookup.table], location, date.fromisoformat(on), lookup.column)

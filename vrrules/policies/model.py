@@ -170,7 +170,7 @@ class Lookup(_Strict):
 
     table: str = Field(pattern=IDENT)
     key: str = Field(pattern=IDENT, description="the fact matched against the table's locations")
-    on: str = Field(pattern=IDENT, description="the date fact that picks the period and month")
+    date: str = Field(pattern=IDENT, description="the date fact that picks the period and month")
     column: Literal["lodging", "meals"]
 
 
@@ -215,7 +215,7 @@ class Derivation(_Strict):
         if self.fraction:
             return [self.fraction.of]
         assert self.lookup is not None
-        return [self.lookup.key, self.lookup.on]
+        return [self.lookup.key, self.lookup.date]
 
 
 class FactDecl(_Strict):

@@ -109,7 +109,8 @@ class _Builder:
                             file=self.file,
                             line=key_node.start_mark.line + 1,
                             field=_dotted(path),
-                            hint="write the key as plain text",
+                            hint="write the key as plain text; YAML reads unquoted on/off/yes/no "
+                            "as true/false, so quote such a key",
                         )
                     )
                     continue
