@@ -269,8 +269,8 @@ def family_facts(spec: Any, params: dict[str, Any]) -> st.SearchStrategy[dict[st
             near_days = sorted({d + timedelta(days=k) for d in days for k in (-1, 0, 1)} | {FIRST_DAY})
             values = st.one_of(
                 st.sampled_from(near_days),
-                st.sampled_from(near_days).flatmap(
-                    lambda d: st.integers(0, 120).map(lambda k, d=d: d + timedelta(days=k))
+                st.tuples(st.sampled_from(near_days), st.integers(0, 120)).map(
+                    lambda pair: pair[0] + timedelta(days=pair[1])
                 ),
             )
         elif decl.type == "enum":
