@@ -54,6 +54,7 @@ def test_every_diagnostic_code_has_a_fixture_or_a_test() -> None:
         "spec_unreadable",
         "yaml_key_invalid",
         "fact_value_invalid",
+        "rate_table_invalid",
         "fact_values_unexpected",
         "example_invalid",
     }

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -15,6 +16,8 @@ from vrrules.events.application import CaseRecords, ReplayResult
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.importer import Undecided, import_case, iter_decide_steps, load_case_file
 from vrrules.policies.library import PolicyLibrary
+from vrrules.policies.model import Reference
+from vrrules.policies.rates import period_yaml, read_rate_csv
 from vrrules.samples import SAMPLE_CASES
 
 __all__ = ["main"]
@@ -165,6 +168,19 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rates(args: argparse.Namespace) -> int:
+    reference = Reference(document=args.document, section=args.section, url=args.url)
+    period = read_rate_csv(
+        Path(args.file),
+        date.fromisoformat(args.start),
+        date.fromisoformat(args.until),
+        reference,
+        args.others,
+    )
+    print(period_yaml(period), end="")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vrrules", description=__doc__)
     parser.add_argument("--specs", default=None, help="folder of spec files (default: the shipped specs/)")
@@ -184,6 +200,16 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="load every spec under PATH and report all problems")
     check.add_argument("path", nargs="?", default=None, help="spec file or folder (default: specs/)")
     check.set_defaults(run=_check)
+
+    rates = commands.add_parser("rates", help="turn a per-diem rate CSV into a table period for a spec")
+    rates.add_argument("file", help="CSV with columns location, lodging, meals[, months]")
+    rates.add_argument("--from", dest="start", required=True, help="first day of the period (YYYY-MM-DD)")
+    rates.add_argument("--until", required=True, help="last day of the period (YYYY-MM-DD)")
+    rates.add_argument("--document", required=True, help="the publication the rates come from")
+    rates.add_argument("--section", required=True, help="where in it")
+    rates.add_argument("--url", default=None)
+    rates.add_argument("--others", default=None, help="the location whose row applies to unlisted ones")
+    rates.set_defaults(run=_rates)
     return parser
 
 
