@@ -29,6 +29,7 @@ __all__ = ["CASE_SOURCES", "case_view", "whole_months"]
 
 # path -> fact type, as a spec's FactDecl would declare it
 CASE_SOURCES: dict[str, str] = {
+    "decision.date": "date",
     "case.opened_on": "date",
     "referral.received": "bool",
     "referral.received_on": "date",
@@ -260,6 +261,7 @@ def _plan(case: Case, view: dict[str, Any]) -> None:
 def case_view(case: Case, on: date | None = None) -> dict[str, Any]:
     """Every path of :data:`CASE_SOURCES` with its value in this case (``None`` if unknown)."""
     view: dict[str, Any] = dict.fromkeys(CASE_SOURCES)
+    view["decision.date"] = on
     view["case.opened_on"] = case.opening.opened_on
     view["referral.received"] = case.referral is not None
     if case.referral is not None:
