@@ -140,7 +140,7 @@ def _rule_id_at(raw: Any, path: tuple[str | int, ...]) -> str | None:
 def _hint_for(code: str, field_name: str | None) -> str:
     hints = {
         "spec_field_missing": f"add '{field_name}'",
-        "spec_field_unknown": f"remove '{field_name}' or correct its spelling (see `vrrules schema`)",
+        "spec_field_unknown": f"remove '{field_name}' or correct its spelling (see docs/spec-format.md)",
         "date_not_iso": "write the date as YYYY-MM-DD, e.g. 2025-07-01",
         "money_invalid": 'quote the amount with at most two decimals, e.g. "1234.50"',
         "condition_operator_count": "give one test per condition; combine tests with all/any",
