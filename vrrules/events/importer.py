@@ -50,6 +50,7 @@ class Step(BaseModel):
     payload: dict[str, Any] | None = None
     decide: str | None = None
     as_of: IsoDate | None = None
+    facts: dict[str, Any] | None = Field(default=None, description="facts the family takes from the caller")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Step:
@@ -58,7 +59,9 @@ class Step(BaseModel):
         if self.record is not None and self.payload is None:
             raise ValueError("a 'record' step needs a 'payload'")
         if self.decide is not None and self.payload is not None:
-            raise ValueError("a 'decide' step takes no 'payload'")
+            raise ValueError("a 'decide' step takes no 'payload' (facts go under 'facts')")
+        if self.record is not None and (self.facts is not None or self.as_of is not None):
+            raise ValueError("a 'record' step takes only 'payload'")
         return self
 
 
@@ -135,7 +138,7 @@ def import_case(
             assert step.decide is not None
             result: RecordedDecision | Undecided
             try:
-                result = records.decide(history.case_ref, step.decide, as_of=step.as_of)
+                result = records.decide(history.case_ref, step.decide, as_of=step.as_of, facts=step.facts)
             except (ParameterMissingError, PolicyNotInForceError) as error:
                 result = Undecided(history.case_ref, step.decide, error)
             decisions.append(result)

@@ -41,6 +41,7 @@ from vrrules.policies.model import (
     FactRef,
     FamilySpec,
     NotOf,
+    Parameter,
     ParamRef,
     Rule,
     parse_money,
@@ -227,9 +228,25 @@ def param_refs(spec: FamilySpec) -> list[str]:
     return sorted(set(names))
 
 
+def _why_missing(name: str, param: Parameter, start: date | None) -> str:
+    if not param.values:
+        why = "no value is published"
+    elif start is None:
+        why = f"before its first value ({min(param.values).isoformat()})"
+    else:
+        why = f"no value published from {start.isoformat()}"
+    if param.unpublished:
+        why += f": {param.unpublished}"
+    return f"{name!r} ({param.description.rstrip('.')}): {why}"
+
+
 def resolve_parameters(spec: FamilySpec, as_of: date, file: str) -> dict[str, Any]:
-    """The value of each parameter the rules use, as in force on ``as_of``. Never extrapolated."""
+    """The value of each parameter the rules use, as in force on ``as_of``. Never extrapolated.
+
+    Every parameter without a value on that date is named in one error, each with why.
+    """
     resolved: dict[str, Any] = {}
+    missing: list[str] = []
     for name in param_refs(spec):
         param = spec.parameters[name]
         value: Any = None
@@ -237,25 +254,18 @@ def resolve_parameters(spec: FamilySpec, as_of: date, file: str) -> dict[str, An
         for when, candidate in param.values.items():
             if when <= as_of:
                 value, start = candidate, when
-        if value is None and param.unpublished:
-            raise ParameterMissingError(
-                f"{file}: parameter {name!r} of {spec.family} {spec.version} has no value: "
-                f"{param.unpublished}. It is left out rather than invented; to use the rules that "
-                "need it, add a dated value with the reference it comes from.",
-                parameter=name,
-                as_of=as_of,
-            )
         if value is None:
-            published = ", ".join(f"{d.isoformat()}: {v}" for d, v in param.values.items())
-            why = "before its first value" if start is None else f"its value ended on {start.isoformat()}"
-            raise ParameterMissingError(
-                f"{file}: parameter {name!r} of {spec.family} {spec.version} has no value on "
-                f"{as_of.isoformat()} ({why}; published: {published}). The value is unknown and "
-                "is not extrapolated; add the published value with its reference to the spec.",
-                parameter=name,
-                as_of=as_of,
-            )
+            missing.append(_why_missing(name, param, start))
+            continue
         resolved[name] = parse_money(value) if param.type == "money" else value
+    if missing:
+        raise ParameterMissingError(
+            f"{file}: {spec.family} {spec.version} cannot decide on {as_of.isoformat()}: the value "
+            f"is unknown for " + "; ".join(missing) + ". Values are never extrapolated or invented; "
+            "add the published value, dated, with the reference it comes from.",
+            parameters=[m.split("'")[1] for m in missing],
+            as_of=as_of,
+        )
     return resolved
 
 

@@ -87,7 +87,7 @@ def _evaluate(
 ) -> Any:
     def value_of(item: str | ParamRef) -> Any:
         if isinstance(item, ParamRef):
-            return params[item.param]
+            return params.get(item.param)  # absent when deriving without a decision date
         return facts.get(item)
 
     if derivation.sum or derivation.difference:
