@@ -93,3 +93,25 @@ def test_cases_listed_in_opening_order(store_location: str) -> None:
         for ref in ["B-2", "A-1", "C-3"]:
             records.open_case(ref, date(2025, 11, 3))
         assert list(records.case_refs()) == ["B-2", "A-1", "C-3"]
+
+
+def test_a_conflicting_append_is_worked_out_again_and_nothing_is_lost(store_location: str) -> None:
+    with CaseRecords(store_location, SPECS) as writer:
+        _record_case(writer)
+        stale = writer.case("P-1")  # read before another writer appends
+        with _reopened(store_location, writer) as other:
+            other.record("P-1", "work_status_changed", {"status": "in_work", "effective_on": "2025-11-11"})
+        reads = iter([stale])
+        fresh = writer._get_case
+        writer._get_case = lambda ref, version=None: next(reads, None) or fresh(ref, version)  # type: ignore[method-assign]
+        made = writer.decide("P-1", "tiers")
+        kinds = [type(e).__name__ for e in writer.history("P-1")]
+        assert kinds == [
+            "Opened",
+            "ReferralReceived",
+            "AssessmentCompleted",
+            "WorkStatusChanged",
+            "DecisionRecorded",
+        ]
+        assert made.case_version == 5
+        assert all(r.reproduced for r in writer.replay("P-1"))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -80,6 +80,7 @@ EVENT_TYPES: dict[str, tuple[type[Payload], str]] = {
 }
 
 _SAVE_ATTEMPTS = 5
+_T = TypeVar("_T")
 
 
 class _CaseLog(Application[UUID]):
@@ -248,17 +249,34 @@ class CaseRecords:
                 case_ref=case_ref,
                 event_type=event_type,
             )
-        for attempt in range(_SAVE_ATTEMPTS):
-            case = self._get_case(case_ref)
+
+        def append(case: Case) -> bool:
             _check_fits_history(case, event_type, validated)
             getattr(case, method)(validated)
+            return True
+
+        case, _ = self._append(case_ref, append)
+        return case.version
+
+    def _append(self, case_ref: str, change: Callable[[Case], _T]) -> tuple[Case, _T]:
+        """Load the case, let ``change`` append to it, and save; on a conflict start again.
+
+        Optimistic concurrency: another writer may append between our read and our save,
+        which the store refuses; the change is then worked out again on the newer case.
+        ``change`` returning ``None`` means nothing to save.
+        """
+        for attempt in range(_SAVE_ATTEMPTS):
+            case = self._get_case(case_ref)
+            result = change(case)
+            if result is None:
+                return case, result
             try:
                 self._log.save(case)
             except IntegrityError:
                 if attempt == _SAVE_ATTEMPTS - 1:
                     raise self._conflict(case_ref) from None
                 continue
-            return case.version
+            return case, result
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ------------------------------------------------------------------- reading a case
@@ -305,13 +323,15 @@ class CaseRecords:
         others. With ``record`` the decision is appended to the case's log.
         """
         self.policies.refresh()
-        for attempt in range(_SAVE_ATTEMPTS):
-            case = self._get_case(case_ref)
+        made: list[RecordedDecision] = []
+
+        def decide_and_append(case: Case) -> bool | None:
             compiled, decision = self._decide_on(case, family, as_of, facts or {})
             previous = case.latest_decision(family)
             previous_outcome = previous.outcome if previous is not None else None
             if not record:
-                return RecordedDecision(case_ref, case.version, decision, previous_outcome)
+                made.append(RecordedDecision(case_ref, case.version, decision, previous_outcome))
+                return None
             self._ensure_release(compiled)
             case.record_decision(
                 DecisionRecord(
@@ -327,14 +347,11 @@ class CaseRecords:
                     previous_outcome=previous_outcome,
                 )
             )
-            try:
-                self._log.save(case)
-            except IntegrityError:
-                if attempt == _SAVE_ATTEMPTS - 1:
-                    raise self._conflict(case_ref) from None
-                continue
-            return RecordedDecision(case_ref, case.version, decision, previous_outcome)
-        raise AssertionError("unreachable")  # pragma: no cover
+            made.append(RecordedDecision(case_ref, case.version, decision, previous_outcome))
+            return True
+
+        self._append(case_ref, decide_and_append)
+        return made[-1]
 
     def _effective_date(self, case: Case, compiled_family: str, paths: list[str]) -> date:
         view = case_view(case)
