@@ -35,17 +35,21 @@ def _comparison(c: Comparison, spec: FamilySpec, facts: dict[str, Any], params: 
         raw = params[item.param] if isinstance(item, ParamRef) else item
         return raw if c.operator.startswith(("contains", "count_")) else _typed(fact_type, raw)
 
+    def listed(operand: Any) -> list[Any]:
+        raw = params[operand.param] if isinstance(operand, ParamRef) else operand
+        return list(raw or ())
+
     if fact_type == "set":
         held = set(value)
         match c.operator:
             case "contains":
                 return c.contains in held
             case "contains_any":
-                return bool(held & set(c.contains_any or ()))
+                return bool(held & set(listed(c.contains_any)))
             case "contains_all":
-                return set(c.contains_all or ()) <= held
+                return set(listed(c.contains_all)) <= held
             case "contains_none":
-                return not held & set(c.contains_none or ())
+                return not held & set(listed(c.contains_none))
             case "count_gte":
                 return len(held) >= operand(c.count_gte)
             case "count_lte":
@@ -65,9 +69,9 @@ def _comparison(c: Comparison, spec: FamilySpec, facts: dict[str, Any], params: 
         case "gte":
             return bool(got >= operand(c.gte))
         case "in":
-            return any(got == operand(i) for i in c.in_ or ())
+            return any(got == operand(i) for i in listed(c.in_))
         case "not_in":
-            return all(got != operand(i) for i in c.not_in or ())
+            return all(got != operand(i) for i in listed(c.not_in))
     raise AssertionError(c.operator)
 
 

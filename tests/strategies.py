@@ -76,6 +76,8 @@ def comparisons(draw: st.DrawFn) -> dict[str, Any]:
             return {"fact": fact, op: draw(st.sampled_from(CODES))}
         if op.startswith("count_"):
             return {"fact": fact, op: draw(st.integers(0, 4))}
+        if draw(st.booleans()):
+            return {"fact": fact, op: {"param": "some_codes"}}  # a dated code-list parameter
         return {
             "fact": fact,
             op: draw(st.lists(st.sampled_from(CODES), min_size=1, max_size=3, unique=True)),
@@ -85,6 +87,8 @@ def comparisons(draw: st.DrawFn) -> dict[str, Any]:
         ops += _ORDERED_OPS[2:]
     op = draw(st.sampled_from(ops))
     if op in ("in", "not_in"):
+        if fact == "kind" and draw(st.booleans()):
+            return {"fact": fact, op: {"param": "some_codes"}}
         return {
             "fact": fact,
             op: draw(st.lists(_SCALAR_FOR[fact], min_size=1, max_size=3, unique=True)),
@@ -129,6 +133,16 @@ def family_specs(draw: st.DrawFn, hit_policy: str | None = None) -> dict[str, An
         "hit_policy": hit_policy or draw(st.sampled_from(["first", "collect"])),
         "reference": REFERENCE,
         "facts": FACT_DECLS,
+        "parameters": {
+            "some_codes": {
+                "type": "codes",
+                "description": "a code list",
+                "reference": REFERENCE,
+                "values": {
+                    FIRST_DAY.isoformat(): draw(st.lists(st.sampled_from(CODES), min_size=1, unique=True))
+                },
+            }
+        },
         "rules": rules,
     }
 

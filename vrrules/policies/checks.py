@@ -9,7 +9,16 @@ from vrrules.errors import Diagnostic, FactsInvalidError
 from vrrules.policies.conditions import OperandError, engine_scalar, operand_items, operand_type, walk
 from vrrules.policies.engine import MAX_RULES_PER_RULESET
 from vrrules.policies.facts import engine_key_count, recorded_facts
-from vrrules.policies.model import DERIVATIONS, Comparison, FactDecl, FamilySpec, Invariant, ParamRef, Rule
+from vrrules.policies.model import (
+    DERIVATIONS,
+    LIST_OPERATORS,
+    Comparison,
+    FactDecl,
+    FamilySpec,
+    Invariant,
+    ParamRef,
+    Rule,
+)
 from vrrules.policies.yamlsource import YamlDocument
 
 __all__ = ["MAX_ENGINE_PROPERTIES", "OPERATORS_BY_TYPE", "check_spec"]
@@ -87,6 +96,9 @@ def _check_operand(
     op = comparison.operator
     value_type = operand_type(op, decl)
     for item in operand_items(comparison):
+        if isinstance(item, ParamRef) and op in LIST_OPERATORS:
+            _check_code_list(spec, rule, comparison, path, report)
+            continue
         if isinstance(item, ParamRef):
             param = spec.parameters.get(item.param)
             if param is None:
@@ -124,6 +136,48 @@ def _check_operand(
                 f"expected one of the codes of {comparison.fact!r} ({decl.values}), got {item!r}",
                 (*path, op),
                 "use a declared code, or add it to the fact's values",
+                rule.id,
+            )
+
+
+def _check_code_list(
+    spec: FamilySpec, owner: Rule | Invariant, comparison: Comparison, path: Path, report: _Report
+) -> None:
+    op = comparison.operator
+    ref = comparison.operand
+    assert isinstance(ref, ParamRef)
+    decl = spec.facts[comparison.fact]
+    rule = owner
+    param = spec.parameters.get(ref.param)
+    if param is None:
+        report(
+            "parameter_unknown",
+            f"expected a parameter declared under 'parameters', got {ref.param!r}",
+            (*path, op),
+            "declare the code list as a parameter with its dated values and reference",
+            rule.id,
+        )
+        return
+    if param.type != "codes":
+        report(
+            "condition_value_mismatch",
+            f"expected a parameter of type codes for {op!r}, got {ref.param!r} of type {param.type}",
+            (*path, op),
+            "give a list of codes, or refer to a codes parameter",
+            rule.id,
+        )
+        return
+    allowed = set(decl.values or ())
+    for when, codes in param.values.items():
+        listed = codes if isinstance(codes, list) else []
+        unknown = sorted(set(listed) - allowed) if allowed else []
+        if unknown:
+            report(
+                "condition_value_mismatch",
+                f"parameter {ref.param!r} (from {when.isoformat()}) holds codes {unknown} that "
+                f"{comparison.fact!r} does not declare ({decl.values})",
+                ("parameters", ref.param, "values"),
+                "use the fact's codes, or add them to its values",
                 rule.id,
             )
 
@@ -186,6 +240,17 @@ def _check_parameters(spec: FamilySpec, report: _Report) -> None:
         value_type = param.type if param.type in ("text", "bool", "money") else "int"
         for when, value in param.values.items():
             if value is None:
+                continue
+            if param.type == "codes" or isinstance(value, list):
+                if param.type != "codes" or not isinstance(value, list) or not value:
+                    report(
+                        "parameter_value_invalid",
+                        f"parameter {name!r} is {param.type}: expected "
+                        f"{'a non-empty list of codes' if param.type == 'codes' else 'a single value'}, "
+                        f"got {value!r} (value from {when.isoformat()})",
+                        ("parameters", name, "values"),
+                        "write the value in the parameter's type",
+                    )
                 continue
             try:
                 engine_scalar(value_type, value)

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from vrrules.errors import Diagnostic, FactsInvalidError, ParameterMissingError, SpecInvalidError
 from vrrules.policies.checks import check_spec
-from vrrules.policies.conditions import engine_scalar, operand_items, operand_type, walk
+from vrrules.policies.conditions import engine_scalar, expand_codes, operand_items, operand_type, walk
 from vrrules.policies.decision import Decision, FiredRule
 from vrrules.policies.derive import derive_facts, derived_names
 from vrrules.policies.engine import RuleEngine, shared_engine
@@ -320,7 +320,7 @@ def _lower_comparison(
         key = f"{fact}__count" if decl.type == "set" else fact
         return {"$ex": {key: 1}} if wanted else {"$nex": {key: 1}}
 
-    items = [value(i) for i in operand_items(comparison)]
+    items = [value(i) for i in expand_codes(operand_items(comparison), params)]
     positive: dict[str, Any]
     if op == "equals":
         positive = {"$neq": {fact: items[0]}} if negate else {fact: items[0]}

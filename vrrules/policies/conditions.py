@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -14,11 +14,12 @@ from vrrules.policies.model import (
     Condition,
     FactDecl,
     NotOf,
+    ParamRef,
     parse_iso_date,
     parse_money,
 )
 
-__all__ = ["OperandError", "engine_scalar", "operand_items", "operand_type", "walk"]
+__all__ = ["OperandError", "engine_scalar", "expand_codes", "operand_items", "operand_type", "walk"]
 
 Path = tuple[str | int, ...]
 
@@ -49,11 +50,23 @@ def operand_type(operator: str, decl: FactDecl) -> str:
 
 
 def operand_items(comparison: Comparison) -> list[Any]:
-    """The values a comparison compares with (none for ``present``)."""
+    """The values a comparison compares with (none for ``present``).
+
+    A list operator's operand may be one ``ParamRef`` to a code list; it is returned as is.
+    """
     operand = comparison.operand
     if comparison.operator == "present":
         return []
     return list(operand) if isinstance(operand, list) else [operand]
+
+
+def expand_codes(items: list[Any], params: Mapping[str, Any]) -> list[Any]:
+    """Replace a reference to a code-list parameter by its codes."""
+    out: list[Any] = []
+    for item in items:
+        value = params.get(item.param) if isinstance(item, ParamRef) else item
+        out.extend(value if isinstance(value, list) else [item])
+    return out
 
 
 def engine_scalar(fact_type: str, value: Any) -> Any:

@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 __all__ = [
     "COMPARISON_OPERATORS",
+    "LIST_OPERATORS",
     "AllOf",
     "AnyOf",
     "Combine",
@@ -266,13 +267,13 @@ class FactDecl(_Strict):
         return self
 
 
-ParamScalar = bool | int | str | None
+ParamScalar = bool | int | str | list[str] | None
 
 
 class Parameter(_Strict):
     """An effective-dated value: amounts, day counts, codes. ``null`` ends a value."""
 
-    type: Literal["int", "money", "days", "text", "bool"]
+    type: Literal["int", "money", "days", "text", "bool", "codes"]
     description: str = Field(min_length=1)
     unit: str | None = None
     reference: Reference
@@ -317,6 +318,9 @@ def _operand_kind(value: Any) -> str:
 
 OperandValue = Annotated[Operand, Discriminator(_operand_kind)]
 
+# operators whose operand is a list of values, or a parameter of type codes
+LIST_OPERATORS = ("in", "not_in", "contains_any", "contains_all", "contains_none")
+
 COMPARISON_OPERATORS: dict[str, str] = {
     "equals": "the fact equals the value",
     "not_equals": "the fact is present and differs from the value",
@@ -346,12 +350,12 @@ class Comparison(_Strict):
     lte: OperandValue | None = None
     gt: OperandValue | None = None
     gte: OperandValue | None = None
-    in_: list[OperandValue] | None = Field(default=None, alias="in", min_length=1)
-    not_in: list[OperandValue] | None = Field(default=None, min_length=1)
+    in_: list[OperandValue] | ParamRef | None = Field(default=None, alias="in")
+    not_in: list[OperandValue] | ParamRef | None = Field(default=None)
     contains: str | None = None
-    contains_any: list[str] | None = Field(default=None, min_length=1)
-    contains_all: list[str] | None = Field(default=None, min_length=1)
-    contains_none: list[str] | None = Field(default=None, min_length=1)
+    contains_any: list[str] | ParamRef | None = Field(default=None)
+    contains_all: list[str] | ParamRef | None = Field(default=None)
+    contains_none: list[str] | ParamRef | None = Field(default=None)
     count_gte: OperandValue | None = None
     count_lte: OperandValue | None = None
     present: bool | None = None
@@ -360,6 +364,14 @@ class Comparison(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one_operator(self) -> Comparison:
+        for op in LIST_OPERATORS:
+            value = getattr(self, "in_" if op == "in" else op)
+            if isinstance(value, list) and not value:
+                raise PydanticCustomError(
+                    "condition_operator_count",
+                    "expected at least one value for {op}, got an empty list",
+                    {"op": op},
+                )
         used = self.operators_used()
         if len(used) != 1:
             raise PydanticCustomError(
