@@ -11,11 +11,12 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from vrrules.authoring import run_examples, write_json_schemas
 from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords, ReplayResult
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.importer import Undecided, import_case, iter_decide_steps, load_case_file
-from vrrules.policies.library import PolicyLibrary
+from vrrules.policies.library import PolicyLibrary, default_specs_dir
 from vrrules.policies.model import Reference
 from vrrules.policies.rates import period_yaml, read_rate_csv
 from vrrules.samples import SAMPLE_CASES
@@ -181,6 +182,18 @@ def _rates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _test(args: argparse.Namespace) -> int:
+    run = run_examples(Path(args.path) if args.path else default_specs_dir())
+    print(run.report())
+    return 1 if run.failed else 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    for path in write_json_schemas(Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vrrules", description=__doc__)
     parser.add_argument("--specs", default=None, help="folder of spec files (default: the shipped specs/)")
@@ -200,6 +213,14 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="load every spec under PATH and report all problems")
     check.add_argument("path", nargs="?", default=None, help="spec file or folder (default: specs/)")
     check.set_defaults(run=_check)
+
+    test = commands.add_parser("test", help="run the worked examples under PATH and report rule coverage")
+    test.add_argument("path", nargs="?", default=None, help="examples file or folder (default: specs/)")
+    test.set_defaults(run=_test)
+
+    schema = commands.add_parser("schema", help="write JSON Schemas of the spec and example formats")
+    schema.add_argument("--out", default="schemas", help="folder to write them to (default ./schemas)")
+    schema.set_defaults(run=_schema)
 
     rates = commands.add_parser("rates", help="turn a per-diem rate CSV into a table period for a spec")
     rates.add_argument("file", help="CSV with columns location, lodging, meals[, months]")
