@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from vrrules.audit import case_as_of, store_digest, verify_store
 from vrrules.authoring import run_examples, write_json_schemas
 from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords, ReplayResult
@@ -194,6 +195,61 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _existing_store(store: str) -> bool:
+    if store.startswith(("postgres", "memory")) or Path(store).exists():
+        return True
+    print(f"expected an existing store, got nothing at {store}", file=sys.stderr)
+    return False
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    if not _existing_store(args.store):
+        return 2
+    expected = Path(args.digest).read_text().split()[0] if args.digest else None
+    with CaseRecords(store=args.store, specs=args.specs) as records:
+        cases = sum(1 for _ in records.case_refs())
+        progress = Progress("verifying", cases)
+        report = verify_store(records, expected, progress=lambda _ref: progress.advance())
+        progress.close()
+    print(json.dumps(report.as_dict(), indent=2) if args.json else report.render())
+    return 0 if report.ok else 1
+
+
+def _audit_digest(args: argparse.Namespace) -> int:
+    if not _existing_store(args.store):
+        return 2
+    with CaseRecords(store=args.store, specs=args.specs) as records:
+        digest = store_digest(records)
+    if args.out:
+        Path(args.out).write_text(digest + "\n")
+        print(f"wrote {args.out}: {digest}")
+    else:
+        print(digest)
+    return 0
+
+
+def _audit_case(args: argparse.Namespace) -> int:
+    if not _existing_store(args.store):
+        return 2
+    with CaseRecords(store=args.store, specs=args.specs) as records:
+        day = date.fromisoformat(args.as_of) if args.as_of else date.max
+        case, decisions = case_as_of(records, args.case_ref, day)
+        if case is None:
+            print(f"case {args.case_ref} was not yet recorded on {args.as_of}")
+            return 0
+        print(
+            f"case {case.case_ref} at event {case.version}"
+            + (f" (as known on {args.as_of})" if args.as_of else "")
+        )
+        for version, record in decisions:
+            outcome = record.outcome
+            print(f"  event {version}: {record.family} {record.version} on {record.as_of}: {outcome}")
+            for fired in record.fired:
+                print(f"    - {fired['rule_id']}: {fired['reason']}")
+            print(f"    facts: {json.dumps(record.facts, sort_keys=True)}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vrrules", description=__doc__)
     parser.add_argument("--specs", default=None, help="folder of spec files (default: the shipped specs/)")
@@ -221,6 +277,25 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="write JSON Schemas of the spec and example formats")
     schema.add_argument("--out", default="schemas", help="folder to write them to (default ./schemas)")
     schema.set_defaults(run=_schema)
+
+    audit = commands.add_parser("audit", help="verify a store: hash chains, decisions, digest")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="check every chain and replay every decision")
+    verify.add_argument("--store", required=True, help="SQLite path or postgresql:// URL")
+    verify.add_argument("--digest", default=None, help="file holding the digest kept earlier")
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.set_defaults(run=_audit_verify)
+    digest = audit_commands.add_parser("digest", help="print (or write) the store digest to keep")
+    digest.add_argument("--store", required=True)
+    digest.add_argument("--out", default=None, help="file to write the digest to")
+    digest.set_defaults(run=_audit_digest)
+    audit_case = audit_commands.add_parser("case", help="a case and its decisions, as known on a date")
+    audit_case.add_argument("case_ref")
+    audit_case.add_argument("--store", required=True)
+    audit_case.add_argument(
+        "--as-of", default=None, help="YYYY-MM-DD: what the store knew by the end of that day"
+    )
+    audit_case.set_defaults(run=_audit_case)
 
     rates = commands.add_parser("rates", help="turn a per-diem rate CSV into a table period for a spec")
     rates.add_argument("file", help="CSV with columns location, lodging, meals[, months]")

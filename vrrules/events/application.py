@@ -299,6 +299,23 @@ class CaseRecords:
     def case_view(self, case_ref: str, on: date | None = None, version: int | None = None) -> dict[str, Any]:
         return case_view(self._get_case(case_ref, version), on)
 
+    def stored_events(self, case_ref: str) -> list[Any]:
+        """The case's stored records as the store holds them (for audits), oldest first."""
+        return list(self._log.recorder.select_events(case_id(case_ref)))
+
+    def decode(self, stored: Any) -> Any:
+        """A stored record as a domain event (raises if the record no longer decodes)."""
+        return self._log.mapper.to_domain_event(stored)
+
+    def release_hashes(self) -> list[str]:
+        """The SHA-256 of every policy release in the store."""
+        hashes = []
+        for notification in self._iter_notifications([get_topic(PolicyRelease.Published)]):
+            event = self._log.mapper.to_domain_event(notification)
+            assert isinstance(event, PolicyRelease.Published)
+            hashes.append(event.sha256)
+        return hashes
+
     def history(self, case_ref: str) -> list[Any]:
         """Every stored event of the case, oldest first."""
         self._get_case(case_ref)

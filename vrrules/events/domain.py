@@ -8,10 +8,14 @@ decision used, so replay never depends on files that may have changed since.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from pydantic import BaseModel
 
 from vrrules.events.payloads import (
     AssessmentFindings,
@@ -33,7 +37,7 @@ from vrrules.events.payloads import (
     WorkStatusChange,
 )
 
-__all__ = ["NAMESPACE", "Case", "PolicyRelease", "case_id", "release_id"]
+__all__ = ["NAMESPACE", "Case", "PolicyRelease", "case_id", "event_content", "link", "release_id"]
 
 NAMESPACE = UUID("6f0b8a4e-1f5c-5c63-9d0b-6a2f6c1e7a10")
 
@@ -48,63 +52,117 @@ def release_id(sha256: str) -> UUID:
     return uuid5(NAMESPACE, f"release:{sha256}")
 
 
+_NOT_CONTENT = {"originator_id", "originator_version", "timestamp", "originator_topic", "chain"}
+
+
+def _canonical(value: Any) -> Any:
+    """JSON for hashing: models by their fields, sets sorted (their order varies by process)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="python")
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)  # Decimal and UUID: their exact text
+
+
+def link(previous: str, kind: str, version: int, content: dict[str, Any]) -> str:
+    """One link of a case's hash chain: it commits to the previous link and to this event.
+
+    The event is taken by its type, its version in the case and its payload in canonical
+    JSON, so editing, deleting, inserting or reordering a stored event breaks the chain
+    from that event on.
+    """
+    body = json.dumps(content, sort_keys=True, separators=(",", ":"), default=_canonical)
+    return hashlib.sha256(f"{previous}|{kind}|{version}|{body}".encode()).hexdigest()
+
+
+def event_content(event: Any) -> dict[str, Any]:
+    """The payload fields of a stored case event (what its chain link commits to)."""
+    return {k: v for k, v in vars(event).items() if k not in _NOT_CONTENT}
+
+
 class Case(Aggregate):
     """One vocational-rehabilitation case."""
+
+    chain_head: str = ""
 
     class Opened(Aggregate.Created):
         opening: CaseOpening
 
-    class ReferralReceived(Aggregate.Event):
+        def mutate(self, aggregate: Any) -> Any:
+            case = super().mutate(aggregate)
+            assert case is not None
+            case.chain_head = link("", "Opened", self.originator_version, event_content(self))
+            return case
+
+    class Chained(Aggregate.Event):
+        """Every case event after the opening carries its link in the case's hash chain."""
+
+        chain: str
+
+        def mutate(self, aggregate: Any) -> Any:
+            case = super().mutate(aggregate)
+            assert case is not None
+            case.chain_head = self.chain
+            return case
+
+    class ReferralReceived(Chained):
         referral: Referral
 
-    class WorkStatusChanged(Aggregate.Event):
+    class WorkStatusChanged(Chained):
         change: WorkStatusChange
 
-    class PractitionerAssigned(Aggregate.Event):
+    class PractitionerAssigned(Chained):
         assignment: PractitionerAssignment
 
-    class AssessmentCompleted(Aggregate.Event):
+    class AssessmentCompleted(Chained):
         findings: AssessmentFindings
 
-    class InterventionPlanned(Aggregate.Event):
+    class InterventionPlanned(Chained):
         plan: InterventionPlan
 
-    class CorrespondenceWasSent(Aggregate.Event):
+    class CorrespondenceWasSent(Chained):
         correspondence: CorrespondenceSent
 
-    class CorrespondenceWasAnswered(Aggregate.Event):
+    class CorrespondenceWasAnswered(Chained):
         answer: CorrespondenceAnswered
 
-    class EmployerCommitmentRecorded(Aggregate.Event):
+    class EmployerCommitmentRecorded(Chained):
         commitment: EmployerCommitment
 
-    class PlanDevelopmentStarted(Aggregate.Event):
+    class PlanDevelopmentStarted(Chained):
         start: PlanDevelopmentStart
 
-    class PlanExtensionRequested(Aggregate.Event):
+    class PlanExtensionRequested(Chained):
         extension: PlanExtensionRequest
 
-    class PlanSubmitted(Aggregate.Event):
+    class PlanSubmitted(Chained):
         submission: PlanSubmission
 
-    class PlanApproved(Aggregate.Event):
+    class PlanApproved(Chained):
         approval: PlanApproval
 
-    class PlanImplementationStarted(Aggregate.Event):
+    class PlanImplementationStarted(Chained):
         implementation: PlanImplementationStart
 
-    class OptionElected(Aggregate.Event):
+    class OptionElected(Chained):
         election: OptionElection
 
-    class WorkerContacted(Aggregate.Event):
+    class WorkerContacted(Chained):
         contact: WorkerContact
 
-    class DecisionRecorded(Aggregate.Event):
+    class DecisionRecorded(Chained):
         decision: DecisionRecord
 
     @staticmethod
     def create_id(opening: CaseOpening) -> UUID:
         return case_id(opening.case_ref)
+
+    def trigger_event(self, event_class: Any, *args: Any, **kwargs: Any) -> None:
+        # the link is worked out before the event exists: from its type, next version and payload
+        kwargs["chain"] = link(self.chain_head, event_class.__name__, self.version + 1, kwargs)
+        super().trigger_event(event_class, *args, **kwargs)
 
     @event(Opened)
     def __init__(self, opening: CaseOpening) -> None:

@@ -1,0 +1,138 @@
+"""Tamper evidence: editing, deleting, reordering or replacing stored events is found."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SPECS
+from vrrules import CaseRecords
+from vrrules.audit import case_as_of, store_digest, verify_store
+from vrrules.cli import main
+from vrrules.events.domain import case_id, link
+
+ASSESSMENT = {
+    "assessed_on": "2025-11-10",
+    "kind": "initial",
+    "depth": "detailed",
+    "assessor_id": "vrp_1",
+    "domains_examined": ["health", "physical", "social"],
+    "obstacles": ["physical"],
+    "support_needed": ["workplace_assessment"],
+}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    path = tmp_path / "cases.db"
+    with CaseRecords(path, SPECS) as records:
+        for ref in ("A-1", "B-2"):
+            records.open_case(ref, date(2025, 11, 3))
+            records.record(ref, "referral_received", {"received_on": "2025-11-03", "source": "employer"})
+            records.record(ref, "assessment_completed", ASSESSMENT)
+            records.decide(ref, "tiers")
+    return path
+
+
+def _rows(path: Path, ref: str) -> dict[int, bytes]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT originator_version, state FROM stored_events WHERE originator_id = ?", (case_id(ref).hex,)
+        ).fetchall()
+    return {version: state for version, state in rows}
+
+
+def _write(path: Path, ref: str, version: int, state: bytes) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
+            (state, case_id(ref).hex, version),
+        )
+
+
+def _verify(path: Path, digest: str | None = None) -> dict[str, object]:
+    with CaseRecords(path, SPECS) as records:
+        return verify_store(records, digest).as_dict()
+
+
+def test_an_untouched_store_verifies(store: Path) -> None:
+    report = _verify(store)
+    assert report["ok"] is True and report["decisions"] == 2 and report["broken_chains"] == []
+
+
+def test_editing_a_stored_event_is_found_at_that_event(store: Path) -> None:
+    state = _rows(store, "A-1")[3]
+    _write(store, "A-1", 3, state.replace(b'"workplace_assessment"', b'"career_redirection"'))
+    report = _verify(store)
+    assert report["ok"] is False
+    assert report["broken_chains"] == [
+        {
+            "case": "A-1",
+            "first_broken_event": 3,
+            "reason": "AssessmentCompleted does not match its chain link: "
+            "it was changed, or an event before it was",
+        }
+    ]
+
+
+def test_deleting_a_stored_event_is_found(store: Path) -> None:
+    with sqlite3.connect(store) as db:
+        db.execute(
+            "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = 2",
+            (case_id("B-2").hex,),
+        )
+    broken = _verify(store)["broken_chains"]
+    assert broken[0]["case"] == "B-2" and broken[0]["first_broken_event"] == 2  # type: ignore[index]
+
+
+def test_reordering_stored_events_is_found(store: Path) -> None:
+    rows = _rows(store, "A-1")
+    _write(store, "A-1", 2, rows[3])
+    _write(store, "A-1", 3, rows[2])
+    assert _verify(store)["broken_chains"][0]["first_broken_event"] == 2  # type: ignore[index]
+
+
+def test_an_unreadable_record_is_found(store: Path) -> None:
+    _write(store, "A-1", 2, b"{not json")
+    broken = _verify(store)["broken_chains"][0]  # type: ignore[index]
+    assert broken["first_broken_event"] == 2 and "cannot be read" in broken["reason"]
+
+
+def test_a_rewritten_tail_with_a_forged_link_is_caught_by_the_digest(store: Path) -> None:
+    with CaseRecords(store, SPECS) as records:
+        kept = store_digest(records)
+        *earlier, last = [records.decode(s) for s in records.stored_events("B-2")]
+    # A careful forger changes the last decision and recomputes its link (the chain is public).
+    forged = last.decision.model_copy(update={"outcome": {**last.decision.outcome, "tier": 1}})
+    version = last.originator_version
+    data = json.loads(_rows(store, "B-2")[version])
+    data["decision"]["_data_"] = forged.model_dump(mode="json")
+    data["chain"] = link(earlier[-1].chain, "DecisionRecorded", version, {"decision": forged})
+    _write(store, "B-2", version, json.dumps(data).encode())
+    report = _verify(store, kept)
+    assert report["broken_chains"] == []  # the forged link itself is consistent...
+    assert report["digest_matches"] is False and report["ok"] is False  # ...but the kept digest is not
+    assert report["not_reproduced"]  # and replay disagrees with the forged outcome
+
+
+def test_audit_commands(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kept = tmp_path / "kept.digest"
+    assert main(["audit", "digest", "--store", str(store), "--out", str(kept)]) == 0
+    assert main(["audit", "verify", "--store", str(store), "--digest", str(kept)]) == 0
+    assert "digest matches the one kept" in capsys.readouterr().out
+    assert main(["audit", "verify", "--store", str(store), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    assert main(["audit", "case", "A-1", "--store", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "tier-2-targeted-assessment" in out and "facts:" in out
+
+
+def test_case_as_known_on_a_day(store: Path) -> None:
+    with CaseRecords(store, SPECS) as records:
+        case, decisions = case_as_of(records, "A-1", date.today())
+        assert case is not None and len(decisions) == 1
+        assert case_as_of(records, "A-1", date(2000, 1, 1)) == (None, [])
