@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -85,12 +85,29 @@ def check_chain(records: CaseRecords, case_ref: str) -> ChainCheck:
 
 @dataclass
 class AuditReport:
-    """Everything ``vrrules audit verify`` found, with counts per family and per case."""
+    """What ``vrrules audit verify`` found: counts per family, and the details of failures only.
 
-    chains: list[ChainCheck] = field(default_factory=list)
-    replays: list[ReplayResult] = field(default_factory=list)
+    Only counts and failures are kept, so the report stays small however large the store.
+    """
+
+    cases: int = 0
+    decisions: int = 0
+    counts: dict[str, Counter[str]] = field(default_factory=dict)  # family -> status -> count
+    broken: list[ChainCheck] = field(default_factory=list)
+    failures: list[ReplayResult] = field(default_factory=list)
     digest: str = ""
     expected_digest: str | None = None
+
+    def add_chain(self, check: ChainCheck) -> None:
+        self.cases += 1
+        if not check.intact:
+            self.broken.append(check)
+
+    def add_replay(self, result: ReplayResult) -> None:
+        self.decisions += 1
+        self.counts.setdefault(result.family, Counter())[result.status] += 1
+        if not result.reproduced:
+            self.failures.append(result)
 
     @property
     def digest_matches(self) -> bool | None:
@@ -98,30 +115,22 @@ class AuditReport:
 
     @property
     def ok(self) -> bool:
-        return (
-            all(c.intact for c in self.chains)
-            and all(r.reproduced for r in self.replays)
-            and self.digest_matches is not False
-        )
+        return not self.broken and not self.failures and self.digest_matches is not False
 
     def by_family(self) -> dict[str, Counter[str]]:
-        table: dict[str, Counter[str]] = {}
-        for result in self.replays:
-            table.setdefault(result.family, Counter())[result.status] += 1
-        return dict(sorted(table.items()))
+        return dict(sorted(self.counts.items()))
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
-            "cases": len(self.chains),
-            "decisions": len(self.replays),
+            "cases": self.cases,
+            "decisions": self.decisions,
             "digest": self.digest,
             "digest_matches": self.digest_matches,
             "families": {family: dict(counts) for family, counts in self.by_family().items()},
             "broken_chains": [
                 {"case": c.case_ref, "first_broken_event": c.broken_at, "reason": c.reason}
-                for c in self.chains
-                if not c.intact
+                for c in self.broken
             ],
             "not_reproduced": [
                 {
@@ -132,8 +141,7 @@ class AuditReport:
                     "status": r.status,
                     "differences": list(r.differences),
                 }
-                for r in self.replays
-                if not r.reproduced
+                for r in self.failures
             ],
         }
 
@@ -143,13 +151,10 @@ class AuditReport:
             lines.append(
                 f"{family:<26}{counts['reproduced']:>11}{counts['differs']:>9}{counts['unreplayable']:>14}"
             )
-        broken = [c for c in self.chains if not c.intact]
-        lines.append(f"cases {len(self.chains)}, decisions {len(self.replays)}, broken chains {len(broken)}")
-        for check in broken:
+        lines.append(f"cases {self.cases}, decisions {self.decisions}, broken chains {len(self.broken)}")
+        for check in self.broken:
             lines.append(f"  chain broken: case {check.case_ref} at event {check.broken_at}: {check.reason}")
-        for result in self.replays:
-            if not result.reproduced:
-                lines.append(f"  {result}")
+        lines.extend(f"  {result}" for result in self.failures)
         lines.append(f"store digest {self.digest}")
         if self.digest_matches is not None:
             lines.append(
@@ -161,18 +166,28 @@ class AuditReport:
         return "\n".join(lines)
 
 
-def _digest(checks: Iterator[ChainCheck], releases: list[str]) -> str:
-    hasher = hashlib.sha256()
-    for check in sorted(checks, key=lambda c: c.case_ref):
-        hasher.update(f"case|{check.case_ref}|{check.events}|{check.head}\n".encode())
-    for sha in sorted(releases):
-        hasher.update(f"release|{sha}\n".encode())
-    return hasher.hexdigest()
+class _DigestBuilder:
+    def __init__(self) -> None:
+        self._cases: list[tuple[str, int, str]] = []
+
+    def add(self, check: ChainCheck) -> None:
+        self._cases.append((check.case_ref, check.events, check.head))
+
+    def finish(self, releases: list[str]) -> str:
+        hasher = hashlib.sha256()
+        for ref, events, head in sorted(self._cases):
+            hasher.update(f"case|{ref}|{events}|{head}\n".encode())
+        for sha in sorted(releases):
+            hasher.update(f"release|{sha}\n".encode())
+        return hasher.hexdigest()
 
 
 def store_digest(records: CaseRecords) -> str:
     """The digest of the whole store, to keep apart from it."""
-    return _digest(iter([check_chain(records, ref) for ref in records.case_refs()]), records.release_hashes())
+    builder = _DigestBuilder()
+    for ref in records.case_refs():
+        builder.add(check_chain(records, ref))
+    return builder.finish(records.release_hashes())
 
 
 def verify_store(
@@ -182,14 +197,17 @@ def verify_store(
 ) -> AuditReport:
     """Check every chain and replay every decision, one case at a time."""
     report = AuditReport(expected_digest=expected_digest)
+    builder = _DigestBuilder()
     for case_ref in records.case_refs():
         check = check_chain(records, case_ref)
-        report.chains.append(check)
+        report.add_chain(check)
+        builder.add(check)
         if check.intact:
-            report.replays.extend(records.replay(case_ref))
+            for result in records.replay(case_ref):
+                report.add_replay(result)
         if progress is not None:
             progress(case_ref)
-    report.digest = _digest(iter(report.chains), records.release_hashes())
+    report.digest = builder.finish(records.release_hashes())
     return report
 
 
