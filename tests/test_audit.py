@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -10,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SPECS
-from vrrules import CaseRecords
-from vrrules.audit import case_as_of, store_digest, verify_store
+from vrrules import CaseRecords, PolicyLibrary
+from vrrules.audit import case_as_of, impact, store_digest, verify_store
 from vrrules.cli import main
+from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.domain import case_id, link
 
 ASSESSMENT = {
@@ -136,3 +138,51 @@ def test_case_as_known_on_a_day(store: Path) -> None:
         case, decisions = case_as_of(records, "A-1", date.today())
         assert case is not None and len(decisions) == 1
         assert case_as_of(records, "A-1", date(2000, 1, 1)) == (None, [])
+
+
+def test_a_correction_shows_what_was_decided_then_and_what_would_be_now(tmp_path: Path) -> None:
+    with CaseRecords(tmp_path / "c.db", SPECS) as records:
+        records.open_case("C-9", date(2025, 11, 3))
+        records.record(
+            "C-9",
+            "work_status_changed",
+            {"status": "absent", "effective_on": "2025-11-03", "off_work_since": "2025-08-04"},
+        )
+        first = records.decide("C-9", "early-intervention", as_of=date(2025, 11, 3))
+        assert first.decision.outcome == {"verdict": "no_alert"}
+        # Found later: the worker had been off since 1 July. A new event corrects it.
+        records.record(
+            "C-9",
+            "work_status_changed",
+            {"status": "absent", "effective_on": "2025-11-20", "off_work_since": "2025-07-01"},
+        )
+        then = impact(records)
+        now = impact(records, current_facts=True)
+        assert then.changes == [] and then.counts["early-intervention"]["same"] == 1
+        [change] = now.changes
+        assert (change.recorded_outcome, change.new_outcome["verdict"]) == ({"verdict": "no_alert"}, "alert")
+        assert change.new_rules == ("off-work-three-months-without-help",)
+        # nothing stored was rewritten: the first status, the decision and the correction all remain
+        kinds = [type(e).__name__ for e in records.history("C-9")]
+        assert kinds == ["Opened", "WorkStatusChanged", "DecisionRecorded", "WorkStatusChanged"]
+        assert verify_store(records).ok
+
+
+def test_what_if_a_draft_spec_lists_the_decisions_it_would_change(store: Path, tmp_path: Path) -> None:
+    draft = tmp_path / "draft"
+    shutil.copytree(SPECS / "tiers", draft / "tiers")
+    spec = draft / "tiers" / "2025.1.yaml"
+    spec.write_text(
+        spec.read_text().replace(
+            "2025-10-01: [functional_capacity_evaluation, job_demands_analysis, "
+            "work_readiness_assessment, workplace_assessment, rtw_planning]",
+            "2025-10-01: [functional_capacity_evaluation, job_demands_analysis]",
+        )
+    )
+    before = _rows(store, "A-1")
+    with CaseRecords(store, SPECS) as records:
+        report = impact(records, PolicyLibrary(draft, case_sources=CASE_SOURCES))
+    assert report.counts["tiers"]["changed"] == 2
+    assert {c.new_outcome["tier"] for c in report.changes} == {1}
+    assert all(c.recorded_rules == ("tier-2-targeted-assessment",) for c in report.changes)
+    assert _rows(store, "A-1") == before  # nothing written

@@ -9,9 +9,9 @@ import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from vrrules.audit import case_as_of, store_digest, verify_store
+from vrrules.audit import case_as_of, impact, store_digest, verify_store
 from vrrules.authoring import run_examples, write_json_schemas
 from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords, ReplayResult
@@ -250,6 +250,48 @@ def _audit_case(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_what_if(args: argparse.Namespace) -> int:
+    if not _existing_store(args.store):
+        return 2
+    with CaseRecords(store=args.store, specs=args.specs) as records:
+        draft = PolicyLibrary(args.draft, case_sources=CASE_SOURCES) if args.draft else None
+        report = impact(records, draft, current_facts=args.current_facts)
+    print(json.dumps(report.as_dict(), indent=2) if args.json else report.render())
+    return 0
+
+
+def _add_audit_commands(commands: Any) -> None:
+    audit = commands.add_parser("audit", help="verify a store: hash chains, decisions, digest")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="check every chain and replay every decision")
+    verify.add_argument("--store", required=True, help="SQLite path or postgresql:// URL")
+    verify.add_argument("--digest", default=None, help="file holding the digest kept earlier")
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.set_defaults(run=_audit_verify)
+    digest = audit_commands.add_parser("digest", help="print (or write) the store digest to keep")
+    digest.add_argument("--store", required=True)
+    digest.add_argument("--out", default=None, help="file to write the digest to")
+    digest.set_defaults(run=_audit_digest)
+    audit_case = audit_commands.add_parser("case", help="a case and its decisions, as known on a date")
+    audit_case.add_argument("case_ref")
+    audit_case.add_argument("--store", required=True)
+    audit_case.add_argument(
+        "--as-of", default=None, help="YYYY-MM-DD: what the store knew by the end of that day"
+    )
+    audit_case.set_defaults(run=_audit_case)
+
+    what_if = audit_commands.add_parser(
+        "what-if", help="re-decide the recorded history under other specs or corrected facts; write nothing"
+    )
+    what_if.add_argument("--store", required=True)
+    what_if.add_argument("--draft", default=None, help="folder of draft specs (default: the current specs)")
+    what_if.add_argument(
+        "--current-facts", action="store_true", help="use the facts the case holds now (after corrections)"
+    )
+    what_if.add_argument("--json", action="store_true")
+    what_if.set_defaults(run=_audit_what_if)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vrrules", description=__doc__)
     parser.add_argument("--specs", default=None, help="folder of spec files (default: the shipped specs/)")
@@ -278,24 +320,7 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--out", default="schemas", help="folder to write them to (default ./schemas)")
     schema.set_defaults(run=_schema)
 
-    audit = commands.add_parser("audit", help="verify a store: hash chains, decisions, digest")
-    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_commands.add_parser("verify", help="check every chain and replay every decision")
-    verify.add_argument("--store", required=True, help="SQLite path or postgresql:// URL")
-    verify.add_argument("--digest", default=None, help="file holding the digest kept earlier")
-    verify.add_argument("--json", action="store_true", help="print the report as JSON")
-    verify.set_defaults(run=_audit_verify)
-    digest = audit_commands.add_parser("digest", help="print (or write) the store digest to keep")
-    digest.add_argument("--store", required=True)
-    digest.add_argument("--out", default=None, help="file to write the digest to")
-    digest.set_defaults(run=_audit_digest)
-    audit_case = audit_commands.add_parser("case", help="a case and its decisions, as known on a date")
-    audit_case.add_argument("case_ref")
-    audit_case.add_argument("--store", required=True)
-    audit_case.add_argument(
-        "--as-of", default=None, help="YYYY-MM-DD: what the store knew by the end of that day"
-    )
-    audit_case.set_defaults(run=_audit_case)
+    _add_audit_commands(commands)
 
     rates = commands.add_parser("rates", help="turn a per-diem rate CSV into a table period for a spec")
     rates.add_argument("file", help="CSV with columns location, lodging, meals[, months]")

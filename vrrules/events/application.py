@@ -56,6 +56,7 @@ from vrrules.events.payloads import (
 from vrrules.events.persistence import register_transcodings, store_environment
 from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_or_raise
 from vrrules.policies.decision import Decision
+from vrrules.policies.derive import derived_names
 from vrrules.policies.library import PolicyLibrary
 
 __all__ = ["EVENT_TYPES", "CaseRecords", "RecordedDecision", "ReplayResult"]
@@ -524,6 +525,31 @@ class CaseRecords:
         except VrrulesError as error:
             notes.append(f"facts could not be derived again: [{error.code}] {error.message}")
         return result("differs" if notes else "reproduced", notes)
+
+    def redecide(
+        self,
+        case_ref: str,
+        record: DecisionRecord,
+        policies: PolicyLibrary | None = None,
+        version: int | None = None,
+    ) -> Decision:
+        """Decide a recorded decision again, without recording: on the case as it stands now
+        (or at ``version``) and with ``policies`` (default: this store's current specs).
+
+        With the current history this shows what a correction recorded since would change;
+        with a draft library, what a policy change would.
+        """
+        library = policies or self.policies
+        case = self._get_case(case_ref, version)
+        compiled = library.in_force(record.family, record.as_of)
+        derived = derived_names(compiled.spec)
+        given = {
+            name: value
+            for name, value in record.facts.items()
+            if name in compiled.spec.facts and not compiled.spec.facts[name].source and name not in derived
+        }
+        facts = self._facts_for(case, compiled, record.as_of, given)
+        return compiled.decide(facts, record.as_of, where=f"case {case_ref!r}, family {record.family!r}")
 
     def replay(self, case_ref: str) -> list[ReplayResult]:
         """Replay every decision recorded on one case."""
