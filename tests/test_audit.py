@@ -186,3 +186,27 @@ def test_what_if_a_draft_spec_lists_the_decisions_it_would_change(store: Path, t
     assert {c.new_outcome["tier"] for c in report.changes} == {1}
     assert all(c.recorded_rules == ("tier-2-targeted-assessment",) for c in report.changes)
     assert _rows(store, "A-1") == before  # nothing written
+
+
+def test_a_bundle_verifies_without_the_store_and_reveals_changes(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = tmp_path / "a1.bundle.json"
+    assert main(["audit", "bundle", "A-1", "--store", str(store), "--out", str(bundle)]) == 0
+    store.unlink()  # another machine: no store at all
+    assert main(["audit", "verify-bundle", str(bundle)]) == 0
+    assert "verdict: intact and reproduced" in capsys.readouterr().out
+    data = json.loads(bundle.read_text())
+    assert len(data["cases"]) == 1 and len(data["releases"]) == 1
+    events = data["cases"][0]["events"]
+    events[1]["state"], events[2]["state"] = events[2]["state"], events[1]["state"]
+    bundle.write_text(json.dumps(data))
+    assert main(["audit", "verify-bundle", str(bundle)]) == 1
+    out = capsys.readouterr().out
+    assert "chain broken: case A-1 at event 2" in out and "changed after export" in out
+
+
+def test_bundling_an_unknown_case_writes_nothing(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "x.json"
+    assert main(["audit", "bundle", "NOPE", "--store", str(store), "--out", str(out)]) == 2
+    assert not out.exists()

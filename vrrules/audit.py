@@ -16,12 +16,17 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
 
 from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords, ReplayResult
@@ -34,8 +39,10 @@ __all__ = [
     "ImpactReport",
     "case_as_of",
     "check_chain",
+    "export_bundle",
     "impact",
     "store_digest",
+    "verify_bundle",
     "verify_store",
 ]
 
@@ -331,3 +338,68 @@ def impact(
                 )
             )
     return report
+
+
+BUNDLE_FORMAT = "vrrules-audit-bundle/1"
+
+
+def _stored_as_data(stored: Any) -> dict[str, Any]:
+    return {
+        "originator_id": str(stored.originator_id),
+        "originator_version": stored.originator_version,
+        "topic": stored.topic,
+        "state": base64.b64encode(stored.state).decode("ascii"),
+    }
+
+
+def export_bundle(records: CaseRecords, case_refs: list[str]) -> dict[str, Any]:
+    """A self-contained file of some cases: their stored events exactly as stored, the policy
+    releases their decisions used, and each case's chain head, so that it can be checked on
+    a machine with no access to the store."""
+    cases = []
+    releases: set[str] = set()
+    for case_ref in case_refs:
+        check = check_chain(records, case_ref)
+        cases.append(
+            {
+                "case_ref": case_ref,
+                "events": [_stored_as_data(s) for s in records.stored_events(case_ref)],
+                "chain_head": check.head,
+                "chain_intact": check.intact,
+            }
+        )
+        releases.update(record.spec_sha256 for _, record in records.case(case_ref).decisions)
+    release_records = [
+        _stored_as_data(stored) for sha in sorted(releases) for stored in records.stored_release(sha)
+    ]
+    body = {"format": BUNDLE_FORMAT, "cases": cases, "releases": release_records}
+    body["digest"] = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return body
+
+
+def verify_bundle(data: dict[str, Any]) -> tuple[AuditReport, list[str]]:
+    """Check a bundle on its own: its digest, every chain, every decision replayed."""
+    problems: list[str] = []
+    if data.get("format") != BUNDLE_FORMAT:
+        problems.append(f"expected a {BUNDLE_FORMAT} file, got format {data.get('format')!r}")
+        return AuditReport(), problems
+    body = {k: v for k, v in data.items() if k != "digest"}
+    if hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest() != data.get("digest"):
+        problems.append("the bundle's digest does not match its content: it was changed after export")
+    stored = [
+        StoredEvent(
+            originator_id=UUID(item["originator_id"]),
+            originator_version=item["originator_version"],
+            topic=item["topic"],
+            state=base64.b64decode(item["state"]),
+        )
+        for item in [*data["releases"], *(e for case in data["cases"] for e in case["events"])]
+    ]
+    with CaseRecords(store="memory") as records:
+        records.import_stored(stored)
+        report = verify_store(records)
+        for case in data["cases"]:
+            head = check_chain(records, case["case_ref"]).head
+            if head != case["chain_head"]:
+                problems.append(f"case {case['case_ref']}: its chain head differs from the one exported")
+    return report, problems

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from vrrules.audit import case_as_of, impact, store_digest, verify_store
+from vrrules.audit import case_as_of, export_bundle, impact, store_digest, verify_bundle, verify_store
 from vrrules.authoring import run_examples, write_json_schemas
 from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords, ReplayResult
@@ -260,6 +260,36 @@ def _audit_what_if(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_bundle(args: argparse.Namespace) -> int:
+    if not _existing_store(args.store):
+        return 2
+    with CaseRecords(store=args.store, specs=args.specs) as records:
+        refs = args.case_refs or list(records.case_refs())
+        for ref in refs:
+            records.case(ref)  # an unknown reference is refused before anything is written
+        bundle = export_bundle(records, refs)
+    Path(args.out).write_text(json.dumps(bundle, indent=1) + "\n")
+    print(f"wrote {args.out}: {len(refs)} case(s), {len(bundle['releases'])} policy release(s)")
+    return 0
+
+
+def _audit_verify_bundle(args: argparse.Namespace) -> int:
+    try:
+        data = json.loads(Path(args.file).read_text())
+    except (OSError, ValueError) as error:
+        print(f"expected a bundle file written by 'vrrules audit bundle', got: {error}", file=sys.stderr)
+        return 2
+    report, problems = verify_bundle(data)
+    print(
+        json.dumps({**report.as_dict(), "bundle_problems": problems}, indent=2)
+        if args.json
+        else report.render()
+    )
+    for problem in problems:
+        print(f"bundle: {problem}")
+    return 0 if report.ok and not problems else 1
+
+
 def _add_audit_commands(commands: Any) -> None:
     audit = commands.add_parser("audit", help="verify a store: hash chains, decisions, digest")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
@@ -290,6 +320,15 @@ def _add_audit_commands(commands: Any) -> None:
     )
     what_if.add_argument("--json", action="store_true")
     what_if.set_defaults(run=_audit_what_if)
+    bundle = audit_commands.add_parser("bundle", help="export cases as a self-contained audit bundle")
+    bundle.add_argument("case_refs", nargs="*", help="cases to export (default: all)")
+    bundle.add_argument("--store", required=True)
+    bundle.add_argument("--out", required=True, help="bundle file to write")
+    bundle.set_defaults(run=_audit_bundle)
+    check_bundle = audit_commands.add_parser("verify-bundle", help="check a bundle without the store")
+    check_bundle.add_argument("file")
+    check_bundle.add_argument("--json", action="store_true")
+    check_bundle.set_defaults(run=_audit_verify_bundle)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -308,6 +308,14 @@ class CaseRecords:
         """A stored record as a domain event (raises if the record no longer decodes)."""
         return self._log.mapper.to_domain_event(stored)
 
+    def stored_release(self, sha256: str) -> list[Any]:
+        """The stored record of one policy release (for bundles)."""
+        return list(self._log.recorder.select_events(release_id(sha256)))
+
+    def import_stored(self, stored: list[Any]) -> None:
+        """Put stored records into this store exactly as they are (to check an audit bundle)."""
+        self._log.recorder.insert_events(stored)
+
     def release_hashes(self) -> list[str]:
         """The SHA-256 of every policy release in the store."""
         hashes = []
