@@ -20,6 +20,7 @@ from vrrules.events.importer import Undecided, import_case, iter_decide_steps, l
 from vrrules.policies.library import PolicyLibrary, default_specs_dir
 from vrrules.policies.model import Reference
 from vrrules.policies.rates import period_yaml, read_rate_csv
+from vrrules.report import render_html
 from vrrules.samples import SAMPLE_CASES
 
 __all__ = ["main"]
@@ -211,6 +212,9 @@ def _audit_verify(args: argparse.Namespace) -> int:
         progress = Progress("verifying", cases)
         report = verify_store(records, expected, progress=lambda _ref: progress.advance())
         progress.close()
+        if args.html:
+            Path(args.html).write_text(render_html(records, report), encoding="utf-8")
+            print(f"wrote {args.html}")
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.render())
     return 0 if report.ok else 1
 
@@ -256,6 +260,11 @@ def _audit_what_if(args: argparse.Namespace) -> int:
     with CaseRecords(store=args.store, specs=args.specs) as records:
         draft = PolicyLibrary(args.draft, case_sources=CASE_SOURCES) if args.draft else None
         report = impact(records, draft, current_facts=args.current_facts)
+        if args.html:
+            verified = verify_store(records)
+            title = "vrrules what-if report"
+            Path(args.html).write_text(render_html(records, verified, report, title=title), encoding="utf-8")
+            print(f"wrote {args.html}")
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.render())
     return 0
 
@@ -297,6 +306,7 @@ def _add_audit_commands(commands: Any) -> None:
     verify.add_argument("--store", required=True, help="SQLite path or postgresql:// URL")
     verify.add_argument("--digest", default=None, help="file holding the digest kept earlier")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.add_argument("--html", default=None, help="also write a readable HTML report to this file")
     verify.set_defaults(run=_audit_verify)
     digest = audit_commands.add_parser("digest", help="print (or write) the store digest to keep")
     digest.add_argument("--store", required=True)
@@ -319,6 +329,7 @@ def _add_audit_commands(commands: Any) -> None:
         "--current-facts", action="store_true", help="use the facts the case holds now (after corrections)"
     )
     what_if.add_argument("--json", action="store_true")
+    what_if.add_argument("--html", default=None, help="also write a readable HTML report to this file")
     what_if.set_defaults(run=_audit_what_if)
     bundle = audit_commands.add_parser("bundle", help="export cases as a self-contained audit bundle")
     bundle.add_argument("case_refs", nargs="*", help="cases to export (default: all)")
