@@ -16,7 +16,17 @@ def test_all_names_exist_and_are_public() -> None:
 def test_no_unlisted_public_names() -> None:
     # names starting with "@" are pytest's assertion-rewriting helpers, not ours
     public = {n for n in dir(vrrules) if n.isidentifier() and not n.startswith("_")}
-    subpackages = {"errors", "events", "policies", "samples", "cli", "pytest_plugin", "authoring", "audit", "report"}
+    subpackages = {
+        "errors",
+        "events",
+        "policies",
+        "samples",
+        "cli",
+        "pytest_plugin",
+        "authoring",
+        "audit",
+        "report",
+    }
     assert public - set(vrrules.__all__) - subpackages == set()
 
 
