@@ -113,7 +113,8 @@ def test_a_rewritten_tail_with_a_forged_link_is_caught_by_the_digest(store: Path
     version = last.originator_version
     data = json.loads(_rows(store, "B-2")[version])
     data["decision"]["_data_"] = forged.model_dump(mode="json")
-    data["chain"] = link(earlier[-1].chain, "DecisionRecorded", version, {"decision": forged})
+    content = {"decision": forged, "timestamp": last.timestamp}
+    data["chain"] = link(earlier[-1].chain, "DecisionRecorded", version, content)
     _write(store, "B-2", version, json.dumps(data).encode())
     report = _verify(store, kept)
     assert report["broken_chains"] == []  # the forged link itself is consistent...
@@ -196,11 +197,12 @@ def test_a_bundle_verifies_without_the_store_and_reveals_changes(
     store.unlink()  # another machine: no store at all
     assert main(["audit", "verify-bundle", str(bundle)]) == 0
     assert "verdict: intact and reproduced" in capsys.readouterr().out
-    data = json.loads(bundle.read_text())
+    head, _, body = bundle.read_bytes().partition(b"\n")
+    data = json.loads(body)
     assert len(data["cases"]) == 1 and len(data["releases"]) == 1
     events = data["cases"][0]["events"]
     events[1]["state"], events[2]["state"] = events[2]["state"], events[1]["state"]
-    bundle.write_text(json.dumps(data))
+    bundle.write_bytes(head + b"\n" + json.dumps(data).encode())
     assert main(["audit", "verify-bundle", str(bundle)]) == 1
     out = capsys.readouterr().out
     assert "chain broken: case A-1 at event 2" in out and "changed after export" in out

@@ -185,19 +185,18 @@ class AuditReport:
 
 
 class _DigestBuilder:
+    """Hashes cases as they stream past, in the store's own (opening) order."""
+
     def __init__(self) -> None:
-        self._cases: list[tuple[str, int, str]] = []
+        self._hasher = hashlib.sha256()
 
     def add(self, check: ChainCheck) -> None:
-        self._cases.append((check.case_ref, check.events, check.head))
+        self._hasher.update(f"case|{check.case_ref}|{check.events}|{check.head}\n".encode())
 
     def finish(self, releases: list[str]) -> str:
-        hasher = hashlib.sha256()
-        for ref, events, head in sorted(self._cases):
-            hasher.update(f"case|{ref}|{events}|{head}\n".encode())
         for sha in sorted(releases):
-            hasher.update(f"release|{sha}\n".encode())
-        return hasher.hexdigest()
+            self._hasher.update(f"release|{sha}\n".encode())
+        return self._hasher.hexdigest()
 
 
 def store_digest(records: CaseRecords) -> str:
@@ -352,7 +351,7 @@ def _stored_as_data(stored: Any) -> dict[str, Any]:
     }
 
 
-def export_bundle(records: CaseRecords, case_refs: list[str]) -> dict[str, Any]:
+def export_bundle(records: CaseRecords, case_refs: list[str]) -> bytes:
     """A self-contained file of some cases: their stored events exactly as stored, the policy
     releases their decisions used, and each case's chain head, so that it can be checked on
     a machine with no access to the store."""
@@ -372,34 +371,51 @@ def export_bundle(records: CaseRecords, case_refs: list[str]) -> dict[str, Any]:
     release_records = [
         _stored_as_data(stored) for sha in sorted(releases) for stored in records.stored_release(sha)
     ]
-    body = {"format": BUNDLE_FORMAT, "cases": cases, "releases": release_records}
-    body["digest"] = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    return body
+    body = json.dumps(
+        {"format": BUNDLE_FORMAT, "cases": cases, "releases": release_records}, sort_keys=True, indent=1
+    ).encode()
+    # The first line commits to every byte after it, so changing any byte of the file shows.
+    return f"{BUNDLE_FORMAT} sha256={hashlib.sha256(body).hexdigest()}\n".encode() + body
 
 
-def verify_bundle(data: dict[str, Any]) -> tuple[AuditReport, list[str]]:
+def verify_bundle(raw: bytes) -> tuple[AuditReport, list[str]]:
     """Check a bundle on its own: its digest, every chain, every decision replayed."""
     problems: list[str] = []
-    if data.get("format") != BUNDLE_FORMAT:
-        problems.append(f"expected a {BUNDLE_FORMAT} file, got format {data.get('format')!r}")
+    head, _, body = raw.partition(b"\n")
+    expected_head = f"{BUNDLE_FORMAT} sha256=".encode()
+    if not head.startswith(expected_head):
+        problems.append(f"expected a file starting '{BUNDLE_FORMAT} sha256=', got {head[:60]!r}")
         return AuditReport(), problems
-    body = {k: v for k, v in data.items() if k != "digest"}
-    if hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest() != data.get("digest"):
+    if head[len(expected_head) :].decode("ascii", "replace") != hashlib.sha256(body).hexdigest():
         problems.append("the bundle's digest does not match its content: it was changed after export")
-    stored = [
-        StoredEvent(
-            originator_id=UUID(item["originator_id"]),
-            originator_version=item["originator_version"],
-            topic=item["topic"],
-            state=base64.b64decode(item["state"]),
-        )
-        for item in [*data["releases"], *(e for case in data["cases"] for e in case["events"])]
-    ]
+    try:
+        data = json.loads(body)
+        assert data.get("format") == BUNDLE_FORMAT
+    except (ValueError, AssertionError, AttributeError):
+        problems.append("expected the bundle's body to be the JSON written by 'vrrules audit bundle'")
+        return AuditReport(), problems
+    try:
+        stored = [
+            StoredEvent(
+                originator_id=UUID(item["originator_id"]),
+                originator_version=int(item["originator_version"]),
+                topic=str(item["topic"]),
+                state=base64.b64decode(item["state"], validate=True),
+            )
+            for item in [*data["releases"], *(e for case in data["cases"] for e in case["events"])]
+        ]
+    except (KeyError, TypeError, ValueError) as error:
+        problems.append(f"expected the bundle's records as exported, got a malformed record: {error}")
+        return AuditReport(), problems
     with CaseRecords(store="memory") as records:
-        records.import_stored(stored)
+        try:
+            records.import_stored(stored)
+        except Exception as error:  # e.g. two records claiming the same place in a case
+            problems.append(f"the bundle's records do not fit together: {error}")
+            return AuditReport(), problems
         report = verify_store(records)
         for case in data["cases"]:
-            head = check_chain(records, case["case_ref"]).head
-            if head != case["chain_head"]:
+            exported = case.get("chain_head")
+            if check_chain(records, case["case_ref"]).head != exported:
                 problems.append(f"case {case['case_ref']}: its chain head differs from the one exported")
     return report, problems

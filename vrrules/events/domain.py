@@ -52,7 +52,8 @@ def release_id(sha256: str) -> UUID:
     return uuid5(NAMESPACE, f"release:{sha256}")
 
 
-_NOT_CONTENT = {"originator_id", "originator_version", "timestamp", "originator_topic", "chain"}
+# what a stored record holds besides its link: its id and version are checked separately
+_NOT_CONTENT = {"originator_id", "originator_version", "chain"}
 
 
 def _canonical(value: Any) -> Any:
@@ -69,9 +70,9 @@ def _canonical(value: Any) -> Any:
 def link(previous: str, kind: str, version: int, content: dict[str, Any]) -> str:
     """One link of a case's hash chain: it commits to the previous link and to this event.
 
-    The event is taken by its type, its version in the case and its payload in canonical
-    JSON, so editing, deleting, inserting or reordering a stored event breaks the chain
-    from that event on.
+    The event is taken by its type, its version in the case and everything it stores (its
+    payload and timestamp) in canonical JSON, so editing, deleting, inserting or
+    reordering a stored event breaks the chain from that event on.
     """
     body = json.dumps(content, sort_keys=True, separators=(",", ":"), default=_canonical)
     return hashlib.sha256(f"{previous}|{kind}|{version}|{body}".encode()).hexdigest()
@@ -160,7 +161,8 @@ class Case(Aggregate):
         return case_id(opening.case_ref)
 
     def trigger_event(self, event_class: Any, *args: Any, **kwargs: Any) -> None:
-        # the link is worked out before the event exists: from its type, next version and payload
+        # The link is worked out before the event exists, so its timestamp is fixed here.
+        kwargs["timestamp"] = event_class.create_timestamp()
         kwargs["chain"] = link(self.chain_head, event_class.__name__, self.version + 1, kwargs)
         super().trigger_event(event_class, *args, **kwargs)
 
