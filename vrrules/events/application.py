@@ -186,12 +186,19 @@ class CaseRecords:
         store: str | Path | None = None,
         specs: str | Path | PolicyLibrary | None = None,
     ) -> None:
-        self.policies = (
-            specs if isinstance(specs, PolicyLibrary) else PolicyLibrary(specs, case_sources=CASE_SOURCES)
-        )
+        self._specs = specs
+        self._policies: PolicyLibrary | None = specs if isinstance(specs, PolicyLibrary) else None
         self._log = _CaseLog(env=store_environment(store))
         self._known_releases: set[str] = set()
         self._release_cache: dict[str, CompiledFamily] = {}
+
+    @property
+    def policies(self) -> PolicyLibrary:
+        """The spec library decisions use, loaded on first use (replay needs only stored releases)."""
+        if self._policies is None:
+            location = None if isinstance(self._specs, PolicyLibrary) else self._specs
+            self._policies = PolicyLibrary(location, case_sources=CASE_SOURCES)
+        return self._policies
 
     def close(self) -> None:
         self._log.close()
@@ -300,9 +307,9 @@ class CaseRecords:
     def case_view(self, case_ref: str, on: date | None = None, version: int | None = None) -> dict[str, Any]:
         return case_view(self._get_case(case_ref, version), on)
 
-    def stored_events(self, case_ref: str) -> list[Any]:
+    def stored_events(self, case: str | UUID) -> list[Any]:
         """The case's stored records as the store holds them (for audits), oldest first."""
-        return list(self._log.recorder.select_events(case_id(case_ref)))
+        return list(self._log.recorder.select_events(case if isinstance(case, UUID) else case_id(case)))
 
     def decode(self, stored: Any) -> Any:
         """A stored record as a domain event (raises if the record no longer decodes)."""
@@ -320,8 +327,17 @@ class CaseRecords:
         """The SHA-256 of every policy release in the store."""
         hashes = []
         for notification in self._iter_notifications([get_topic(PolicyRelease.Published)]):
-            event = self._log.mapper.to_domain_event(notification)
-            assert isinstance(event, PolicyRelease.Published)
+            try:
+                event = self._log.mapper.to_domain_event(notification)
+            except Exception:  # a damaged release record: it still counts, as damaged
+                hashes.append(f"unreadable:{notification.originator_id}")
+                continue
+            if (
+                not isinstance(event, PolicyRelease.Published)
+                or release_id(event.sha256) != event.originator_id
+            ):
+                hashes.append(f"mismatched:{notification.originator_id}")
+                continue
             hashes.append(event.sha256)
         return hashes
 
@@ -566,10 +582,22 @@ class CaseRecords:
 
     def case_refs(self) -> Iterator[str]:
         """Every case in the store, in the order they were opened."""
+        for _, case_ref in self.case_index():
+            if case_ref is not None:
+                yield case_ref
+
+    def case_index(self) -> Iterator[tuple[UUID, str | None]]:
+        """Every case's stored id and reference, in opening order; the reference is ``None``
+        when the opening record no longer decodes (an audit reports such a case)."""
         for notification in self._iter_notifications([get_topic(Case.Opened)]):
-            event = self._log.mapper.to_domain_event(notification)
-            assert isinstance(event, Case.Opened)
-            yield event.opening.case_ref
+            try:
+                event = self._log.mapper.to_domain_event(notification)
+            except Exception:  # a damaged record: the audit names it by its id
+                yield notification.originator_id, None
+                continue
+            opening = getattr(event, "opening", None) if isinstance(event, Case.Opened) else None
+            reference = opening.case_ref if isinstance(opening, CaseOpening) else None
+            yield notification.originator_id, reference
 
     def count_decisions(self) -> int:
         return sum(1 for _ in self._iter_notifications([get_topic(Case.DecisionRecorded)]))
