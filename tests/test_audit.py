@@ -6,6 +6,7 @@ import json
 import shutil
 import sqlite3
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,48 @@ def test_bundling_an_unknown_case_writes_nothing(store: Path, tmp_path: Path) ->
     out = tmp_path / "x.json"
     assert main(["audit", "bundle", "NOPE", "--store", str(store), "--out", str(out)]) == 2
     assert not out.exists()
+
+
+def test_what_if_a_raised_cap_lists_exactly_the_changed_decisions(tmp_path: Path) -> None:
+    """The expected changes are worked out here from the plan costs, not by vrrules."""
+    old_cap, new_cap = Decimal("19802.63"), Decimal("21000.00")
+    approvals = {"P-1": "2022-08-01", "P-2": "2023-03-15", "P-3": "2023-08-01", "P-4": "2022-07-01"}
+    tuition = {"P-1": "19802.63", "P-2": "20500.00", "P-3": "20500.00", "P-4": "21000.01"}
+    with CaseRecords(tmp_path / "w.db", SPECS) as records:
+        for ref, approved in approvals.items():
+            records.open_case(ref, date(2022, 6, 1))
+            records.record(
+                ref,
+                "plan_submitted",
+                {
+                    "submitted_on": "2022-06-01",
+                    "received_on": "2022-06-01",
+                    "planned_start_on": "2022-09-01",
+                    "school": "public",
+                    "planned_months": 12,
+                    "costs": {"tuition": tuition[ref]},
+                },
+            )
+            records.record(ref, "plan_approved", {"approved_on": approved})
+            records.decide(ref, "retraining-fund-cap")
+        draft = tmp_path / "draft"
+        shutil.copytree(SPECS / "retraining-fund-cap", draft / "retraining-fund-cap")
+        spec = draft / "retraining-fund-cap" / "2015.1.yaml"
+        spec.write_text(spec.read_text().replace('2022-07-01: "19802.63"', f'2022-07-01: "{new_cap}"'))
+        report = impact(records, PolicyLibrary(draft, case_sources=CASE_SOURCES))
+
+    in_raised_year = {ref for ref, day in approvals.items() if "2022-07-01" <= day <= "2023-06-30"}
+    expected_verdict = {
+        ref: ("within_cap" if Decimal(tuition[ref]) <= new_cap else "refused") for ref in in_raised_year
+    }
+    # every decision in the raised year reports a different cap, so all of them change
+    assert {c.case_ref for c in report.changes} == in_raised_year
+    assert {c.case_ref: c.new_outcome["verdict"] for c in report.changes} == expected_verdict
+    assert {c.case_ref: c.new_outcome["cap"] for c in report.changes} == dict.fromkeys(
+        in_raised_year, str(new_cap)
+    )
+    verdict_flips = {
+        c.case_ref for c in report.changes if c.recorded_outcome["verdict"] != c.new_outcome["verdict"]
+    }
+    assert verdict_flips == {ref for ref in in_raised_year if old_cap < Decimal(tuition[ref]) <= new_cap}
+    assert report.counts["retraining-fund-cap"]["same"] == len(approvals) - len(in_raised_year)

@@ -215,8 +215,13 @@ def verify_store(
     records: CaseRecords,
     expected_digest: str | None = None,
     progress: Callable[[str], None] | None = None,
+    on_case: Callable[[str], None] | None = None,
 ) -> AuditReport:
-    """Check every chain and replay every decision, one case at a time."""
+    """Check every chain and replay every decision, one case at a time.
+
+    ``on_case`` receives a line per case as it is done (the per-case table, streamed
+    rather than kept, so memory stays flat).
+    """
     report = AuditReport(expected_digest=expected_digest)
     builder = _DigestBuilder()
     for stored_id, case_ref in records.case_index():
@@ -235,6 +240,14 @@ def verify_store(
                 replays = []
             for result in replays:
                 report.add_replay(result)
+            if on_case is not None:
+                counts = Counter(r.status for r in replays)
+                on_case(
+                    f"{label:<24} chain intact   reproduced {counts['reproduced']:>3}  "
+                    f"differs {counts['differs']:>3}  unreplayable {counts['unreplayable']:>3}"
+                )
+        elif on_case is not None:
+            on_case(f"{label:<24} chain BROKEN at event {check.broken_at}: {check.reason}")
         if progress is not None:
             progress(label)
     report.digest = builder.finish(records.release_hashes())

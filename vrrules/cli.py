@@ -16,6 +16,7 @@ from vrrules.authoring import run_examples, write_json_schemas
 from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords, ReplayResult
 from vrrules.events.caseview import CASE_SOURCES
+from vrrules.events.domain import Case
 from vrrules.events.importer import Undecided, import_case, iter_decide_steps, load_case_file
 from vrrules.policies.library import PolicyLibrary, default_specs_dir
 from vrrules.policies.model import Reference
@@ -210,13 +211,22 @@ def _audit_verify(args: argparse.Namespace) -> int:
     with CaseRecords(store=args.store, specs=args.specs) as records:
         cases = sum(1 for _ in records.case_refs())
         progress = Progress("verifying", cases)
-        report = verify_store(records, expected, progress=lambda _ref: progress.advance())
+        report = verify_store(
+            records,
+            expected,
+            progress=lambda _ref: progress.advance(),
+            on_case=_print_case if args.per_case else None,
+        )
         progress.close()
         if args.html:
             Path(args.html).write_text(render_html(records, report), encoding="utf-8")
             print(f"wrote {args.html}")
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.render())
     return 0 if report.ok else 1
+
+
+def _print_case(line: str) -> None:
+    print(line)
 
 
 def _audit_digest(args: argparse.Namespace) -> int:
@@ -236,8 +246,13 @@ def _audit_case(args: argparse.Namespace) -> int:
     if not _existing_store(args.store):
         return 2
     with CaseRecords(store=args.store, specs=args.specs) as records:
-        day = date.fromisoformat(args.as_of) if args.as_of else date.max
-        case, decisions = case_as_of(records, args.case_ref, day)
+        case: Case | None
+        if args.version is not None:
+            case = records.case(args.case_ref, version=args.version)
+            decisions: list[Any] = list(case.decisions)
+        else:
+            day = date.fromisoformat(args.as_of) if args.as_of else date.max
+            case, decisions = case_as_of(records, args.case_ref, day)
         if case is None:
             print(f"case {args.case_ref} was not yet recorded on {args.as_of}")
             return 0
@@ -307,6 +322,7 @@ def _add_audit_commands(commands: Any) -> None:
     verify.add_argument("--digest", default=None, help="file holding the digest kept earlier")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.add_argument("--html", default=None, help="also write a readable HTML report to this file")
+    verify.add_argument("--per-case", action="store_true", help="print a line per case as it is verified")
     verify.set_defaults(run=_audit_verify)
     digest = audit_commands.add_parser("digest", help="print (or write) the store digest to keep")
     digest.add_argument("--store", required=True)
@@ -318,6 +334,7 @@ def _add_audit_commands(commands: Any) -> None:
     audit_case.add_argument(
         "--as-of", default=None, help="YYYY-MM-DD: what the store knew by the end of that day"
     )
+    audit_case.add_argument("--version", type=int, default=None, help="the case as it stood at this event")
     audit_case.set_defaults(run=_audit_case)
 
     what_if = audit_commands.add_parser(
