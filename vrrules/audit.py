@@ -85,9 +85,8 @@ def check_chain(records: CaseRecords, case_ref: str, stored_id: UUID | None = No
         kind = type(event).__name__
         content = event_content(event)
         expected = link(head, kind, expected_version, content)
-        if isinstance(event, Case.Opened):
-            head = expected
-            continue
+        if isinstance(event, Case.Opened) != (expected_version == 1):
+            return ChainCheck(case_ref, count, head, expected_version, f"{kind} out of place in the case")
         recorded = getattr(event, "chain", None)
         if recorded != expected:
             return ChainCheck(
@@ -445,7 +444,10 @@ def verify_bundle(raw: bytes) -> tuple[AuditReport, list[str]]:
             problems.append(f"the bundle's records cannot be read: {error}")
             return AuditReport(), problems
         for case in data["cases"]:
-            exported = case.get("chain_head")
-            if check_chain(records, case["case_ref"]).head != exported:
-                problems.append(f"case {case['case_ref']}: its chain head differs from the one exported")
+            reference = case.get("case_ref") if isinstance(case, dict) else None
+            if not isinstance(reference, str):
+                problems.append(f"expected each exported case to name its reference, got {str(case)[:80]}")
+                continue
+            if check_chain(records, reference).head != case.get("chain_head"):
+                problems.append(f"case {reference}: its chain head differs from the one exported")
     return report, problems

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import get_topic
 from pydantic import BaseModel
 
 from vrrules.events.payloads import (
@@ -90,11 +91,12 @@ class Case(Aggregate):
 
     class Opened(Aggregate.Created):
         opening: CaseOpening
+        chain: str
 
         def mutate(self, aggregate: Any) -> Any:
             case = super().mutate(aggregate)
             assert case is not None
-            case.chain_head = link("", "Opened", self.originator_version, event_content(self))
+            case.chain_head = self.chain
             return case
 
     class Chained(Aggregate.Event):
@@ -159,6 +161,14 @@ class Case(Aggregate):
     @staticmethod
     def create_id(opening: CaseOpening) -> UUID:
         return case_id(opening.case_ref)
+
+    @classmethod
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
+        # The opening is the chain's first link: it commits to everything the record stores.
+        kwargs["timestamp"] = event_class.create_timestamp()
+        content = {**kwargs, "originator_topic": get_topic(cls)}
+        kwargs["chain"] = link("", event_class.__name__, cls.INITIAL_VERSION, content)
+        return super()._create(event_class, id=id, **kwargs)
 
     def trigger_event(self, event_class: Any, *args: Any, **kwargs: Any) -> None:
         # The link is worked out before the event exists, so its timestamp is fixed here.
