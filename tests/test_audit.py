@@ -258,3 +258,13 @@ def test_what_if_a_raised_cap_lists_exactly_the_changed_decisions(tmp_path: Path
     }
     assert verdict_flips == {ref for ref in in_raised_year if old_cap < Decimal(tuition[ref]) <= new_cap}
     assert report.counts["retraining-fund-cap"]["same"] == len(approvals) - len(in_raised_year)
+
+
+def test_audit_verify_exits_non_zero_and_names_the_tampered_record(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = _rows(store, "B-2")[2]
+    _write(store, "B-2", 2, state.replace(b'"employer"', b'"insurer"'))
+    assert main(["audit", "verify", "--store", str(store)]) == 1
+    out = capsys.readouterr().out
+    assert "chain broken: case B-2 at event 2: ReferralReceived" in out and "NOT verified" in out
