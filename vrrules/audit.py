@@ -149,17 +149,7 @@ class AuditReport:
                 {"case": c.case_ref, "first_broken_event": c.broken_at, "reason": c.reason}
                 for c in self.broken
             ],
-            "not_reproduced": [
-                {
-                    "case": r.case_ref,
-                    "event": r.case_version,
-                    "family": r.family,
-                    "version": r.version,
-                    "status": r.status,
-                    "differences": list(r.differences),
-                }
-                for r in self.failures
-            ],
+            "not_reproduced": [r.as_dict() for r in self.failures],
         }
 
     def render(self) -> str:

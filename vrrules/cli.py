@@ -139,17 +139,7 @@ def _replay(args: argparse.Namespace) -> int:
                 {
                     "decisions": len(results),
                     "reproduced": sum(r.reproduced for r in results),
-                    "results": [
-                        {
-                            "case": r.case_ref,
-                            "event": r.case_version,
-                            "family": r.family,
-                            "version": r.version,
-                            "status": r.status,
-                            "differences": list(r.differences),
-                        }
-                        for r in results
-                    ],
+                    "results": [r.as_dict() for r in results],
                 },
                 indent=2,
             )

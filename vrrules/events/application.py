@@ -127,6 +127,16 @@ class ReplayResult:
     def reproduced(self) -> bool:
         return self.status == "reproduced"
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "case": self.case_ref,
+            "event": self.case_version,
+            "family": self.family,
+            "version": self.version,
+            "status": self.status,
+            "differences": list(self.differences),
+        }
+
     def __str__(self) -> str:
         head = f"{self.case_ref}@{self.case_version} {self.family} {self.version}: {self.status}"
         return "\n".join([head, *(f"  - {d}" for d in self.differences)])
