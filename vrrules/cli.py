@@ -1,4 +1,4 @@
-"""The ``vrrules`` command: demo, check, replay."""
+"""The ``vrrules`` command: the demo, checking and testing specs, replaying and auditing stores."""
 
 from __future__ import annotations
 
