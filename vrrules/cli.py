@@ -18,6 +18,7 @@ from vrrules.events.application import CaseRecords, ReplayResult
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.domain import Case
 from vrrules.events.importer import Undecided, import_case, iter_decide_steps, load_case_file
+from vrrules.handbook import handbook_html, handbook_markdown
 from vrrules.policies.library import PolicyLibrary, default_specs_dir
 from vrrules.policies.model import Reference
 from vrrules.policies.rates import period_yaml, read_rate_csv
@@ -304,6 +305,16 @@ def _audit_verify_bundle(args: argparse.Namespace) -> int:
     return 0 if report.ok and not problems else 1
 
 
+def _handbook(args: argparse.Namespace) -> int:
+    library = PolicyLibrary(args.path, case_sources=CASE_SOURCES)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "handbook.md").write_text(handbook_markdown(library), encoding="utf-8")
+    (out / "handbook.html").write_text(handbook_html(library), encoding="utf-8")
+    print(f"wrote {out / 'handbook.md'} and {out / 'handbook.html'}")
+    return 0
+
+
 def _add_audit_commands(commands: Any) -> None:
     audit = commands.add_parser("audit", help="verify a store: hash chains, decisions, digest")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
@@ -378,6 +389,11 @@ def _parser() -> argparse.ArgumentParser:
     schema.set_defaults(run=_schema)
 
     _add_audit_commands(commands)
+
+    handbook = commands.add_parser("handbook", help="render every family, rule and reference as a handbook")
+    handbook.add_argument("path", nargs="?", default=None, help="specs folder (default: specs/)")
+    handbook.add_argument("--out", default="handbook", help="folder to write handbook.md and .html to")
+    handbook.set_defaults(run=_handbook)
 
     rates = commands.add_parser("rates", help="turn a per-diem rate CSV into a table period for a spec")
     rates.add_argument("file", help="CSV with columns location, lodging, meals[, months]")
