@@ -27,6 +27,7 @@ def test_no_unlisted_public_names() -> None:
         "audit",
         "report",
         "handbook",
+        "specdiff",
     }
     assert public - set(vrrules.__all__) - subpackages == set()
 

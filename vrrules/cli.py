@@ -24,6 +24,7 @@ from vrrules.policies.model import Reference
 from vrrules.policies.rates import period_yaml, read_rate_csv
 from vrrules.report import render_html
 from vrrules.samples import SAMPLE_CASES
+from vrrules.specdiff import spec_diff
 
 __all__ = ["main"]
 
@@ -315,6 +316,21 @@ def _handbook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diff(args: argparse.Namespace) -> int:
+    old = PolicyLibrary(args.old, case_sources=CASE_SOURCES)
+    new = PolicyLibrary(args.new, case_sources=CASE_SOURCES)
+    changes = spec_diff(old, new)
+    print("\n".join(changes) if changes else "no changes")
+    if args.store:
+        if not _existing_store(args.store):
+            return 2
+        with CaseRecords(store=args.store, specs=old) as records:
+            print()
+            print("Past decisions under the new specs:")
+            print(impact(records, new).render())
+    return 0
+
+
 def _add_audit_commands(commands: Any) -> None:
     audit = commands.add_parser("audit", help="verify a store: hash chains, decisions, digest")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
@@ -394,6 +410,14 @@ def _parser() -> argparse.ArgumentParser:
     handbook.add_argument("path", nargs="?", default=None, help="specs folder (default: specs/)")
     handbook.add_argument("--out", default="handbook", help="folder to write handbook.md and .html to")
     handbook.set_defaults(run=_handbook)
+
+    diff = commands.add_parser("diff", help="what changed between two spec folders, and what it would change")
+    diff.add_argument("old", help="the spec folder as it was")
+    diff.add_argument("new", help="the spec folder as proposed")
+    diff.add_argument(
+        "--store", default=None, help="re-decide this store's decisions under NEW (writes nothing)"
+    )
+    diff.set_defaults(run=_diff)
 
     rates = commands.add_parser("rates", help="turn a per-diem rate CSV into a table period for a spec")
     rates.add_argument("file", help="CSV with columns location, lodging, meals[, months]")
