@@ -17,6 +17,7 @@ from vrrules.errors import (
     ReleaseUnknownError,
     SpecInvalidError,
     StoreConfigError,
+    VersionAlreadyPublishedError,
     VrrulesError,
 )
 from vrrules.events.application import EVENT_TYPES, CaseRecords, RecordedDecision, ReplayResult
@@ -48,6 +49,7 @@ __all__ = [
     "SpecInvalidError",
     "SpecSource",
     "StoreConfigError",
+    "VersionAlreadyPublishedError",
     "VrrulesError",
     "__version__",
     "compile_or_raise",

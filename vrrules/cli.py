@@ -331,6 +331,21 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish(args: argparse.Namespace) -> int:
+    library = PolicyLibrary(args.path, case_sources=CASE_SOURCES)
+    refused = 0
+    with CaseRecords(store=args.store, specs=library) as records:
+        for family in library.families():
+            for compiled in library.versions(family):
+                try:
+                    outcome = records.publish(compiled, args.by, args.note)
+                except VrrulesError as error:
+                    refused += 1
+                    outcome = f"refused: [{error.code}] {error.message}"
+                print(f"{family} {compiled.version}: {outcome}")
+    return 1 if refused else 0
+
+
 def _add_audit_commands(commands: Any) -> None:
     audit = commands.add_parser("audit", help="verify a store: hash chains, decisions, digest")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
@@ -418,6 +433,13 @@ def _parser() -> argparse.ArgumentParser:
         "--store", default=None, help="re-decide this store's decisions under NEW (writes nothing)"
     )
     diff.set_defaults(run=_diff)
+
+    publish = commands.add_parser("publish", help="record spec versions as published in a store (immutable)")
+    publish.add_argument("path", nargs="?", default=None, help="specs folder (default: specs/)")
+    publish.add_argument("--store", required=True, help="SQLite path or postgresql:// URL")
+    publish.add_argument("--by", required=True, help="who publishes")
+    publish.add_argument("--note", required=True, help="why: what changed and on what authority")
+    publish.set_defaults(run=_publish)
 
     rates = commands.add_parser("rates", help="turn a per-diem rate CSV into a table period for a spec")
     rates.add_argument("file", help="CSV with columns location, lodging, meals[, months]")

@@ -26,6 +26,7 @@ __all__ = [
     "ReleaseUnknownError",
     "SpecInvalidError",
     "StoreConfigError",
+    "VersionAlreadyPublishedError",
     "VrrulesError",
 ]
 
@@ -150,6 +151,12 @@ class ReleaseUnknownError(VrrulesError, LookupError):
     """A recorded decision names a policy release the store does not hold."""
 
     code = "release_unknown"
+
+
+class VersionAlreadyPublishedError(VrrulesError, ValueError):
+    """Different content was offered under a version id that is already published."""
+
+    code = "version_already_published"
 
 
 class StoreConfigError(VrrulesError, ValueError):

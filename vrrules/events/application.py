@@ -29,10 +29,18 @@ from vrrules.errors import (
     FactsInvalidError,
     ReleaseUnknownError,
     SpecInvalidError,
+    VersionAlreadyPublishedError,
     VrrulesError,
 )
 from vrrules.events.caseview import CASE_SOURCES, case_view
-from vrrules.events.domain import Case, PolicyRelease, case_id, release_id
+from vrrules.events.domain import (
+    Case,
+    PolicyRelease,
+    VersionPublication,
+    case_id,
+    publication_id,
+    release_id,
+)
 from vrrules.events.payloads import (
     AssessmentFindings,
     CaseOpening,
@@ -195,8 +203,12 @@ class CaseRecords:
         self,
         store: str | Path | None = None,
         specs: str | Path | PolicyLibrary | None = None,
+        *,
+        published_only: bool = False,
     ) -> None:
         self._specs = specs
+        self._published_only = published_only
+        self._published_cache: tuple[list[str], PolicyLibrary] | None = None
         self._policies: PolicyLibrary | None = specs if isinstance(specs, PolicyLibrary) else None
         self._log = _CaseLog(env=store_environment(store))
         self._known_releases: set[str] = set()
@@ -204,11 +216,73 @@ class CaseRecords:
 
     @property
     def policies(self) -> PolicyLibrary:
-        """The spec library decisions use, loaded on first use (replay needs only stored releases)."""
+        """The spec library decisions use, loaded on first use (replay needs only stored releases).
+
+        With ``published_only`` it holds exactly the versions published in this store.
+        """
+        if self._published_only:
+            return self.published_policies()
         if self._policies is None:
             location = None if isinstance(self._specs, PolicyLibrary) else self._specs
             self._policies = PolicyLibrary(location, case_sources=CASE_SOURCES)
         return self._policies
+
+    # ------------------------------------------------------------------------ publishing
+
+    def publish(self, compiled: CompiledFamily, published_by: str, note: str) -> str:
+        """Record ``compiled`` as the published content of its version; return what happened.
+
+        Publishing the same content again changes nothing; different content under a version
+        id already published is refused, and nothing is stored.
+        """
+        family, version = compiled.family, compiled.version
+        try:
+            existing: VersionPublication | None = self._log.repository.get(publication_id(family, version))
+        except AggregateNotFoundError:
+            existing = None
+        if existing is not None:
+            assert isinstance(existing, VersionPublication)
+            if existing.sha256 == compiled.sha256:
+                return "already published"
+            raise VersionAlreadyPublishedError(
+                f"{family} {version}: expected the published content (sha256 {existing.sha256[:12]}…, "
+                f"published by {existing.published_by}), got different content (sha256 "
+                f"{compiled.sha256[:12]}…) from {compiled.source.file}; published versions never change. "
+                "Give the changed spec a new version id and publish that.",
+                family=family,
+                version=version,
+            )
+        # The published versions of a family must not overlap in time: check before storing.
+        existing_sources = [self.release(p.sha256).source for p in self.publications()]
+        PolicyLibrary.from_sources([*existing_sources, compiled.source], case_sources=CASE_SOURCES)
+        self._ensure_release(compiled)
+        publication = VersionPublication(
+            family=family, spec_version=version, sha256=compiled.sha256, published_by=published_by, note=note
+        )
+        try:
+            self._log.save(publication)
+        except IntegrityError:  # published by someone else a moment ago: check it again
+            return self.publish(compiled, published_by, note)
+        self._published_cache = None
+        return "published"
+
+    def publications(self) -> list[VersionPublication.Published]:
+        found = []
+        for notification in self._iter_notifications([get_topic(VersionPublication.Published)]):
+            event = self._log.mapper.to_domain_event(notification)
+            assert isinstance(event, VersionPublication.Published)
+            found.append(event)
+        return found
+
+    def published_policies(self) -> PolicyLibrary:
+        """A library of exactly the versions published in this store (drafts on disk are ignored)."""
+        shas = sorted(p.sha256 for p in self.publications())
+        if self._published_cache is not None and self._published_cache[0] == shas:
+            return self._published_cache[1]
+        sources = [self.release(sha).source for sha in shas]
+        library = PolicyLibrary.from_sources(sources, case_sources=CASE_SOURCES)
+        self._published_cache = (shas, library)
+        return library
 
     def close(self) -> None:
         self._log.close()

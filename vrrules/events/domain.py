@@ -38,7 +38,17 @@ from vrrules.events.payloads import (
     WorkStatusChange,
 )
 
-__all__ = ["NAMESPACE", "Case", "PolicyRelease", "case_id", "event_content", "link", "release_id"]
+__all__ = [
+    "NAMESPACE",
+    "Case",
+    "PolicyRelease",
+    "VersionPublication",
+    "case_id",
+    "event_content",
+    "link",
+    "publication_id",
+    "release_id",
+]
 
 NAMESPACE = UUID("6f0b8a4e-1f5c-5c63-9d0b-6a2f6c1e7a10")
 
@@ -46,6 +56,11 @@ NAMESPACE = UUID("6f0b8a4e-1f5c-5c63-9d0b-6a2f6c1e7a10")
 def case_id(case_ref: str) -> UUID:
     """The stored id of a case, derived from the case system's own reference."""
     return uuid5(NAMESPACE, f"case:{case_ref}")
+
+
+def publication_id(family: str, version: str) -> UUID:
+    """The stored id of the publication of one version of a family."""
+    return uuid5(NAMESPACE, f"publication:{family}@{version}")
 
 
 def release_id(sha256: str) -> UUID:
@@ -301,3 +316,26 @@ class PolicyRelease(Aggregate):
         self.sha256 = sha256
         self.text = text
         self.file = file
+
+
+class VersionPublication(Aggregate):
+    """A version of a family declared in force by a named person: immutable once recorded."""
+
+    class Published(Aggregate.Created):
+        family: str
+        spec_version: str
+        sha256: str
+        published_by: str
+        note: str
+
+    @staticmethod
+    def create_id(family: str, spec_version: str) -> UUID:
+        return publication_id(family, spec_version)
+
+    @event(Published)
+    def __init__(self, *, family: str, spec_version: str, sha256: str, published_by: str, note: str) -> None:
+        self.family = family
+        self.spec_version = spec_version
+        self.sha256 = sha256
+        self.published_by = published_by
+        self.note = note

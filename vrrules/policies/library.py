@@ -69,7 +69,35 @@ class PolicyLibrary:
         self._case_sources = case_sources
         self._engine = engine or shared_engine()
         self._loaded: dict[Path, _Loaded] = {}
+        self._fixed = False
         self.refresh()
+
+    @classmethod
+    def from_sources(
+        cls,
+        sources: Iterable[SpecSource],
+        *,
+        case_sources: Mapping[str, str] | None = None,
+        engine: RuleEngine | None = None,
+    ) -> PolicyLibrary:
+        """A library of given spec texts (for example the versions published in a store)."""
+        library = cls.__new__(cls)
+        library.root = Path("<sources>")
+        library._case_sources = case_sources
+        library._engine = engine or shared_engine()
+        library._fixed = True
+        diagnostics: list[Diagnostic] = []
+        loaded: dict[Path, _Loaded] = {}
+        for source in sources:
+            compiled, found = compile_source(source, case_sources, library._engine)
+            diagnostics.extend(found)
+            if compiled is not None:
+                loaded[Path(source.file)] = _Loaded(Path(source.file), (0, 0), compiled)
+        diagnostics.extend(cls._overlaps(loaded.values()))
+        if any(d.severity == "error" for d in diagnostics):
+            raise SpecInvalidError(diagnostics)
+        library._loaded = loaded
+        return library
 
     def _compile_file(self, path: Path) -> tuple[CompiledFamily | None, list[Diagnostic]]:
         try:
@@ -87,6 +115,8 @@ class PolicyLibrary:
 
     def refresh(self) -> None:
         """Re-read changed, new and removed spec files; raise with every problem found."""
+        if self._fixed:
+            return  # built from given texts: nothing on disk to re-read
         if not self.root.exists():
             raise SpecInvalidError(
                 [

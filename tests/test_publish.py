@@ -1,0 +1,84 @@
+"""Published versions are immutable, and a store can decide with published versions only."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SPECS
+from vrrules import CaseRecords, PolicyLibrary, SpecInvalidError, VersionAlreadyPublishedError
+from vrrules.cli import main
+from vrrules.events.caseview import CASE_SOURCES
+
+
+def _tiers(tmp_path: Path, name: str, change: tuple[str, str] | None = None) -> Path:
+    folder = tmp_path / name
+    shutil.copytree(SPECS / "tiers", folder / "tiers")
+    if change is not None:
+        spec = folder / "tiers" / "2025.1.yaml"
+        spec.write_text(spec.read_text().replace(*change, 1))
+    return folder
+
+
+def test_republishing_changed_content_under_a_published_version_is_refused(tmp_path: Path) -> None:
+    store = tmp_path / "cases.db"
+    original = PolicyLibrary(_tiers(tmp_path, "a"), case_sources=CASE_SOURCES).versions("tiers")[0]
+    edited = PolicyLibrary(
+        _tiers(tmp_path, "b", ("2025-10-01: 4\n", "2025-10-01: 5\n")), case_sources=CASE_SOURCES
+    ).versions("tiers")[0]
+    with CaseRecords(store, SPECS) as records:
+        assert records.publish(original, "a.author", "first publication") == "published"
+        assert records.publish(original, "b.author", "again") == "already published"
+        before = records.publications()
+        with pytest.raises(VersionAlreadyPublishedError) as caught:
+            records.publish(edited, "c.author", "sneaky edit")
+        assert "new version id" in str(caught.value) and "a.author" in str(caught.value)
+        assert records.publications() == before
+        assert [(p.published_by, p.note) for p in before] == [("a.author", "first publication")]
+
+
+def test_an_overlapping_version_cannot_be_published(tmp_path: Path) -> None:
+    store = tmp_path / "cases.db"
+    first = PolicyLibrary(_tiers(tmp_path, "a"), case_sources=CASE_SOURCES).versions("tiers")[0]
+    second = PolicyLibrary(
+        _tiers(tmp_path, "b", ('version: "2025.1"', 'version: "2025.2"')), case_sources=CASE_SOURCES
+    ).versions("tiers")[0]
+    with CaseRecords(store, SPECS) as records:
+        records.publish(first, "a", "first")
+        with pytest.raises(SpecInvalidError, match="version_overlap"):
+            records.publish(second, "a", "overlapping")
+        assert len(records.publications()) == 1
+
+
+def test_published_only_decisions_ignore_drafts_on_disk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "cases.db"
+    published = _tiers(tmp_path, "published")
+    assert (
+        main(["publish", str(published), "--store", str(store), "--by", "a.author", "--note", "VRA 2025"])
+        == 0
+    )
+    assert "tiers 2025.1: published" in capsys.readouterr().out
+    draft = _tiers(tmp_path, "draft", ("2025-10-01: 4\n", "2025-10-01: 9\n"))
+    with CaseRecords(store, draft, published_only=True) as records:
+        records.open_case("P-1", date(2025, 11, 3))
+        records.record(
+            "P-1",
+            "assessment_completed",
+            {
+                "assessed_on": "2025-11-10",
+                "kind": "initial",
+                "depth": "brief",
+                "assessor_id": "x",
+                "domains_examined": ["health"],
+            },
+        )
+        outcome = records.decide("P-1", "tiers").decision.outcome
+        assert outcome is not None and outcome["max_weeks"] == 4  # the published value, not the draft's 9
+        assert records.policies.families() == ["tiers"]
+    assert main(["publish", str(draft), "--store", str(store), "--by", "b", "--note", "edit in place"]) == 1
+    assert "refused: [version_already_published]" in capsys.readouterr().out
