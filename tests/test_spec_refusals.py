@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SPECS
 from tests.test_errors_doc import diagnostic_codes
 from vrrules import PolicyLibrary, SpecInvalidError, SpecSource
 from vrrules.events.caseview import CASE_SOURCES
@@ -55,6 +56,8 @@ def test_every_diagnostic_code_has_a_fixture_or_a_test() -> None:
         "yaml_key_invalid",
         "fact_value_invalid",
         "rate_table_invalid",
+        "table_period_gap",
+        "parameter_value_gap",
         "fact_values_unexpected",
         "example_invalid",
     }
@@ -115,3 +118,14 @@ def test_too_many_engine_properties_are_refused() -> None:
     )
     compiled, diagnostics = compile_source(SpecSource(text, "wide.yaml"))
     assert compiled is None and [d.code for d in diagnostics] == ["facts_too_many"]
+
+
+def test_gaps_in_dated_values_are_warnings_that_check_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    from vrrules.cli import main  # noqa: PLC0415
+
+    library = PolicyLibrary(SPECS, case_sources=CASE_SOURCES)
+    codes = sorted(w.code for w in library.warnings)
+    assert codes == ["parameter_value_gap", "table_period_gap"]  # the 2016-17 cap, the 2019-24 rates
+    assert main(["check", str(SPECS)]) == 0
+    out = capsys.readouterr().out
+    assert "warning:" in out and "2016-07-01" in out and "2 warning(s)" in out

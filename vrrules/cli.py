@@ -160,7 +160,9 @@ def _check(args: argparse.Namespace) -> int:
     for family in library.families():
         versions = ", ".join(f"{c.version} (from {c.spec.effective_from})" for c in library.versions(family))
         print(f"{family}: {versions}")
-    print(f"ok: {len(library.files)} spec file(s) under {library.root}")
+    for warning in library.warnings:
+        print(f"warning: {warning}")
+    print(f"ok: {len(library.files)} spec file(s) under {library.root}, {len(library.warnings)} warning(s)")
     return 0
 
 

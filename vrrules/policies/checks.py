@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -58,7 +59,16 @@ class _Report:
     file: str
     found: list[Diagnostic] = field(default_factory=list)
 
-    def __call__(self, code: str, message: str, path: Path, hint: str, rule: str | None = None) -> None:
+    def __call__(
+        self,
+        code: str,
+        message: str,
+        path: Path,
+        hint: str,
+        rule: str | None = None,
+        *,
+        severity: str = "error",
+    ) -> None:
         self.found.append(
             Diagnostic(
                 code=code,
@@ -68,6 +78,7 @@ class _Report:
                 rule=rule,
                 field=".".join(str(p) for p in path) or None,
                 hint=hint,
+                severity=severity,
             )
         )
 
@@ -387,6 +398,59 @@ def _check_derivations(spec: FamilySpec, report: _Report) -> None:
         earlier.add(name)
 
 
+def _check_dated_values(spec: FamilySpec, report: _Report) -> None:
+    """Overlapping table periods are errors; gaps in dated values are reported as warnings."""
+    for name, table in spec.tables.items():
+        periods = sorted(table.periods, key=lambda p: p.from_)
+        for period in periods:
+            if period.until < period.from_:
+                report(
+                    "table_periods_invalid",
+                    f"table {name!r}: a period ends ({period.until}) before it starts ({period.from_})",
+                    ("tables", name, "periods"),
+                    "correct the dates",
+                )
+        for earlier, later in itertools.pairwise(periods):
+            if later.from_ <= earlier.until:
+                report(
+                    "table_periods_invalid",
+                    f"table {name!r}: expected periods that do not overlap, got "
+                    f"{earlier.from_}..{earlier.until} and {later.from_}..{later.until}",
+                    ("tables", name, "periods"),
+                    "end the earlier period the day before the later one starts",
+                )
+            elif (later.from_ - earlier.until).days > 1:
+                report(
+                    "table_period_gap",
+                    f"table {name!r}: no rates from {earlier.until} to {later.from_} (exclusive); "
+                    "decisions in that gap report parameter_missing",
+                    ("tables", name, "periods"),
+                    "add the published period, or leave the gap if no rates are published",
+                    severity="warning",
+                )
+    for name, param in spec.parameters.items():
+        dates = list(param.values)
+        for when, following in itertools.pairwise(dates):
+            if param.values[when] is None:
+                report(
+                    "parameter_value_gap",
+                    f"parameter {name!r} has no value from {when} until {following}; decisions on those "
+                    "dates report parameter_missing",
+                    ("parameters", name, "values"),
+                    "add the published value for that period, or leave the gap if none is published",
+                    severity="warning",
+                )
+        if dates and dates[0] > spec.effective_from:
+            report(
+                "parameter_value_gap",
+                f"parameter {name!r} starts on {dates[0]}, after the family comes into force "
+                f"({spec.effective_from}); decisions before then report parameter_missing",
+                ("parameters", name, "values"),
+                "add the value in force from the family's start, or start the family later",
+                severity="warning",
+            )
+
+
 def _check_period_and_sizes(spec: FamilySpec, report: _Report) -> None:
     if spec.effective_until is not None and spec.effective_until < spec.effective_from:
         report(
@@ -424,6 +488,7 @@ def check_spec(
     _check_parameters(spec, report)
     _check_derivations(spec, report)
     _check_combine(spec, report)
+    _check_dated_values(spec, report)
     if case_sources is not None:
         _check_sources(spec, case_sources, report)
     _check_period_and_sizes(spec, report)

@@ -70,6 +70,7 @@ class PolicyLibrary:
         self._engine = engine or shared_engine()
         self._loaded: dict[Path, _Loaded] = {}
         self._fixed = False
+        self.warnings: list[Diagnostic] = []
         self.refresh()
 
     @classmethod
@@ -86,6 +87,7 @@ class PolicyLibrary:
         library._case_sources = case_sources
         library._engine = engine or shared_engine()
         library._fixed = True
+        library.warnings = []
         diagnostics: list[Diagnostic] = []
         loaded: dict[Path, _Loaded] = {}
         for source in sources:
@@ -141,6 +143,7 @@ class PolicyLibrary:
             if compiled is not None:
                 fresh[path] = _Loaded(path, stamp, compiled)
         diagnostics.extend(self._overlaps(fresh.values()))
+        self.warnings = [d for d in diagnostics if d.severity != "error"]
         if any(d.severity == "error" for d in diagnostics):
             raise SpecInvalidError(diagnostics)
         self._loaded = fresh
