@@ -15,6 +15,17 @@ from vrrules import CaseRecords
 
 pytest_plugins = ["pytester"]
 
+# An initial assessment that places a case in Tier 2 (a workplace assessment is needed).
+TIER2_ASSESSMENT = {
+    "assessed_on": "2025-11-10",
+    "kind": "initial",
+    "depth": "detailed",
+    "assessor_id": "vrp_1",
+    "domains_examined": ["health", "physical"],
+    "obstacles": ["physical"],
+    "support_needed": ["workplace_assessment"],
+}
+
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 

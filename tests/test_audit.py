@@ -11,22 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SPECS
+from tests.conftest import SPECS, TIER2_ASSESSMENT
 from vrrules import CaseRecords, PolicyLibrary
 from vrrules.audit import case_as_of, impact, store_digest, verify_store
 from vrrules.cli import main
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.domain import case_id, link
-
-ASSESSMENT = {
-    "assessed_on": "2025-11-10",
-    "kind": "initial",
-    "depth": "detailed",
-    "assessor_id": "vrp_1",
-    "domains_examined": ["health", "physical", "social"],
-    "obstacles": ["physical"],
-    "support_needed": ["workplace_assessment"],
-}
 
 
 @pytest.fixture
@@ -36,7 +26,7 @@ def store(tmp_path: Path) -> Path:
         for ref in ("A-1", "B-2"):
             records.open_case(ref, date(2025, 11, 3))
             records.record(ref, "referral_received", {"received_on": "2025-11-03", "source": "employer"})
-            records.record(ref, "assessment_completed", ASSESSMENT)
+            records.record(ref, "assessment_completed", TIER2_ASSESSMENT)
             records.decide(ref, "tiers")
     return path
 

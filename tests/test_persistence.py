@@ -8,18 +8,8 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import SPECS
+from tests.conftest import SPECS, TIER2_ASSESSMENT
 from vrrules import CaseRecords, CaseUnknownError, EventInvalidError
-
-ASSESSMENT = {
-    "assessed_on": "2025-11-10",
-    "kind": "initial",
-    "depth": "detailed",
-    "assessor_id": "vrp_1",
-    "domains_examined": ["health", "physical"],
-    "obstacles": ["physical"],
-    "support_needed": ["workplace_assessment"],
-}
 
 
 @contextmanager
@@ -35,7 +25,7 @@ def _reopened(store_location: str, records: CaseRecords) -> Iterator[CaseRecords
 def _record_case(records: CaseRecords, ref: str = "P-1") -> None:
     records.open_case(ref, date(2025, 11, 3), worker="Sam Example")
     records.record(ref, "referral_received", {"received_on": "2025-11-03", "source": "employer"})
-    records.record(ref, "assessment_completed", ASSESSMENT)
+    records.record(ref, "assessment_completed", TIER2_ASSESSMENT)
 
 
 def test_events_round_trip_with_dates_sets_and_decisions(store_location: str) -> None:
@@ -81,7 +71,7 @@ def test_refused_event_leaves_the_store_unchanged(store_location: str) -> None:
         _record_case(records)
         before = records.history("P-1")
         with pytest.raises(EventInvalidError):
-            records.record("P-1", "assessment_completed", {**ASSESSMENT, "depth": "deep"})
+            records.record("P-1", "assessment_completed", {**TIER2_ASSESSMENT, "depth": "deep"})
         with pytest.raises(CaseUnknownError):
             records.record("NOPE", "referral_received", {"received_on": "2025-11-03", "source": "gp"})
         assert records.history("P-1") == before

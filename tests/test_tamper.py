@@ -15,20 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import SPECS, _reset_postgres
+from tests.conftest import SPECS, TIER2_ASSESSMENT, _reset_postgres
 from vrrules import CaseRecords
 from vrrules.audit import export_bundle, verify_bundle, verify_store
 from vrrules.events.domain import case_id
-
-ASSESSMENT = {
-    "assessed_on": "2025-11-10",
-    "kind": "initial",
-    "depth": "detailed",
-    "assessor_id": "vrp_1",
-    "domains_examined": ["health", "physical"],
-    "obstacles": ["physical"],
-    "support_needed": ["rtw_planning"],
-}
 
 
 def _fill(location: str | Path) -> None:
@@ -36,7 +26,7 @@ def _fill(location: str | Path) -> None:
         for ref in ("A-1", "B-2"):
             records.open_case(ref, date(2025, 11, 3))
             records.record(ref, "referral_received", {"received_on": "2025-11-03", "source": "employer"})
-            records.record(ref, "assessment_completed", ASSESSMENT)
+            records.record(ref, "assessment_completed", TIER2_ASSESSMENT)
             records.decide(ref, "tiers")
 
 
@@ -169,7 +159,7 @@ def test_an_untouched_log_always_verifies(tmp_path: Path, data: st.DataObject) -
             ref = f"P-{index}"
             records.open_case(ref, date(2025, 11, 3))
             for _ in range(data.draw(st.integers(0, 3))):
-                records.record(ref, "assessment_completed", ASSESSMENT)
+                records.record(ref, "assessment_completed", TIER2_ASSESSMENT)
                 records.decide(ref, data.draw(st.sampled_from(["tiers", "assessment-first"])))
         assert verify_store(records).ok
 

@@ -125,11 +125,9 @@ def _print_replay_summary(
 
 def _replay(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    store = args.store
-    if not store.startswith(("postgres", "memory")) and not Path(store).exists():
-        print(f"expected an existing store, got nothing at {store}", file=sys.stderr)
+    if not _existing_store(args.store):
         return 2
-    with CaseRecords(store=store, specs=args.specs) as records:
+    with CaseRecords(store=args.store, specs=args.specs) as records:
         total = records.count_decisions()
         progress = Progress("replaying", total)
         results = list(records.replay_all(progress=lambda _r: progress.advance()))

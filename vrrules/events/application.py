@@ -448,11 +448,13 @@ class CaseRecords:
         Facts with a ``source`` come from the case history; the caller supplies only the
         others. With ``record`` the decision is appended to the case's log.
         """
-        self.policies.refresh()
+        # One look at the specs per call: in published-only mode each look reads the store.
+        library = self.policies
+        library.refresh()
         made: list[RecordedDecision] = []
 
         def decide_and_append(case: Case) -> bool | None:
-            compiled, decision = self._decide_on(case, family, as_of, facts or {})
+            compiled, decision = self._decide_on(library, case, family, as_of, facts or {})
             previous = case.latest_decision(family)
             previous_outcome = previous.outcome if previous is not None else None
             if not record:
@@ -493,14 +495,14 @@ class CaseRecords:
         )
 
     def _decide_on(
-        self, case: Case, family: str, as_of: date | None, given: Mapping[str, Any]
+        self, library: PolicyLibrary, case: Case, family: str, as_of: date | None, given: Mapping[str, Any]
     ) -> tuple[CompiledFamily, Decision]:
         if as_of is None:
-            versions = self.policies.versions(family)
+            versions = library.versions(family)
             paths = versions[-1].spec.effective_date if versions else []
             # an unknown family is reported by in_force below, with the families there are
             as_of = self._effective_date(case, family, paths) if versions else date.min
-        compiled = self.policies.in_force(family, as_of)
+        compiled = library.in_force(family, as_of)
         facts = self._facts_for(case, compiled, as_of, given)
         return compiled, compiled.decide(facts, as_of, where=f"case {case.case_ref!r}, family {family!r}")
 

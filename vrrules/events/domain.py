@@ -286,9 +286,6 @@ class Case(Aggregate):
                 return decision
         return None
 
-    def first_day_known(self) -> date:
-        return self.opening.opened_on
-
 
 class PolicyRelease(Aggregate):
     """The exact text of one spec version, stored once, identified by its SHA-256."""

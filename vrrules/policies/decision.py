@@ -33,16 +33,6 @@ class FiredRule:
             data["fix"] = self.fix
         return data
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FiredRule:
-        return cls(
-            rule_id=data["rule_id"],
-            reason=data["reason"],
-            reference=dict(data["reference"]),
-            outcome=dict(data["outcome"]),
-            fix=data.get("fix"),
-        )
-
 
 @dataclass(frozen=True)
 class Decision:
@@ -90,16 +80,3 @@ class Decision:
             "outcome": None if self.outcome is None else dict(self.outcome),
             "fired": [rule.as_dict() for rule in self.fired],
         }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Decision:
-        return cls(
-            family=data["family"],
-            version=data["version"],
-            spec_sha256=data["spec_sha256"],
-            as_of=date.fromisoformat(data["as_of"]),
-            facts=dict(data["facts"]),
-            status=data["status"],
-            outcome=None if data["outcome"] is None else dict(data["outcome"]),
-            fired=tuple(FiredRule.from_dict(rule) for rule in data["fired"]),
-        )

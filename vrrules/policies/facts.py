@@ -24,7 +24,6 @@ __all__ = [
     "cents",
     "engine_key_count",
     "engine_view",
-    "from_cents",
     "recorded_facts",
 ]
 
@@ -35,10 +34,6 @@ ENGINE_INT_LIMIT = 2**53
 def cents(amount: Decimal) -> int:
     """Exact conversion of a money amount to integer cents."""
     return int(amount.scaleb(2))
-
-
-def from_cents(value: int) -> Decimal:
-    return (Decimal(value) / 100).quantize(Decimal("0.01"))
 
 
 def _flag(fact: str, code: str) -> str:
