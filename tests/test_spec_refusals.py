@@ -22,15 +22,27 @@ def _expected_words(path: Path) -> list[str]:
     return [w.strip() for w in first.removeprefix("# words: ").split("|")]
 
 
+def _index_of(path: Path, rule_id: str) -> int:
+    ids = [line.strip().removeprefix("- id: ") for line in path.read_text().splitlines() if "- id: " in line]
+    return ids.index(rule_id)
+
+
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
 def test_bad_spec_is_refused_with_its_code_location_and_words(path: Path) -> None:
     compiled, diagnostics = compile_source(SpecSource(path.read_text(), str(path)), CASE_SOURCES)
-    assert compiled is None
     matching = [d for d in diagnostics if d.code == path.stem]
     assert matching, f"expected code {path.stem}, got {[d.code for d in diagnostics]}"
+    # an error refuses the spec; a warning (a rule that never fires) lets it load
+    assert (compiled is None) == (matching[0].severity == "error")
     text = str(matching[0])
     assert path.name in text
     assert matching[0].line is not None
+    if matching[0].rule is not None and matching[0].field in (
+        None,
+        f"rules.{_index_of(path, matching[0].rule)}",
+    ):
+        lines = path.read_text().splitlines()
+        assert lines[matching[0].line - 1].strip() == f"- id: {matching[0].rule}"
     for word in _expected_words(path):
         assert word in text, f"{word!r} missing from: {text}"
 

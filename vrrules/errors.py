@@ -24,6 +24,7 @@ __all__ = [
     "ParameterMissingError",
     "PolicyNotInForceError",
     "ReleaseUnknownError",
+    "RulesConflictError",
     "SpecInvalidError",
     "StoreConfigError",
     "VersionAlreadyPublishedError",
@@ -157,6 +158,12 @@ class VersionAlreadyPublishedError(VrrulesError, ValueError):
     """Different content was offered under a version id that is already published."""
 
     code = "version_already_published"
+
+
+class RulesConflictError(VrrulesError, RuntimeError):
+    """Rules of a 'unique' or 'any' family applied together where their hit policy forbids it."""
+
+    code = "rules_conflict"
 
 
 class StoreConfigError(VrrulesError, ValueError):

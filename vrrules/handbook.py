@@ -73,11 +73,19 @@ def _reference(ref: Reference) -> str:
     return "; ".join(parts)
 
 
+HIT_POLICY_WORDS = {
+    "first": "the first matching rule decides",
+    "collect": "every matching rule reports",
+    "unique": "at most one rule can match (checked)",
+    "any": "rules that match together agree (checked)",
+}
+
+
 def _family(spec: FamilySpec) -> list[str]:
     until = spec.effective_until.isoformat() if spec.effective_until else "open-ended"
-    policy = (
-        "the first matching rule decides" if spec.hit_policy == "first" else "every matching rule reports"
-    )
+    policy = HIT_POLICY_WORDS[spec.hit_policy]
+    if spec.always_decides:
+        policy += "; some rule applies to every case (checked)"
     lines = [
         f"## {spec.title} (`{spec.family}` {spec.version})",
         "",

@@ -16,7 +16,7 @@ import bisect
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -25,7 +25,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vrrules.errors import Diagnostic, FactsInvalidError, ParameterMissingError, SpecInvalidError
+from vrrules.errors import (
+    Diagnostic,
+    FactsInvalidError,
+    ParameterMissingError,
+    RulesConflictError,
+    SpecInvalidError,
+)
+from vrrules.policies.analysis import analyse
 from vrrules.policies.checks import check_spec
 from vrrules.policies.conditions import engine_scalar, expand_codes, operand_items, operand_type, walk
 from vrrules.policies.decision import Decision, FiredRule
@@ -207,7 +214,31 @@ def validate(
         spec = FamilySpec.model_validate(document.data)
     except ValidationError as error:
         return None, _schema_diagnostics(error, document, file)
-    return spec, check_spec(spec, document, file, case_sources)
+    diagnostics = check_spec(spec, document, file, case_sources)
+    if not any(d.severity == "error" for d in diagnostics):
+        diagnostics.extend(analyse_rules(spec, document, file))
+    return spec, diagnostics
+
+
+def analyse_rules(spec: FamilySpec, document: YamlDocument, file: str) -> list[Diagnostic]:
+    """Rules that never fire, conflicting pairs and gaps, as located diagnostics."""
+    found = []
+    for finding in analyse(spec, parameter_periods(spec)):
+        at = finding.rule_index
+        path: tuple[str | int, ...] = ("rules",) if at is None else ("rules", at)
+        found.append(
+            Diagnostic(
+                code=finding.code,
+                message=finding.message,
+                file=file,
+                line=document.line_of(path),
+                rule=None if finding.rule_index is None else spec.rules[finding.rule_index].id,
+                field=".".join(str(p) for p in path),
+                hint=finding.hint,
+                severity=finding.severity,
+            )
+        )
+    return found
 
 
 # ------------------------------------------------------------------------- stage 3: resolve
@@ -267,6 +298,21 @@ def resolve_parameters(spec: FamilySpec, as_of: date, file: str) -> dict[str, An
             as_of=as_of,
         )
     return resolved
+
+
+def parameter_periods(spec: FamilySpec) -> Iterator[tuple[date, dict[str, Any]]]:
+    """Each date the rules' constants change on, with the parameters in force from it."""
+    starts = {spec.effective_from}
+    for name in param_refs(spec):
+        starts.update(spec.parameters[name].values)
+    until = spec.effective_until
+    for start in sorted(starts):
+        if start < spec.effective_from or (until is not None and start > until):
+            continue
+        try:
+            yield start, resolve_parameters(spec, start, "")
+        except ParameterMissingError:
+            continue
 
 
 # --------------------------------------------------------------------------- stage 4: lower
@@ -503,6 +549,20 @@ class CompiledFamily:
         rule = lowered.fired[rule_id]
         return rule if refs is None else _with_facts(rule, refs, facts)
 
+    @staticmethod
+    def _refuse_conflict(fired: tuple[FiredRule, ...], policy: str, as_of: date, place: str) -> None:
+        # `vrrules check` proves no conflict on given facts; derived facts can still meet here.
+        clashing = len(fired) > 1 and (
+            policy == "unique" or any(dict(r.outcome) != dict(fired[0].outcome) for r in fired[1:])
+        )
+        if clashing:
+            raise RulesConflictError(
+                f"{place} on {as_of.isoformat()}: expected at most one applying rule "
+                f"(or agreeing rules) under hit policy {policy!r}, got {[r.rule_id for r in fired]}; "
+                "make their conditions exclude each other (run `vrrules check` for an example)",
+                rules=[r.rule_id for r in fired],
+            )
+
     def given_facts(self, recorded: Mapping[str, Any]) -> dict[str, Any]:
         """The facts of a recorded decision without the derived ones (to decide them again)."""
         derived = derived_names(self.spec)
@@ -514,12 +574,16 @@ class CompiledFamily:
         recorded = self.check_facts(facts, where, as_of)
         message = engine_view(self.spec.facts, recorded)
         message[DISCRIMINATOR] = lowered.kind
-        fired_ids = self.engine.evaluate(lowered.name, message, every_match=self.spec.hit_policy == "collect")
+        policy = self.spec.hit_policy
+        fired_ids = self.engine.evaluate(lowered.name, message, every_match=policy != "first")
         fired = tuple(self._fired(lowered, rule_id, recorded) for rule_id in fired_ids)
         outcome: dict[str, Any] | None
         if not fired:
             outcome = dict(self.spec.no_rule_outcome) if self.spec.no_rule_outcome else None
-        elif self.spec.hit_policy == "first":
+        elif policy in ("unique", "any"):
+            self._refuse_conflict(fired, policy, as_of, place=where or f"{self.family} {self.version}")
+            outcome = dict(fired[0].outcome)
+        elif policy == "first":
             outcome = dict(fired[0].outcome)
         else:
             outcome = {"findings": [{"rule_id": r.rule_id, **r.outcome} for r in fired]}

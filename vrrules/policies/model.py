@@ -539,7 +539,15 @@ class FamilySpec(_Strict):
     effective_until: IsoDate | None = Field(
         default=None, description="last day this version is in force; absent: open-ended"
     )
-    hit_policy: Literal["first", "collect"]
+    hit_policy: Literal["first", "collect", "unique", "any"] = Field(
+        description="first: the first rule that applies decides; collect: every rule that applies "
+        "adds a finding; unique: at most one rule may apply; any: rules that apply together must "
+        "agree (DMN's hit policies)"
+    )
+    always_decides: bool = Field(
+        default=False,
+        description="some rule must apply to every combination of facts; a gap is an error in check",
+    )
     effective_date: list[str] = Field(
         default_factory=list,
         description="case-view paths of the date that selects the version in force; the first known wins",

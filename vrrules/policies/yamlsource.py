@@ -101,6 +101,8 @@ class _Builder:
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 key = self.build(key_node, path)
+                # building the key recorded its line under the mapping's own path: put it back
+                self.lines[path] = node.start_mark.line + 1
                 if not isinstance(key, str | int) or isinstance(key, bool):
                     self.diagnostics.append(
                         Diagnostic(
