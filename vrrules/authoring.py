@@ -7,15 +7,19 @@ one test each. ``json_schemas`` is what ``vrrules schema`` writes for YAML-aware
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vrrules.events.caseview import CASE_SOURCES
+from vrrules.policies.analysis import example_firing
+from vrrules.policies.checks import TEMPLATE_MARKERS
+from vrrules.policies.compiler import parameter_periods
 from vrrules.policies.examples import ExampleFile, ExampleResult, load_examples, run_example
 from vrrules.policies.library import PolicyLibrary, is_example_file
-from vrrules.policies.model import FamilySpec
+from vrrules.policies.model import DERIVATIONS, IDENT, FamilySpec
 
 __all__ = ["ExampleRun", "json_schemas", "run_examples"]
 
@@ -27,6 +31,8 @@ class ExampleRun:
     results: list[tuple[Path, ExampleResult]] = field(default_factory=list)
     rules: dict[str, list[str]] = field(default_factory=dict)  # family -> every rule id, all versions
     fired: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # family -> rule -> facts on which the rule would fire (from the rule analysis), to write one
+    suggestions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
 
     @property
     def failed(self) -> list[tuple[Path, ExampleResult]]:
@@ -50,7 +56,20 @@ class ExampleRun:
         )
         for family, missing in self.uncovered().items():
             lines.append(f"  {family}: no example fires {', '.join(missing)}")
+            for rule in missing:
+                facts = self.suggestions[family].get(rule)
+                if facts is not None:
+                    lines.append(f"    {rule} fires on e.g. {json.dumps(facts, sort_keys=True)}")
         return "\n".join(lines)
+
+
+def _suggest(into: dict[str, dict[str, Any]], spec: FamilySpec) -> None:
+    for _, params in parameter_periods(spec):
+        for index, rule in enumerate(spec.rules):
+            if rule.id not in into:
+                example = example_firing(spec, params, index)
+                if example is not None:
+                    into[rule.id] = example
 
 
 def run_examples(root: Path) -> ExampleRun:
@@ -67,6 +86,7 @@ def run_examples(root: Path) -> ExampleRun:
                 ids = run.rules.setdefault(family, [])
                 for compiled in library.versions(family):
                     ids.extend(rule.id for rule in compiled.spec.rules if rule.id not in ids)
+                    _suggest(run.suggestions[family], compiled.spec)
         examples: ExampleFile = load_examples(path)
         for example in examples.examples:
             result = run_example(library, examples.family, example)
@@ -76,9 +96,99 @@ def run_examples(root: Path) -> ExampleRun:
     return run
 
 
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+MONEY_TEXT = r"^-?[0-9]+(\.[0-9]{1,2})?$"
+# text that holds none of the template markers spec text refuses
+NO_TEMPLATE = {"not": {"pattern": "|".join(re.escape(m) for m in TEMPLATE_MARKERS)}}
+_DEFAULT_BY_TYPE = {
+    "bool": {"type": "boolean"},
+    "int": {"type": "integer"},
+    "days": {"type": "integer"},
+    "money": {"type": "string", "pattern": MONEY_TEXT},
+    "date": {"type": "string", "pattern": ISO_DATE},
+    "text": {"type": "string"},
+    "enum": {"type": "string"},
+}
+_PARAM_VALUE_BY_TYPE = {
+    "int": {"type": ["integer", "null"]},
+    "days": {"type": ["integer", "null"]},
+    "money": {"anyOf": [{"type": "string", "pattern": MONEY_TEXT}, {"type": "null"}]},
+    "text": {"type": ["string", "null"]},
+    "bool": {"type": ["boolean", "null"]},
+    "codes": {"anyOf": [{"type": "array", "items": {"type": "string"}, "minItems": 1}, {"type": "null"}]},
+}
+
+
+def _when(prop: str, value: str, then: dict[str, Any]) -> dict[str, Any]:
+    return {"if": {"properties": {prop: {"const": value}}, "required": [prop]}, "then": then}
+
+
+def _tighten(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add what pydantic's schema leaves to validators, where JSON Schema can say it.
+
+    What crosses fields (a condition naming an undeclared fact, a value against its fact's
+    type, overlapping periods, duplicate rule ids, the rule analysis) stays with `vrrules check`.
+    """
+    defs = schema["$defs"]
+    props = schema["properties"]
+    props["effective_from"]["pattern"] = ISO_DATE
+    props["effective_until"] = {"anyOf": [{"type": "string", "pattern": ISO_DATE}, {"type": "null"}]}
+    props["facts"]["propertyNames"] = {"pattern": IDENT}
+    props["parameters"]["propertyNames"] = {"pattern": IDENT}
+    date_sources = sorted(path for path, kind in CASE_SOURCES.items() if kind == "date")
+    props["effective_date"]["items"] = {"enum": date_sources}
+    # a first-hit (or unique/any) family has no findings to combine
+    schema.setdefault("allOf", []).append(
+        {"if": {"required": ["combine"]}, "then": {"properties": {"hit_policy": {"const": "collect"}}}}
+    )
+    for period in ("from", "until"):
+        defs["TablePeriod"]["properties"][period]["pattern"] = ISO_DATE
+    defs["Parameter"]["properties"]["values"]["propertyNames"] = {"pattern": ISO_DATE}
+    defs["Parameter"]["anyOf"] = [
+        {"required": ["values"], "properties": {"values": {"minProperties": 1}}},
+        {"required": ["unpublished"], "properties": {"unpublished": {"type": "string", "minLength": 1}}},
+    ]
+    defs["Parameter"]["allOf"] = [
+        _when("type", kind, {"properties": {"values": {"additionalProperties": value}}})
+        for kind, value in _PARAM_VALUE_BY_TYPE.items()
+    ]
+    fact = defs["FactDecl"]
+    fact["properties"]["source"] = {"anyOf": [{"enum": sorted(CASE_SOURCES)}, {"type": "null"}]}
+    fact["allOf"] = [
+        *(_when("type", kind, {"required": ["values"]}) for kind in ("enum", "set")),
+        *(
+            _when("type", kind, {"properties": {"default": value}})
+            for kind, value in _DEFAULT_BY_TYPE.items()
+        ),
+        *(
+            _when("source", path, {"properties": {"type": {"const": kind}}})
+            for path, kind in CASE_SOURCES.items()
+        ),
+        {"not": {"required": ["source", "derive"]}},
+    ]
+    fact["properties"]["values"] = {
+        "anyOf": [
+            {"type": "array", "items": {"pattern": IDENT}, "minItems": 1, "uniqueItems": True},
+            {"type": "null"},
+        ]
+    }
+    # a comparison is the fact and exactly one operator; a derivation is exactly one operation
+    defs["Comparison"].update(required=["fact"], minProperties=2, maxProperties=2)
+    defs["Derivation"]["oneOf"] = [{"required": [operation]} for operation in DERIVATIONS]
+    defs["Invariant"]["oneOf"] = [{"required": ["never"]}, {"required": ["never_finding"]}]
+    rule = defs["Rule"]["properties"]
+    rule["reason"] = {**rule["reason"], **NO_TEMPLATE}
+    rule["fix"] = {"anyOf": [{"type": "string", **NO_TEMPLATE}, {"type": "null"}]}
+    rule["outcome"]["additionalProperties"] = {
+        "anyOf": [{"not": {"type": "string"}}, {"type": "string", **NO_TEMPLATE}],
+        "allOf": [rule["outcome"]["additionalProperties"]],
+    }
+    return schema
+
+
 def json_schemas() -> dict[str, dict[str, Any]]:
     """JSON Schemas of the spec and worked-example formats, by file name."""
-    spec = FamilySpec.model_json_schema(by_alias=True, mode="validation")
+    spec = _tighten(FamilySpec.model_json_schema(by_alias=True, mode="validation"))
     spec["title"] = "vrrules policy spec"
     examples = ExampleFile.model_json_schema(by_alias=True, mode="validation")
     examples["title"] = "vrrules worked examples"

@@ -22,7 +22,7 @@ from vrrules.policies.model import (
 )
 from vrrules.policies.yamlsource import YamlDocument
 
-__all__ = ["MAX_ENGINE_PROPERTIES", "OPERATORS_BY_TYPE", "check_spec"]
+__all__ = ["MAX_ENGINE_PROPERTIES", "OPERATORS_BY_TYPE", "TEMPLATE_MARKERS", "check_spec"]
 
 # durable_rules allows 255 properties per fact (sid, id and our discriminator included).
 MAX_ENGINE_PROPERTIES = 250
@@ -48,7 +48,7 @@ _PARAM_FITS: dict[str, set[str]] = {
     "money": {"money"},
     "date": set(),
 }
-_TEMPLATE_MARKERS = ("{{", "{%", "${", "#{", "%(")
+TEMPLATE_MARKERS = ("{{", "{%", "${", "#{", "%(")
 
 Path = tuple[str | int, ...]
 
@@ -88,7 +88,7 @@ def _check_texts(spec: FamilySpec, report: _Report) -> None:
         texts = {"reason": rule.reason, "fix": rule.fix or ""}
         texts.update({f"outcome.{k}": v for k, v in rule.outcome.items() if isinstance(v, str)})
         for name, text in texts.items():
-            marker = next((m for m in _TEMPLATE_MARKERS if m in text), None)
+            marker = next((m for m in TEMPLATE_MARKERS if m in text), None)
             if marker is not None:
                 report(
                     "text_template_refused",
