@@ -48,7 +48,9 @@ def main() -> None:
             print(f"{index:>12,} {checkpoint / (now - last):>10,.0f} {rss_mib():>13.1f}", flush=True)
             last = now
     elapsed = time.perf_counter() - started
-    print(f"{total:,} evaluations in {elapsed:.1f} s ({total / elapsed:,.0f}/s), peak RSS {rss_mib():.1f} MiB")
+    print(
+        f"{total:,} evaluations in {elapsed:.1f} s ({total / elapsed:,.0f}/s), peak RSS {rss_mib():.1f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ def test_a_conflicting_append_is_worked_out_again_and_nothing_is_lost(store_loca
             other.record("P-1", "work_status_changed", {"status": "in_work", "effective_on": "2025-11-11"})
         reads = iter([stale])
         fresh = writer._get_case
-        writer._get_case = lambda ref, version=None: next(reads, None) or fresh(ref, version)  # type: ignore[method-assign]
+        writer._get_case = lambda ref, version=None, **kw: next(reads, None) or fresh(ref, version, **kw)  # type: ignore[method-assign]
         made = writer.decide("P-1", "tiers")
         kinds = [type(e).__name__ for e in writer.history("P-1")]
         assert kinds == [

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import multiprocessing
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -200,47 +201,145 @@ def store_digest(records: CaseRecords) -> str:
     return builder.finish(records.release_hashes())
 
 
+def _walk_case(records: CaseRecords, stored_id: UUID) -> tuple[ChainCheck, list[ReplayResult]]:
+    """Check one case's chain and replay its decisions, reading and decoding each event once.
+
+    The case is rebuilt event by event as the chain is checked, so each decision is replayed
+    against the case exactly as it stood when the decision was made, without reading it again.
+    """
+    head = ""
+    label = _label(stored_id, None)
+    case: Case | None = None
+    replays: list[ReplayResult] = []
+
+    def broken(count: int, version: int, reason: str) -> tuple[ChainCheck, list[ReplayResult]]:
+        return ChainCheck(label, count, head, version, reason), []
+
+    count = 0
+    for expected_version, stored in enumerate(records.stored_events(stored_id), start=1):
+        count += 1
+        if stored.originator_version != expected_version:
+            return broken(
+                count,
+                expected_version,
+                f"expected event {expected_version} next, found event {stored.originator_version}",
+            )
+        try:
+            event = records.decode(stored)
+        except Exception as error:  # a record edited into something that no longer decodes
+            return broken(count, expected_version, f"the stored event cannot be read: {error}")
+        kind = type(event).__name__
+        expected = link(head, kind, expected_version, event_content(event))
+        if isinstance(event, Case.Opened) != (expected_version == 1):
+            return broken(count, expected_version, f"{kind} out of place in the case")
+        if getattr(event, "chain", None) != expected:
+            return broken(
+                count,
+                expected_version,
+                f"{kind} does not match its chain link: it was changed, or an event before it was",
+            )
+        if isinstance(event, Case.DecisionRecorded) and case is not None:
+            try:
+                replays.append(records.replay_decision(case, expected_version, event.decision, then=case))
+            except Exception as error:  # a record that decodes but no longer makes sense
+                return broken(count, expected_version, f"cannot replay: {error}")
+        case = event.mutate(case)
+        if expected_version == 1 and isinstance(case, Case):
+            label = case.case_ref
+        head = expected
+    return ChainCheck(label, count, head), replays
+
+
+@dataclass
+class _CaseOutcome:
+    check: ChainCheck
+    counts: dict[str, Counter[str]]
+    failures: list[ReplayResult]
+
+
+def _verify_cases(
+    location: str | None, ids: list[UUID], records: CaseRecords | None = None
+) -> list[_CaseOutcome]:
+    """One worker's share: each case's chain check, its replay counts and its failures only."""
+    own = records is None
+    if records is None:
+        records = CaseRecords(location)
+    try:
+        outcomes = []
+        for stored_id in ids:
+            check, replays = _walk_case(records, stored_id)
+            counts: dict[str, Counter[str]] = {}
+            for result in replays:
+                counts.setdefault(result.family, Counter())[result.status] += 1
+            outcomes.append(_CaseOutcome(check, counts, [r for r in replays if not r.reproduced]))
+        return outcomes
+    finally:
+        if own:
+            records.close()
+
+
+def _verify_share(job: tuple[str | None, list[UUID]]) -> list[_CaseOutcome]:
+    return _verify_cases(*job)
+
+
 def verify_store(
     records: CaseRecords,
     expected_digest: str | None = None,
     progress: Callable[[str], None] | None = None,
     on_case: Callable[[str], None] | None = None,
+    *,
+    workers: int = 1,
+    location: str | None = None,
 ) -> AuditReport:
-    """Check every chain and replay every decision, one case at a time.
+    """Check every chain and replay every decision, reading each case once.
 
-    ``on_case`` receives a line per case as it is done (the per-case table, streamed
-    rather than kept, so memory stays flat).
+    ``on_case`` receives a line per case (the per-case table, streamed rather than kept).
+    With ``workers`` > 1 (and the store's ``location``, which each worker process opens
+    for itself), cases are shared out in chunks among that many processes; the report and
+    the digest are the same as with one.
     """
     report = AuditReport(expected_digest=expected_digest)
     builder = _DigestBuilder()
-    for stored_id, case_ref in records.case_index():
-        label = _label(stored_id, case_ref)
-        check = check_chain(records, label, stored_id)
+
+    def take(outcome: _CaseOutcome) -> None:
+        check = outcome.check
         report.add_chain(check)
         builder.add(check)
-        if check.intact and case_ref is not None:
-            try:
-                replays = records.replay(case_ref)
-            except Exception as error:  # a record that decodes but no longer makes sense
-                report.add_chain(
-                    ChainCheck(label, check.events, check.head, check.events, f"cannot replay: {error}")
-                )
-                report.cases -= 1  # counted once above
-                replays = []
-            for result in replays:
-                report.add_replay(result)
-            if on_case is not None:
-                counts = Counter(r.status for r in replays)
+        for family, counts in outcome.counts.items():
+            report.counts.setdefault(family, Counter()).update(counts)
+            report.decisions += sum(counts.values())
+        report.failures.extend(outcome.failures)
+        if on_case is not None:
+            if check.intact:
+                counts = sum(outcome.counts.values(), Counter())
                 on_case(
-                    f"{label:<24} chain intact   reproduced {counts['reproduced']:>3}  "
+                    f"{check.case_ref:<24} chain intact   reproduced {counts['reproduced']:>3}  "
                     f"differs {counts['differs']:>3}  unreplayable {counts['unreplayable']:>3}"
                 )
-        elif on_case is not None:
-            on_case(f"{label:<24} chain BROKEN at event {check.broken_at}: {check.reason}")
+            else:
+                on_case(f"{check.case_ref:<24} chain BROKEN at event {check.broken_at}: {check.reason}")
         if progress is not None:
-            progress(label)
+            progress(check.case_ref)
+
+    ids = records.case_ids()
+    if workers <= 1 or location is None or len(ids) < 2 * _CHUNK:
+        for start in range(0, len(ids), _CHUNK):
+            for outcome in _verify_cases(None, ids[start : start + _CHUNK], records):
+                take(outcome)
+    else:
+        jobs = [(location, ids[start : start + _CHUNK]) for start in range(0, len(ids), _CHUNK)]
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers) as pool:
+            # imap keeps the store's case order, so the digest is the one a single worker makes
+            for outcomes in pool.imap(_verify_share, jobs):
+                for outcome in outcomes:
+                    take(outcome)
     report.digest = builder.finish(records.release_hashes())
     return report
+
+
+# cases per job handed to a worker: large enough to amortise the hand-over, small enough to share
+_CHUNK = 500
 
 
 def case_as_of(records: CaseRecords, case_ref: str, day: date) -> tuple[Case | None, list[Any]]:

@@ -9,7 +9,9 @@ the policy version in force on the decision's effective date.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -88,6 +90,7 @@ EVENT_TYPES: dict[str, tuple[type[Payload], str]] = {
     "worker_contacted": (WorkerContact, "contact_worker"),
 }
 
+_REPLAY_MEMO_SIZE = 20_000
 _SAVE_ATTEMPTS = 5
 _T = TypeVar("_T")
 
@@ -210,9 +213,14 @@ class CaseRecords:
         self._published_only = published_only
         self._published_cache: tuple[list[str], PolicyLibrary] | None = None
         self._policies: PolicyLibrary | None = specs if isinstance(specs, PolicyLibrary) else None
-        self._log = _CaseLog(env=store_environment(store))
+        # Cached cases are fast-forwarded with the events other writers appended since, and
+        # handed out as copies, so a failed change never touches the cached one.
+        self._log = _CaseLog(env={**store_environment(store), "AGGREGATE_CACHE_MAXSIZE": "2000"})
         self._known_releases: set[str] = set()
         self._release_cache: dict[str, CompiledFamily] = {}
+        self._writing = threading.RLock()  # one change at a time on the cached cases
+        self._replay_memo: dict[tuple[str, int, str], Decision] = {}
+        self.replay_memo_hits = 0
 
     @property
     def policies(self) -> PolicyLibrary:
@@ -297,28 +305,40 @@ class CaseRecords:
 
     def open_case(self, case_ref: str, opened_on: date | str, worker: str | None = None) -> int:
         """Open a case under the case system's own reference; return its version (1)."""
+        case = self.new_case(case_ref, opened_on, worker)
+        if self._exists(case.case_ref):
+            raise CaseExistsError(
+                f"expected a new case reference, got {case_ref!r}, which is already open; "
+                "record further events on it instead",
+                case_ref=case_ref,
+            )
+        self._save(case, case.case_ref)
+        return case.version
+
+    @staticmethod
+    def new_case(case_ref: str, opened_on: date | str, worker: str | None = None) -> Case:
+        """A validated new case in memory (stored by ``open_case`` or ``save_new_cases``)."""
         try:
             opening = CaseOpening.model_validate(
                 {"case_ref": case_ref, "opened_on": opened_on, "worker": worker}
             )
         except ValidationError as error:
             raise _event_error(str(case_ref), "case_opened", error) from None
-        try:
-            self._log.repository.get(case_id(opening.case_ref))
-        except AggregateNotFoundError:
-            pass
-        else:
-            raise CaseExistsError(
-                f"expected a new case reference, got {case_ref!r}, which is already open; "
-                "record further events on it instead",
-                case_ref=case_ref,
-            )
-        case = Case(opening=opening)
-        self._save(case, opening.case_ref)
-        return case.version
+        return Case(opening=opening)
 
     def record(self, case_ref: str, event_type: str, payload: Mapping[str, Any] | Payload) -> int:
         """Validate and append one event to a case; return the case's new version."""
+        validated = self._validated(case_ref, event_type, payload)
+
+        def append(case: Case) -> bool:
+            self._apply(case, event_type, validated)
+            return True
+
+        case, _ = self._append(case_ref, append)
+        return case.version
+
+    @staticmethod
+    def _validated(case_ref: str, event_type: str, payload: Mapping[str, Any] | Payload) -> Payload:
         if event_type not in EVENT_TYPES:
             raise EventInvalidError(
                 f"case {case_ref!r}: expected an event type among {sorted(EVENT_TYPES)}, "
@@ -326,29 +346,25 @@ class CaseRecords:
                 case_ref=case_ref,
                 event_type=event_type,
             )
-        model, method = EVENT_TYPES[event_type]
+        model, _ = EVENT_TYPES[event_type]
         if isinstance(payload, model):
-            validated: Payload = payload
-        elif isinstance(payload, Mapping):
+            return payload
+        if isinstance(payload, Mapping):
             try:
-                validated = model.model_validate(dict(payload))
+                return model.model_validate(dict(payload))
             except ValidationError as error:
                 raise _event_error(case_ref, event_type, error) from None
-        else:
-            raise EventInvalidError(
-                f"case {case_ref!r}, event {event_type!r}: expected a mapping or a "
-                f"{model.__name__}, got {type(payload).__name__}; nothing was stored",
-                case_ref=case_ref,
-                event_type=event_type,
-            )
+        raise EventInvalidError(
+            f"case {case_ref!r}, event {event_type!r}: expected a mapping or a "
+            f"{model.__name__}, got {type(payload).__name__}; nothing was stored",
+            case_ref=case_ref,
+            event_type=event_type,
+        )
 
-        def append(case: Case) -> bool:
-            _check_fits_history(case, event_type, validated)
-            getattr(case, method)(validated)
-            return True
-
-        case, _ = self._append(case_ref, append)
-        return case.version
+    @staticmethod
+    def _apply(case: Case, event_type: str, validated: Payload) -> None:
+        _check_fits_history(case, event_type, validated)
+        getattr(case, EVENT_TYPES[event_type][1])(validated)
 
     def _append(self, case_ref: str, change: Callable[[Case], _T]) -> tuple[Case, _T]:
         """Load the case, let ``change`` append to it, and save; on a conflict start again.
@@ -357,25 +373,40 @@ class CaseRecords:
         which the store refuses; the change is then worked out again on the newer case.
         ``change`` returning ``None`` means nothing to save.
         """
-        for attempt in range(_SAVE_ATTEMPTS):
-            case = self._get_case(case_ref)
-            result = change(case)
-            if result is None:
+        with self._writing:
+            for attempt in range(_SAVE_ATTEMPTS):
+                # The cached case itself, not a copy (copying a long history costs more than
+                # the decision): whatever goes wrong below, it is dropped from the cache.
+                case = self._get_case(case_ref, working_copy=True)
+                try:
+                    result = change(case)
+                    if result is None:
+                        return case, result
+                    self._log.save(case)
+                except IntegrityError:
+                    self._forget(case)
+                    if attempt == _SAVE_ATTEMPTS - 1:
+                        raise self._conflict(case_ref) from None
+                    continue
+                except BaseException:
+                    self._forget(case)
+                    raise
                 return case, result
-            try:
-                self._log.save(case)
-            except IntegrityError:
-                if attempt == _SAVE_ATTEMPTS - 1:
-                    raise self._conflict(case_ref) from None
-                continue
-            return case, result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _forget(self, case: Case) -> None:
+        cache = self._log.repository.cache
+        if cache is not None:
+            with contextlib.suppress(KeyError):
+                cache.get(case.id, evict=True)
 
     # ------------------------------------------------------------------- reading a case
 
-    def _get_case(self, case_ref: str, version: int | None = None) -> Case:
+    def _get_case(self, case_ref: str, version: int | None = None, *, working_copy: bool = False) -> Case:
         try:
-            case: Case = self._log.repository.get(case_id(case_ref), version=version)
+            case: Case = self._log.repository.get(
+                case_id(case_ref), version=version, deepcopy_from_cache=not working_copy
+            )
         except AggregateNotFoundError:
             raise CaseUnknownError(
                 f"expected a case opened in this store, got {case_ref!r}; open it with open_case() first",
@@ -454,12 +485,27 @@ class CaseRecords:
         made: list[RecordedDecision] = []
 
         def decide_and_append(case: Case) -> bool | None:
-            compiled, decision = self._decide_on(library, case, family, as_of, facts or {})
-            previous = case.latest_decision(family)
-            previous_outcome = previous.outcome if previous is not None else None
-            if not record:
-                made.append(RecordedDecision(case_ref, case.version, decision, previous_outcome))
-                return None
+            made.append(self._decide_in_memory(library, case, family, as_of, facts, record=record))
+            return True if record else None
+
+        self._append(case_ref, decide_and_append)
+        return made[-1]
+
+    def _decide_in_memory(
+        self,
+        library: PolicyLibrary,
+        case: Case,
+        family: str,
+        as_of: date | None,
+        facts: Mapping[str, Any] | None,
+        *,
+        record: bool,
+    ) -> RecordedDecision:
+        """Decide on a case object; with ``record``, append the decision to it (not saved yet)."""
+        compiled, decision = self._decide_on(library, case, family, as_of, facts or {})
+        previous = case.latest_decision(family)
+        previous_outcome = previous.outcome if previous is not None else None
+        if record:
             self._ensure_release(compiled)
             case.record_decision(
                 DecisionRecord(
@@ -475,11 +521,26 @@ class CaseRecords:
                     previous_outcome=previous_outcome,
                 )
             )
-            made.append(RecordedDecision(case_ref, case.version, decision, previous_outcome))
-            return True
+        return RecordedDecision(case.case_ref, case.version, decision, previous_outcome)
 
-        self._append(case_ref, decide_and_append)
-        return made[-1]
+    def save_new_cases(self, cases: Sequence[Case]) -> None:
+        """Store new cases built in memory, all or none (one transaction)."""
+        try:
+            self._log.save(*cases)
+        except IntegrityError:
+            taken = [c.case_ref for c in cases if self._exists(c.case_ref)]
+            raise CaseExistsError(
+                f"expected new case references, got {taken or 'one'} already open (opened by another "
+                "writer meanwhile?); nothing of this batch was stored",
+                case_ref=taken[0] if taken else None,
+            ) from None
+
+    def _exists(self, case_ref: str) -> bool:
+        try:
+            self._log.repository.get(case_id(case_ref))
+        except AggregateNotFoundError:
+            return False
+        return True
 
     def _effective_date(self, case: Case, compiled_family: str, paths: list[str]) -> date:
         view = case_view(case)
@@ -586,8 +647,14 @@ class CaseRecords:
         self._release_cache[sha256] = compiled
         return compiled
 
-    def replay_decision(self, case: Case, case_version: int, record: DecisionRecord) -> ReplayResult:
-        """Re-decide one recorded decision from the stored release and the stored history."""
+    def replay_decision(
+        self, case: Case, case_version: int, record: DecisionRecord, then: Case | None = None
+    ) -> ReplayResult:
+        """Re-decide one recorded decision from the stored release and the stored history.
+
+        ``then`` is the case as it stood when the decision was made (at the version it read),
+        if the caller has it at hand (an audit walking the case does); else it is loaded.
+        """
 
         def result(
             status: Literal["reproduced", "differs", "unreplayable"], notes: list[str]
@@ -604,7 +671,7 @@ class CaseRecords:
             return result("unreplayable", ["stored release text does not hash to the recorded hash"])
         notes: list[str] = []
         try:
-            replayed = compiled.decide(compiled.given_facts(record.facts), record.as_of)
+            replayed = self._decide_again(compiled, record)
         except VrrulesError as error:
             return result("unreplayable", [f"[{error.code}] {error.message}"])
         if replayed.facts != record.facts:
@@ -621,20 +688,47 @@ class CaseRecords:
             notes.append(f"fired rules: recorded {recorded_fired}, replayed {list(replayed.fired_rule_ids)}")
         # The facts must be the ones the history established at the version the decision read.
         try:
-            then = self._get_case(case.case_ref, record.case_version_read)
+            if then is None or then.version != record.case_version_read:
+                then = self._get_case(case.case_ref, record.case_version_read)
             view = case_view(then, record.as_of)
-            for name, decl in compiled.spec.facts.items():
-                if not decl.source:
-                    continue
-                derived = compiled.check_facts({name: view.get(decl.source)}).get(name)
-                if derived != record.facts.get(name):
+            sourced = {
+                name: view.get(decl.source) for name, decl in compiled.spec.facts.items() if decl.source
+            }
+            try:
+                from_history = compiled.check_facts(sourced)
+            except VrrulesError:  # find which fact: one at a time
+                from_history = {}
+                for name, value in sourced.items():
+                    from_history.update(compiled.check_facts({name: value}))
+            for name in sourced:
+                if from_history.get(name) != record.facts.get(name):
                     notes.append(
                         f"fact {name!r}: recorded {record.facts.get(name)!r}, history at event "
-                        f"{record.case_version_read} gives {derived!r}"
+                        f"{record.case_version_read} gives {from_history.get(name)!r}"
                     )
         except VrrulesError as error:
             notes.append(f"facts could not be derived again: [{error.code}] {error.message}")
         return result("differs" if notes else "reproduced", notes)
+
+    def _decide_again(self, compiled: CompiledFamily, record: DecisionRecord) -> Decision:
+        # A decision is a pure function of the release, the parameter period and the given
+        # facts, so an audit evaluates each distinct combination through the engine once and
+        # compares every decision recorded on it with that one evaluation.
+        given = compiled.given_facts(record.facts)
+        key = (
+            compiled.sha256,
+            compiled.period_of(record.as_of),
+            json.dumps(given, sort_keys=True, separators=(",", ":"), default=str),
+        )
+        replayed = self._replay_memo.get(key)
+        if replayed is None:
+            replayed = compiled.decide(given, record.as_of)
+            if len(self._replay_memo) >= _REPLAY_MEMO_SIZE:
+                self._replay_memo.clear()  # bounded memory; a miss only costs one evaluation
+            self._replay_memo[key] = replayed
+        else:
+            self.replay_memo_hits += 1
+        return replayed
 
     def redecide(
         self,
@@ -684,6 +778,10 @@ class CaseRecords:
             opening = getattr(event, "opening", None) if isinstance(event, Case.Opened) else None
             reference = opening.case_ref if isinstance(opening, CaseOpening) else None
             yield notification.originator_id, reference
+
+    def case_ids(self) -> list[UUID]:
+        """Every case's stored id, in opening order (nothing decoded: cheap for large stores)."""
+        return [n.originator_id for n in self._iter_notifications([get_topic(Case.Opened)])]
 
     def count_decisions(self) -> int:
         return sum(1 for _ in self._iter_notifications([get_topic(Case.DecisionRecorded)]))

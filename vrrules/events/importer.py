@@ -20,24 +20,33 @@ number and the field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from vrrules.errors import EventInvalidError, ParameterMissingError, PolicyNotInForceError, VrrulesError
+from vrrules.errors import (
+    CaseExistsError,
+    EventInvalidError,
+    ParameterMissingError,
+    PolicyNotInForceError,
+    VrrulesError,
+)
 from vrrules.events.application import CaseRecords, RecordedDecision
+from vrrules.events.domain import Case
 from vrrules.policies.model import IsoDate
 from vrrules.policies.yamlsource import read_yaml
 
 __all__ = [
     "CaseFile",
     "CaseHistory",
+    "ImportSummary",
     "Step",
     "Undecided",
     "import_case",
+    "import_cases",
     "iter_decide_steps",
     "load_case_file",
 ]
@@ -145,6 +154,83 @@ def import_case(
             if on_decision is not None:
                 on_decision(result)
     return decisions
+
+
+@dataclass
+class ImportSummary:
+    """What a bulk import stored."""
+
+    cases: int = 0
+    events: int = 0
+    decisions: int = 0
+    undecided: int = 0
+    by_family: dict[str, int] = field(default_factory=dict)
+
+
+def import_cases(
+    records: CaseRecords,
+    histories: Iterable[CaseHistory],
+    *,
+    batch_size: int = 200,
+    on_decision: Callable[[RecordedDecision | Undecided], None] | None = None,
+) -> ImportSummary:
+    """Import many new cases (a migration, a generated store): each case is built and decided
+    in memory exactly as step-by-step recording would, then cases are stored ``batch_size``
+    at a time, each batch in one transaction.
+
+    A step that is refused stops the import with the case, step and field named; batches
+    stored before it stay stored, and nothing of the batch in progress is.
+    """
+    library = records.policies
+    library.refresh()
+    summary = ImportSummary()
+    batch: list[Case] = []
+    seen: set[str] = set()
+    for history in histories:
+        if history.case_ref in seen:
+            raise CaseExistsError(
+                f"expected each case once in an import, got {history.case_ref!r} twice; "
+                "nothing of the batch in progress was stored",
+                case_ref=history.case_ref,
+            )
+        seen.add(history.case_ref)
+        case = records.new_case(history.case_ref, history.opened_on, history.worker)
+        for number, step in enumerate(history.steps, start=1):
+            if step.record is not None:
+                assert step.payload is not None
+                try:
+                    validated = records._validated(history.case_ref, step.record, step.payload)
+                    records._apply(case, step.record, validated)
+                except EventInvalidError as error:
+                    raise EventInvalidError(
+                        f"step {number} of case {history.case_ref!r}: {error.message}",
+                        case_ref=history.case_ref,
+                        step=number,
+                    ) from None
+                continue
+            assert step.decide is not None
+            result: RecordedDecision | Undecided
+            try:
+                result = records._decide_in_memory(
+                    library, case, step.decide, step.as_of, step.facts, record=True
+                )
+            except (ParameterMissingError, PolicyNotInForceError) as error:
+                result = Undecided(history.case_ref, step.decide, error)
+                summary.undecided += 1
+            else:
+                summary.decisions += 1
+                summary.by_family[step.decide] = summary.by_family.get(step.decide, 0) + 1
+            if on_decision is not None:
+                on_decision(result)
+        batch.append(case)
+        summary.cases += 1
+        summary.events += case.version
+        if len(batch) >= batch_size:
+            records.save_new_cases(batch)
+            batch = []
+    if batch:
+        records.save_new_cases(batch)
+    return summary
 
 
 def iter_decide_steps(case_file: CaseFile) -> Iterator[tuple[str, Step]]:

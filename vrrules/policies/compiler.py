@@ -505,8 +505,12 @@ class CompiledFamily:
         until = self.spec.effective_until
         return self.spec.effective_from <= day and (until is None or day <= until)
 
+    def period_of(self, as_of: date) -> int:
+        """Which of the spans between parameter changes ``as_of`` falls in."""
+        return bisect.bisect_right(self._breaks, as_of)
+
     def ruleset_for(self, as_of: date) -> LoweredRuleset:
-        period = bisect.bisect_right(self._breaks, as_of)
+        period = self.period_of(as_of)
         lowered = self._by_period.get(period)
         if lowered is None:
             try:

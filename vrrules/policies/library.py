@@ -69,6 +69,8 @@ class PolicyLibrary:
         self._case_sources = case_sources
         self._engine = engine or shared_engine()
         self._loaded: dict[Path, _Loaded] = {}
+        self._folders: dict[str, int] = {}
+        self._listing: list[Path] | None = None
         self._fixed = False
         self.warnings: list[Diagnostic] = []
         self.refresh()
@@ -115,6 +117,18 @@ class PolicyLibrary:
             ]
         return compile_source(SpecSource(text=text, file=str(path)), self._case_sources, self._engine)
 
+    def _folder_stamps(self) -> dict[str, int]:
+        if self.root.is_file():
+            return {}
+        stamps = {}
+        pending = [str(self.root)]
+        while pending:
+            folder = pending.pop()
+            stamps[folder] = os.stat(folder).st_mtime_ns
+            with os.scandir(folder) as entries:
+                pending.extend(e.path for e in entries if e.is_dir(follow_symlinks=False))
+        return stamps
+
     def refresh(self) -> None:
         """Re-read changed, new and removed spec files; raise with every problem found."""
         if self._fixed:
@@ -130,10 +144,19 @@ class PolicyLibrary:
                     )
                 ]
             )
+        # Listing the tree is the costly part of a refresh; a file added or removed changes
+        # its folder's modification time, so the listing is redone only when one did.
+        folders = self._folder_stamps()
+        if folders != self._folders or self._listing is None:
+            self._listing = spec_files(self.root)
+            self._folders = folders
+        stamps = {path: _stamp(path) for path in self._listing}
+        if self._loaded and stamps == {path: known.stamp for path, known in self._loaded.items()}:
+            return  # nothing changed since the last look
         diagnostics: list[Diagnostic] = []
         fresh: dict[Path, _Loaded] = {}
-        for path in spec_files(self.root):
-            stamp = _stamp(path)
+        for path in self._listing:
+            stamp = stamps[path]
             known = self._loaded.get(path)
             if known is not None and known.stamp == stamp:
                 fresh[path] = known
