@@ -67,6 +67,7 @@ from vrrules.events.persistence import register_transcodings, store_environment
 from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_or_raise
 from vrrules.policies.decision import Decision
 from vrrules.policies.derive import derived_names
+from vrrules.policies.engine import ENGINE_NAME
 from vrrules.policies.library import PolicyLibrary
 
 __all__ = ["EVENT_TYPES", "CaseRecords", "RecordedDecision", "ReplayResult"]
@@ -519,7 +520,8 @@ class CaseRecords:
                     outcome=decision.outcome,
                     fired=[rule.as_dict() for rule in decision.fired],
                     previous_outcome=previous_outcome,
-                )
+                ),
+                engine=ENGINE_NAME,
             )
         return RecordedDecision(case.case_ref, case.version, decision, previous_outcome)
 

@@ -70,6 +70,9 @@ def release_id(sha256: str) -> UUID:
 
 # what a stored record holds besides its link: its id and version are checked separately
 _NOT_CONTENT = {"originator_id", "originator_version", "chain"}
+# fields a later schema added: left out of the link while unknown, so an event stored before
+# them still matches its link once an upcast has filled them in with None
+_ADDED_LATER = frozenset({"engine"})
 
 
 def _canonical(value: Any) -> Any:
@@ -90,6 +93,7 @@ def link(previous: str, kind: str, version: int, content: dict[str, Any]) -> str
     payload and timestamp) in canonical JSON, so editing, deleting, inserting or
     reordering a stored event breaks the chain from that event on.
     """
+    content = {k: v for k, v in content.items() if not (v is None and k in _ADDED_LATER)}
     body = json.dumps(content, sort_keys=True, separators=(",", ":"), default=_canonical)
     return hashlib.sha256(f"{previous}|{kind}|{version}|{body}".encode()).hexdigest()
 
@@ -171,7 +175,19 @@ class Case(Aggregate):
         contact: WorkerContact
 
     class DecisionRecorded(Chained):
+        """Schema 2 adds ``engine``: the rule engine, with its version, that made the decision.
+
+        Decisions stored under schema 1 are read through ``upcast_v1_v2`` with ``engine``
+        unknown (``None``); the stored record itself is never rewritten.
+        """
+
+        class_version = 2
         decision: DecisionRecord
+        engine: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["engine"] = None
 
     @staticmethod
     def create_id(opening: CaseOpening) -> UUID:
@@ -276,7 +292,7 @@ class Case(Aggregate):
         self.worker_contacts.append(contact)
 
     @event(DecisionRecorded)
-    def record_decision(self, decision: DecisionRecord) -> None:
+    def record_decision(self, decision: DecisionRecord, engine: str | None) -> None:
         # eventsourcing assigns the event's version after this body runs: it is the next one
         self.decisions.append((self.version + 1, decision))
 

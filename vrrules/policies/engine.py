@@ -28,6 +28,7 @@ import copy
 import itertools
 import threading
 from collections.abc import Callable, Mapping
+from importlib.metadata import version as _package_version
 from typing import Any
 
 from durable import engine as _durable
@@ -35,6 +36,7 @@ from durable import engine as _durable
 from vrrules.errors import EngineError
 
 __all__ = [
+    "ENGINE_NAME",
     "MAX_PRIORITY",
     "MAX_RULES_PER_RULESET",
     "NO_RULE_APPLIED",
@@ -49,6 +51,8 @@ MAX_RULES_PER_RULESET = 400
 # reserved for the catch-all rule.
 MAX_PRIORITY = 65534
 NO_RULE_APPLIED = "__no_rule_applied__"
+# recorded with every decision, so an audit knows which engine made it
+ENGINE_NAME = f"durable-rules {_package_version('durable-rules')}"
 
 
 class _QuietHost(_durable.Host):  # type: ignore[misc]
