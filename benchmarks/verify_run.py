@@ -30,7 +30,7 @@ def _peak_mib() -> dict[str, float]:
 def verify(store: str, workers: int) -> dict[str, object]:
     started = time.perf_counter()
     with CaseRecords(store) as records:
-        report = verify_store(records, workers=workers, location=store)
+        report = verify_store(records, workers=workers)
     elapsed = time.perf_counter() - started
     return {
         "decisions": report.decisions,

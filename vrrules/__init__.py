@@ -18,6 +18,7 @@ from vrrules.errors import (
     RulesConflictError,
     SpecInvalidError,
     StoreConfigError,
+    StoreKeyError,
     VersionAlreadyPublishedError,
     VrrulesError,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "SpecInvalidError",
     "SpecSource",
     "StoreConfigError",
+    "StoreKeyError",
     "VersionAlreadyPublishedError",
     "VrrulesError",
     "__version__",

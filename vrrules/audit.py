@@ -258,12 +258,13 @@ class _CaseOutcome:
 
 
 def _verify_cases(
-    location: str | None, ids: list[UUID], records: CaseRecords | None = None
+    settings: tuple[str | None, str | None], ids: list[UUID], records: CaseRecords | None = None
 ) -> list[_CaseOutcome]:
     """One worker's share: each case's chain check, its replay counts and its failures only."""
     own = records is None
     if records is None:
-        records = CaseRecords(location)
+        location, key = settings
+        records = CaseRecords(location, encryption_key=key)
     try:
         outcomes = []
         for stored_id in ids:
@@ -278,7 +279,7 @@ def _verify_cases(
             records.close()
 
 
-def _verify_share(job: tuple[str | None, list[UUID]]) -> list[_CaseOutcome]:
+def _verify_share(job: tuple[tuple[str | None, str | None], list[UUID]]) -> list[_CaseOutcome]:
     return _verify_cases(*job)
 
 
@@ -289,12 +290,11 @@ def verify_store(
     on_case: Callable[[str], None] | None = None,
     *,
     workers: int = 1,
-    location: str | None = None,
 ) -> AuditReport:
     """Check every chain and replay every decision, reading each case once.
 
     ``on_case`` receives a line per case (the per-case table, streamed rather than kept).
-    With ``workers`` > 1 (and the store's ``location``, which each worker process opens
+    With ``workers`` > 1 (for a store on disk or a server: each worker process opens it
     for itself), cases are shared out in chunks among that many processes; the report and
     the digest are the same as with one.
     """
@@ -322,12 +322,14 @@ def verify_store(
             progress(check.case_ref)
 
     ids = records.case_ids()
-    if workers <= 1 or location is None or len(ids) < 2 * _CHUNK:
+    settings = records.worker_settings()
+    shareable = settings[0] not in (None, "memory", ":memory:")
+    if workers <= 1 or not shareable or len(ids) < 2 * _CHUNK:
         for start in range(0, len(ids), _CHUNK):
-            for outcome in _verify_cases(None, ids[start : start + _CHUNK], records):
+            for outcome in _verify_cases(settings, ids[start : start + _CHUNK], records):
                 take(outcome)
     else:
-        jobs = [(location, ids[start : start + _CHUNK]) for start in range(0, len(ids), _CHUNK)]
+        jobs = [(settings, ids[start : start + _CHUNK]) for start in range(0, len(ids), _CHUNK)]
         context = multiprocessing.get_context("spawn")
         with context.Pool(workers) as pool:
             # imap keeps the store's case order, so the digest is the one a single worker makes

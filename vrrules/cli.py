@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -18,6 +19,7 @@ from vrrules.events.application import CaseRecords, ReplayResult
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.domain import Case
 from vrrules.events.importer import Undecided, import_case, iter_decide_steps, load_case_file
+from vrrules.events.persistence import new_store_key
 from vrrules.handbook import handbook_html, handbook_markdown
 from vrrules.policies.library import PolicyLibrary, default_specs_dir
 from vrrules.policies.model import Reference
@@ -59,6 +61,24 @@ class Progress:
             self.stream.flush()
 
 
+STORE_KEY_VARIABLE = "VRRULES_STORE_KEY"
+
+
+def _records(store: Any, specs: Any) -> CaseRecords:
+    """The store as the command line opens it: encrypted when VRRULES_STORE_KEY holds a key."""
+    return CaseRecords(store=store, specs=specs, encryption_key=os.environ.get(STORE_KEY_VARIABLE) or None)
+
+
+def _key(args: argparse.Namespace) -> int:
+    print(new_store_key())
+    print(
+        f"# keep this key apart from the store; export {STORE_KEY_VARIABLE}=<key> before "
+        "`vrrules demo`, `replay`, `audit` ... to write and read an encrypted store",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     store = Path(args.store)
     for suffix in ("", "-wal", "-shm"):
@@ -74,7 +94,7 @@ def _demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     case_file = load_case_file(Path(args.cases))
     expected = sum(1 for _ in iter_decide_steps(case_file))
-    with CaseRecords(store=store, specs=args.specs) as records:
+    with _records(store, args.specs) as records:
         print(f"Recording {len(case_file.cases)} sample cases into {store.resolve()}")
         progress = Progress("deciding", expected)
         outcomes: Counter[str] = Counter()
@@ -127,7 +147,7 @@ def _replay(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if not _existing_store(args.store):
         return 2
-    with CaseRecords(store=args.store, specs=args.specs) as records:
+    with _records(args.store, args.specs) as records:
         total = records.count_decisions()
         progress = Progress("replaying", total)
         results = list(records.replay_all(progress=lambda _r: progress.advance()))
@@ -200,7 +220,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
     if not _existing_store(args.store):
         return 2
     expected = Path(args.digest).read_text().split()[0] if args.digest else None
-    with CaseRecords(store=args.store, specs=args.specs) as records:
+    with _records(args.store, args.specs) as records:
         cases = sum(1 for _ in records.case_refs())
         progress = Progress("verifying", cases)
         report = verify_store(
@@ -208,6 +228,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
             expected,
             progress=lambda _ref: progress.advance(),
             on_case=_print_case if args.per_case else None,
+            workers=args.workers,
         )
         progress.close()
         if args.html:
@@ -224,7 +245,7 @@ def _print_case(line: str) -> None:
 def _audit_digest(args: argparse.Namespace) -> int:
     if not _existing_store(args.store):
         return 2
-    with CaseRecords(store=args.store, specs=args.specs) as records:
+    with _records(args.store, args.specs) as records:
         digest = store_digest(records)
     if args.out:
         Path(args.out).write_text(digest + "\n")
@@ -237,7 +258,7 @@ def _audit_digest(args: argparse.Namespace) -> int:
 def _audit_case(args: argparse.Namespace) -> int:
     if not _existing_store(args.store):
         return 2
-    with CaseRecords(store=args.store, specs=args.specs) as records:
+    with _records(args.store, args.specs) as records:
         case: Case | None
         if args.version is not None:
             case = records.case(args.case_ref, version=args.version)
@@ -264,7 +285,7 @@ def _audit_case(args: argparse.Namespace) -> int:
 def _audit_what_if(args: argparse.Namespace) -> int:
     if not _existing_store(args.store):
         return 2
-    with CaseRecords(store=args.store, specs=args.specs) as records:
+    with _records(args.store, args.specs) as records:
         draft = PolicyLibrary(args.draft, case_sources=CASE_SOURCES) if args.draft else None
         report = impact(records, draft, current_facts=args.current_facts)
         if args.html:
@@ -279,7 +300,7 @@ def _audit_what_if(args: argparse.Namespace) -> int:
 def _audit_bundle(args: argparse.Namespace) -> int:
     if not _existing_store(args.store):
         return 2
-    with CaseRecords(store=args.store, specs=args.specs) as records:
+    with _records(args.store, args.specs) as records:
         refs = args.case_refs or list(records.case_refs())
         for ref in refs:
             records.case(ref)  # an unknown reference is refused before anything is written
@@ -324,7 +345,7 @@ def _diff(args: argparse.Namespace) -> int:
     if args.store:
         if not _existing_store(args.store):
             return 2
-        with CaseRecords(store=args.store, specs=old) as records:
+        with _records(args.store, old) as records:
             print()
             print("Past decisions under the new specs:")
             print(impact(records, new).render())
@@ -334,7 +355,7 @@ def _diff(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     library = PolicyLibrary(args.path, case_sources=CASE_SOURCES)
     refused = 0
-    with CaseRecords(store=args.store, specs=library) as records:
+    with _records(args.store, library) as records:
         for family in library.families():
             for compiled in library.versions(family):
                 try:
@@ -355,6 +376,12 @@ def _add_audit_commands(commands: Any) -> None:
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.add_argument("--html", default=None, help="also write a readable HTML report to this file")
     verify.add_argument("--per-case", action="store_true", help="print a line per case as it is verified")
+    verify.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes to share the cases among (a store on disk or a server)",
+    )
     verify.set_defaults(run=_audit_verify)
     digest = audit_commands.add_parser("digest", help="print (or write) the store digest to keep")
     digest.add_argument("--store", required=True)
@@ -401,6 +428,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--cases", default=str(SAMPLE_CASES), help="case file to load (default: the samples)")
     demo.add_argument("--replace", action="store_true", help="start an existing --store afresh")
     demo.set_defaults(run=_demo)
+
+    key = commands.add_parser(
+        "key", help=f"print a new key for an encrypted store (set {STORE_KEY_VARIABLE})"
+    )
+    key.set_defaults(run=_key)
 
     replay = commands.add_parser("replay", help="replay every recorded decision in a store")
     replay.add_argument("--store", required=True, help="SQLite path or postgresql:// URL")

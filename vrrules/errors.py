@@ -27,6 +27,7 @@ __all__ = [
     "RulesConflictError",
     "SpecInvalidError",
     "StoreConfigError",
+    "StoreKeyError",
     "VersionAlreadyPublishedError",
     "VrrulesError",
 ]
@@ -164,6 +165,12 @@ class RulesConflictError(VrrulesError, RuntimeError):
     """Rules of a 'unique' or 'any' family applied together where their hit policy forbids it."""
 
     code = "rules_conflict"
+
+
+class StoreKeyError(VrrulesError, ValueError):
+    """The store's encryption key is missing, malformed or not the one it was written with."""
+
+    code = "store_key_invalid"
 
 
 class StoreConfigError(VrrulesError, ValueError):

@@ -31,6 +31,7 @@ from vrrules.errors import (
     FactsInvalidError,
     ReleaseUnknownError,
     SpecInvalidError,
+    StoreKeyError,
     VersionAlreadyPublishedError,
     VrrulesError,
 )
@@ -63,7 +64,7 @@ from vrrules.events.payloads import (
     WorkerContact,
     WorkStatusChange,
 )
-from vrrules.events.persistence import register_transcodings, store_environment
+from vrrules.events.persistence import cipher_settings, register_transcodings, store_environment
 from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_or_raise
 from vrrules.policies.decision import Decision
 from vrrules.policies.derive import derived_names
@@ -209,19 +210,56 @@ class CaseRecords:
         specs: str | Path | PolicyLibrary | None = None,
         *,
         published_only: bool = False,
+        encryption_key: str | None = None,
     ) -> None:
         self._specs = specs
         self._published_only = published_only
         self._published_cache: tuple[list[str], PolicyLibrary] | None = None
         self._policies: PolicyLibrary | None = specs if isinstance(specs, PolicyLibrary) else None
+        self.location = str(store) if store is not None else None
+        self._encryption_key = encryption_key
+        env = store_environment(store)
         # Cached cases are fast-forwarded with the events other writers appended since, and
         # handed out as copies, so a failed change never touches the cached one.
-        self._log = _CaseLog(env={**store_environment(store), "AGGREGATE_CACHE_MAXSIZE": "2000"})
+        env["AGGREGATE_CACHE_MAXSIZE"] = "2000"
+        if encryption_key is not None:
+            env.update(cipher_settings(encryption_key))
+        self._log = _CaseLog(env=env)
+        self._check_key()
         self._known_releases: set[str] = set()
         self._release_cache: dict[str, CompiledFamily] = {}
         self._writing = threading.RLock()  # one change at a time on the cached cases
         self._replay_memo: dict[tuple[str, int, str], Decision] = {}
         self.replay_memo_hits = 0
+
+    def worker_settings(self) -> tuple[str | None, str | None]:
+        """What another process needs to open this store: its location and its key."""
+        return self.location, self._encryption_key
+
+    def _check_key(self) -> None:
+        """Refuse at once a store whose events the key given (or its absence) cannot read."""
+        sample = self._log.recorder.select_notifications(start=1, limit=3)
+        if not sample:
+            return
+        readable = 0
+        for stored in sample:
+            with contextlib.suppress(Exception):
+                self._log.mapper.to_domain_event(stored)
+                readable += 1
+        if readable:
+            return  # a damaged record among readable ones is the audit's business
+        looks_plain = all(bytes(s.state[:1]) == b"{" for s in sample)
+        if self._encryption_key is None and not looks_plain:
+            raise StoreKeyError(
+                "expected a store this process can read, got encrypted events and no key; "
+                "give the store's key (encryption_key=, or VRRULES_STORE_KEY for the command line)"
+            )
+        if self._encryption_key is not None:
+            raise StoreKeyError(
+                "expected the key this store was encrypted with, got one that decrypts none of its "
+                "first events"
+                + (" (the store is not encrypted: open it without a key)" if looks_plain else "")
+            )
 
     @property
     def policies(self) -> PolicyLibrary:

@@ -1,12 +1,19 @@
-"""How events are stored: transcodings for our payload types, and where the store is.
+"""How events are stored: transcodings for our payload types, where the store is, its key.
 
 eventsourcing's JSON transcoder knows ``Decimal``, ``datetime`` and ``UUID`` but not
 ``date`` or pydantic models. Each payload model gets a transcoding that stores its JSON
 form under a stable name and validates it again on the way back in.
+
+With a store key every event's stored state is encrypted with AES-GCM (eventsourcing's
+cipher, pycryptodome): names, health findings and amounts are unreadable without the key,
+and a changed byte fails the cipher's own check. Ids and event types stay in the clear (the
+store indexes them); a case's id is a hash of its reference, not the reference.
 """
 
 from __future__ import annotations
 
+import base64
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +21,7 @@ from urllib.parse import unquote, urlparse
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from vrrules.errors import StoreConfigError
+from vrrules.errors import StoreConfigError, StoreKeyError
 from vrrules.events.payloads import (
     AssessmentFindings,
     CaseOpening,
@@ -36,7 +43,14 @@ from vrrules.events.payloads import (
     WorkStatusChange,
 )
 
-__all__ = ["DEFAULT_STORE", "PAYLOAD_TYPES", "register_transcodings", "store_environment"]
+__all__ = [
+    "DEFAULT_STORE",
+    "PAYLOAD_TYPES",
+    "cipher_settings",
+    "new_store_key",
+    "register_transcodings",
+    "store_environment",
+]
 
 DEFAULT_STORE = "vrrules.db"
 
@@ -91,6 +105,28 @@ def register_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DateAsISO())
     for model in PAYLOAD_TYPES:
         transcoder.register(PayloadAsJSON(model))
+
+
+CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"
+
+
+def new_store_key() -> str:
+    """A fresh 256-bit key for an encrypted store (base64 text); keep it apart from the store."""
+    return base64.b64encode(os.urandom(32)).decode("ascii")
+
+
+def cipher_settings(key: str) -> dict[str, str]:
+    """eventsourcing's settings to encrypt every stored event with AES-GCM under ``key``."""
+    try:
+        raw = base64.b64decode(key.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raw = b""
+    if len(raw) not in (16, 24, 32):
+        raise StoreKeyError(
+            f"expected a store key of 16, 24 or 32 bytes in base64 (make one with `vrrules key`), "
+            f"got {len(key)} characters that " + (f"decode to {len(raw)} bytes" if raw else "are not base64")
+        )
+    return {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": key}
 
 
 def store_environment(store: str | Path | None) -> dict[str, str]:
