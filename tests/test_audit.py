@@ -104,7 +104,7 @@ def test_a_rewritten_tail_with_a_forged_link_is_caught_by_the_digest(store: Path
     version = last.originator_version
     data = json.loads(_rows(store, "B-2")[version])
     data["decision"]["_data_"] = forged.model_dump(mode="json")
-    content = {"decision": forged, "timestamp": last.timestamp}
+    content = {"decision": forged, "engine": last.engine, "timestamp": last.timestamp}
     data["chain"] = link(earlier[-1].chain, "DecisionRecorded", version, content)
     _write(store, "B-2", version, json.dumps(data).encode())
     report = _verify(store, kept)

@@ -155,6 +155,14 @@ class ReplayResult:
         return "\n".join([head, *(f"  - {d}" for d in self.differences)])
 
 
+def _is_json(data: bytes) -> bool:
+    try:
+        json.loads(data)
+    except ValueError:
+        return False
+    return True
+
+
 def _event_error(case_ref: str, event_type: str, error: ValidationError) -> EventInvalidError:
     problems = []
     for item in error.errors(include_url=False):
@@ -248,7 +256,7 @@ class CaseRecords:
                 readable += 1
         if readable:
             return  # a damaged record among readable ones is the audit's business
-        looks_plain = all(bytes(s.state[:1]) == b"{" for s in sample)
+        looks_plain = all(_is_json(bytes(s.state)) for s in sample)
         if self._encryption_key is None and not looks_plain:
             raise StoreKeyError(
                 "expected a store this process can read, got encrypted events and no key; "
