@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -222,8 +223,11 @@ def postgres_url() -> Iterator[str | None]:
         yield None
         return
     folder = Path(tempfile.mkdtemp(prefix="vrrules-bench-pg-"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
     try:
-        yield pgserver.start(folder, 55433)
+        yield pgserver.start(folder, port)
     finally:
         pgserver.stop(folder)
 
