@@ -237,6 +237,7 @@ class CaseRecords:
         self._known_releases: set[str] = set()
         self._release_cache: dict[str, CompiledFamily] = {}
         self._writing = threading.RLock()  # one change at a time on the cached cases
+        self.conflicts_retried = 0  # appends another writer beat, worked out again
         self._replay_memo: dict[tuple[str, int, str], Decision] = {}
         self.replay_memo_hits = 0
 
@@ -432,6 +433,7 @@ class CaseRecords:
                     self._log.save(case)
                 except IntegrityError:
                     self._forget(case)
+                    self.conflicts_retried += 1
                     if attempt == _SAVE_ATTEMPTS - 1:
                         raise self._conflict(case_ref) from None
                     continue
