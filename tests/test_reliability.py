@@ -51,9 +51,8 @@ def test_writers_racing_on_one_case_lose_and_duplicate_nothing(shared_store: str
     committed = [version for result in results for version in result["committed"]]
     conflicts = sum(result["conflicts"] for result in results)
     retried = sum(result["retried"] for result in results)
-    print(
-        f"{shared_store.split(':', maxsplit=1)[0]}: {len(committed)} committed, {retried} retried, {conflicts} reported"
-    )
+    kind = "postgres" if shared_store.startswith("postgresql") else "sqlite"
+    print(f"{kind}: {len(committed)} committed, {retried} retried, {conflicts} reported")
     # every call either committed exactly one event or was reported as a conflict
     assert len(committed) + conflicts == WRITERS * OPERATIONS
     assert len(set(committed)) == len(committed), "two writers were told they wrote the same event"
