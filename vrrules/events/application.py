@@ -163,11 +163,30 @@ def _is_json(data: bytes) -> bool:
     return True
 
 
+def _expected_got(item: Any) -> str:
+    """One pydantic error in the expected-versus-got form every vrrules message uses."""
+    kind, message = item["type"], item["msg"]
+    got = repr(item.get("input"))
+    if len(got) > 80:
+        got = got[:77] + "..."
+    if kind == "missing":
+        return "expected a value, got nothing"
+    if kind == "extra_forbidden":
+        return "expected only the fields this event has, got this unknown one"
+    if message.startswith("Input should be "):
+        return f"expected {message.removeprefix('Input should be ')}, got {got}"
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    if message.startswith("expected"):
+        return message if " got " in message else f"{message}; got {got}"
+    return f"expected a valid value ({message}), got {got}"
+
+
 def _event_error(case_ref: str, event_type: str, error: ValidationError) -> EventInvalidError:
     problems = []
     for item in error.errors(include_url=False):
         where = ".".join(str(p) for p in item["loc"]) or "(payload)"
-        problems.append(f"{where}: {item['msg']}; got {item.get('input')!r}")
+        problems.append(f"{where}: {_expected_got(item)}")
     return EventInvalidError(
         f"case {case_ref!r}, event {event_type!r}: the payload was refused and nothing was stored:\n  "
         + "\n  ".join(problems),

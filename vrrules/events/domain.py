@@ -292,7 +292,7 @@ class Case(Aggregate):
         self.worker_contacts.append(contact)
 
     @event(DecisionRecorded)
-    def record_decision(self, decision: DecisionRecord, engine: str | None) -> None:
+    def record_decision(self, decision: DecisionRecord, engine: str | None = None) -> None:
         # eventsourcing assigns the event's version after this body runs: it is the next one
         self.decisions.append((self.version + 1, decision))
 

@@ -1,0 +1,308 @@
+"""Hostile input: malformed or malicious specs, events, case files and facts.
+
+Every one must end in a ``VrrulesError`` with a stable code and a message saying what was
+expected and what was got (or be accepted as valid), never a bare exception, a hang or a
+crash, and nothing already stored may change. The spec loader and the event import are
+fuzzed with Hypothesis; ``HYPOTHESIS_PROFILE=fuzz`` runs many more examples (opt-in), and
+CI runs a bounded ``ci-fuzz`` budget.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import SPECS
+from vrrules import CaseRecords, SpecSource, VrrulesError
+from vrrules.events.application import EVENT_TYPES
+from vrrules.events.importer import load_case_file
+from vrrules.policies.compiler import compile_source
+
+TIERS_TEXT = (SPECS / "tiers" / "2025.1.yaml").read_text()
+SPEC_TEXTS = [p.read_text() for p in sorted(SPECS.rglob("*.yaml")) if p.name != "examples.yaml"]
+# a spec that takes longer than this to load or refuse counts as a hang
+SECONDS = 10.0
+
+# values meant to break parsers, number handling, templating and evaluation
+HOSTILE_SCALARS = [
+    "9" * 400,
+    "-9" * 200,
+    "1e309",
+    ".nan",
+    ".inf",
+    "-.inf",
+    "NaN",
+    "0x7fffffffffffffff",
+    "18446744073709551616",
+    "'12.345'",
+    '"0.001"',
+    "2025-13-45",
+    "0000-01-01",
+    "10000-01-01",
+    "{{ 7*7 }}",
+    "${HOME}",
+    "%(x)s",
+    "__import__('os').system('true')",
+    "!!python/object/apply:os.system ['true']",
+    "!!binary aGVsbG8=",
+    "&a [*a]",
+    "*undefined",
+    "'" + "x" * 100_000 + "'",
+    "[" * 300 + "]" * 300,
+    "{" * 300 + "}" * 300,
+    "\x00\x01\x02",
+    "é\u202e\ufeff",
+    "~",
+    "",
+]
+
+
+def _load(text: str) -> list[str]:
+    """Compile one spec text; return the diagnostic codes (empty when it loads cleanly)."""
+    started = time.monotonic()
+    try:
+        compiled, diagnostics = compile_source(SpecSource(text, "fuzzed.yaml"))
+    except VrrulesError as error:  # allowed: a stable code
+        return [error.code]
+    assert time.monotonic() - started < SECONDS, "loading a spec took too long (a hang?)"
+    for diagnostic in diagnostics:
+        assert diagnostic.code and diagnostic.message, diagnostic
+    return [d.code for d in diagnostics if d.severity == "error"] if compiled is None else []
+
+
+@given(text=st.text(max_size=400))
+def test_any_text_as_a_spec_is_loaded_or_refused_with_codes(text: str) -> None:
+    _load(text)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(
+    source=st.sampled_from(SPEC_TEXTS),
+    edits=st.lists(
+        st.tuples(st.integers(min_value=0), st.sampled_from(["replace", "delete", "duplicate", "insert"])),
+        min_size=1,
+        max_size=4,
+    ),
+    value=st.sampled_from(HOSTILE_SCALARS),
+)
+def test_a_shipped_spec_with_hostile_edits_is_loaded_or_refused_with_codes(
+    source: str, edits: list[tuple[int, str]], value: str
+) -> None:
+    lines = source.splitlines()
+    for position, edit in edits:
+        at = position % len(lines)
+        line = lines[at]
+        if edit == "replace" and ":" in line:
+            key = line.split(":", 1)[0]
+            lines[at] = f"{key}: {value}"
+        elif edit == "delete":
+            del lines[at]
+        elif edit == "duplicate":
+            lines.insert(at, line)
+        else:
+            lines.insert(at, value)
+        if not lines:
+            lines = ["{}"]
+    _load("\n".join(lines))
+
+
+_json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(HOSTILE_SCALARS),
+)
+_json_value = st.recursive(
+    _json_leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _set_at(data: Any, path: list[int], value: Any) -> Any:
+    """Replace one node of a parsed spec, found by following ``path`` through the tree."""
+    if not path or not isinstance(data, dict | list) or not data:
+        return value
+    keys = list(data) if isinstance(data, dict) else list(range(len(data)))
+    key = keys[path[0] % len(keys)]
+    data[key] = _set_at(data[key], path[1:], value)
+    return data
+
+
+@given(path=st.lists(st.integers(min_value=0), min_size=1, max_size=6), value=_json_value)
+def test_a_spec_with_any_value_anywhere_is_loaded_or_refused_with_codes(path: list[int], value: Any) -> None:
+    from vrrules.policies.yamlsource import read_yaml  # noqa: PLC0415
+
+    document, _ = read_yaml(TIERS_TEXT, "tiers.yaml")
+    assert document is not None
+    data = _set_at(json.loads(json.dumps(document.data)), path, value)
+    # NaN and infinities are not JSON: YAML spells them .nan and .inf
+    text = json.dumps(data, allow_nan=True).replace("NaN", ".nan").replace("-Infinity", "-.inf")
+    _load(text.replace("Infinity", ".inf"))
+
+
+# ------------------------------------------------------------------------------ events
+
+_event_type = st.one_of(st.sampled_from(sorted(EVENT_TYPES)), st.text(max_size=20))
+_payload = st.one_of(
+    _json_value,
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "received_on",
+                "source",
+                "assessed_on",
+                "kind",
+                "depth",
+                "status",
+                "effective_on",
+                "costs",
+                "planned_months",
+                "approved_on",
+                "practitioner_id",
+                "role",
+                "clinician",
+            ]
+        ),
+        _json_value,
+        max_size=6,
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("hostile") / "cases.db"
+    with CaseRecords(path, SPECS) as records:
+        records.open_case("H-1", date(2025, 11, 3))
+        records.record("H-1", "referral_received", {"received_on": "2025-11-03", "source": "gp"})
+    return path
+
+
+@given(event_type=_event_type, payload=_payload, case_ref=st.sampled_from(["H-1", "NOPE", "", "h-1 "]))
+def test_any_event_is_recorded_or_refused_and_nothing_stored_changes(
+    store: Path, event_type: str, payload: Any, case_ref: str
+) -> None:
+    with CaseRecords(store, SPECS) as records:
+        before = records.history("H-1")
+        try:
+            records.record(case_ref, event_type, payload)
+        except VrrulesError as error:
+            assert error.code in {"event_invalid", "case_unknown"}, error
+            assert "expected" in error.message and "got" in error.message, error.message
+            assert records.history("H-1") == before
+        else:
+            after = records.history("H-1")
+            assert after[: len(before)] == before and len(after) == len(before) + 1
+
+
+_facts = st.dictionaries(
+    st.sampled_from(["code", "provider_type", "service_kind", "first_review_billed_before", "x", ""]),
+    _json_value,
+    max_size=5,
+)
+
+
+@given(
+    facts=_facts, as_of=st.one_of(st.none(), st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)))
+)
+def test_any_facts_and_dates_decide_or_are_refused_and_nothing_stored_changes(
+    store: Path, facts: dict[str, Any], as_of: date | None
+) -> None:
+    with CaseRecords(store, SPECS) as records:
+        before = records.history("H-1")
+        try:
+            records.decide("H-1", "billing", as_of=as_of, facts=facts)
+        except VrrulesError as error:
+            assert error.code in {"facts_invalid", "parameter_missing", "policy_not_in_force"}, error
+            assert records.history("H-1") == before
+        else:
+            assert len(records.history("H-1")) == len(before) + 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "why"),
+    [
+        ("12.345", "too many decimals"),
+        ("NaN", "not a number"),
+        ("Infinity", "infinite"),
+        ("-Infinity", "infinite"),
+        ("1e400", "not written as money"),
+        (12.5, "a float"),
+        ("9" * 40, "too large"),
+    ],
+)
+def test_hostile_money_is_refused_with_its_code(records: CaseRecords, amount: Any, why: str) -> None:
+    records.open_case("M-1", date(2024, 9, 2))
+    before = records.history("M-1")
+    with pytest.raises(VrrulesError) as caught:
+        records.record(
+            "M-1",
+            "plan_submitted",
+            {
+                "submitted_on": "2024-09-03",
+                "received_on": "2024-09-03",
+                "planned_start_on": "2024-10-01",
+                "school": "public",
+                "planned_months": 12,
+                "costs": {"tuition": amount},
+            },
+        )
+    assert caught.value.code == "event_invalid", why
+    assert "costs" in caught.value.message
+    assert records.history("M-1") == before
+
+
+@given(text=st.text(max_size=300))
+def test_any_case_file_is_loaded_or_refused_with_a_code(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    path = tmp_path_factory.mktemp("casefile") / "cases.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_case_file(path)
+    except VrrulesError as error:
+        assert error.code == "event_invalid"
+        assert str(path) in error.message
+
+
+# ------------------------------------------------------------------ no code from data
+
+
+def test_nothing_in_a_spec_or_an_event_is_ever_executed(tmp_path: Path, records: CaseRecords) -> None:
+    marker = tmp_path / "pwned"
+    attempts = {
+        "yaml_tag_refused": TIERS_TEXT.replace(
+            "title: VRA tiers of support", f"title: !!python/object/apply:os.system ['touch {marker}']"
+        ),
+        "condition_not_data": TIERS_TEXT.replace(
+            "      not:\n        fact: assessment_completed\n        equals: true",
+            f"      \"__import__('os').system('touch {marker}')\"",
+        ),
+        "text_template_refused": TIERS_TEXT.replace(
+            "      No tier can be chosen yet:", "      {{ cycler.__init__.__globals__.os.system('touch x') }}"
+        ),
+    }
+    for code, text in attempts.items():
+        assert text != TIERS_TEXT, code
+        assert code in _load(text), code
+    assert not marker.exists()
+    # text in an event is stored and shown as written, never expanded or run
+    records.open_case("X-1", date(2025, 11, 3))
+    hostile = f"{{{{7*7}}}} ${{HOME}} __import__('os').system('touch {marker}')"
+    records.record(
+        "X-1", "referral_received", {"received_on": "2025-11-03", "source": "gp", "reason": hostile}
+    )
+    assert records.case("X-1").referral.reason == hostile  # type: ignore[union-attr]
+    assert not marker.exists()

@@ -1,0 +1,101 @@
+"""Random case lifecycles driven by a Hypothesis state machine.
+
+Cases are opened, referred, assigned, assessed (and assessed again: a correction), planned,
+approved, billed and decided in any order, with payloads and decision requests taken from
+the sample case stories. After every step: the whole log verifies (every chain intact, every
+recorded decision replays identically), no refused step changed anything, and no decision
+breaks an invariant its family declares.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+
+from tests.conftest import SPECS
+from tests.oracle import holds
+from tests.test_invariants import _breaks
+from vrrules import CaseRecords, PolicyLibrary, VrrulesError
+from vrrules.audit import verify_store
+from vrrules.events.caseview import CASE_SOURCES
+from vrrules.events.importer import load_case_file
+from vrrules.policies.compiler import resolve_parameters
+from vrrules.samples import SAMPLE_CASES
+
+LIBRARY = PolicyLibrary(SPECS, case_sources=CASE_SOURCES)
+STORIES = load_case_file(SAMPLE_CASES).cases
+RECORD_STEPS = [(s.record, s.payload) for h in STORIES for s in h.steps if s.record is not None]
+DECIDE_STEPS = [(s.decide, s.as_of, s.facts) for h in STORIES for s in h.steps if s.decide is not None]
+# why a decision may rightly be refused on a random history: nothing is stored then
+REFUSALS = {"facts_invalid", "parameter_missing", "policy_not_in_force"}
+
+
+class CaseLifecycles(RuleBasedStateMachine):
+    cases = Bundle("cases")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records = CaseRecords("memory", LIBRARY)
+        self.opened = 0
+        self.decisions = 0
+
+    @rule(target=cases, days=st.integers(min_value=0, max_value=480))
+    def open_case(self, days: int) -> str:
+        case_ref = f"L-{self.opened}"
+        self.opened += 1
+        self.records.open_case(case_ref, date(2024, 9, 2) + timedelta(days=days))
+        return case_ref
+
+    @rule(case_ref=cases, step=st.sampled_from(RECORD_STEPS))
+    def record(self, case_ref: str, step: tuple[str, dict[str, Any]]) -> None:
+        before = self.records.history(case_ref)
+        try:
+            self.records.record(case_ref, *step)
+        except VrrulesError as error:  # out of order for this history: refused, nothing stored
+            assert error.code == "event_invalid", error
+            assert self.records.history(case_ref) == before
+            event("record refused")
+        else:
+            event(f"recorded {step[0]}")
+
+    @rule(case_ref=cases, ask=st.sampled_from(DECIDE_STEPS))
+    def decide(self, case_ref: str, ask: tuple[str, date | None, dict[str, Any] | None]) -> None:
+        family, as_of, facts = ask
+        before = self.records.history(case_ref)
+        try:
+            made = self.records.decide(case_ref, family, as_of=as_of, facts=facts)
+        except VrrulesError as error:
+            assert error.code in REFUSALS, error
+            assert self.records.history(case_ref) == before
+            event(f"decision refused: {error.code}")
+            return
+        self.decisions += 1
+        event(f"decided {family}")
+        decision = made.decision
+        compiled = LIBRARY.in_force(family, decision.as_of)
+        params = resolve_parameters(compiled.spec, decision.as_of, compiled.source.file)
+        for declared in compiled.spec.invariants:
+            if holds(declared.when, compiled.spec, decision.facts, params):
+                assert not _breaks(decision.outcome, declared), (
+                    f"{family} broke {declared.id!r}: {declared.description}\n{decision.explain()}"
+                )
+
+    @invariant()
+    def the_log_verifies_and_every_decision_replays(self) -> None:
+        report = verify_store(self.records)
+        assert report.ok, report.render()
+        assert report.decisions == self.decisions
+        assert report.cases == self.opened
+
+    def teardown(self) -> None:
+        self.records.close()
+
+
+CaseLifecycles.TestCase.settings = settings(
+    settings.default, stateful_step_count=20, max_examples=max(10, settings.default.max_examples // 3)
+)
+test_random_case_lifecycles = CaseLifecycles.TestCase
