@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import SPECS
-from vrrules import CaseRecords, SpecSource, VrrulesError
+from tests.conftest import SPECS, _reset_postgres
+from vrrules import CaseRecords, PolicyLibrary, SpecSource, VrrulesError
 from vrrules.events.application import EVENT_TYPES
+from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.importer import load_case_file
 from vrrules.policies.compiler import compile_source
 
 TIERS_TEXT = (SPECS / "tiers" / "2025.1.yaml").read_text()
+LIBRARY = PolicyLibrary(SPECS, case_sources=CASE_SOURCES)
 SPEC_TEXTS = [p.read_text() for p in sorted(SPECS.rglob("*.yaml")) if p.name != "examples.yaml"]
 # a spec that takes longer than this to load or refuse counts as a hang
 SECONDS = 10.0
@@ -181,30 +184,35 @@ _payload = st.one_of(
 )
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("hostile") / "cases.db"
-    with CaseRecords(path, SPECS) as records:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaseRecords]:
+    """One case on SQLite, then on PostgreSQL; the fuzzed writes must leave it as it is."""
+    if request.param == "sqlite":
+        path = str(tmp_path_factory.mktemp("hostile") / "cases.db")
+    else:
+        path = request.getfixturevalue("postgres_url")
+        _reset_postgres(path)
+    with CaseRecords(path, LIBRARY) as records:
         records.open_case("H-1", date(2025, 11, 3))
         records.record("H-1", "referral_received", {"received_on": "2025-11-03", "source": "gp"})
-    return path
+        yield records
 
 
 @given(event_type=_event_type, payload=_payload, case_ref=st.sampled_from(["H-1", "NOPE", "", "h-1 "]))
 def test_any_event_is_recorded_or_refused_and_nothing_stored_changes(
-    store: Path, event_type: str, payload: Any, case_ref: str
+    store: CaseRecords, event_type: str, payload: Any, case_ref: str
 ) -> None:
-    with CaseRecords(store, SPECS) as records:
-        before = records.history("H-1")
-        try:
-            records.record(case_ref, event_type, payload)
-        except VrrulesError as error:
-            assert error.code in {"event_invalid", "case_unknown"}, error
-            assert "expected" in error.message and "got" in error.message, error.message
-            assert records.history("H-1") == before
-        else:
-            after = records.history("H-1")
-            assert after[: len(before)] == before and len(after) == len(before) + 1
+    records = store
+    before = records.history("H-1")
+    try:
+        records.record(case_ref, event_type, payload)
+    except VrrulesError as error:
+        assert error.code in {"event_invalid", "case_unknown"}, error
+        assert "expected" in error.message and "got" in error.message, error.message
+        assert records.history("H-1") == before
+    else:
+        after = records.history("H-1")
+        assert after[: len(before)] == before and len(after) == len(before) + 1
 
 
 _facts = st.dictionaries(
@@ -218,17 +226,17 @@ _facts = st.dictionaries(
     facts=_facts, as_of=st.one_of(st.none(), st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)))
 )
 def test_any_facts_and_dates_decide_or_are_refused_and_nothing_stored_changes(
-    store: Path, facts: dict[str, Any], as_of: date | None
+    store: CaseRecords, facts: dict[str, Any], as_of: date | None
 ) -> None:
-    with CaseRecords(store, SPECS) as records:
-        before = records.history("H-1")
-        try:
-            records.decide("H-1", "billing", as_of=as_of, facts=facts)
-        except VrrulesError as error:
-            assert error.code in {"facts_invalid", "parameter_missing", "policy_not_in_force"}, error
-            assert records.history("H-1") == before
-        else:
-            assert len(records.history("H-1")) == len(before) + 1
+    records = store
+    before = records.history("H-1")
+    try:
+        records.decide("H-1", "billing", as_of=as_of, facts=facts)
+    except VrrulesError as error:
+        assert error.code in {"facts_invalid", "parameter_missing", "policy_not_in_force"}, error
+        assert records.history("H-1") == before
+    else:
+        assert len(records.history("H-1")) == len(before) + 1
 
 
 @pytest.mark.parametrize(

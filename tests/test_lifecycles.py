@@ -9,14 +9,18 @@ breaks an invariant its family declares.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from tests.conftest import SPECS
+from tests.conftest import SPECS, _reset_postgres
 from tests.oracle import holds
 from tests.test_invariants import _breaks
 from vrrules import CaseRecords, PolicyLibrary, VrrulesError
@@ -37,9 +41,18 @@ REFUSALS = {"facts_invalid", "parameter_missing", "policy_not_in_force"}
 class CaseLifecycles(RuleBasedStateMachine):
     cases = Bundle("cases")
 
+    location = "memory"  # the store each run starts empty in (see the tests below)
+
     def __init__(self) -> None:
         super().__init__()
-        self.records = CaseRecords("memory", LIBRARY)
+        location = self.location
+        self.folder: Path | None = None
+        if location == "sqlite":
+            self.folder = Path(tempfile.mkdtemp(prefix="vrrules-lifecycle-"))
+            location = str(self.folder / "cases.db")
+        elif location.startswith("postgresql"):
+            _reset_postgres(location)
+        self.records = CaseRecords(location, LIBRARY)
         self.opened = 0
         self.decisions = 0
 
@@ -93,9 +106,16 @@ class CaseLifecycles(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.records.close()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
-CaseLifecycles.TestCase.settings = settings(
-    settings.default, stateful_step_count=20, max_examples=max(10, settings.default.max_examples // 3)
-)
-test_random_case_lifecycles = CaseLifecycles.TestCase
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])
+def test_random_case_lifecycles(backend: str, request: pytest.FixtureRequest) -> None:
+    location = request.getfixturevalue("postgres_url") if backend == "postgres" else backend
+    # the stores on disk cost more per step: fewer runs there, the same kind of run
+    runs = settings.default.max_examples // (3 if backend == "memory" else 6)
+    machine = type(f"CaseLifecycles_{backend}", (CaseLifecycles,), {"location": location})
+    run_state_machine_as_test(
+        machine, settings=settings(settings.default, stateful_step_count=20, max_examples=max(5, runs))
+    )
