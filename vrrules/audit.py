@@ -261,22 +261,23 @@ def _verify_cases(
     settings: tuple[str | None, str | None], ids: list[UUID], records: CaseRecords | None = None
 ) -> list[_CaseOutcome]:
     """One worker's share: each case's chain check, its replay counts and its failures only."""
-    own = records is None
     if records is None:
-        location, key = settings
-        records = CaseRecords(location, encryption_key=key)
-    try:
-        outcomes = []
-        for stored_id in ids:
-            check, replays = _walk_case(records, stored_id)
-            counts: dict[str, Counter[str]] = {}
-            for result in replays:
-                counts.setdefault(result.family, Counter())[result.status] += 1
-            outcomes.append(_CaseOutcome(check, counts, [r for r in replays if not r.reproduced]))
-        return outcomes
-    finally:
-        if own:
-            records.close()
+        # one handle per worker process, kept for all its chunks (releases compile once)
+        records = _WORKER_RECORDS.get(settings)
+        if records is None:
+            location, key = settings
+            records = _WORKER_RECORDS[settings] = CaseRecords(location, encryption_key=key)
+    outcomes = []
+    for stored_id in ids:
+        check, replays = _walk_case(records, stored_id)
+        counts: dict[str, Counter[str]] = {}
+        for result in replays:
+            counts.setdefault(result.family, Counter())[result.status] += 1
+        outcomes.append(_CaseOutcome(check, counts, [r for r in replays if not r.reproduced]))
+    return outcomes
+
+
+_WORKER_RECORDS: dict[tuple[str | None, str | None], CaseRecords] = {}
 
 
 def _verify_share(job: tuple[tuple[str | None, str | None], list[UUID]]) -> list[_CaseOutcome]:
