@@ -82,31 +82,48 @@ def _generate_part(args: tuple[str, int, int, int]) -> ImportSummary:
         return import_cases(records, histories(rounds, seed, start), batch_size=300)
 
 
-def generate_store(store: str, decisions: int, seed: int = 7, workers: int = 2) -> ImportSummary:
-    """Fill ``store`` (new) with generated cases until it holds about ``decisions`` decisions.
-
-    Rounds are split between ``workers`` processes; each builds and decides its cases in
-    memory and writes batches in one transaction each (SQLite serialises the writes).
-    """
-    rounds = max(1, -(-decisions // DECISIONS_PER_ROUND))
-    with CaseRecords(store):  # create the tables once, before the writers start
-        pass
+def _run_rounds(store: str, seed: int, start: int, rounds: int, workers: int) -> list[ImportSummary]:
     share = -(-rounds // workers)
-    parts = [(store, seed, w * share, min(share, rounds - w * share)) for w in range(workers)]
+    parts = [(store, seed, start + w * share, min(share, rounds - w * share)) for w in range(workers)]
     parts = [p for p in parts if p[3] > 0]
     if len(parts) == 1:
-        results = [_generate_part(parts[0])]
-    else:
-        with multiprocessing.get_context("spawn").Pool(len(parts)) as pool:
-            results = pool.map(_generate_part, parts)
+        return [_generate_part(parts[0])]
+    with multiprocessing.get_context("spawn").Pool(len(parts)) as pool:
+        return pool.map(_generate_part, parts)
+
+
+def _add(total: ImportSummary, part: ImportSummary) -> None:
+    total.cases += part.cases
+    total.events += part.events
+    total.decisions += part.decisions
+    total.undecided += part.undecided
+    for family, n in part.by_family.items():
+        total.by_family[family] = total.by_family.get(family, 0) + n
+
+
+def generate_store(
+    store: str, decisions: int, seed: int = 7, workers: int = 2, *, already: ImportSummary | None = None
+) -> ImportSummary:
+    """Fill ``store`` with generated cases until it holds at least ``decisions`` decisions.
+
+    Rounds are split between ``workers`` processes; each builds and decides its cases in
+    memory and writes batches in one transaction each (SQLite serialises the writes). Some
+    decide steps cannot decide (a value the sources do not publish), so further rounds are
+    added, with the next round numbers, until the count is reached. ``already`` continues a
+    store that holds the first rounds.
+    """
+    with CaseRecords(store):  # create the tables once, before the writers start
+        pass
     total = ImportSummary()
-    for part in results:
-        total.cases += part.cases
-        total.events += part.events
-        total.decisions += part.decisions
-        total.undecided += part.undecided
-        for family, n in part.by_family.items():
-            total.by_family[family] = total.by_family.get(family, 0) + n
+    next_round = 0
+    if already is not None:
+        _add(total, already)
+        next_round = already.cases // len(TEMPLATES)
+    while total.decisions < decisions:
+        rounds = max(1, -(-(decisions - total.decisions) // DECISIONS_PER_ROUND))
+        for part in _run_rounds(store, seed, next_round, rounds, workers):
+            _add(total, part)
+        next_round += rounds
     return total
 
 
