@@ -322,18 +322,18 @@ def verify_store(
         if progress is not None:
             progress(check.case_ref)
 
-    ids = records.case_ids()
     settings = records.worker_settings()
     shareable = settings[0] not in (None, "memory", ":memory:")
-    if workers <= 1 or not shareable or len(ids) < 2 * _CHUNK:
-        for start in range(0, len(ids), _CHUNK):
-            for outcome in _verify_cases(settings, ids[start : start + _CHUNK], records):
+    if workers <= 1 or not shareable:
+        for chunk in records.case_id_chunks(_CHUNK):
+            for outcome in _verify_cases(settings, chunk, records):
                 take(outcome)
     else:
-        jobs = [(settings, ids[start : start + _CHUNK]) for start in range(0, len(ids), _CHUNK)]
         context = multiprocessing.get_context("spawn")
         with context.Pool(workers) as pool:
-            # imap keeps the store's case order, so the digest is the one a single worker makes
+            # The ids are read while the workers already verify the first chunks; imap keeps
+            # the store's case order, so the digest is the one a single worker makes.
+            jobs = ((settings, chunk) for chunk in records.case_id_chunks(_CHUNK))
             for outcomes in pool.imap(_verify_share, jobs):
                 for outcome in outcomes:
                     take(outcome)

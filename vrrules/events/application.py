@@ -848,9 +848,17 @@ class CaseRecords:
             reference = opening.case_ref if isinstance(opening, CaseOpening) else None
             yield notification.originator_id, reference
 
-    def case_ids(self) -> list[UUID]:
-        """Every case's stored id, in opening order (nothing decoded: cheap for large stores)."""
-        return [n.originator_id for n in self._iter_notifications([get_topic(Case.Opened)])]
+    def case_id_chunks(self, size: int) -> Iterator[list[UUID]]:
+        """Every case's stored id in opening order, ``size`` at a time, read as asked for
+        (nothing is decoded: cheap for large stores)."""
+        chunk: list[UUID] = []
+        for notification in self._iter_notifications([get_topic(Case.Opened)]):
+            chunk.append(notification.originator_id)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
     def count_decisions(self) -> int:
         return sum(1 for _ in self._iter_notifications([get_topic(Case.DecisionRecorded)]))
