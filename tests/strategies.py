@@ -3,7 +3,9 @@
 Families of strategies:
 * spec parts: fact declarations, conditions over them, whole family specs;
 * facts for a declared family (including unknown and extreme values);
-* event payloads and case histories for the case application.
+* event payloads and case histories for the case application;
+* random case lifecycles' steps, taken from the sample case stories;
+* hostile input: values meant to break parsers, numbers, templating and evaluation.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from vrrules.events.application import EVENT_TYPES
 from vrrules.events.payloads import (
     ASSESSMENT_DEPTHS,
     CLIENT_GROUPS,
@@ -295,3 +298,109 @@ def family_facts(spec: Any, params: dict[str, Any]) -> st.SearchStrategy[dict[st
             values = st.sampled_from([*(e for e in edges if isinstance(e, str)), "other"])
         fields[name] = st.one_of(st.none(), values)
     return st.fixed_dictionaries(fields)
+
+
+# ------------------------------------------------------------ case lifecycles
+
+
+def _stories() -> list[Any]:
+    from vrrules.events.importer import load_case_file  # noqa: PLC0415
+    from vrrules.samples import SAMPLE_CASES  # noqa: PLC0415
+
+    return list(load_case_file(SAMPLE_CASES).cases)
+
+
+_STORIES = _stories()
+# what a case system records, and the decisions it asks for, in the sample stories
+lifecycle_records = st.sampled_from(
+    [(s.record, s.payload) for h in _STORIES for s in h.steps if s.record is not None]
+)
+lifecycle_decisions = st.sampled_from(
+    [(s.decide, s.as_of, s.facts) for h in _STORIES for s in h.steps if s.decide is not None]
+)
+
+# ------------------------------------------------------------ hostile input
+
+# values meant to break parsers, number handling, templating and evaluation
+HOSTILE_SCALARS = [
+    "9" * 400,
+    "-9" * 200,
+    "1e309",
+    ".nan",
+    ".inf",
+    "-.inf",
+    "NaN",
+    "0x7fffffffffffffff",
+    "18446744073709551616",
+    "'12.345'",
+    '"0.001"',
+    "2025-13-45",
+    "0000-01-01",
+    "10000-01-01",
+    "{{ 7*7 }}",
+    "${HOME}",
+    "%(x)s",
+    "__import__('os').system('true')",
+    "!!python/object/apply:os.system ['true']",
+    "!!binary aGVsbG8=",
+    "&a [*a]",
+    "*undefined",
+    "'" + "x" * 100_000 + "'",
+    "[" * 300 + "]" * 300,
+    "{" * 300 + "}" * 300,
+    "\x00\x01\x02",
+    "é\u202e\ufeff",
+    "~",
+    "",
+]
+
+
+_any_json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(HOSTILE_SCALARS),
+)
+any_json = st.recursive(
+    _any_json_leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+any_event_type = st.one_of(st.sampled_from(sorted(EVENT_TYPES)), st.text(max_size=20))
+any_payload = st.one_of(
+    any_json,
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "received_on",
+                "source",
+                "assessed_on",
+                "kind",
+                "depth",
+                "status",
+                "effective_on",
+                "costs",
+                "planned_months",
+                "approved_on",
+                "practitioner_id",
+                "role",
+                "clinician",
+            ]
+        ),
+        any_json,
+        max_size=6,
+    ),
+)
+
+
+any_bill_facts = st.dictionaries(
+    st.sampled_from(["code", "provider_type", "service_kind", "first_review_billed_before", "x", ""]),
+    any_json,
+    max_size=5,
+)

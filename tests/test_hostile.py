@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests import strategies as gen
 from tests.conftest import SPECS, _reset_postgres
 from vrrules import CaseRecords, PolicyLibrary, SpecSource, VrrulesError
-from vrrules.events.application import EVENT_TYPES
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.importer import load_case_file
 from vrrules.policies.compiler import compile_source
@@ -32,39 +32,6 @@ LIBRARY = PolicyLibrary(SPECS, case_sources=CASE_SOURCES)
 SPEC_TEXTS = [p.read_text() for p in sorted(SPECS.rglob("*.yaml")) if p.name != "examples.yaml"]
 # a spec that takes longer than this to load or refuse counts as a hang
 SECONDS = 10.0
-
-# values meant to break parsers, number handling, templating and evaluation
-HOSTILE_SCALARS = [
-    "9" * 400,
-    "-9" * 200,
-    "1e309",
-    ".nan",
-    ".inf",
-    "-.inf",
-    "NaN",
-    "0x7fffffffffffffff",
-    "18446744073709551616",
-    "'12.345'",
-    '"0.001"',
-    "2025-13-45",
-    "0000-01-01",
-    "10000-01-01",
-    "{{ 7*7 }}",
-    "${HOME}",
-    "%(x)s",
-    "__import__('os').system('true')",
-    "!!python/object/apply:os.system ['true']",
-    "!!binary aGVsbG8=",
-    "&a [*a]",
-    "*undefined",
-    "'" + "x" * 100_000 + "'",
-    "[" * 300 + "]" * 300,
-    "{" * 300 + "}" * 300,
-    "\x00\x01\x02",
-    "é\u202e\ufeff",
-    "~",
-    "",
-]
 
 
 def _load(text: str) -> list[str]:
@@ -93,7 +60,7 @@ def test_any_text_as_a_spec_is_loaded_or_refused_with_codes(text: str) -> None:
         min_size=1,
         max_size=4,
     ),
-    value=st.sampled_from(HOSTILE_SCALARS),
+    value=st.sampled_from(gen.HOSTILE_SCALARS),
 )
 def test_a_shipped_spec_with_hostile_edits_is_loaded_or_refused_with_codes(
     source: str, edits: list[tuple[int, str]], value: str
@@ -116,23 +83,6 @@ def test_a_shipped_spec_with_hostile_edits_is_loaded_or_refused_with_codes(
     _load("\n".join(lines))
 
 
-_json_leaf = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20),
-    st.sampled_from(HOSTILE_SCALARS),
-)
-_json_value = st.recursive(
-    _json_leaf,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
-
-
 def _set_at(data: Any, path: list[int], value: Any) -> Any:
     """Replace one node of a parsed spec, found by following ``path`` through the tree."""
     if not path or not isinstance(data, dict | list) or not data:
@@ -143,7 +93,7 @@ def _set_at(data: Any, path: list[int], value: Any) -> Any:
     return data
 
 
-@given(path=st.lists(st.integers(min_value=0), min_size=1, max_size=6), value=_json_value)
+@given(path=st.lists(st.integers(min_value=0), min_size=1, max_size=6), value=gen.any_json)
 def test_a_spec_with_any_value_anywhere_is_loaded_or_refused_with_codes(path: list[int], value: Any) -> None:
     from vrrules.policies.yamlsource import read_yaml  # noqa: PLC0415
 
@@ -156,32 +106,6 @@ def test_a_spec_with_any_value_anywhere_is_loaded_or_refused_with_codes(path: li
 
 
 # ------------------------------------------------------------------------------ events
-
-_event_type = st.one_of(st.sampled_from(sorted(EVENT_TYPES)), st.text(max_size=20))
-_payload = st.one_of(
-    _json_value,
-    st.dictionaries(
-        st.sampled_from(
-            [
-                "received_on",
-                "source",
-                "assessed_on",
-                "kind",
-                "depth",
-                "status",
-                "effective_on",
-                "costs",
-                "planned_months",
-                "approved_on",
-                "practitioner_id",
-                "role",
-                "clinician",
-            ]
-        ),
-        _json_value,
-        max_size=6,
-    ),
-)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -198,7 +122,11 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         yield records
 
 
-@given(event_type=_event_type, payload=_payload, case_ref=st.sampled_from(["H-1", "NOPE", "", "h-1 "]))
+@given(
+    event_type=gen.any_event_type,
+    payload=gen.any_payload,
+    case_ref=st.sampled_from(["H-1", "NOPE", "", "h-1 "]),
+)
 def test_any_event_is_recorded_or_refused_and_nothing_stored_changes(
     store: CaseRecords, event_type: str, payload: Any, case_ref: str
 ) -> None:
@@ -215,15 +143,9 @@ def test_any_event_is_recorded_or_refused_and_nothing_stored_changes(
         assert after[: len(before)] == before and len(after) == len(before) + 1
 
 
-_facts = st.dictionaries(
-    st.sampled_from(["code", "provider_type", "service_kind", "first_review_billed_before", "x", ""]),
-    _json_value,
-    max_size=5,
-)
-
-
 @given(
-    facts=_facts, as_of=st.one_of(st.none(), st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)))
+    facts=gen.any_bill_facts,
+    as_of=st.one_of(st.none(), st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31))),
 )
 def test_any_facts_and_dates_decide_or_are_refused_and_nothing_stored_changes(
     store: CaseRecords, facts: dict[str, Any], as_of: date | None

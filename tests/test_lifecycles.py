@@ -20,20 +20,16 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from tests import strategies as gen
 from tests.conftest import SPECS, _reset_postgres
 from tests.oracle import holds
 from tests.test_invariants import _breaks
 from vrrules import CaseRecords, PolicyLibrary, VrrulesError
 from vrrules.audit import verify_store
 from vrrules.events.caseview import CASE_SOURCES
-from vrrules.events.importer import load_case_file
 from vrrules.policies.compiler import resolve_parameters
-from vrrules.samples import SAMPLE_CASES
 
 LIBRARY = PolicyLibrary(SPECS, case_sources=CASE_SOURCES)
-STORIES = load_case_file(SAMPLE_CASES).cases
-RECORD_STEPS = [(s.record, s.payload) for h in STORIES for s in h.steps if s.record is not None]
-DECIDE_STEPS = [(s.decide, s.as_of, s.facts) for h in STORIES for s in h.steps if s.decide is not None]
 # why a decision may rightly be refused on a random history: nothing is stored then
 REFUSALS = {"facts_invalid", "parameter_missing", "policy_not_in_force"}
 
@@ -63,7 +59,7 @@ class CaseLifecycles(RuleBasedStateMachine):
         self.records.open_case(case_ref, date(2024, 9, 2) + timedelta(days=days))
         return case_ref
 
-    @rule(case_ref=cases, step=st.sampled_from(RECORD_STEPS))
+    @rule(case_ref=cases, step=gen.lifecycle_records)
     def record(self, case_ref: str, step: tuple[str, dict[str, Any]]) -> None:
         before = self.records.history(case_ref)
         try:
@@ -75,7 +71,7 @@ class CaseLifecycles(RuleBasedStateMachine):
         else:
             event(f"recorded {step[0]}")
 
-    @rule(case_ref=cases, ask=st.sampled_from(DECIDE_STEPS))
+    @rule(case_ref=cases, ask=gen.lifecycle_decisions)
     def decide(self, case_ref: str, ask: tuple[str, date | None, dict[str, Any] | None]) -> None:
         family, as_of, facts = ask
         before = self.records.history(case_ref)

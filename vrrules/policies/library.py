@@ -129,6 +129,13 @@ class PolicyLibrary:
                 pending.extend(e.path for e in entries if e.is_dir(follow_symlinks=False))
         return stamps
 
+    def _folders_unchanged(self) -> bool:
+        # a file added, removed or renamed changes the modification time of its folder
+        try:
+            return all(os.stat(folder).st_mtime_ns == stamp for folder, stamp in self._folders.items())
+        except OSError:
+            return False
+
     def refresh(self) -> None:
         """Re-read changed, new and removed spec files; raise with every problem found."""
         if self._fixed:
@@ -146,10 +153,9 @@ class PolicyLibrary:
             )
         # Listing the tree is the costly part of a refresh; a file added or removed changes
         # its folder's modification time, so the listing is redone only when one did.
-        folders = self._folder_stamps()
-        if folders != self._folders or self._listing is None:
+        if self._listing is None or not self._folders_unchanged():
+            self._folders = self._folder_stamps()
             self._listing = spec_files(self.root)
-            self._folders = folders
         stamps = {path: _stamp(path) for path in self._listing}
         if self._loaded and stamps == {path: known.stamp for path, known in self._loaded.items()}:
             return  # nothing changed since the last look
