@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +21,8 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import InternalError as PersistenceInternalError
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 from eventsourcing.utils import get_topic
 from pydantic import ValidationError
 
@@ -94,6 +97,7 @@ EVENT_TYPES: dict[str, tuple[type[Payload], str]] = {
 
 _REPLAY_MEMO_SIZE = 20_000
 _SAVE_ATTEMPTS = 5
+_OPEN_ATTEMPTS = 5
 _T = TypeVar("_T")
 
 
@@ -251,7 +255,7 @@ class CaseRecords:
         env["AGGREGATE_CACHE_MAXSIZE"] = "2000"
         if encryption_key is not None:
             env.update(cipher_settings(encryption_key))
-        self._log = _CaseLog(env=env)
+        self._log = self._open_log(env)
         self._check_key()
         self._known_releases: set[str] = set()
         self._release_cache: dict[str, CompiledFamily] = {}
@@ -259,6 +263,19 @@ class CaseRecords:
         self.conflicts_retried = 0  # appends another writer beat, worked out again
         self._replay_memo: dict[tuple[str, int, str], Decision] = {}
         self.replay_memo_hits = 0
+
+    @staticmethod
+    def _open_log(env: dict[str, str]) -> _CaseLog:
+        # Processes opening a new PostgreSQL store at the same moment race to create its
+        # tables, and PostgreSQL refuses the loser ("tuple concurrently updated"): try again.
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                return _CaseLog(env=env)
+            except (PersistenceInternalError, PersistenceOperationalError):
+                if attempt == _OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def worker_settings(self) -> tuple[str | None, str | None]:
         """What another process needs to open this store: its location and its key."""
