@@ -72,17 +72,27 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def empty_store(backend: str, request: pytest.FixtureRequest, folder: Path) -> str:
+    """An empty store of one backend: ``memory``, a SQLite file in ``folder``, or PostgreSQL."""
+    if backend == "memory":
+        return "memory"
+    if backend == "sqlite":
+        return str(folder / "cases.db")
+    url: str = request.getfixturevalue("postgres_url")
+    _reset_postgres(url)
+    return url
+
+
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Every store backend in turn, each empty at the start of the test."""
-    if request.param == "memory":
-        yield "memory"
-    elif request.param == "sqlite":
-        yield str(tmp_path / "cases.db")
-    else:
-        url = request.getfixturevalue("postgres_url")
-        _reset_postgres(url)
-        yield url
+    return empty_store(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store several processes can open at once, empty at the start of the test."""
+    return empty_store(request.param, request, tmp_path)
 
 
 def _reset_postgres(url: str) -> None:

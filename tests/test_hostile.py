@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import strategies as gen
-from tests.conftest import SPECS, _reset_postgres
+from tests.conftest import SPECS, empty_store
 from vrrules import CaseRecords, PolicyLibrary, SpecSource, VrrulesError
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.importer import load_case_file
@@ -111,11 +111,7 @@ def test_a_spec_with_any_value_anywhere_is_loaded_or_refused_with_codes(path: li
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaseRecords]:
     """One case on SQLite, then on PostgreSQL; the fuzzed writes must leave it as it is."""
-    if request.param == "sqlite":
-        path = str(tmp_path_factory.mktemp("hostile") / "cases.db")
-    else:
-        path = request.getfixturevalue("postgres_url")
-        _reset_postgres(path)
+    path = empty_store(request.param, request, tmp_path_factory.mktemp("hostile"))
     with CaseRecords(path, LIBRARY) as records:
         records.open_case("H-1", date(2025, 11, 3))
         records.record("H-1", "referral_received", {"received_on": "2025-11-03", "source": "gp"})

@@ -14,12 +14,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SPECS, _reset_postgres
+from tests.conftest import ROOT, SPECS
 from tests.writers import contend, open_case
 from vrrules import CaseRecords
 from vrrules.audit import verify_store
@@ -28,17 +26,6 @@ from vrrules.events.domain import Case
 WRITERS = 4
 OPERATIONS = 12
 KILLS = 6
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A store several processes can open at once, empty at the start."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "shared.db")
-    else:
-        url = request.getfixturevalue("postgres_url")
-        _reset_postgres(url)
-        yield url
 
 
 def test_writers_racing_on_one_case_lose_and_duplicate_nothing(shared_store: str) -> None:

@@ -119,32 +119,29 @@ def formula(condition: Condition, spec: FamilySpec, params: Mapping[str, Any]) -
 _UNSET = object()
 
 
-def _all_of(parts: Sequence[Formula]) -> Formula:
+def _kleene(parts: Sequence[Formula], decisive: bool) -> Formula:
+    """Three-valued and (``decisive`` False) or or (``decisive`` True): a part with the
+    decisive value settles it, else any undecided part leaves it undecided."""
+
     def evaluate(assignment: Assignment) -> Truth:
-        result: Truth = True
+        result: Truth = not decisive
         for part in parts:
             value = part(assignment)
-            if value is False:
-                return False
+            if value is decisive:
+                return decisive
             if value is None:
                 result = None
         return result
 
     return evaluate
+
+
+def _all_of(parts: Sequence[Formula]) -> Formula:
+    return _kleene(parts, decisive=False)
 
 
 def _any_of(parts: Sequence[Formula]) -> Formula:
-    def evaluate(assignment: Assignment) -> Truth:
-        result: Truth = False
-        for part in parts:
-            value = part(assignment)
-            if value is True:
-                return True
-            if value is None:
-                result = None
-        return result
-
-    return evaluate
+    return _kleene(parts, decisive=True)
 
 
 def _not(part: Formula) -> Formula:
