@@ -8,7 +8,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from tests.conftest import SPECS
+from tests.conftest import SPECS, _reset_postgres
 from vrrules import CaseRecords
 from vrrules.audit import verify_store
 from vrrules.events.domain import Case
@@ -62,3 +62,20 @@ def test_a_new_decision_on_an_old_case_carries_the_engine_and_keeps_the_chain(tm
         assert report.decisions == 42
         assert made.case_version == last.originator_version
         assert report.digest != DIGEST_WHEN_WRITTEN  # the store grew; the old digest no longer fits
+
+
+def test_the_schema_1_events_read_the_same_from_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    """The same stored bytes, moved as they are into PostgreSQL, upcast and verify alike."""
+    _reset_postgres(postgres_url)
+    with CaseRecords(_copy(tmp_path)) as old:
+        stored = [
+            event for chunk in old.case_id_chunks(100) for case in chunk for event in old.stored_events(case)
+        ]
+        stored += [event for sha in old.release_hashes() for event in old.stored_release(sha)]
+    with CaseRecords(postgres_url) as records:
+        records.import_stored(stored)
+        report = verify_store(records)
+        assert report.ok, report.render()
+        assert report.decisions == 41
+        assert report.digest == DIGEST_WHEN_WRITTEN
+        assert all("engine" not in s for s in _decision_states(records, "VR-2025-0102"))
