@@ -105,9 +105,9 @@ def raw_durable_rules(compiled: Any, facts: list[dict[str, Any]]) -> tuple[Calla
     }
 
     class Host(durable.Host):  # type: ignore[misc]
-        # The stock Host's dispatcher thread steals actions in the middle of post and runs
-        # timers all through the run, slowing every contender measured beside it: it is off,
-        # as it is in vrrules' adapter; everything else is durable_rules' own.
+        # The stock Host's dispatcher thread steals actions in the middle of post and keeps
+        # timer threads running in this process, beside every other contender: it is off, as
+        # it is in vrrules' adapter; everything else is durable_rules' own.
         def _run(self) -> None:
             return None
 
