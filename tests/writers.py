@@ -12,26 +12,15 @@ from __future__ import annotations
 import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
+from tests.conftest import SPECS, TIER2_ASSESSMENT
 from vrrules import CaseConflictError, CaseRecords
-
-SPECS = Path(__file__).resolve().parent.parent / "specs"
-ASSESSMENT = {
-    "assessed_on": "2025-11-04",
-    "kind": "initial",
-    "depth": "detailed",
-    "assessor_id": "p1",
-    "domains_examined": ["health", "physical"],
-    "obstacles": ["physical"],
-    "support_needed": ["functional_capacity_evaluation"],
-}
 
 
 def open_case(records: CaseRecords, case_ref: str) -> None:
     records.open_case(case_ref, date(2025, 11, 3))
-    records.record(case_ref, "assessment_completed", ASSESSMENT)
+    records.record(case_ref, "assessment_completed", TIER2_ASSESSMENT)
 
 
 def _change(worker: int, step: int) -> dict[str, Any]:

@@ -65,40 +65,7 @@ class ChainCheck:
 
 def check_chain(records: CaseRecords, case_ref: str, stored_id: UUID | None = None) -> ChainCheck:
     """Recompute the chain of one case from its stored events."""
-    head = ""
-    count = 0
-    for expected_version, stored in enumerate(records.stored_events(stored_id or case_ref), start=1):
-        count += 1
-        if stored.originator_version != expected_version:
-            return ChainCheck(
-                case_ref,
-                count,
-                head,
-                expected_version,
-                f"expected event {expected_version} next, found event {stored.originator_version}",
-            )
-        try:
-            event = records.decode(stored)
-        except Exception as error:  # a record edited into something that no longer decodes
-            return ChainCheck(
-                case_ref, count, head, expected_version, f"the stored event cannot be read: {error}"
-            )
-        kind = type(event).__name__
-        content = event_content(event)
-        expected = link(head, kind, expected_version, content)
-        if isinstance(event, Case.Opened) != (expected_version == 1):
-            return ChainCheck(case_ref, count, head, expected_version, f"{kind} out of place in the case")
-        recorded = getattr(event, "chain", None)
-        if recorded != expected:
-            return ChainCheck(
-                case_ref,
-                count,
-                head,
-                expected_version,
-                f"{kind} does not match its chain link: it was changed, or an event before it was",
-            )
-        head = expected
-    return ChainCheck(case_ref, count, head)
+    return _walk_case(records, stored_id or case_ref, case_ref, replay=False)[0]
 
 
 @dataclass
@@ -201,31 +168,34 @@ def store_digest(records: CaseRecords) -> str:
     return builder.finish(records.release_hashes())
 
 
-def _walk_case(records: CaseRecords, stored_id: UUID) -> tuple[ChainCheck, list[ReplayResult]]:
-    """Check one case's chain and replay its decisions, reading and decoding each event once.
+def _walk_case(
+    records: CaseRecords, stored: str | UUID, label: str | None, *, replay: bool
+) -> tuple[ChainCheck, list[ReplayResult]]:
+    """Check one case's chain (and with ``replay``, replay its decisions), decoding each
+    event once; ``label`` names the case, else its opening does.
 
-    The case is rebuilt event by event as the chain is checked, so each decision is replayed
-    against the case exactly as it stood when the decision was made, without reading it again.
+    To replay, the case is rebuilt event by event as the chain is checked, so each decision
+    is replayed against the case exactly as it stood when it was made, without reading it again.
     """
     head = ""
-    label = _label(stored_id, None)
+    name = label if label is not None else _label(stored, None) if isinstance(stored, UUID) else stored
     case: Case | None = None
     replays: list[ReplayResult] = []
 
     def broken(count: int, version: int, reason: str) -> tuple[ChainCheck, list[ReplayResult]]:
-        return ChainCheck(label, count, head, version, reason), []
+        return ChainCheck(name, count, head, version, reason), []
 
     count = 0
-    for expected_version, stored in enumerate(records.stored_events(stored_id), start=1):
+    for expected_version, event_record in enumerate(records.stored_events(stored), start=1):
         count += 1
-        if stored.originator_version != expected_version:
+        if event_record.originator_version != expected_version:
             return broken(
                 count,
                 expected_version,
-                f"expected event {expected_version} next, found event {stored.originator_version}",
+                f"expected event {expected_version} next, found event {event_record.originator_version}",
             )
         try:
-            event = records.decode(stored)
+            event = records.decode(event_record)
         except Exception as error:  # a record edited into something that no longer decodes
             return broken(count, expected_version, f"the stored event cannot be read: {error}")
         kind = type(event).__name__
@@ -238,16 +208,17 @@ def _walk_case(records: CaseRecords, stored_id: UUID) -> tuple[ChainCheck, list[
                 expected_version,
                 f"{kind} does not match its chain link: it was changed, or an event before it was",
             )
-        if isinstance(event, Case.DecisionRecorded) and case is not None:
-            try:
-                replays.append(records.replay_decision(case, expected_version, event.decision, then=case))
-            except Exception as error:  # a record that decodes but no longer makes sense
-                return broken(count, expected_version, f"cannot replay: {error}")
-        case = event.mutate(case)
-        if expected_version == 1 and isinstance(case, Case):
-            label = case.case_ref
+        if replay:
+            if isinstance(event, Case.DecisionRecorded) and case is not None:
+                try:
+                    replays.append(records.replay_decision(case, expected_version, event.decision, then=case))
+                except Exception as error:  # a record that decodes but no longer makes sense
+                    return broken(count, expected_version, f"cannot replay: {error}")
+            case = event.mutate(case)
+            if expected_version == 1 and label is None and isinstance(case, Case):
+                name = case.case_ref
         head = expected
-    return ChainCheck(label, count, head), replays
+    return ChainCheck(name, count, head), replays
 
 
 @dataclass
@@ -269,7 +240,7 @@ def _verify_cases(
             records = _WORKER_RECORDS[settings] = CaseRecords(location, encryption_key=key)
     outcomes = []
     for stored_id in ids:
-        check, replays = _walk_case(records, stored_id)
+        check, replays = _walk_case(records, stored_id, None, replay=True)
         counts: dict[str, Counter[str]] = {}
         for result in replays:
             counts.setdefault(result.family, Counter())[result.status] += 1

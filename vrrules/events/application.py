@@ -262,7 +262,6 @@ class CaseRecords:
         self._writing = threading.RLock()  # one change at a time on the cached cases
         self.conflicts_retried = 0  # appends another writer beat, worked out again
         self._replay_memo: dict[tuple[str, int, str], Decision] = {}
-        self.replay_memo_hits = 0
 
     @staticmethod
     def _open_log(env: dict[str, str]) -> _CaseLog:
@@ -812,8 +811,6 @@ class CaseRecords:
             if len(self._replay_memo) >= _REPLAY_MEMO_SIZE:
                 self._replay_memo.clear()  # bounded memory; a miss only costs one evaluation
             self._replay_memo[key] = replayed
-        else:
-            self.replay_memo_hits += 1
         return replayed
 
     def redecide(
