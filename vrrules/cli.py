@@ -24,7 +24,7 @@ from vrrules.handbook import handbook_html, handbook_markdown
 from vrrules.policies.library import PolicyLibrary, default_specs_dir
 from vrrules.policies.model import Reference
 from vrrules.policies.rates import period_yaml, read_rate_csv
-from vrrules.report import render_html
+from vrrules.audit.report import render_html
 from vrrules.samples import SAMPLE_CASES
 from vrrules.specdiff import spec_diff
 

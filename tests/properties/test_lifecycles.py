@@ -23,7 +23,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, 
 from tests import strategies as gen
 from tests.conftest import SPECS, _reset_postgres
 from tests.oracle import holds
-from tests.test_invariants import _breaks
+from tests.policies.test_invariants import _breaks
 from vrrules import CaseRecords, PolicyLibrary, VrrulesError
 from vrrules.audit import verify_store
 from vrrules.events.caseview import CASE_SOURCES

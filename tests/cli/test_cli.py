@@ -59,7 +59,7 @@ def test_check_reports_problems_with_their_location(
 ) -> None:
     assert main(["check", str(SPECS)]) == 0
     bad = tmp_path / "bad.yaml"
-    bad.write_text((Path(__file__).parent / "bad_specs" / "condition_fact_unknown.yaml").read_text())
+    bad.write_text((Path(__file__).parent.parent / "bad_specs" / "condition_fact_unknown.yaml").read_text())
     assert main(["check", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "bad.yaml" in err and "condition_fact_unknown" in err and "levle" in err

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from tests.conftest import ROOT, SPECS
-from tests.writers import contend, open_case
+from tests.contract.writers import contend, open_case
 from vrrules import CaseRecords
 from vrrules.audit import verify_store
 from vrrules.events.domain import Case
@@ -55,7 +55,7 @@ def test_writers_racing_on_one_case_lose_and_duplicate_nothing(shared_store: str
 
 def _start_writer(store: str, prefix: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.writers", store, prefix],
+        [sys.executable, "-m", "tests.contract.writers", store, prefix],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

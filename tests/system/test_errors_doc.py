@@ -8,7 +8,7 @@ from pathlib import Path
 import vrrules
 from vrrules.errors import VrrulesError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "errors.md"
 
 _DIAGNOSTIC = re.compile(r'(?:code=|PydanticCustomError\(\s*|report\(\s*)"([a-z_]+)"|"(spec_field_[a-z]+)"')

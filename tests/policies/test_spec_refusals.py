@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SPECS
-from tests.test_errors_doc import diagnostic_codes
+from tests.system.test_errors_doc import diagnostic_codes
 from vrrules import PolicyLibrary, SpecInvalidError, SpecSource
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.policies.compiler import compile_source
 
-BAD = Path(__file__).parent / "bad_specs"
+BAD = Path(__file__).parent.parent / "bad_specs"
 FIXTURES = sorted(BAD.glob("*.yaml"))
 
 

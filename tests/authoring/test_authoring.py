@@ -52,7 +52,7 @@ CROSS_FIELD = {
     "rules_incomplete",
     "table_periods_invalid",
 }
-BAD_SPECS = sorted((Path(__file__).parent / "bad_specs").glob("*.yaml"))
+BAD_SPECS = sorted((Path(__file__).parent.parent / "bad_specs").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", BAD_SPECS, ids=lambda p: p.stem)

@@ -16,7 +16,7 @@ from tests.conftest import SPECS
 from vrrules import CaseRecords
 from vrrules.audit import verify_store
 from vrrules.events.domain import case_id
-from vrrules.report import render_html
+from vrrules.audit.report import render_html
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -4,7 +4,7 @@
 Run as a module, it writes forever and reports each committed call on stdout, so the test
 can kill it at any moment and compare what was reported with what the store holds::
 
-    python -m tests.writers STORE PREFIX
+    python -m tests.contract.writers STORE PREFIX
 """
 
 from __future__ import annotations

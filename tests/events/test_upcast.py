@@ -14,7 +14,7 @@ from vrrules.audit import verify_store
 from vrrules.events.domain import Case
 from vrrules.policies.engine import ENGINE_NAME
 
-FIXTURE = Path(__file__).parent / "fixtures" / "store-schema-1.sqlite"
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "store-schema-1.sqlite"
 # what `vrrules audit digest` gave on the day the fixture was written (tests/fixtures/README.md)
 DIGEST_WHEN_WRITTEN = "3145d2f53cd61f9587e894a7992d1a594bbfa1a1e412c5c8c3248d0c46609d30"
 
