@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from vrrules.audit import case_as_of, export_bundle, impact, store_digest, verify_bundle, verify_store
+from vrrules.audit.report import render_html
 from vrrules.authoring import run_examples, write_json_schemas
 from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords, ReplayResult
@@ -24,7 +25,6 @@ from vrrules.handbook import handbook_html, handbook_markdown
 from vrrules.policies.library import PolicyLibrary, default_specs_dir
 from vrrules.policies.model import Reference
 from vrrules.policies.rates import period_yaml, read_rate_csv
-from vrrules.audit.report import render_html
 from vrrules.samples import SAMPLE_CASES
 from vrrules.specdiff import spec_diff
 

@@ -15,8 +15,8 @@ import pytest
 from tests.conftest import SPECS
 from vrrules import CaseRecords
 from vrrules.audit import verify_store
-from vrrules.events.domain import case_id
 from vrrules.audit.report import render_html
+from vrrules.events.domain import case_id
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
