@@ -183,3 +183,57 @@ class EngineError(VrrulesError, RuntimeError):
     """durable_rules failed while evaluating; the message keeps its own words."""
 
     code = "engine_failure"
+
+
+class LogRecordInvalidError(VrrulesError, ValueError):
+    """A stored record could not be encoded as a log leaf, or leaf bytes could not be decoded."""
+
+    code = "log_record_invalid"
+
+
+class LogHashInvalidError(VrrulesError, ValueError):
+    """A value given as a log hash (leaf, node or root) is not a 32-byte SHA-256 digest."""
+
+    code = "log_hash_invalid"
+
+
+class LogProofMalformedError(VrrulesError, ValueError):
+    """Arguments that cannot form a Merkle proof: bad sizes, index past the end, wrong hash count."""
+
+    code = "log_proof_malformed"
+
+
+class LogSizeError(VrrulesError, LookupError):
+    """A tree size or leaf index beyond what the log holds was asked for."""
+
+    code = "log_size_out_of_range"
+
+
+class CaseHeadsInvalidError(VrrulesError, ValueError):
+    """A list of case heads (stored id, last version, leaf index) was refused."""
+
+    code = "case_heads_invalid"
+
+
+class CheckpointMalformedError(VrrulesError, ValueError):
+    """A checkpoint or signed note does not follow the C2SP text format."""
+
+    code = "checkpoint_malformed"
+
+
+class CheckpointSignatureError(VrrulesError, ValueError):
+    """A trusted key's signature on a checkpoint does not verify, or the trusted keys are ambiguous."""
+
+    code = "checkpoint_signature_invalid"
+
+
+class CheckpointUnverifiedError(VrrulesError, LookupError):
+    """A checkpoint carries no signature by any of the trusted keys."""
+
+    code = "checkpoint_unverified"
+
+
+class SigningKeyInvalidError(VrrulesError, ValueError):
+    """A signer or verifier key string is malformed, of an unknown algorithm, or its key hash is wrong."""
+
+    code = "signing_key_invalid"
