@@ -1,499 +1,644 @@
-"""The ``vrrules`` command: the demo, checking and testing specs, replaying and auditing stores."""
+"""The ``vrrules`` command tree (click): the demo, authoring, stores, cases and audits."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import sys
 import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from vrrules.audit import case_as_of, export_bundle, impact, store_digest, verify_bundle, verify_store
-from vrrules.audit.report import render_html
-from vrrules.authoring import run_examples, write_json_schemas
-from vrrules.errors import VrrulesError
-from vrrules.events.application import CaseRecords, ReplayResult
-from vrrules.events.caseview import CASE_SOURCES
-from vrrules.events.domain import Case
+import click
+
+from vrrules import ReplayResult, SpecInvalidError, VrrulesError
+from vrrules.audit import impact
+from vrrules.authoring import json_schemas, run_examples, write_json_schemas
+from vrrules.cli import audit_commands, case_commands
+from vrrules.cli.common import (
+    DEMO_STORE,
+    EPILOG,
+    STORE_KEY_VARIABLE,
+    Command,
+    Group,
+    State,
+    force_flag,
+    json_flag,
+    library,
+    open_records,
+    read_limited,
+    specs_root,
+    store_option,
+)
+from vrrules.cli.errors import EXIT_OK, EXIT_USAGE, CommandError
+from vrrules.cli.output import Output, progress
+from vrrules.cli.params import ISO_DATE, ExistingPath, OutputPath, StoreLocation, store_file
+from vrrules.cli.schemas import write_cli_schemas
 from vrrules.events.importer import Undecided, import_case, iter_decide_steps, load_case_file
 from vrrules.events.persistence import new_store_key
 from vrrules.handbook import handbook_html, handbook_markdown
-from vrrules.policies.library import PolicyLibrary, default_specs_dir
+from vrrules.policies.library import default_specs_dir
 from vrrules.policies.model import Reference
 from vrrules.policies.rates import period_yaml, read_rate_csv
 from vrrules.samples import SAMPLE_CASES
 from vrrules.specdiff import spec_diff
 
-__all__ = ["main"]
-
-DEMO_STORE = "vrrules-demo.db"
+__all__ = ["cli"]
 
 
-class Progress:
-    """A one-line progress bar on a terminal; plain milestone lines elsewhere (logs, CI)."""
+@click.group(cls=Group, epilog=EPILOG, invoke_without_command=False, no_args_is_help=True)
+@click.option(
+    "--specs",
+    type=ExistingPath(what="specs folder or spec file"),
+    default=None,
+    help="folder of spec files for commands that read specs (default: $VRRULES_SPECS, else specs/)",
+)
+@click.option("--debug", is_flag=True, help="on an unexpected error, also print the Python traceback")
+@click.version_option(package_name="vrrules", prog_name="vrrules", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, *, specs: Path | None, debug: bool) -> None:
+    """vrrules: vocational-rehabilitation policy as YAML specs, decided over a case history.
 
-    def __init__(self, label: str, total: int, stream: TextIO | None = None, width: int = 30) -> None:
-        self.label, self.total, self.width = label, max(total, 1), width
-        self.stream = stream or sys.stderr
-        self.done = 0
-        self._tty = self.stream.isatty()
-        self._last_percent = -1
-
-    def advance(self, step: int = 1) -> None:
-        self.done += step
-        percent = min(100, self.done * 100 // self.total)
-        if self._tty:
-            filled = self.width * percent // 100
-            bar = "#" * filled + "." * (self.width - filled)
-            self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total}")
-            self.stream.flush()
-        elif percent // 25 != self._last_percent // 25 or self.done == self.total:
-            self.stream.write(f"{self.label}: {self.done}/{self.total} ({percent}%)\n")
-        self._last_percent = percent
-
-    def close(self) -> None:
-        if self._tty:
-            self.stream.write("\n")
-            self.stream.flush()
+    \b
+    Examples:
+      vrrules demo                                  record, decide, replay the samples
+      vrrules check specs/                          load every spec, report every problem
+      vrrules audit verify --store vrrules-demo.db  chains, replays, digest
+      vrrules cases --store vrrules-demo.db --json
+    """
+    ctx.obj = State(specs=specs, debug=debug)
 
 
-STORE_KEY_VARIABLE = "VRRULES_STORE_KEY"
+# ------------------------------------------------------------------------------- demo, key
 
 
-def _records(store: Any, specs: Any) -> CaseRecords:
-    """The store as the command line opens it: encrypted when VRRULES_STORE_KEY holds a key."""
-    return CaseRecords(store=store, specs=specs, encryption_key=os.environ.get(STORE_KEY_VARIABLE) or None)
+def _replay_rows(results: list[ReplayResult]) -> Counter[str]:
+    return Counter(r.status for r in results)
 
 
-def _key(args: argparse.Namespace) -> int:
-    print(new_store_key())
-    print(
-        f"# keep this key apart from the store; export {STORE_KEY_VARIABLE}=<key> before "
-        "`vrrules demo`, `replay`, `audit` ... to write and read an encrypted store",
-        file=sys.stderr,
-    )
-    return 0
+def _relative(path_text: str) -> str:
+    path = Path(path_text)
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive
+        return path.name
+    if not relative.startswith(".."):
+        return relative
+    parts = path.parts
+    return str(Path(*parts[parts.index("specs") :])) if "specs" in parts else path.name
 
 
-def _demo(args: argparse.Namespace) -> int:
-    store = Path(args.store)
-    for suffix in ("", "-wal", "-shm"):
-        companion = Path(f"{store}{suffix}")
-        if companion.exists():
-            if store.name != DEMO_STORE and not args.replace:
-                print(
-                    f"{store} exists; pass --replace to start it afresh, or another --store",
-                    file=sys.stderr,
+def _short_reason(error: VrrulesError) -> tuple[str, str | None]:
+    """A few words for why a step could not decide, and the spec file it names (relative)."""
+    message = error.message
+    file = None
+    head, _, rest = message.partition(": ")
+    if head.endswith((".yaml", ".yml")):
+        file, message = _relative(head), rest
+    parameters = error.details.get("parameters")
+    if parameters:
+        reason = f"value not published: {', '.join(parameters)}"
+    elif error.details.get("table"):
+        reason = f"no published rate in table {error.details['table']}"
+    else:
+        reason = message.split(". ")[0].split("; ")[0]
+    return reason, file
+
+
+def _not_decided_lines(case_ref: str, family: str, code: str, reason: str, file: str | None) -> list[str]:
+    """Two short lines: the case, family, code and reason; then the spec file (relative)."""
+    line = f"  {case_ref} {family}: [{code}] {reason}"
+    if len(line) > 99:
+        line = line[:98] + "…"
+    return [line, f"    in {file}"] if file else [line]
+
+
+@cli.command(cls=Command, uses_specs=True)
+@click.option(
+    "--store",
+    type=StoreLocation(existing=False),
+    default=DEMO_STORE,
+    show_default=True,
+    help="SQLite file to record the sample cases into (created; see --replace)",
+)
+@click.option(
+    "--cases",
+    "cases_file",
+    type=ExistingPath(file=True, folder=False, what="case file"),
+    default=None,
+    help="YAML case file to record instead of the shipped samples",
+)
+@click.option("--replace", is_flag=True, help="delete an existing --store first and start it afresh")
+@json_flag
+@click.pass_context
+def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bool, json_mode: bool) -> int:
+    """Record the sample cases, decide, replay every decision, and summarise.
+
+    The case file is read and checked before the store is touched; an existing store is
+    replaced only with --replace. Steps that cannot decide because a source publishes no
+    value are listed as "not decided": that is expected, and nothing is recorded for them.
+
+    \b
+    Examples:
+      vrrules demo
+      vrrules demo --store /tmp/demo.db --replace
+      vrrules demo --cases my-cases.yaml --store mine.db --json
+    """
+    out = Output(json_mode)
+    case_file = load_case_file(cases_file or SAMPLE_CASES)  # before the store is touched
+    path = store_file(store)
+    if path is not None:
+        companions = [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")]
+        if any(c.exists() for c in companions):
+            if not replace:
+                raise CommandError(
+                    f"expected a new store, got {path}, which exists; pass --replace to delete it and "
+                    "start afresh, or name another --store",
+                    code="store_exists",
+                    exit_code=EXIT_USAGE,
+                    path=str(path),
                 )
-                return 2
-            companion.unlink()
+            for companion in companions:
+                companion.unlink(missing_ok=True)
     started = time.perf_counter()
-    case_file = load_case_file(Path(args.cases))
+    root = specs_root(ctx, None)
     expected = sum(1 for _ in iter_decide_steps(case_file))
-    with _records(store, args.specs) as records:
-        print(f"Recording {len(case_file.cases)} sample cases into {store.resolve()}")
-        progress = Progress("deciding", expected)
-        outcomes: Counter[str] = Counter()
-        undecided: list[Undecided] = []
-        for history in case_file.cases:
-            for result in import_case(records, history, on_decision=lambda _d: progress.advance()):
-                if isinstance(result, Undecided):
-                    undecided.append(result)
-                    continue
-                made = result.decision
-                outcome = made.outcome or {}
-                label = outcome.get("tier", outcome.get("verdict", outcome.get("decision", made.status)))
-                outcomes[f"{made.family}: {label}"] += 1
-        progress.close()
-        total = records.count_decisions()
-        replay_progress = Progress("replaying", total)
-        results = list(records.replay_all(progress=lambda _r: replay_progress.advance()))
-        replay_progress.close()
+    outcomes: Counter[str] = Counter()
+    undecided: list[Undecided] = []
+    where = str(path.resolve()) if path is not None else store
+    out.text(f"Recording {len(case_file.cases)} sample cases into {where}")
+    with open_records(store, root) as records:
+        with progress("deciding", expected) as advance:
+            for history in case_file.cases:
+                for result in import_case(records, history, on_decision=advance):
+                    if isinstance(result, Undecided):
+                        undecided.append(result)
+                        continue
+                    made = result.decision
+                    outcome = made.outcome or {}
+                    label = outcome.get("tier", outcome.get("verdict", outcome.get("decision", made.status)))
+                    outcomes[f"{made.family}: {label}"] += 1
+        with progress("replaying", records.count_decisions()) as advance:
+            results = list(records.replay_all(progress=advance))
     elapsed = time.perf_counter() - started
-    _print_replay_summary(results, len(case_file.cases), elapsed, outcomes)
-    if undecided:
-        print(f"not decided    {len(undecided)} (nothing recorded for these):")
-        for item in undecided:
-            print(f"  {item.case_ref} {item.family}: [{item.error.code}] {item.error.message}")
-    print(f"Store: {store.resolve()}  (replay it again with: vrrules replay --store {store})")
-    return 0 if all(r.reproduced for r in results) else 1
+    statuses = _replay_rows(results)
+    not_decided: list[dict[str, str | None]] = []
+    for item in undecided:
+        reason, file = _short_reason(item.error)
+        not_decided.append(
+            {
+                "case": item.case_ref,
+                "family": item.family,
+                "code": item.error.code,
+                "reason": reason,
+                "file": file,
+            }
+        )
+    document = {
+        "store": where,
+        "cases": len(case_file.cases),
+        "decisions": len(results),
+        "reproduced": statuses["reproduced"],
+        "differs": statuses["differs"],
+        "unreplayable": statuses["unreplayable"],
+        "seconds": round(elapsed, 3),
+        "outcomes": dict(sorted(outcomes.items())),
+        "not_decided": not_decided,
+        "not_reproduced": [r.as_dict() for r in results if not r.reproduced],
+    }
+
+    def render() -> None:
+        _print_replay_summary(out, results, len(case_file.cases), elapsed, outcomes)
+        if not_decided:
+            out.text(
+                f"not decided    {len(not_decided)} (expected: the sources publish no value for "
+                "these; nothing recorded)"
+            )
+            for row in not_decided:
+                for line in _not_decided_lines(
+                    str(row["case"]), str(row["family"]), str(row["code"]), str(row["reason"]), row["file"]
+                ):
+                    out.text(line)
+        out.text(f"Store: {where}  (replay it again with: vrrules replay --store {store})")
+
+    out.result(document, render)
+    if any(not r.reproduced for r in results):
+        return out.finding(
+            "not_reproduced",
+            f"expected every decision to replay, got {len(results) - statuses['reproduced']} that did not",
+        )
+    return EXIT_OK
 
 
 def _print_replay_summary(
-    results: list[ReplayResult], cases: int, elapsed: float, outcomes: Counter[str] | None = None
+    out: Output, results: list[ReplayResult], cases: int, elapsed: float, outcomes: Counter[str] | None = None
 ) -> None:
-    statuses = Counter(r.status for r in results)
-    print()
-    print(f"cases          {cases}")
-    print(f"decisions      {len(results)}")
-    print(f"reproduced     {statuses['reproduced']}")
-    print(f"differences    {statuses['differs']}")
-    print(f"unreplayable   {statuses['unreplayable']}")
-    print(f"time taken     {elapsed:.2f} s")
+    statuses = _replay_rows(results)
+    out.text()
+    out.text(f"cases          {cases}")
+    out.text(f"decisions      {len(results)}")
+    out.text(f"reproduced     {statuses['reproduced']}")
+    out.text(f"differences    {statuses['differs']}")
+    out.text(f"unreplayable   {statuses['unreplayable']}")
+    out.text(f"time taken     {elapsed:.2f} s")
     if outcomes:
-        print("outcomes")
+        out.text("outcomes")
         for label, count in sorted(outcomes.items()):
-            print(f"  {label:<48} {count:>4}")
+            out.text(f"  {label:<48} {count:>4}")
     for result in results:
         if not result.reproduced:
-            print(result)
+            out.text(str(result))
 
 
-def _replay(args: argparse.Namespace) -> int:
+@cli.command(cls=Command)
+@json_flag
+def key(*, json_mode: bool) -> int:
+    """Print a new key for an encrypted store.
+
+    Keep the key apart from the store, and export it as VRRULES_STORE_KEY before
+    demo, replay, audit ... to write and read an encrypted store.
+
+    \b
+    Examples:
+      vrrules key > store.key
+      export VRRULES_STORE_KEY=$(vrrules key)
+    """
+    out = Output(json_mode)
+    new = new_store_key()
+    out.result({"key": new, "variable": STORE_KEY_VARIABLE}, lambda: out.text(new))
+    out.note(
+        f"# keep this key apart from the store; export {STORE_KEY_VARIABLE}=<key> before "
+        "`vrrules demo`, `replay`, `audit` ... to write and read an encrypted store"
+    )
+    return EXIT_OK
+
+
+@cli.command(cls=Command)
+@store_option()
+@json_flag
+def replay(*, store: str, json_mode: bool) -> int:
+    """Replay every recorded decision in a store from the stored policy text.
+
+    \b
+    Examples:
+      vrrules replay --store vrrules-demo.db
+      vrrules replay --store vrrules-demo.db --json
+    """
+    out = Output(json_mode)
     started = time.perf_counter()
-    if not _existing_store(args.store):
-        return 2
-    with _records(args.store, args.specs) as records:
-        total = records.count_decisions()
-        progress = Progress("replaying", total)
-        results = list(records.replay_all(progress=lambda _r: progress.advance()))
-        progress.close()
-        cases = len({r.case_ref for r in results})
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "decisions": len(results),
-                    "reproduced": sum(r.reproduced for r in results),
-                    "results": [r.as_dict() for r in results],
-                },
-                indent=2,
-            )
-        )
-    else:
-        _print_replay_summary(results, cases, time.perf_counter() - started)
-    return 0 if all(r.reproduced for r in results) else 1
+    with open_records(store) as records, progress("replaying", records.count_decisions()) as advance:
+        results = list(records.replay_all(progress=advance))
+    cases = len({r.case_ref for r in results})
+    reproduced = sum(r.reproduced for r in results)
+    document = {
+        "cases": cases,
+        "decisions": len(results),
+        "reproduced": reproduced,
+        "results": [r.as_dict() for r in results],
+    }
+    out.result(document, lambda: _print_replay_summary(out, results, cases, time.perf_counter() - started))
+    failed = len(results) - reproduced
+    if failed:
+        return out.finding("not_reproduced", f"expected every decision to replay, got {failed} that did not")
+    return EXIT_OK
 
 
-def _check(args: argparse.Namespace) -> int:
+# ------------------------------------------------------------------------------- authoring
+
+
+@cli.command(cls=Command, uses_specs=True)
+@click.argument("path", required=False, type=ExistingPath(what="spec file or folder"))
+@json_flag
+@click.pass_context
+def check(ctx: click.Context, *, path: Path | None, json_mode: bool) -> int:
+    """Load every spec under PATH and report all problems at once.
+
+    PATH defaults to --specs, else $VRRULES_SPECS, else specs/. Each problem names its
+    file, line, rule, field, code and a hint. Exit 1 when any spec is refused.
+
+    \b
+    Examples:
+      vrrules check
+      vrrules check specs/tiers/
+      vrrules --specs my-draft/ check --json
+    """
+    out = Output(json_mode)
+    root = specs_root(ctx, path)
     try:
-        library = PolicyLibrary(args.path, case_sources=CASE_SOURCES)
-    except VrrulesError as error:
-        print(error, file=sys.stderr)
-        return 1
-    for family in library.families():
-        versions = ", ".join(f"{c.version} (from {c.spec.effective_from})" for c in library.versions(family))
-        print(f"{family}: {versions}")
-    for warning in library.warnings:
-        print(f"warning: {warning}")
-    print(f"ok: {len(library.files)} spec file(s) under {library.root}, {len(library.warnings)} warning(s)")
-    return 0
+        loaded = library(root)
+    except SpecInvalidError as error:
+        errors = [d for d in error.diagnostics if d.severity == "error"]
+        document: dict[str, Any] = {
+            "ok": False,
+            "root": str(root) if root else None,
+            "files": None,
+            "families": {},
+            "diagnostics": [d.as_dict() for d in error.diagnostics],
+        }
 
+        def render_errors() -> None:
+            for diagnostic in errors:
+                out.text(str(diagnostic))
 
-def _rates(args: argparse.Namespace) -> int:
-    reference = Reference(document=args.document, section=args.section, url=args.url)
-    period = read_rate_csv(
-        Path(args.file),
-        date.fromisoformat(args.start),
-        date.fromisoformat(args.until),
-        reference,
-        args.others,
-    )
-    print(period_yaml(period), end="")
-    return 0
+        out.result(document, render_errors)
+        return out.finding("spec_invalid", error.message)
+    families = {
+        family: [
+            {
+                "version": c.version,
+                "effective_from": c.spec.effective_from.isoformat(),
+                "effective_until": c.spec.effective_until.isoformat() if c.spec.effective_until else None,
+            }
+            for c in loaded.versions(family)
+        ]
+        for family in loaded.families()
+    }
+    document = {
+        "ok": True,
+        "root": str(loaded.root),
+        "files": len(loaded.files),
+        "families": families,
+        "diagnostics": [w.as_dict() for w in loaded.warnings],
+    }
 
-
-def _test(args: argparse.Namespace) -> int:
-    run = run_examples(Path(args.path) if args.path else default_specs_dir())
-    print(run.report())
-    return 1 if run.failed else 0
-
-
-def _schema(args: argparse.Namespace) -> int:
-    for path in write_json_schemas(Path(args.out)):
-        print(f"wrote {path}")
-    return 0
-
-
-def _existing_store(store: str) -> bool:
-    if store.startswith(("postgres", "memory")) or Path(store).exists():
-        return True
-    print(f"expected an existing store, got nothing at {store}", file=sys.stderr)
-    return False
-
-
-def _audit_verify(args: argparse.Namespace) -> int:
-    if not _existing_store(args.store):
-        return 2
-    expected = Path(args.digest).read_text().split()[0] if args.digest else None
-    with _records(args.store, args.specs) as records:
-        cases = sum(1 for _ in records.case_refs())
-        progress = Progress("verifying", cases)
-        report = verify_store(
-            records,
-            expected,
-            progress=lambda _ref: progress.advance(),
-            on_case=_print_case if args.per_case else None,
-            workers=args.workers,
+    def render() -> None:
+        for family, versions in families.items():
+            listed = ", ".join(f"{v['version']} (from {v['effective_from']})" for v in versions)
+            out.text(f"{family}: {listed}")
+        for warning in loaded.warnings:
+            out.text(f"warning: {warning}")
+        out.text(
+            f"ok: {len(loaded.files)} spec file(s) under {loaded.root}, {len(loaded.warnings)} warning(s)"
         )
-        progress.close()
-        if args.html:
-            Path(args.html).write_text(render_html(records, report), encoding="utf-8")
-            print(f"wrote {args.html}")
-    print(json.dumps(report.as_dict(), indent=2) if args.json else report.render())
-    return 0 if report.ok else 1
+
+    out.result(document, render)
+    return EXIT_OK
 
 
-def _print_case(line: str) -> None:
-    print(line)
+@cli.command(cls=Command, uses_specs=True)
+@click.argument("path", required=False, type=ExistingPath(what="examples file or folder"))
+@json_flag
+@click.pass_context
+def test(ctx: click.Context, *, path: Path | None, json_mode: bool) -> int:
+    """Run the worked examples under PATH and report rule coverage.
 
+    PATH defaults to --specs, else specs/. Exit 1 when an example fails, or when no
+    example is found at all (a test run that tests nothing is not a pass).
 
-def _audit_digest(args: argparse.Namespace) -> int:
-    if not _existing_store(args.store):
-        return 2
-    with _records(args.store, args.specs) as records:
-        digest = store_digest(records)
-    if args.out:
-        Path(args.out).write_text(digest + "\n")
-        print(f"wrote {args.out}: {digest}")
-    else:
-        print(digest)
-    return 0
-
-
-def _audit_case(args: argparse.Namespace) -> int:
-    if not _existing_store(args.store):
-        return 2
-    with _records(args.store, args.specs) as records:
-        case: Case | None
-        if args.version is not None:
-            case = records.case(args.case_ref, version=args.version)
-            decisions: list[Any] = list(case.decisions)
-        else:
-            day = date.fromisoformat(args.as_of) if args.as_of else date.max
-            case, decisions = case_as_of(records, args.case_ref, day)
-        if case is None:
-            print(f"case {args.case_ref} was not yet recorded on {args.as_of}")
-            return 0
-        print(
-            f"case {case.case_ref} at event {case.version}"
-            + (f" (as known on {args.as_of})" if args.as_of else "")
+    \b
+    Examples:
+      vrrules test
+      vrrules test specs/tiers/examples.yaml
+      vrrules test --json
+    """
+    out = Output(json_mode)
+    root = specs_root(ctx, path) or default_specs_dir()
+    run = run_examples(root)
+    uncovered = run.uncovered()
+    total = sum(len(ids) for ids in run.rules.values())
+    covered = total - sum(len(ids) for ids in uncovered.values())
+    failed = run.failed
+    document = {
+        "ok": bool(run.results) and not failed,
+        "root": str(root),
+        "examples": len(run.results),
+        "passed": len(run.results) - len(failed),
+        "failed": len(failed),
+        "failures": [
+            {
+                "file": str(file),
+                "example": result.example.name,
+                "at": result.example.at.isoformat(),
+                "problems": list(result.problems),
+            }
+            for file, result in failed
+        ],
+        "coverage": {"covered": covered, "total": total, "uncovered": uncovered},
+    }
+    out.result(document, lambda: out.text(run.report()))
+    if not run.results:
+        return out.finding(
+            "examples_missing",
+            f"expected worked examples (examples.yaml or NAME.examples.yaml) under {root}, got none; "
+            "write examples beside the specs",
         )
-        for version, record in decisions:
-            outcome = record.outcome
-            print(f"  event {version}: {record.family} {record.version} on {record.as_of}: {outcome}")
-            for fired in record.fired:
-                print(f"    - {fired['rule_id']}: {fired['reason']}")
-            print(f"    facts: {json.dumps(record.facts, sort_keys=True)}")
-    return 0
+    if failed:
+        return out.finding(
+            "examples_failed",
+            f"expected every example to pass, got {len(failed)} of {len(run.results)} failing",
+        )
+    return EXIT_OK
 
 
-def _audit_what_if(args: argparse.Namespace) -> int:
-    if not _existing_store(args.store):
-        return 2
-    with _records(args.store, args.specs) as records:
-        draft = PolicyLibrary(args.draft, case_sources=CASE_SOURCES) if args.draft else None
-        report = impact(records, draft, current_facts=args.current_facts)
-        if args.html:
-            verified = verify_store(records)
-            title = "vrrules what-if report"
-            Path(args.html).write_text(render_html(records, verified, report, title=title), encoding="utf-8")
-            print(f"wrote {args.html}")
-    print(json.dumps(report.as_dict(), indent=2) if args.json else report.render())
-    return 0
+@cli.command(cls=Command)
+@click.option(
+    "--out",
+    "folder",
+    type=OutputPath(folder=True),
+    default="schemas",
+    show_default=True,
+    help="folder to write the schemas into (created)",
+)
+@force_flag
+@json_flag
+def schema(*, folder: Path, force: bool, json_mode: bool) -> int:
+    """Write JSON Schemas of the spec and example formats, and of the CLI's JSON output.
+
+    The spec schemas serve a YAML-aware editor; the command-line output schemas go to
+    OUT/cli/.
+
+    \b
+    Examples:
+      vrrules schema --out schemas
+      vrrules schema --out schemas --force --json
+    """
+    out = Output(json_mode)
+    existing = [folder / name for name in json_schemas() if (folder / name).exists()]
+    if existing and not force:
+        raise click.BadParameter(
+            f"expected a folder without schemas, got {existing[0]}, which exists; pass --force to replace",
+            param_hint="--out",
+        )
+    written = [str(p) for p in write_json_schemas(folder)] + [
+        str(p) for p in write_cli_schemas(folder / "cli")
+    ]
+
+    def render() -> None:
+        for path in written:
+            out.text(f"wrote {path}")
+
+    out.result({"written": written}, render)
+    return EXIT_OK
 
 
-def _audit_bundle(args: argparse.Namespace) -> int:
-    if not _existing_store(args.store):
-        return 2
-    with _records(args.store, args.specs) as records:
-        refs = args.case_refs or list(records.case_refs())
-        for ref in refs:
-            records.case(ref)  # an unknown reference is refused before anything is written
-        bundle = export_bundle(records, refs)
-    Path(args.out).write_bytes(bundle)
-    print(f"wrote {args.out}: {len(refs)} case(s)")
-    return 0
+@cli.command(cls=Command, uses_specs=True)
+@click.argument("path", required=False, type=ExistingPath(file=False, what="specs folder"))
+@click.option(
+    "--out",
+    "folder",
+    type=OutputPath(folder=True),
+    default="handbook",
+    show_default=True,
+    help="folder to write handbook.md and handbook.html into (created)",
+)
+@force_flag
+@json_flag
+@click.pass_context
+def handbook(ctx: click.Context, *, path: Path | None, folder: Path, force: bool, json_mode: bool) -> int:
+    """Render every family, rule, parameter and reference as a handbook (Markdown and HTML).
+
+    \b
+    Examples:
+      vrrules handbook --out handbook
+      vrrules --specs my-draft/ handbook --out draft-handbook --force
+    """
+    out = Output(json_mode)
+    targets = [folder / "handbook.md", folder / "handbook.html"]
+    present = [t for t in targets if t.exists()]
+    if present and not force:
+        raise click.BadParameter(
+            f"expected a new file, got {present[0]}, which exists; pass --force to replace it",
+            param_hint="--out",
+        )
+    loaded = library(specs_root(ctx, path))
+    folder.mkdir(parents=True, exist_ok=True)
+    targets[0].write_text(handbook_markdown(loaded), encoding="utf-8")
+    targets[1].write_text(handbook_html(loaded), encoding="utf-8")
+    written = [str(t) for t in targets]
+    out.result({"written": written}, lambda: out.text(f"wrote {targets[0]} and {targets[1]}"))
+    return EXIT_OK
 
 
-def _audit_verify_bundle(args: argparse.Namespace) -> int:
-    try:
-        raw = Path(args.file).read_bytes()
-    except OSError as error:
-        print(f"expected a bundle file written by 'vrrules audit bundle', got: {error}", file=sys.stderr)
-        return 2
-    report, problems = verify_bundle(raw)
-    print(
-        json.dumps({**report.as_dict(), "bundle_problems": problems}, indent=2)
-        if args.json
-        else report.render()
-    )
-    for problem in problems:
-        print(f"bundle: {problem}")
-    return 0 if report.ok and not problems else 1
+@cli.command(cls=Command)
+@click.argument("old", type=ExistingPath(file=False, what="specs folder"))
+@click.argument("new", type=ExistingPath(file=False, what="specs folder"))
+@click.option(
+    "--store",
+    type=StoreLocation(existing=True),
+    default=None,
+    help="also re-decide this store's decisions under NEW (writes nothing)",
+)
+@json_flag
+def diff(*, old: Path, new: Path, store: str | None, json_mode: bool) -> int:
+    """What changed between two spec folders OLD and NEW, and what it would change.
+
+    \b
+    Examples:
+      vrrules diff specs/ my-draft/
+      vrrules diff specs/ my-draft/ --store vrrules-demo.db --json
+    """
+    out = Output(json_mode)
+    old_library, new_library = library(old), library(new)
+    changes = spec_diff(old_library, new_library)
+    report = None
+    if store is not None:
+        with open_records(store, old_library) as records:
+            report = impact(records, new_library)
+    document = {"changes": changes, "impact": report.as_dict() if report is not None else None}
+
+    def render() -> None:
+        out.text("\n".join(changes) if changes else "no changes")
+        if report is not None:
+            out.text()
+            out.text("Past decisions under the new specs:")
+            out.text(report.render())
+
+    out.result(document, render)
+    return EXIT_OK
 
 
-def _handbook(args: argparse.Namespace) -> int:
-    library = PolicyLibrary(args.path, case_sources=CASE_SOURCES)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "handbook.md").write_text(handbook_markdown(library), encoding="utf-8")
-    (out / "handbook.html").write_text(handbook_html(library), encoding="utf-8")
-    print(f"wrote {out / 'handbook.md'} and {out / 'handbook.html'}")
-    return 0
+@cli.command(cls=Command, uses_specs=True)
+@click.argument("path", required=False, type=ExistingPath(what="specs folder or spec file"))
+@store_option(existing=False)
+@click.option("--by", required=True, help="who publishes (a name kept with each publication)")
+@click.option("--note", required=True, help="why: what changed and on what authority")
+@json_flag
+@click.pass_context
+def publish(ctx: click.Context, *, path: Path | None, store: str, by: str, note: str, json_mode: bool) -> int:
+    """Record every spec version under PATH as published in a store (published versions never change).
 
+    Exit 1 when a version is refused (different content under a published version id).
 
-def _diff(args: argparse.Namespace) -> int:
-    old = PolicyLibrary(args.old, case_sources=CASE_SOURCES)
-    new = PolicyLibrary(args.new, case_sources=CASE_SOURCES)
-    changes = spec_diff(old, new)
-    print("\n".join(changes) if changes else "no changes")
-    if args.store:
-        if not _existing_store(args.store):
-            return 2
-        with _records(args.store, old) as records:
-            print()
-            print("Past decisions under the new specs:")
-            print(impact(records, new).render())
-    return 0
-
-
-def _publish(args: argparse.Namespace) -> int:
-    library = PolicyLibrary(args.path, case_sources=CASE_SOURCES)
-    refused = 0
-    with _records(args.store, library) as records:
-        for family in library.families():
-            for compiled in library.versions(family):
+    \b
+    Examples:
+      vrrules publish specs/ --store cases.db --by "A. Author" --note "2026 rates, L&I bulletin 12"
+      vrrules publish --store cases.db --by ops --note "initial" --json
+    """
+    out = Output(json_mode)
+    loaded = library(specs_root(ctx, path))
+    versions: list[dict[str, Any]] = []
+    with open_records(store, loaded) as records:
+        for family in loaded.families():
+            for compiled in loaded.versions(family):
+                row: dict[str, Any] = {"family": family, "version": compiled.version}
                 try:
-                    outcome = records.publish(compiled, args.by, args.note)
+                    row["result"] = records.publish(compiled, by, note)
                 except VrrulesError as error:
-                    refused += 1
-                    outcome = f"refused: [{error.code}] {error.message}"
-                print(f"{family} {compiled.version}: {outcome}")
-    return 1 if refused else 0
+                    row.update(result="refused", code=error.code, message=error.message)
+                versions.append(row)
+    refused = [v for v in versions if v["result"] == "refused"]
+
+    def render() -> None:
+        for row in versions:
+            text = (
+                row["result"] if row["result"] != "refused" else f"refused: [{row['code']}] {row['message']}"
+            )
+            out.text(f"{row['family']} {row['version']}: {text}")
+
+    out.result({"ok": not refused, "versions": versions}, render)
+    if refused:
+        first = refused[0]
+        return out.finding(
+            str(first["code"]), f"{len(refused)} version(s) refused; first: {first['message']}"
+        )
+    return EXIT_OK
 
 
-def _add_audit_commands(commands: Any) -> None:
-    audit = commands.add_parser("audit", help="verify a store: hash chains, decisions, digest")
-    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_commands.add_parser("verify", help="check every chain and replay every decision")
-    verify.add_argument("--store", required=True, help="SQLite path or postgresql:// URL")
-    verify.add_argument("--digest", default=None, help="file holding the digest kept earlier")
-    verify.add_argument("--json", action="store_true", help="print the report as JSON")
-    verify.add_argument("--html", default=None, help="also write a readable HTML report to this file")
-    verify.add_argument("--per-case", action="store_true", help="print a line per case as it is verified")
-    verify.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="processes to share the cases among (a store on disk or a server)",
+@cli.command(cls=Command)
+@click.argument("file", type=ExistingPath(file=True, folder=False, what="rate CSV file"))
+@click.option("--from", "start", required=True, type=ISO_DATE, help="first day of the period (YYYY-MM-DD)")
+@click.option("--until", required=True, type=ISO_DATE, help="last day of the period (YYYY-MM-DD)")
+@click.option("--document", required=True, help="the publication the rates come from")
+@click.option("--section", required=True, help="where in the publication")
+@click.option("--url", default=None, help="where the publication can be read")
+@click.option("--others", default=None, help="the location whose row applies to unlisted locations")
+@json_flag
+def rates(
+    *,
+    file: Path,
+    start: date,
+    until: date,
+    document: str,
+    section: str,
+    url: str | None,
+    others: str | None,
+    json_mode: bool,
+) -> int:
+    """Turn a per-diem rate CSV (location, lodging, meals[, months]) into a table period.
+
+    The YAML printed is pasted into a spec's table, so each release keeps its rates.
+
+    \b
+    Examples:
+      vrrules rates gsa-2026.csv --from 2025-10-01 --until 2026-09-30 \\
+          --document "GSA per diem rates FY2026" --section "Washington"
+    """
+    out = Output(json_mode)
+    if until < start:
+        raise click.BadParameter(
+            f"expected a last day on or after --from {start.isoformat()}, got {until.isoformat()}",
+            param_hint="--until",
+        )
+    read_limited(file, 10_000_000, "rate CSV")
+    reference = Reference(document=document, section=section, url=url)
+    text = period_yaml(read_rate_csv(file, start, until, reference, others))
+    out.result(
+        {"yaml": text, "from": start.isoformat(), "until": until.isoformat()},
+        lambda: click.echo(text, nl=False),
     )
-    verify.set_defaults(run=_audit_verify)
-    digest = audit_commands.add_parser("digest", help="print (or write) the store digest to keep")
-    digest.add_argument("--store", required=True)
-    digest.add_argument("--out", default=None, help="file to write the digest to")
-    digest.set_defaults(run=_audit_digest)
-    audit_case = audit_commands.add_parser("case", help="a case and its decisions, as known on a date")
-    audit_case.add_argument("case_ref")
-    audit_case.add_argument("--store", required=True)
-    audit_case.add_argument(
-        "--as-of", default=None, help="YYYY-MM-DD: what the store knew by the end of that day"
-    )
-    audit_case.add_argument("--version", type=int, default=None, help="the case as it stood at this event")
-    audit_case.set_defaults(run=_audit_case)
-
-    what_if = audit_commands.add_parser(
-        "what-if", help="re-decide the recorded history under other specs or corrected facts; write nothing"
-    )
-    what_if.add_argument("--store", required=True)
-    what_if.add_argument("--draft", default=None, help="folder of draft specs (default: the current specs)")
-    what_if.add_argument(
-        "--current-facts", action="store_true", help="use the facts the case holds now (after corrections)"
-    )
-    what_if.add_argument("--json", action="store_true")
-    what_if.add_argument("--html", default=None, help="also write a readable HTML report to this file")
-    what_if.set_defaults(run=_audit_what_if)
-    bundle = audit_commands.add_parser("bundle", help="export cases as a self-contained audit bundle")
-    bundle.add_argument("case_refs", nargs="*", help="cases to export (default: all)")
-    bundle.add_argument("--store", required=True)
-    bundle.add_argument("--out", required=True, help="bundle file to write")
-    bundle.set_defaults(run=_audit_bundle)
-    check_bundle = audit_commands.add_parser("verify-bundle", help="check a bundle without the store")
-    check_bundle.add_argument("file")
-    check_bundle.add_argument("--json", action="store_true")
-    check_bundle.set_defaults(run=_audit_verify_bundle)
+    return EXIT_OK
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vrrules", description=__doc__)
-    parser.add_argument("--specs", default=None, help="folder of spec files (default: the shipped specs/)")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    demo = commands.add_parser("demo", help="record the sample cases, decide, replay, summarise")
-    demo.add_argument("--store", default=DEMO_STORE, help=f"SQLite file to write (default ./{DEMO_STORE})")
-    demo.add_argument("--cases", default=str(SAMPLE_CASES), help="case file to load (default: the samples)")
-    demo.add_argument("--replace", action="store_true", help="start an existing --store afresh")
-    demo.set_defaults(run=_demo)
-
-    key = commands.add_parser(
-        "key", help=f"print a new key for an encrypted store (set {STORE_KEY_VARIABLE})"
-    )
-    key.set_defaults(run=_key)
-
-    replay = commands.add_parser("replay", help="replay every recorded decision in a store")
-    replay.add_argument("--store", required=True, help="SQLite path or postgresql:// URL")
-    replay.add_argument("--json", action="store_true", help="print the results as JSON")
-    replay.set_defaults(run=_replay)
-
-    check = commands.add_parser("check", help="load every spec under PATH and report all problems")
-    check.add_argument("path", nargs="?", default=None, help="spec file or folder (default: specs/)")
-    check.set_defaults(run=_check)
-
-    test = commands.add_parser("test", help="run the worked examples under PATH and report rule coverage")
-    test.add_argument("path", nargs="?", default=None, help="examples file or folder (default: specs/)")
-    test.set_defaults(run=_test)
-
-    schema = commands.add_parser("schema", help="write JSON Schemas of the spec and example formats")
-    schema.add_argument("--out", default="schemas", help="folder to write them to (default ./schemas)")
-    schema.set_defaults(run=_schema)
-
-    _add_audit_commands(commands)
-
-    handbook = commands.add_parser("handbook", help="render every family, rule and reference as a handbook")
-    handbook.add_argument("path", nargs="?", default=None, help="specs folder (default: specs/)")
-    handbook.add_argument("--out", default="handbook", help="folder to write handbook.md and .html to")
-    handbook.set_defaults(run=_handbook)
-
-    diff = commands.add_parser("diff", help="what changed between two spec folders, and what it would change")
-    diff.add_argument("old", help="the spec folder as it was")
-    diff.add_argument("new", help="the spec folder as proposed")
-    diff.add_argument(
-        "--store", default=None, help="re-decide this store's decisions under NEW (writes nothing)"
-    )
-    diff.set_defaults(run=_diff)
-
-    publish = commands.add_parser("publish", help="record spec versions as published in a store (immutable)")
-    publish.add_argument("path", nargs="?", default=None, help="specs folder (default: specs/)")
-    publish.add_argument("--store", required=True, help="SQLite path or postgresql:// URL")
-    publish.add_argument("--by", required=True, help="who publishes")
-    publish.add_argument("--note", required=True, help="why: what changed and on what authority")
-    publish.set_defaults(run=_publish)
-
-    rates = commands.add_parser("rates", help="turn a per-diem rate CSV into a table period for a spec")
-    rates.add_argument("file", help="CSV with columns location, lodging, meals[, months]")
-    rates.add_argument("--from", dest="start", required=True, help="first day of the period (YYYY-MM-DD)")
-    rates.add_argument("--until", required=True, help="last day of the period (YYYY-MM-DD)")
-    rates.add_argument("--document", required=True, help="the publication the rates come from")
-    rates.add_argument("--section", required=True, help="where in it")
-    rates.add_argument("--url", default=None)
-    rates.add_argument("--others", default=None, help="the location whose row applies to unlisted ones")
-    rates.set_defaults(run=_rates)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        code: int = args.run(args)
-    except VrrulesError as error:
-        print(f"vrrules: [{error.code}] {error}", file=sys.stderr)
-        return 2
-    return code
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+cli.add_command(audit_commands.audit)
+for _command in case_commands.COMMANDS:
+    cli.add_command(_command)

@@ -1,0 +1,170 @@
+"""What every vrrules command shares: the root state, the command class, common options,
+and opening stores and specs the way the command line does."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from vrrules import CaseRecords, PolicyLibrary
+from vrrules.cli.errors import EXIT_CODES, CommandError
+from vrrules.cli.params import StoreLocation, store_file
+from vrrules.events.caseview import CASE_SOURCES
+
+__all__ = [
+    "CONTEXT",
+    "DEMO_STORE",
+    "EPILOG",
+    "STORE_KEY_VARIABLE",
+    "Command",
+    "Group",
+    "State",
+    "force_flag",
+    "json_flag",
+    "library",
+    "open_records",
+    "read_limited",
+    "refuse_store_as_output",
+    "specs_root",
+    "store_option",
+]
+
+DEMO_STORE = "vrrules-demo.db"
+STORE_KEY_VARIABLE = "VRRULES_STORE_KEY"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items())
+EPILOG += (
+    "\n\n\bEvery failure prints one line on stderr, error[code]: what was expected, what was got,"
+    "\nwhere, and how to fix it (codes: docs/errors.md). With --json, stdout holds one JSON"
+    '\ndocument (shapes: docs/schemas/cli/), an error document {"error": {...}} on failure.'
+    f"\nAn encrypted store is read and written with the key in {STORE_KEY_VARIABLE}."
+)
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@dataclass
+class State:
+    """What the root options give every command."""
+
+    specs: Path | None = None
+    debug: bool = False
+
+
+class Command(click.Command):
+    """A vrrules command: refuses the global ``--specs`` unless it reads specs from disk."""
+
+    def __init__(self, *args: Any, uses_specs: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", CONTEXT)
+        super().__init__(*args, **kwargs)
+        self.uses_specs = uses_specs
+
+    def invoke(self, ctx: click.Context) -> Any:
+        state = ctx.find_object(State)
+        if state is not None and state.specs is not None and not self.uses_specs:
+            raise click.UsageError(
+                f"expected no --specs for '{ctx.command_path}', which reads no spec folder "
+                "(stores carry the policy text their decisions used), got --specs "
+                f"{state.specs}; drop --specs",
+                ctx,
+            )
+        return super().invoke(ctx)
+
+
+class Group(click.Group):
+    command_class = Command
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", CONTEXT)
+        super().__init__(*args, **kwargs)
+
+
+Group.group_class = Group
+
+
+def json_flag(function: _F) -> _F:
+    """``--json``: one JSON document on stdout (its shape under docs/schemas/cli/)."""
+    return click.option(
+        "--json",
+        "json_mode",
+        is_flag=True,
+        help="print one JSON document on stdout instead of text (shape: docs/schemas/cli/)",
+    )(function)
+
+
+def force_flag(function: _F) -> _F:
+    return click.option(
+        "--force", is_flag=True, is_eager=True, help="replace output files that already exist"
+    )(function)
+
+
+def store_option(*, existing: bool = True, help_text: str | None = None) -> Callable[[_F], _F]:
+    text = (
+        help_text or "the store: a SQLite file, sqlite:///path, postgresql://user:pw@host:port/db or memory"
+    )
+    return click.option("--store", required=True, type=StoreLocation(existing=existing), help=text)
+
+
+def specs_root(ctx: click.Context, path: Path | None) -> Path | None:
+    """The specs folder a command reads: its PATH argument or the global ``--specs``, not both."""
+    state = ctx.find_object(State)
+    given = state.specs if state is not None else None
+    if path is not None and given is not None and path.resolve() != given.resolve():
+        raise click.UsageError(
+            f"expected one specs folder, got PATH {path} and --specs {given}; give one of them", ctx
+        )
+    return path or given
+
+
+def library(root: Path | None) -> PolicyLibrary:
+    return PolicyLibrary(root, case_sources=CASE_SOURCES)
+
+
+def open_records(location: str, specs: Any = None) -> CaseRecords:
+    """The store as the command line opens it: encrypted when VRRULES_STORE_KEY holds a key."""
+    path = store_file(location)
+    if path is not None and path.is_file() and path.stat().st_size > 0:
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+        if head != SQLITE_MAGIC:
+            raise CommandError(
+                f"expected a vrrules store (a SQLite file), got a file that is not one at {path} "
+                f"(it starts {head[:8]!r}); check that --store names the store",
+                code="store_unreadable",
+                path=str(path),
+            )
+    return CaseRecords(store=location, specs=specs, encryption_key=os.environ.get(STORE_KEY_VARIABLE) or None)
+
+
+def refuse_store_as_output(store: str, outputs: dict[str, Path | None], ctx: click.Context) -> None:
+    """An output file is never the store itself."""
+    path = store_file(store)
+    for option, output in outputs.items():
+        if path is not None and output is not None and output.resolve() == path.resolve():
+            raise click.BadParameter(
+                f"expected a file other than the store, got the store {path} itself", ctx, param_hint=option
+            )
+
+
+def read_limited(path: Path, limit: int, what: str) -> bytes:
+    """A file's bytes, refused when larger than ``limit`` (so no input means a multi-second parse)."""
+    size = path.stat().st_size
+    if size > limit:
+        raise CommandError(
+            f"expected a {what} of at most {limit:,} bytes, got {size:,} bytes at {path}; split it",
+            code="input_too_large",
+            path=str(path),
+        )
+    return path.read_bytes()
+
+
+def write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,170 @@
+"""Parameter types: a bad value is a usage error naming the option, never a traceback."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = [
+    "COUNT",
+    "ISO_DATE",
+    "Count",
+    "ExistingPath",
+    "InputFile",
+    "IsoDate",
+    "OutputPath",
+    "StoreLocation",
+    "store_file",
+]
+
+_ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+class IsoDate(click.ParamType):  # type: ignore[type-arg]
+    """A calendar date written ``YYYY-MM-DD``, nothing else (no week dates, no ``20251103``)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        text = str(value)
+        if not _ISO.match(text):
+            self.fail(f"expected a date written YYYY-MM-DD (e.g. 2025-11-03), got {text[:40]!r}", param, ctx)
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"expected a real calendar day written YYYY-MM-DD, got {text!r}", param, ctx)
+
+
+class Count(click.ParamType):  # type: ignore[type-arg]
+    """A whole number within bounds (so ``99999999999999999999`` is refused, not overflowed)."""
+
+    name = "N"
+
+    def __init__(self, low: int = 0, high: int = 2**31 - 1) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip()
+            if not re.fullmatch(r"[+-]?[0-9]{1,19}", text):
+                self.fail(
+                    f"expected a whole number from {self.low} to {self.high}, got {text[:40]!r}", param, ctx
+                )
+            number = int(text)
+        if not self.low <= number <= self.high:
+            self.fail(f"expected a whole number from {self.low} to {self.high}, got {number}", param, ctx)
+        return number
+
+
+class ExistingPath(click.ParamType):  # type: ignore[type-arg]
+    """A file or folder that exists (``folder=False``: a file; ``file=False``: a folder)."""
+
+    def __init__(self, *, file: bool = True, folder: bool = True, what: str = "path") -> None:
+        self.file, self.folder, self.what = file, folder, what
+        self.name = "PATH" if file and folder else "FILE" if file else "DIR"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        path = Path(value)
+        if not path.exists():
+            self.fail(f"expected an existing {self.what}, got nothing at {str(path)!r}", param, ctx)
+        if path.is_dir() and not self.folder:
+            self.fail(f"expected a {self.what} (a file), got the folder {str(path)!r}", param, ctx)
+        if not path.is_dir() and not self.file:
+            self.fail(f"expected a {self.what} (a folder), got the file {str(path)!r}", param, ctx)
+        return path
+
+
+class InputFile(ExistingPath):
+    """An existing file to read (not a folder)."""
+
+    def __init__(self, what: str = "file") -> None:
+        super().__init__(file=True, folder=False, what=what)
+
+
+class OutputPath(click.ParamType):  # type: ignore[type-arg]
+    """A file to write: never an existing one unless ``--force`` (eager) was given, never a folder.
+
+    With ``folder=True`` it is a folder to write files into, which may exist.
+    """
+
+    def __init__(self, *, folder: bool = False) -> None:
+        self.folder = folder
+        self.name = "DIR" if folder else "FILE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        path = Path(value)
+        if str(value) == "":
+            self.fail("expected a path to write to, got an empty string", param, ctx)
+        if self.folder:
+            if path.exists() and not path.is_dir():
+                self.fail(f"expected a folder to write into, got the file {str(path)!r}", param, ctx)
+            return path
+        if path.is_dir():
+            self.fail(f"expected a file to write, got the folder {str(path)!r}", param, ctx)
+        force = bool(ctx.params.get("force")) if ctx is not None else False
+        if path.exists() and not force:
+            self.fail(
+                f"expected a new file, got {str(path)!r}, which exists; pass --force to replace it",
+                param,
+                ctx,
+            )
+        if not path.parent.exists():
+            self.fail(f"expected a file in an existing folder, got {str(path)!r}", param, ctx)
+        return path
+
+
+class StoreLocation(click.ParamType):  # type: ignore[type-arg]
+    """``memory``, a SQLite file (``path`` or ``sqlite:///path``) or a ``postgresql://`` URL.
+
+    With ``existing`` a SQLite file must already be there (reading commands never create one).
+    """
+
+    name = "STORE"
+
+    def __init__(self, *, existing: bool = True) -> None:
+        self.existing = existing
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if text in ("memory", ":memory:") or text.startswith(("postgresql://", "postgres://")):
+            return text
+        if "://" in text and not text.startswith("sqlite:///"):
+            self.fail(
+                "expected memory, a SQLite file path, sqlite:///path or postgresql://user:pw@host:port/db, "
+                f"got {_redacted(text)[:60]!r}",
+                param,
+                ctx,
+            )
+        path = store_file(text)
+        if path is None or not str(path):
+            self.fail("expected a store location, got an empty one", param, ctx)
+        if path.is_dir():
+            self.fail(f"expected a SQLite store file, got the folder {str(path)!r}", param, ctx)
+        if self.existing and not path.exists():
+            self.fail(f"expected an existing store, got nothing at {str(path)!r}", param, ctx)
+        if not self.existing and not path.parent.exists():
+            self.fail(f"expected a store in an existing folder, got {str(path)!r}", param, ctx)
+        return text
+
+
+def _redacted(location: str) -> str:
+    return re.sub(r"//[^@/]*@", "//***@", location)
+
+
+def store_file(location: str) -> Path | None:
+    """The SQLite file a store location names, or None for memory and servers."""
+    if location in ("memory", ":memory:") or location.startswith(("postgresql://", "postgres://")):
+        return None
+    return Path(location.removeprefix("sqlite:///")) if location.startswith("sqlite:///") else Path(location)
+
+
+ISO_DATE = IsoDate()
+COUNT = Count()

@@ -1,0 +1,339 @@
+"""JSON Schemas of what every command prints with ``--json``, one per command.
+
+They are published under ``docs/schemas/cli/`` (a test keeps those files equal to these)
+and written by ``vrrules schema --out DIR`` into ``DIR/cli/``. A failing command prints
+the ``error`` document instead; a finding (exit 1) prints the command's own document.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CLI_SCHEMAS", "cli_json_schemas", "schema_name", "write_cli_schemas"]
+
+BASE = "https://vrrules.example/schemas/cli/"
+
+_STR = {"type": "string"}
+_INT = {"type": "integer", "minimum": 0}
+_BOOL = {"type": "boolean"}
+_DATE = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+_TIMESTAMP = {"type": "string", "format": "date-time"}
+_NULL_STR = {"type": ["string", "null"]}
+_ANY_OBJECT = {"type": "object"}
+_OUTCOME = {"type": ["object", "null"]}
+_STRINGS = {"type": "array", "items": _STR}
+
+
+def _object(
+    properties: dict[str, Any], required: list[str] | None = None, extra: bool = False
+) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": sorted(properties) if required is None else required,
+        "additionalProperties": extra,
+    }
+
+
+def _array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+_REPLAY_RESULT = _object(
+    {
+        "case": _STR,
+        "event": _INT,
+        "family": _STR,
+        "version": _STR,
+        "status": {"enum": ["reproduced", "differs", "unreplayable"]},
+        "differences": _STRINGS,
+    }
+)
+_DIAGNOSTIC = _object(
+    {
+        "code": _STR,
+        "severity": _STR,
+        "message": _STR,
+        "file": _STR,
+        "line": {"type": ["integer", "null"]},
+        "rule": _NULL_STR,
+        "field": _NULL_STR,
+        "hint": _NULL_STR,
+    }
+)
+_COUNTS = {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": _INT}}
+_AUDIT_REPORT = {
+    "ok": _BOOL,
+    "cases": _INT,
+    "decisions": _INT,
+    "digest": _STR,
+    "digest_matches": {"type": ["boolean", "null"]},
+    "families": _COUNTS,
+    "broken_chains": _array(
+        _object({"case": _STR, "first_broken_event": {"type": ["integer", "null"]}, "reason": _NULL_STR})
+    ),
+    "not_reproduced": _array(_REPLAY_RESULT),
+}
+_CHANGE = _object(
+    {
+        "case": _STR,
+        "event": _INT,
+        "family": _STR,
+        "as_of": _DATE,
+        "recorded": _object({"outcome": _OUTCOME, "rules": _STRINGS}),
+        "now": _object({"outcome": _OUTCOME, "rules": _STRINGS}),
+    }
+)
+_IMPACT = {"families": _COUNTS, "changes": _array(_CHANGE), "not_decidable": _STRINGS}
+_WRITTEN = _object({"written": _STRINGS})
+_FIRED = _object({"rule_id": _STR, "reason": _NULL_STR}, required=["rule_id"], extra=True)
+_DECISION_SUMMARY = _object(
+    {
+        "family": _STR,
+        "version": _STR,
+        "status": _STR,
+        "outcome": _OUTCOME,
+        "rules": _STRINGS,
+        "event": _INT,
+        "as_of": {"type": ["string", "null"]},
+    }
+)
+
+CLI_SCHEMAS: dict[str, dict[str, Any]] = {
+    "error": _object(
+        {
+            "error": _object(
+                {
+                    "code": {"type": "string", "pattern": "^[a-z_]+$"},
+                    "message": _STR,
+                    "exit_code": {"enum": [2, 3, 4, 130]},
+                    "details": _ANY_OBJECT,
+                },
+                required=["code", "message", "exit_code"],
+            )
+        }
+    ),
+    "demo": _object(
+        {
+            "store": _STR,
+            "cases": _INT,
+            "decisions": _INT,
+            "reproduced": _INT,
+            "differs": _INT,
+            "unreplayable": _INT,
+            "seconds": {"type": "number"},
+            "outcomes": {"type": "object", "additionalProperties": _INT},
+            "not_decided": _array(
+                _object({"case": _STR, "family": _STR, "code": _STR, "reason": _STR, "file": _NULL_STR})
+            ),
+            "not_reproduced": _array(_REPLAY_RESULT),
+        }
+    ),
+    "key": _object({"key": _STR, "variable": _STR}),
+    "replay": _object(
+        {"cases": _INT, "decisions": _INT, "reproduced": _INT, "results": _array(_REPLAY_RESULT)}
+    ),
+    "check": _object(
+        {
+            "ok": _BOOL,
+            "root": _NULL_STR,
+            "files": {"type": ["integer", "null"]},
+            "families": {
+                "type": "object",
+                "additionalProperties": _array(
+                    _object(
+                        {
+                            "version": _STR,
+                            "effective_from": _DATE,
+                            "effective_until": {"type": ["string", "null"]},
+                        }
+                    )
+                ),
+            },
+            "diagnostics": _array(_DIAGNOSTIC),
+        }
+    ),
+    "test": _object(
+        {
+            "ok": _BOOL,
+            "root": _STR,
+            "examples": _INT,
+            "passed": _INT,
+            "failed": _INT,
+            "failures": _array(_object({"file": _STR, "example": _STR, "at": _DATE, "problems": _STRINGS})),
+            "coverage": _object(
+                {
+                    "covered": _INT,
+                    "total": _INT,
+                    "uncovered": {"type": "object", "additionalProperties": _STRINGS},
+                },
+                extra=True,
+            ),
+        }
+    ),
+    "schema": _WRITTEN,
+    "handbook": _WRITTEN,
+    "diff": _object({"changes": _STRINGS, "impact": {"oneOf": [{"type": "null"}, _object(_IMPACT)]}}),
+    "publish": _object(
+        {
+            "ok": _BOOL,
+            "versions": _array(
+                _object(
+                    {"family": _STR, "version": _STR, "result": _STR, "code": _STR, "message": _STR},
+                    required=["family", "version", "result"],
+                )
+            ),
+        }
+    ),
+    "rates": _object({"yaml": _STR, "from": _DATE, "until": _DATE}),
+    "audit-verify": _object(
+        {**_AUDIT_REPORT, "html": _NULL_STR, "per_case": _STRINGS},
+        required=sorted([*_AUDIT_REPORT, "html"]),
+    ),
+    "audit-digest": _object(
+        {"digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "written": _NULL_STR}
+    ),
+    "audit-case": _object(
+        {
+            "case": _STR,
+            "known": _BOOL,
+            "event": {"type": ["integer", "null"]},
+            "as_of": {"type": ["string", "null"]},
+            "decisions": _array(
+                _object(
+                    {
+                        "event": _INT,
+                        "family": _STR,
+                        "version": _STR,
+                        "as_of": _DATE,
+                        "status": _STR,
+                        "outcome": _OUTCOME,
+                        "fired": _array(_FIRED),
+                        "facts": _ANY_OBJECT,
+                    }
+                )
+            ),
+        }
+    ),
+    "audit-what-if": _object({**_IMPACT, "html": _NULL_STR}),
+    "audit-bundle": _object({"written": _STR, "cases": _STRINGS, "bytes": _INT}),
+    "audit-verify-bundle": _object({**_AUDIT_REPORT, "bundle_problems": _STRINGS}),
+    "cases": _object(
+        {
+            "cases": _array(
+                _object(
+                    {
+                        "case": _STR,
+                        "opened_on": {"type": ["string", "null"]},
+                        "events": _INT,
+                        "last_event": _object(
+                            {
+                                "event": _INT,
+                                "type": _STR,
+                                "business_date": {"type": ["string", "null"]},
+                                "recorded_at": _TIMESTAMP,
+                            }
+                        ),
+                        "decisions": _array(_DECISION_SUMMARY),
+                    }
+                )
+            )
+        }
+    ),
+    "case-show": _object(
+        {
+            "case": _STR,
+            "events": _array(
+                _object(
+                    {
+                        "event": _INT,
+                        "type": _STR,
+                        "business_date": {"type": ["string", "null"]},
+                        "business_date_field": _NULL_STR,
+                        "recorded_at": _TIMESTAMP,
+                        "payload": _ANY_OBJECT,
+                        "decision": {"oneOf": [{"type": "null"}, _ANY_OBJECT]},
+                    }
+                )
+            ),
+        }
+    ),
+    "decide": _object(
+        {
+            "case": _STR,
+            "family": _STR,
+            "version": _STR,
+            "as_of": _DATE,
+            "recorded": _BOOL,
+            "event": {"type": ["integer", "null"]},
+            "status": _STR,
+            "outcome": _OUTCOME,
+            "fired": _array(_FIRED),
+            "facts": _ANY_OBJECT,
+            "explanation": _STR,
+        }
+    ),
+    "import": _object(
+        {
+            "ok": _BOOL,
+            "stored": _BOOL,
+            "cases": _INT,
+            "events": _INT,
+            "decisions": _INT,
+            "undecided": _array(_object({"case": _STR, "family": _STR, "code": _STR})),
+            "failed": _array(_object({"case": _STR, "code": _STR, "message": _STR})),
+        }
+    ),
+    "facts": _object(
+        {
+            "family": _STR,
+            "version": _STR,
+            "facts": _array(
+                _object(
+                    {
+                        "name": _STR,
+                        "type": _STR,
+                        "from": {"enum": ["case", "derived", "caller"]},
+                        "source": _NULL_STR,
+                        "required": _BOOL,
+                        "default": {"type": ["boolean", "integer", "string", "null"]},
+                        "values": {"type": ["array", "null"], "items": _STR},
+                        "description": _STR,
+                    }
+                )
+            ),
+        }
+    ),
+}
+
+
+def schema_name(command: str) -> str:
+    """The file of a command's schema: ``audit verify`` -> ``audit-verify.schema.json``."""
+    return f"{command.replace(' ', '-')}.schema.json"
+
+
+def cli_json_schemas() -> dict[str, dict[str, Any]]:
+    """Every schema, complete with ``$schema``, ``$id`` and ``title``, by file name."""
+    schemas = {}
+    for command, body in CLI_SCHEMAS.items():
+        name = schema_name(command)
+        title = "error document" if command == "error" else f"vrrules {command.replace('-', ' ', 1)} --json"
+        schemas[name] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": BASE + name,
+            "title": title,
+            **body,
+        }
+    return schemas
+
+
+def write_cli_schemas(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, schema in cli_json_schemas().items():
+        path = folder / name
+        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
