@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from vrrules.events.application import EVENT_TYPES
+from vrrules.events.registry import EVENT_TYPES
 from vrrules.events.payloads import (
     ASSESSMENT_DEPTHS,
     CLIENT_GROUPS,

@@ -5,6 +5,7 @@ of an event-sourced case history and can be replayed and verified later.
 """
 
 from vrrules.errors import (
+    ArgumentInvalidError,
     CaseConflictError,
     CaseExistsError,
     CaseUnknownError,
@@ -20,9 +21,11 @@ from vrrules.errors import (
     StoreConfigError,
     StoreKeyError,
     VersionAlreadyPublishedError,
+    VersionAlreadyUsedError,
     VrrulesError,
 )
-from vrrules.events.application import EVENT_TYPES, CaseRecords, RecordedDecision, ReplayResult
+from vrrules.audit.replay import ReplayResult
+from vrrules.events.application import EVENT_TYPES, CaseRecords, RecordedDecision
 from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_or_raise
 from vrrules.policies.decision import Decision, FiredRule
 from vrrules.policies.library import PolicyLibrary
@@ -31,6 +34,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EVENT_TYPES",
+    "ArgumentInvalidError",
     "CaseConflictError",
     "CaseExistsError",
     "CaseRecords",
@@ -54,6 +58,7 @@ __all__ = [
     "StoreConfigError",
     "StoreKeyError",
     "VersionAlreadyPublishedError",
+    "VersionAlreadyUsedError",
     "VrrulesError",
     "__version__",
     "compile_or_raise",

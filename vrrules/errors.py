@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 __all__ = [
+    "ArgumentInvalidError",
     "CaseConflictError",
     "CaseExistsError",
     "CaseUnknownError",
@@ -29,6 +30,7 @@ __all__ = [
     "StoreConfigError",
     "StoreKeyError",
     "VersionAlreadyPublishedError",
+    "VersionAlreadyUsedError",
     "VrrulesError",
 ]
 
@@ -237,3 +239,29 @@ class SigningKeyInvalidError(VrrulesError, ValueError):
     """A signer or verifier key string is malformed, of an unknown algorithm, or its key hash is wrong."""
 
     code = "signing_key_invalid"
+
+
+# The verifiable log's errors (vrrules.audit.tlog and vrrules.audit.checkpoint).
+__all__ += [
+    "CaseHeadsInvalidError",
+    "CheckpointMalformedError",
+    "CheckpointSignatureError",
+    "CheckpointUnverifiedError",
+    "LogHashInvalidError",
+    "LogProofMalformedError",
+    "LogRecordInvalidError",
+    "LogSizeError",
+    "SigningKeyInvalidError",
+]  # end of the verifiable log's errors
+
+
+class VersionAlreadyUsedError(VrrulesError, ValueError):
+    """Different content was offered under a version id that recorded decisions already used."""
+
+    code = "version_already_used"
+
+
+class ArgumentInvalidError(VrrulesError, ValueError):
+    """A Python API argument has the wrong type or form (a date that is not ISO, a version out of range)."""
+
+    code = "argument_invalid"

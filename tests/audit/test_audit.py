@@ -98,7 +98,7 @@ def test_an_unreadable_record_is_found(store: Path) -> None:
 def test_a_rewritten_tail_with_a_forged_link_is_caught_by_the_digest(store: Path) -> None:
     with CaseRecords(store, SPECS) as records:
         kept = store_digest(records)
-        *earlier, last = [records.decode(s) for s in records.stored_events("B-2")]
+        *earlier, last = [records.store.decode(s) for s in records.store.records_of(case_id("B-2"))]
     # A careful forger changes the last decision and recomputes its link (the chain is public).
     forged = last.decision.model_copy(update={"outcome": {**last.decision.outcome, "tier": 1}})
     version = last.originator_version

@@ -14,6 +14,7 @@ from vrrules.cli import main
 from vrrules.events.importer import import_case, load_case_file
 from vrrules.events.persistence import new_store_key
 from vrrules.samples import SAMPLE_CASES
+from vrrules.events.domain import case_id
 
 CASES = load_case_file(SAMPLE_CASES).cases[:3]
 # what a sample case stores that identifies or describes a person
@@ -29,7 +30,7 @@ def test_an_encrypted_store_shows_nothing_personal_and_verifies_with_its_key(sto
     key = new_store_key()
     with CaseRecords(store_location, SPECS, encryption_key=key) as records:
         _fill(records)
-        stored = [s for h in CASES for s in records.stored_events(h.case_ref)]
+        stored = [s for h in CASES for s in records.store.records_of(case_id(h.case_ref))]
         assert stored
         for record in stored:
             state = bytes(record.state)

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import SPECS, TIER2_ASSESSMENT
 from vrrules import CaseRecords, CaseUnknownError, EventInvalidError
+from vrrules.audit import count_decisions, replay, replay_all
 
 
 @contextmanager
@@ -54,9 +55,9 @@ def test_replay_reproduces_from_a_reopened_store(store_location: str) -> None:
         records.decide("P-1", "tiers")
         records.decide("P-1", "tiers")
         with _reopened(store_location, records) as reopened:
-            results = list(reopened.replay_all())
+            results = list(replay_all(reopened))
             assert [r.status for r in results] == ["reproduced", "reproduced"]
-            assert reopened.count_decisions() == 2
+            assert count_decisions(reopened) == 2
 
 
 def test_case_as_of_an_earlier_version(store_location: str) -> None:
@@ -92,8 +93,8 @@ def test_a_conflicting_append_is_worked_out_again_and_nothing_is_lost(store_loca
         with _reopened(store_location, writer) as other:
             other.record("P-1", "work_status_changed", {"status": "in_work", "effective_on": "2025-11-11"})
         reads = iter([stale])
-        fresh = writer._get_case
-        writer._get_case = lambda ref, version=None, **kw: next(reads, None) or fresh(ref, version, **kw)  # type: ignore[method-assign]
+        fresh = writer.store.case
+        writer.store.case = lambda ref, version=None, **kw: next(reads, None) or fresh(ref, version, **kw)  # type: ignore[method-assign]
         made = writer.decide("P-1", "tiers")
         kinds = [type(e).__name__ for e in writer.history("P-1")]
         assert kinds == [
@@ -104,4 +105,4 @@ def test_a_conflicting_append_is_worked_out_again_and_nothing_is_lost(store_loca
             "DecisionRecorded",
         ]
         assert made.case_version == 5
-        assert all(r.reproduced for r in writer.replay("P-1"))
+        assert all(r.reproduced for r in replay(writer, "P-1"))

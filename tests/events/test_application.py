@@ -20,6 +20,7 @@ from vrrules import (
     VrrulesError,
 )
 from vrrules.events.payloads import DecisionRecord
+from vrrules.audit import replay
 
 ASSESSMENT = {
     "assessed_on": "2025-11-10",
@@ -181,7 +182,7 @@ def test_an_edited_spec_is_used_by_the_next_decision(tmp_path: Path) -> None:
         assert after.decision.outcome is not None and after.decision.outcome["max_weeks"] == 5
         assert before.decision.spec_sha256 != after.decision.spec_sha256
         # both releases are stored, so both decisions still replay
-        assert [r.status for r in records.replay("C-1")] == ["reproduced", "reproduced"]
+        assert [r.status for r in replay(records, "C-1")] == ["reproduced", "reproduced"]
 
 
 def test_a_malformed_edit_is_refused_and_the_store_is_unchanged(tmp_path: Path) -> None:
@@ -245,8 +246,8 @@ def test_replay_reports_a_decision_that_does_not_follow_from_its_record(
             fired=[r.as_dict() for r in forged.fired],
         )
     )
-    records._log.save(case)
-    results = records.replay("C-1")
+    records.store.save(case)
+    results = replay(records, "C-1")
     assert [r.status for r in results] == ["reproduced", "differs"]
     assert "outcome: recorded" in results[1].differences[0]
 
@@ -270,8 +271,8 @@ def test_replay_reports_facts_the_history_does_not_give(records: CaseRecords) ->
             fired=[r.as_dict() for r in honest.fired],
         )
     )
-    records._log.save(case)
-    result = records.replay("C-1")[1]
+    records.store.save(case)
+    result = replay(records, "C-1")[1]
     assert result.status == "differs"
     assert any("fact 'client_groups'" in d for d in result.differences)
 
@@ -294,8 +295,8 @@ def test_replay_of_a_decision_whose_release_is_missing_is_unreplayable(
             fired=[],
         )
     )
-    records._log.save(case)
-    result = records.replay("C-1")[0]
+    records.store.save(case)
+    result = replay(records, "C-1")[0]
     assert result.status == "unreplayable" and "release" in result.differences[0]
 
 

@@ -13,6 +13,7 @@ from vrrules import CaseRecords
 from vrrules.audit import verify_store
 from vrrules.events.domain import Case
 from vrrules.policies.engine import ENGINE_NAME
+from vrrules.events.domain import case_id
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "store-schema-1.sqlite"
 # what `vrrules audit digest` gave on the day the fixture was written (tests/fixtures/README.md)
@@ -28,7 +29,9 @@ def _copy(tmp_path: Path) -> Path:
 def _decision_states(records: CaseRecords, case_ref: str) -> list[dict[str, object]]:
     topic = "DecisionRecorded"
     return [
-        json.loads(stored.state) for stored in records.stored_events(case_ref) if stored.topic.endswith(topic)
+        json.loads(stored.state)
+        for stored in records.store.records_of(case_id(case_ref))
+        if stored.topic.endswith(topic)
     ]
 
 
@@ -68,12 +71,9 @@ def test_the_schema_1_events_read_the_same_from_postgresql(tmp_path: Path, postg
     """The same stored bytes, moved as they are into PostgreSQL, upcast and verify alike."""
     _reset_postgres(postgres_url)
     with CaseRecords(_copy(tmp_path)) as old:
-        stored = [
-            event for chunk in old.case_id_chunks(100) for case in chunk for event in old.stored_events(case)
-        ]
-        stored += [event for sha in old.release_hashes() for event in old.stored_release(sha)]
+        stored = list(old.store.records())
     with CaseRecords(postgres_url) as records:
-        records.import_stored(stored)
+        records.store.insert_records(stored)
         report = verify_store(records)
         assert report.ok, report.render()
         assert report.decisions == 41

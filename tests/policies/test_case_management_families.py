@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import SPECS
 from vrrules import CaseRecords, FactsInvalidError, ParameterMissingError
+from vrrules.audit import replay
 
 CLINICIAN = {
     "practitioner_id": "ot_a",
@@ -50,7 +51,7 @@ def test_roles_and_delivery_from_the_history(records: CaseRecords) -> None:
     assert made.decision.outcome is not None and made.decision.outcome["verdict"] == "refused"
     assert made.decision.fired_rule_ids == ("coordinator-does-not-deliver",)
     assert "source the intervention" in (made.decision.fired[0].fix or "").lower()
-    assert all(r.reproduced for r in records.replay("M-1"))
+    assert all(r.reproduced for r in replay(records, "M-1"))
 
 
 def test_an_intervention_by_someone_not_assigned_is_refused(records: CaseRecords) -> None:
@@ -82,7 +83,7 @@ def test_early_intervention_needs_the_date_it_is_checked_on(records: CaseRecords
     assert _verdict(records, "M-3", "early-intervention", as_of=date(2025, 11, 3)) == "no_alert"
     assert _verdict(records, "M-3", "early-intervention", as_of=date(2025, 11, 4)) == "alert"
     assert _verdict(records, "M-3", "early-intervention", as_of=date(2026, 8, 4)) == "urgent_alert"
-    assert all(r.reproduced for r in records.replay("M-3"))
+    assert all(r.reproduced for r in replay(records, "M-3"))
 
 
 def test_tier_review_counts_from_the_tier_decision(records: CaseRecords) -> None:

@@ -22,87 +22,11 @@ from decimal import Decimal
 from typing import Any
 
 from vrrules.events.domain import Case
-from vrrules.events.payloads import COST_ITEMS, CorrespondenceSent
+from vrrules.events.payloads import COST_ITEMS, Correspondence
+from vrrules.policies.caseschema import CASE_SOURCES
 from vrrules.policies.derive import whole_months
 
 __all__ = ["CASE_SOURCES", "case_view", "whole_months"]
-
-# path -> fact type, as a spec's FactDecl would declare it
-CASE_SOURCES: dict[str, str] = {
-    "decision.date": "date",
-    "case.opened_on": "date",
-    "referral.received": "bool",
-    "referral.received_on": "date",
-    "referral.source": "enum",
-    "work.status": "enum",
-    "work.in_work": "bool",
-    "work.off_work_since": "date",
-    "work.days_off_work": "days",
-    "work.months_off_work": "int",
-    "work.difficulties": "set",
-    "practitioner.assigned": "bool",
-    "practitioner.roles": "set",
-    "practitioner.any_clinician": "bool",
-    "practitioner.latest.assigned_on": "date",
-    "practitioner.latest.role": "enum",
-    "practitioner.latest.clinician": "bool",
-    "practitioner.latest.qualifications": "set",
-    "practitioner.latest.supervision_recorded": "bool",
-    "practitioner.latest.works_across_settings": "bool",
-    "practitioner.latest.case_management_type": "enum",
-    "assessment.completed": "bool",
-    "assessment.first_on": "date",
-    "assessment.assessed_on": "date",
-    "assessment.kind": "enum",
-    "assessment.depth": "enum",
-    "assessment.domains_examined": "set",
-    "assessment.obstacles": "set",
-    "assessment.client_groups": "set",
-    "assessment.support_needed": "set",
-    "interventions.categories": "set",
-    "interventions.activities": "set",
-    "interventions.first_planned_on": "date",
-    "intervention.latest.activity": "enum",
-    "intervention.latest.category": "enum",
-    "intervention.latest.planned_on": "date",
-    "intervention.latest.deliverer_known": "bool",
-    "intervention.latest.deliverer_role": "enum",
-    "intervention.latest.deliverer_clinician": "bool",
-    "intervention.latest.deliverer_qualifications": "set",
-    "intervention.latest.days_after_first_assessment": "days",
-    "tier.current": "int",
-    "tier.since": "date",
-    "tier.days_in_tier": "days",
-    "tier.months_in_tier": "int",
-    "correspondence.medical_unanswered": "int",
-    "correspondence.medical_oldest_unanswered_days": "days",
-    "employer.adjustments_recorded": "bool",
-    "employer.phased_return_recorded": "bool",
-    "employer.monitoring_recorded": "bool",
-    "plan.commenced_on": "date",
-    "plan.earlier_plan": "bool",
-    "plan.extension_requested_on": "date",
-    "plan.extension_good_cause": "bool",
-    "plan.submitted": "bool",
-    "plan.submitted_on": "date",
-    "plan.received_on": "date",
-    "plan.planned_start_on": "date",
-    "plan.planned_months": "int",
-    "plan.school": "enum",
-    "plan.checklist": "set",
-    "plan.prejob_accommodations_needed": "bool",
-    "plan.creditable_prior_spending": "money",
-    **{f"plan.costs.{item}": "money" for item in COST_ITEMS},
-    "plan.approved_on": "date",
-    "plan.deemed_approval": "bool",
-    "plan.implementation_started_on": "date",
-    "plan.last_contact_on": "date",
-    "option.chosen": "enum",
-    "option.elected_on": "date",
-    "option.window_ends_on": "date",
-    "option.written_explanation": "bool",
-    "option.earlier_option_2_election": "bool",
-}
 
 
 def _days(start: date | None, on: date | None) -> int | None:
@@ -199,7 +123,7 @@ def _tier(case: Case, on: date | None, view: dict[str, Any]) -> None:
 
 
 def _correspondence(case: Case, on: date | None, view: dict[str, Any]) -> None:
-    def waiting_on(sent: CorrespondenceSent) -> bool:
+    def waiting_on(sent: Correspondence) -> bool:
         if on is not None and sent.sent_on > on:
             return False  # not yet sent on the decision date
         answer = case.answers.get(sent.correspondence_id)

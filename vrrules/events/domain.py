@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, register_topic
 from pydantic import BaseModel
 
+from vrrules.errors import EventInvalidError
 from vrrules.events.payloads import (
     AssessmentFindings,
     CaseOpening,
-    CorrespondenceAnswered,
-    CorrespondenceSent,
+    Correspondence,
+    CorrespondenceReply,
     DecisionRecord,
     EmployerCommitment,
     InterventionPlan,
@@ -37,10 +39,12 @@ from vrrules.events.payloads import (
     WorkerContact,
     WorkStatusChange,
 )
+from vrrules.events.registry import Payload, event_class_name, on_case_event_registered
 
 __all__ = [
     "NAMESPACE",
     "Case",
+    "Recorded",
     "PolicyRelease",
     "VersionPublication",
     "case_id",
@@ -103,8 +107,24 @@ def event_content(event: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(event).items() if k not in _NOT_CONTENT}
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """One recorded case event: its version in the case, what it reported, when it was stored."""
+
+    version: int
+    event_type: str
+    payload: Payload
+    recorded_at: datetime
+
+
 class Case(Aggregate):
-    """One vocational-rehabilitation case."""
+    """One vocational-rehabilitation case.
+
+    ``record(payload)`` is the one command: it checks the payload against the history (an
+    answer needs the letter it answers), then triggers the event class the registry made for
+    the payload's type. The case keeps every recorded payload in order; the properties below
+    read the history the way the case view and the rules need it.
+    """
 
     chain_head: str = ""
 
@@ -129,50 +149,16 @@ class Case(Aggregate):
             case.chain_head = self.chain
             return case
 
-    class ReferralReceived(Chained):
-        referral: Referral
+    class PayloadRecorded(Chained):
+        """Base of the event classes the registry generates, one per case event type."""
 
-    class WorkStatusChanged(Chained):
-        change: WorkStatusChange
+        payload_class: ClassVar[type[Payload]]
 
-    class PractitionerAssigned(Chained):
-        assignment: PractitionerAssignment
-
-    class AssessmentCompleted(Chained):
-        findings: AssessmentFindings
-
-    class InterventionPlanned(Chained):
-        plan: InterventionPlan
-
-    class CorrespondenceWasSent(Chained):
-        correspondence: CorrespondenceSent
-
-    class CorrespondenceWasAnswered(Chained):
-        answer: CorrespondenceAnswered
-
-    class EmployerCommitmentRecorded(Chained):
-        commitment: EmployerCommitment
-
-    class PlanDevelopmentStarted(Chained):
-        start: PlanDevelopmentStart
-
-    class PlanExtensionRequested(Chained):
-        extension: PlanExtensionRequest
-
-    class PlanSubmitted(Chained):
-        submission: PlanSubmission
-
-    class PlanApproved(Chained):
-        approval: PlanApproval
-
-    class PlanImplementationStarted(Chained):
-        implementation: PlanImplementationStart
-
-    class OptionElected(Chained):
-        election: OptionElection
-
-    class WorkerContacted(Chained):
-        contact: WorkerContact
+        def apply(self, aggregate: Any) -> None:
+            payload = getattr(self, self.payload_class.stored_field)
+            event_type = self.payload_class.event_type
+            assert event_type is not None
+            aggregate._take(Recorded(self.originator_version, event_type, payload, self.timestamp))
 
     class DecisionRecorded(Chained):
         """Schema 2 adds ``engine``: the rule engine, with its version, that made the decision.
@@ -188,6 +174,9 @@ class Case(Aggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["engine"] = None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.decisions.append((self.originator_version, self.decision))
 
     @staticmethod
     def create_id(opening: CaseOpening) -> UUID:
@@ -210,91 +199,138 @@ class Case(Aggregate):
     @event(Opened)
     def __init__(self, opening: CaseOpening) -> None:
         self.opening = opening
-        self.referral: Referral | None = None
-        self.work_status: WorkStatusChange | None = None
-        self.practitioners: dict[str, PractitionerAssignment] = {}
-        self.assessments: list[AssessmentFindings] = []
-        self.interventions: list[InterventionPlan] = []
-        self.correspondence: dict[str, CorrespondenceSent] = {}
-        self.answers: dict[str, CorrespondenceAnswered] = {}
-        self.employer_commitments: list[EmployerCommitment] = []
-        self.plan_start: PlanDevelopmentStart | None = None
-        self.plan_extensions: list[PlanExtensionRequest] = []
-        self.plan: PlanSubmission | None = None
-        self.plan_approval: PlanApproval | None = None
-        self.plan_implementation: PlanImplementationStart | None = None
-        self.option_elections: list[OptionElection] = []
-        self.worker_contacts: list[WorkerContact] = []
+        self.recorded: list[Recorded] = []
         self.decisions: list[tuple[int, DecisionRecord]] = []
 
     @property
     def case_ref(self) -> str:
         return self.opening.case_ref
 
-    @event(ReferralReceived)
-    def receive_referral(self, referral: Referral) -> None:
-        self.referral = referral
+    # ----------------------------------------------------------------------- the command
 
-    @event(WorkStatusChanged)
-    def change_work_status(self, change: WorkStatusChange) -> None:
-        self.work_status = change
+    def record(self, payload: Payload) -> None:
+        """Record what the payload reports, if it fits the history; else refuse, unchanged."""
+        event_type = type(payload).event_type
+        if event_type is None or event_type not in _EVENT_CLASSES:
+            raise EventInvalidError(
+                f"case {self.case_ref!r}: expected the payload of a case event, got a "
+                f"{type(payload).__name__}; nothing was stored",
+                case_ref=self.case_ref,
+            )
+        self._check_fits(event_type, payload)
+        self._record(event_type, payload)
 
-    @event(PractitionerAssigned)
-    def assign_practitioner(self, assignment: PractitionerAssignment) -> None:
-        self.practitioners[assignment.practitioner_id] = assignment
+    def _record(self, event_type: str, payload: Payload) -> None:
+        self.trigger_event(_EVENT_CLASSES[event_type], **{type(payload).stored_field: payload})
 
-    @event(AssessmentCompleted)
-    def complete_assessment(self, findings: AssessmentFindings) -> None:
-        self.assessments.append(findings)
+    def _check_fits(self, event_type: str, payload: Payload) -> None:
+        """Refuse an event that contradicts what the case already records."""
+        problem: str | None = None
+        if isinstance(payload, CorrespondenceReply):
+            sent = self.correspondence.get(payload.correspondence_id)
+            if sent is None:
+                problem = (
+                    f"expected the id of correspondence sent on this case "
+                    f"({sorted(self.correspondence) or 'none sent yet'}), got {payload.correspondence_id!r}"
+                )
+            elif payload.correspondence_id in self.answers:
+                problem = f"correspondence {payload.correspondence_id!r} was already answered"
+            elif payload.answered_on < sent.sent_on:
+                problem = (
+                    f"expected an answer on or after {sent.sent_on.isoformat()} (when it was sent), "
+                    f"got {payload.answered_on.isoformat()}"
+                )
+        elif isinstance(payload, Correspondence) and payload.correspondence_id in self.correspondence:
+            problem = f"correspondence id {payload.correspondence_id!r} is already used on this case"
+        if problem is not None:
+            raise EventInvalidError(
+                f"case {self.case_ref!r}, event {event_type!r}: {problem}; nothing was stored",
+                case_ref=self.case_ref,
+                event_type=event_type,
+            )
 
-    @event(InterventionPlanned)
-    def plan_intervention(self, plan: InterventionPlan) -> None:
-        self.interventions.append(plan)
+    def _take(self, recorded: Recorded) -> None:
+        self.recorded.append(recorded)
 
-    @event(CorrespondenceWasSent)
-    def send_correspondence(self, correspondence: CorrespondenceSent) -> None:
-        self.correspondence[correspondence.correspondence_id] = correspondence
-
-    @event(CorrespondenceWasAnswered)
-    def answer_correspondence(self, answer: CorrespondenceAnswered) -> None:
-        self.answers[answer.correspondence_id] = answer
-
-    @event(EmployerCommitmentRecorded)
-    def record_employer_commitment(self, commitment: EmployerCommitment) -> None:
-        self.employer_commitments.append(commitment)
-
-    @event(PlanDevelopmentStarted)
-    def start_plan_development(self, start: PlanDevelopmentStart) -> None:
-        self.plan_start = start
-
-    @event(PlanExtensionRequested)
-    def request_plan_extension(self, extension: PlanExtensionRequest) -> None:
-        self.plan_extensions.append(extension)
-
-    @event(PlanSubmitted)
-    def submit_plan(self, submission: PlanSubmission) -> None:
-        self.plan = submission
-
-    @event(PlanApproved)
-    def approve_plan(self, approval: PlanApproval) -> None:
-        self.plan_approval = approval
-
-    @event(PlanImplementationStarted)
-    def start_plan_implementation(self, implementation: PlanImplementationStart) -> None:
-        self.plan_implementation = implementation
-
-    @event(OptionElected)
-    def elect_option(self, election: OptionElection) -> None:
-        self.option_elections.append(election)
-
-    @event(WorkerContacted)
-    def contact_worker(self, contact: WorkerContact) -> None:
-        self.worker_contacts.append(contact)
-
-    @event(DecisionRecorded)
     def record_decision(self, decision: DecisionRecord, engine: str | None = None) -> None:
-        # eventsourcing assigns the event's version after this body runs: it is the next one
-        self.decisions.append((self.version + 1, decision))
+        """Append a decision (made by the decider from this case) to the case's log."""
+        self.trigger_event(self.DecisionRecorded, decision=decision, engine=engine)
+
+    # --------------------------------------------------------------- reading the history
+
+    def payloads(self, kind: type[_P]) -> list[_P]:
+        """Every recorded payload of this kind, in the order recorded."""
+        return [r.payload for r in self.recorded if type(r.payload) is kind]  # type: ignore[misc]
+
+    def _last(self, kind: type[_P]) -> _P | None:
+        for recorded in reversed(self.recorded):
+            if type(recorded.payload) is kind:
+                return recorded.payload  # type: ignore[return-value]
+        return None
+
+    @property
+    def referral(self) -> Referral | None:
+        return self._last(Referral)
+
+    @property
+    def work_status(self) -> WorkStatusChange | None:
+        return self._last(WorkStatusChange)
+
+    @property
+    def practitioners(self) -> dict[str, PractitionerAssignment]:
+        """Each practitioner's latest assignment, in the order first assigned."""
+        found: dict[str, PractitionerAssignment] = {}
+        for assignment in self.payloads(PractitionerAssignment):
+            found[assignment.practitioner_id] = assignment
+        return found
+
+    @property
+    def assessments(self) -> list[AssessmentFindings]:
+        return self.payloads(AssessmentFindings)
+
+    @property
+    def interventions(self) -> list[InterventionPlan]:
+        return self.payloads(InterventionPlan)
+
+    @property
+    def correspondence(self) -> dict[str, Correspondence]:
+        return {c.correspondence_id: c for c in self.payloads(Correspondence)}
+
+    @property
+    def answers(self) -> dict[str, CorrespondenceReply]:
+        return {a.correspondence_id: a for a in self.payloads(CorrespondenceReply)}
+
+    @property
+    def employer_commitments(self) -> list[EmployerCommitment]:
+        return self.payloads(EmployerCommitment)
+
+    @property
+    def plan_start(self) -> PlanDevelopmentStart | None:
+        return self._last(PlanDevelopmentStart)
+
+    @property
+    def plan_extensions(self) -> list[PlanExtensionRequest]:
+        return self.payloads(PlanExtensionRequest)
+
+    @property
+    def plan(self) -> PlanSubmission | None:
+        return self._last(PlanSubmission)
+
+    @property
+    def plan_approval(self) -> PlanApproval | None:
+        return self._last(PlanApproval)
+
+    @property
+    def plan_implementation(self) -> PlanImplementationStart | None:
+        return self._last(PlanImplementationStart)
+
+    @property
+    def option_elections(self) -> list[OptionElection]:
+        return self.payloads(OptionElection)
+
+    @property
+    def worker_contacts(self) -> list[WorkerContact]:
+        return self.payloads(WorkerContact)
 
     def latest_decision(self, family: str) -> DecisionRecord | None:
         for _, decision in reversed(self.decisions):
@@ -303,10 +339,40 @@ class Case(Aggregate):
         return None
 
 
+_P = TypeVar("_P", bound=Payload)
+# event type -> the event class generated on Case for it
+_EVENT_CLASSES: dict[str, type[Case.PayloadRecorded]] = {}
+
+
+def _add_event_class(payload_class: type[Payload]) -> None:
+    """Give the case aggregate the event class of a registered payload (see the registry)."""
+    event_type = payload_class.event_type
+    assert event_type is not None
+    name = event_class_name(event_type)
+    event_class = type(
+        name,
+        (Case.PayloadRecorded,),
+        {
+            "__annotations__": {payload_class.stored_field: payload_class},
+            "__module__": __name__,
+            "__qualname__": f"Case.{name}",
+            "__doc__": f"A {payload_class.__name__} was recorded (event type {event_type!r}).",
+            "payload_class": payload_class,
+        },
+    )
+    setattr(Case, name, event_class)
+    _EVENT_CLASSES[event_type] = event_class
+    for former in payload_class.former_event_names:
+        register_topic(f"{__name__}:Case.{former}", event_class)
+
+
+on_case_event_registered(_add_event_class)
+
+
 class PolicyRelease(Aggregate):
     """The exact text of one spec version, stored once, identified by its SHA-256."""
 
-    class Published(Aggregate.Created):
+    class Released(Aggregate.Created):
         family: str
         spec_version: str
         effective_from: str
@@ -318,7 +384,7 @@ class PolicyRelease(Aggregate):
     def create_id(sha256: str) -> UUID:
         return release_id(sha256)
 
-    @event(Published)
+    @event(Released)
     def __init__(
         self, *, family: str, spec_version: str, effective_from: str, sha256: str, text: str, file: str
     ) -> None:
@@ -352,3 +418,7 @@ class VersionPublication(Aggregate):
         self.sha256 = sha256
         self.published_by = published_by
         self.note = note
+
+
+# stores written before the release event got a name of its own
+register_topic(f"{__name__}:PolicyRelease.Published", PolicyRelease.Released)

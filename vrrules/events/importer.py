@@ -34,8 +34,11 @@ from vrrules.errors import (
     PolicyNotInForceError,
     VrrulesError,
 )
-from vrrules.events.application import CaseRecords, RecordedDecision
+from vrrules.events.application import CaseRecords
+from vrrules.events.decider import ENGINE_NAME, RecordedDecision, decide
 from vrrules.events.domain import Case
+from vrrules.events.intake import new_case, validated
+from vrrules.events.publishing import store_release
 from vrrules.policies.model import IsoDate
 from vrrules.policies.yamlsource import read_yaml
 
@@ -194,13 +197,12 @@ def import_cases(
                 case_ref=history.case_ref,
             )
         seen.add(history.case_ref)
-        case = records.new_case(history.case_ref, history.opened_on, history.worker)
+        case = new_case(history.case_ref, history.opened_on, history.worker)
         for number, step in enumerate(history.steps, start=1):
             if step.record is not None:
                 assert step.payload is not None
                 try:
-                    validated = records._validated(history.case_ref, step.record, step.payload)
-                    records._apply(case, step.record, validated)
+                    case.record(validated(history.case_ref, step.record, step.payload))
                 except EventInvalidError as error:
                     raise EventInvalidError(
                         f"step {number} of case {history.case_ref!r}: {error.message}",
@@ -211,9 +213,10 @@ def import_cases(
             assert step.decide is not None
             result: RecordedDecision | Undecided
             try:
-                result = records._decide_in_memory(
-                    library, case, step.decide, step.as_of, step.facts, record=True
-                )
+                made = decide(library, case, step.decide, as_of=step.as_of, facts=step.facts)
+                store_release(records.store, made.compiled)
+                case.record_decision(made.record, engine=ENGINE_NAME)
+                result = made.on(case)
             except (ParameterMissingError, PolicyNotInForceError) as error:
                 result = Undecided(history.case_ref, step.decide, error)
                 summary.undecided += 1

@@ -13,15 +13,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
 
-from vrrules.policies.model import parse_money
+from vrrules.events.registry import Payload
+from vrrules.policies.values import parse_money
 
 __all__ = [
     "ACTIVITY_CATEGORY",
@@ -39,8 +38,8 @@ __all__ = [
     "WORK_STATUSES",
     "AssessmentFindings",
     "CaseOpening",
-    "CorrespondenceAnswered",
-    "CorrespondenceSent",
+    "Correspondence",
+    "CorrespondenceReply",
     "DecisionRecord",
     "EmployerCommitment",
     "InterventionPlan",
@@ -164,25 +163,30 @@ WORK_DIFFICULTIES: tuple[str, ...] = WorkDifficulty.__args__  # type: ignore[att
 CASE_MANAGEMENT_TYPES: tuple[str, ...] = CaseManagementType.__args__  # type: ignore[attr-defined]
 
 
-class Payload(BaseModel):
-    """Base of every event payload: frozen, strict about unknown fields and types."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, str_max_length=20000)
-
-
 class CaseOpening(Payload):
+    stored_field = "opening"
+    dated_by = "opened_on"
+
     case_ref: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,79}$")]
     opened_on: date
     worker: Text | None = Field(default=None, description="personal data: kept only if given")
 
 
 class Referral(Payload):
+    event_type = "referral_received"
+    stored_field = "referral"
+    dated_by = "received_on"
+
     received_on: date
     source: Literal["employer", "insurer", "occupational_health", "gp", "self", "claims_manager", "other"]
     reason: Text | None = None
 
 
 class WorkStatusChange(Payload):
+    event_type = "work_status_changed"
+    stored_field = "change"
+    dated_by = "effective_on"
+
     status: WorkStatus
     effective_on: date
     off_work_since: date | None = None
@@ -205,6 +209,10 @@ class WorkStatusChange(Payload):
 
 
 class PractitionerAssignment(Payload):
+    event_type = "practitioner_assigned"
+    stored_field = "assignment"
+    dated_by = "assigned_on"
+
     practitioner_id: Code
     role: PractitionerRole
     clinician: bool
@@ -226,6 +234,10 @@ class PractitionerAssignment(Payload):
 
 
 class AssessmentFindings(Payload):
+    event_type = "assessment_completed"
+    stored_field = "findings"
+    dated_by = "assessed_on"
+
     assessed_on: date
     kind: Literal["initial", "review"]
     depth: AssessmentDepth
@@ -245,6 +257,10 @@ class AssessmentFindings(Payload):
 
 
 class InterventionPlan(Payload):
+    event_type = "intervention_planned"
+    stored_field = "plan"
+    dated_by = "planned_on"
+
     planned_on: date
     category: InterventionCategory
     activity: InterventionActivity
@@ -261,19 +277,35 @@ class InterventionPlan(Payload):
         return self
 
 
-class CorrespondenceSent(Payload):
+class Correspondence(Payload):
+    event_type = "correspondence_sent"
+    stored_field = "correspondence"
+    dated_by = "sent_on"
+    stored_name = "vrrules.CorrespondenceSent"  # its name before the payloads became nouns
+    former_event_names = ("CorrespondenceWasSent",)
+
     correspondence_id: Code
     sent_on: date
     to: CorrespondenceParty
     subject: Text | None = None
 
 
-class CorrespondenceAnswered(Payload):
+class CorrespondenceReply(Payload):
+    event_type = "correspondence_answered"
+    stored_field = "answer"
+    dated_by = "answered_on"
+    stored_name = "vrrules.CorrespondenceAnswered"  # its name before the payloads became nouns
+    former_event_names = ("CorrespondenceWasAnswered",)
+
     correspondence_id: Code
     answered_on: date
 
 
 class EmployerCommitment(Payload):
+    event_type = "employer_commitment_recorded"
+    stored_field = "commitment"
+    dated_by = "recorded_on"
+
     recorded_on: date
     kind: EmployerCommitmentKind
     reduced_hours: bool = False
@@ -284,6 +316,9 @@ class EmployerCommitment(Payload):
 
 class DecisionRecord(Payload):
     """Everything needed to replay a decision: policy release, facts, outcome, explanation."""
+
+    stored_field = "decision"
+    dated_by = "as_of"
 
     family: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=60)]
     version: str
@@ -350,17 +385,29 @@ ExactMoney = Annotated[Decimal, BeforeValidator(parse_money), AfterValidator(_no
 class PlanDevelopmentStart(Payload):
     """The worker was told they are eligible for plan development: the 90 days start."""
 
+    event_type = "plan_development_started"
+    stored_field = "start"
+    dated_by = "commenced_on"
+
     commenced_on: date
     earlier_plan: bool = Field(default=False, description="the worker has been in an earlier plan")
 
 
 class PlanExtensionRequest(Payload):
+    event_type = "plan_extension_requested"
+    stored_field = "extension"
+    dated_by = "requested_on"
+
     requested_on: date
     good_cause: GoodCause
     extra_days_estimated: int = Field(ge=1, le=3650)
 
 
 class PlanSubmission(Payload):
+    event_type = "plan_submitted"
+    stored_field = "submission"
+    dated_by = "submitted_on"
+
     submitted_on: date
     received_on: date
     planned_start_on: date
@@ -379,15 +426,27 @@ class PlanSubmission(Payload):
 
 
 class PlanApproval(Payload):
+    event_type = "plan_approved"
+    stored_field = "approval"
+    dated_by = "approved_on"
+
     approved_on: date
     deemed: bool = Field(default=False, description="approved by the department's silence (15 days)")
 
 
 class PlanImplementationStart(Payload):
+    event_type = "plan_implementation_started"
+    stored_field = "implementation"
+    dated_by = "started_on"
+
     started_on: date
 
 
 class OptionElection(Payload):
+    event_type = "option_elected"
+    stored_field = "election"
+    dated_by = "elected_on"
+
     option: Literal["option_1", "option_2"]
     elected_on: date
     window_ends_on: date = Field(
@@ -400,4 +459,8 @@ class OptionElection(Payload):
 
 
 class WorkerContact(Payload):
+    event_type = "worker_contacted"
+    stored_field = "contact"
+    dated_by = "contacted_on"
+
     contacted_on: date

@@ -22,30 +22,10 @@ from urllib.parse import unquote, urlparse
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from vrrules.errors import StoreConfigError, StoreKeyError
-from vrrules.events.payloads import (
-    AssessmentFindings,
-    CaseOpening,
-    CorrespondenceAnswered,
-    CorrespondenceSent,
-    DecisionRecord,
-    EmployerCommitment,
-    InterventionPlan,
-    OptionElection,
-    Payload,
-    PlanApproval,
-    PlanDevelopmentStart,
-    PlanExtensionRequest,
-    PlanImplementationStart,
-    PlanSubmission,
-    PractitionerAssignment,
-    Referral,
-    WorkerContact,
-    WorkStatusChange,
-)
+from vrrules.events.registry import Payload, stored_payloads
 
 __all__ = [
     "DEFAULT_STORE",
-    "PAYLOAD_TYPES",
     "cipher_settings",
     "new_store_key",
     "register_transcodings",
@@ -53,26 +33,6 @@ __all__ = [
 ]
 
 DEFAULT_STORE = "vrrules.db"
-
-PAYLOAD_TYPES: tuple[type[Payload], ...] = (
-    CaseOpening,
-    Referral,
-    WorkStatusChange,
-    PractitionerAssignment,
-    AssessmentFindings,
-    InterventionPlan,
-    CorrespondenceSent,
-    CorrespondenceAnswered,
-    EmployerCommitment,
-    PlanDevelopmentStart,
-    PlanExtensionRequest,
-    PlanSubmission,
-    PlanApproval,
-    PlanImplementationStart,
-    OptionElection,
-    WorkerContact,
-    DecisionRecord,
-)
 
 
 class DateAsISO(Transcoding):
@@ -91,7 +51,7 @@ class PayloadAsJSON(Transcoding):
 
     def __init__(self, model: type[Payload]) -> None:
         self.type = model
-        self.name = f"vrrules.{model.__name__}"
+        self.name = model.stored_name
         self._model = model
 
     def encode(self, obj: Payload) -> dict[str, Any]:
@@ -103,7 +63,8 @@ class PayloadAsJSON(Transcoding):
 
 def register_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DateAsISO())
-    for model in PAYLOAD_TYPES:
+    # every payload class the registry knows, including ones defined after this module loaded
+    for model in stored_payloads():
         transcoder.register(PayloadAsJSON(model))
 
 

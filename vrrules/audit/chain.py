@@ -1,0 +1,156 @@
+"""Each case's hash chain, walked from the stored records, and the flat store digest.
+
+Every stored case event after the opening carries a link that commits to the previous link
+and to its own type, version and payload (:func:`vrrules.events.domain.link`). Editing,
+deleting, inserting or reordering a stored event breaks the chain there. The event's type
+in the link is the class name in its stored topic, so a later rename of the class does not
+break the chains of events stored before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from vrrules.audit.replay import Replayer, ReplayResult
+from vrrules.events.application import CaseRecords
+from vrrules.events.domain import Case, PolicyRelease, case_id, event_content, link, release_id
+from vrrules.events.store import CaseStore
+
+__all__ = ["ChainCheck", "DigestBuilder", "check_chain", "release_hashes", "store_digest", "walk_case"]
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """Whether one case's stored events still form an unbroken hash chain."""
+
+    case_ref: str
+    events: int
+    head: str
+    broken_at: int | None = None
+    reason: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+def _label(stored_id: UUID, case_ref: str | None) -> str:
+    return case_ref if case_ref is not None else f"<unreadable case {stored_id}>"
+
+
+def walk_case(
+    store: CaseStore, stored_id: UUID, label: str | None, replayer: Replayer | None = None
+) -> tuple[ChainCheck, list[ReplayResult]]:
+    """Check one case's chain (and with a ``replayer``, replay its decisions), decoding each
+    event once; ``label`` names the case, else its opening does.
+
+    To replay, the case is rebuilt event by event as the chain is checked, so each decision
+    is replayed against the case exactly as it stood when it was made, without reading it again.
+    """
+    head = ""
+    name = _label(stored_id, label)
+    case: Case | None = None
+    replays: list[ReplayResult] = []
+
+    def broken(count: int, version: int, reason: str) -> tuple[ChainCheck, list[ReplayResult]]:
+        return ChainCheck(name, count, head, version, reason), []
+
+    count = 0
+    for expected_version, record in enumerate(store.records_of(stored_id), start=1):
+        count += 1
+        if record.version != expected_version:
+            return broken(count, expected_version, f"expected event {expected_version} next, found event {record.version}")
+        try:
+            event = store.decode(record)
+        except Exception as error:  # a record edited into something that no longer decodes
+            return broken(count, expected_version, f"the stored event cannot be read: {error}")
+        kind = record.topic.rsplit(".", 1)[-1]
+        expected = link(head, kind, expected_version, event_content(event))
+        if isinstance(event, Case.Opened) != (expected_version == 1):
+            return broken(count, expected_version, f"{kind} out of place in the case")
+        if getattr(event, "chain", None) != expected:
+            return broken(
+                count, expected_version, f"{kind} does not match its chain link: it was changed, or an event before it was"
+            )
+        if expected_version == 1 and isinstance(event, Case.Opened):
+            reference = event.opening.case_ref
+            if case_id(reference) != stored_id:
+                return broken(
+                    count, 1, f"the case {reference!r} is stored under {stored_id}, not under its own id {case_id(reference)}"
+                )
+            if label is None:
+                name = reference
+        if replayer is not None:
+            if isinstance(event, Case.DecisionRecorded) and case is not None:
+                try:
+                    replays.append(replayer.replay_decision(case, expected_version, event.decision, then=case))
+                except Exception as error:  # a record that decodes but no longer makes sense
+                    return broken(count, expected_version, f"cannot replay: {error}")
+            case = event.mutate(case)
+        head = expected
+    return ChainCheck(name, count, head), replays
+
+
+def check_chain(records: CaseRecords, case_ref: str, stored_id: UUID | None = None) -> ChainCheck:
+    """Recompute the chain of one case from its stored events."""
+    return walk_case(records.store, stored_id or case_id(case_ref), case_ref)[0]
+
+
+def case_index(store: CaseStore) -> list[tuple[UUID, str | None]]:
+    """Every case's stored id and reference, in opening order (``None``: the opening no longer decodes)."""
+    found: list[tuple[UUID, str | None]] = []
+    for record in store.records([get_topic(Case.Opened)]):
+        try:
+            event = store.decode(record)
+        except Exception:  # a damaged record: the audit names it by its id
+            found.append((record.stored_id, None))
+            continue
+        found.append((record.stored_id, event.opening.case_ref if isinstance(event, Case.Opened) else None))
+    return found
+
+
+def release_hashes(store: CaseStore) -> list[str]:
+    """The SHA-256 of every policy release in the store (damaged ones marked as such)."""
+    hashes = []
+    for record in store.records([get_topic(PolicyRelease.Released), f"{Case.__module__}:PolicyRelease.Published"]):
+        try:
+            event = store.decode(record)
+        except Exception:  # a damaged release record: it still counts, as damaged
+            hashes.append(f"unreadable:{record.stored_id}")
+            continue
+        if not isinstance(event, PolicyRelease.Released) or release_id(event.sha256) != event.originator_id:
+            hashes.append(f"mismatched:{record.stored_id}")
+            continue
+        hashes.append(event.sha256)
+    return hashes
+
+
+class DigestBuilder:
+    """Hashes cases as they stream past, in the store's own (opening) order."""
+
+    def __init__(self) -> None:
+        self._hasher = hashlib.sha256()
+
+    def add(self, check: ChainCheck) -> None:
+        self._hasher.update(f"case|{check.case_ref}|{check.events}|{check.head}\n".encode())
+
+    def finish(self, releases: list[str]) -> str:
+        for sha in sorted(releases):
+            self._hasher.update(f"release|{sha}\n".encode())
+        return self._hasher.hexdigest()
+
+
+def store_digest(records: CaseRecords, progress: Callable[[str], None] | None = None) -> str:
+    """The digest of the whole store, to keep apart from it."""
+    builder = DigestBuilder()
+    for stored_id, case_ref in case_index(records.store):
+        check = walk_case(records.store, stored_id, case_ref)[0]
+        builder.add(check)
+        if progress is not None:
+            progress(check.case_ref)
+    return builder.finish(release_hashes(records.store))

@@ -1,0 +1,193 @@
+"""Replay: decide a recorded decision again from the stored release and the stored history.
+
+A decision is reproduced when the stored release (the exact spec text, checked against its
+hash), the facts the history established at the version the decision read, and the engine
+give the recorded outcome and rules again. Replay loads, resolves, lowers and evaluates the
+stored text; it never runs the spec checks or the rule analysis, so a lint finding added in
+a later version of vrrules cannot turn a reproduced decision into an unreplayable one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from vrrules.errors import ReleaseUnknownError, SpecInvalidError, VrrulesError
+from vrrules.events.application import CaseRecords
+from vrrules.events.caseview import case_view
+from vrrules.events.decider import decide_with, redecide
+from vrrules.events.domain import Case
+from vrrules.events.payloads import DecisionRecord
+from vrrules.events.publishing import release_source
+from vrrules.events.store import CaseStore
+from vrrules.policies.compiler import CompiledFamily, load_release
+from vrrules.policies.decision import Decision
+from vrrules.policies.library import PolicyLibrary
+
+__all__ = ["ReplayResult", "Replayer", "redecide_recorded", "replay", "replay_all"]
+
+_MEMO_SIZE = 20_000
+Status = Literal["reproduced", "differs", "unreplayable"]
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """The verdict of re-deciding one recorded decision from the stored history and policy."""
+
+    case_ref: str
+    case_version: int
+    family: str
+    version: str
+    status: Status
+    differences: tuple[str, ...] = field(default=())
+
+    @property
+    def reproduced(self) -> bool:
+        return self.status == "reproduced"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "case": self.case_ref,
+            "event": self.case_version,
+            "family": self.family,
+            "version": self.version,
+            "status": self.status,
+            "differences": list(self.differences),
+        }
+
+    def __str__(self) -> str:
+        head = f"{self.case_ref}@{self.case_version} {self.family} {self.version}: {self.status}"
+        return "\n".join([head, *(f"  - {d}" for d in self.differences)])
+
+
+class Replayer:
+    """Replays decisions from one store; stored releases are loaded once per process, and
+    each distinct (release, parameter period, given facts) is evaluated once."""
+
+    def __init__(self, store: CaseStore) -> None:
+        self.store = store
+        self._releases: dict[str, CompiledFamily] = {}
+        self._memo: dict[tuple[str, int, str], Decision] = {}
+
+    def release(self, sha256: str) -> CompiledFamily:
+        """The stored policy release with this hash, loaded for deciding (once per process)."""
+        compiled = self._releases.get(sha256)
+        if compiled is None:
+            compiled = self._releases[sha256] = load_release(release_source(self.store, sha256))
+        return compiled
+
+    def _decide_again(self, compiled: CompiledFamily, record: DecisionRecord) -> Decision:
+        # A decision is a pure function of the release, the parameter period and the given
+        # facts, so each distinct combination goes through the engine once.
+        given = compiled.given_facts(record.facts)
+        key = (
+            compiled.sha256,
+            compiled.period_of(record.as_of),
+            json.dumps(given, sort_keys=True, separators=(",", ":"), default=str),
+        )
+        replayed = self._memo.get(key)
+        if replayed is None:
+            replayed = decide_with(compiled, None, record.as_of, given)
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()  # bounded memory; a miss only costs one evaluation
+            self._memo[key] = replayed
+        return replayed
+
+    def replay_decision(
+        self, case: Case, case_version: int, record: DecisionRecord, then: Case | None = None
+    ) -> ReplayResult:
+        """Re-decide one recorded decision; ``then`` is the case at the version it read, if
+        the caller has it at hand (an audit walking the case does), else it is loaded."""
+
+        def result(status: Status, notes: list[str]) -> ReplayResult:
+            return ReplayResult(case.case_ref, case_version, record.family, record.version, status, tuple(notes))
+
+        try:
+            compiled = self.release(record.spec_sha256)
+        except (ReleaseUnknownError, SpecInvalidError) as error:
+            return result("unreplayable", [str(error)])
+        if compiled.sha256 != record.spec_sha256:
+            return result("unreplayable", ["stored release text does not hash to the recorded hash"])
+        try:
+            replayed = self._decide_again(compiled, record)
+        except VrrulesError as error:
+            return result("unreplayable", [f"[{error.code}] {error.message}"])
+        notes = _differences(replayed, record)
+        try:
+            if then is None or then.version != record.case_version_read:
+                then = self.store.case(case.case_ref, record.case_version_read)
+            notes.extend(_facts_against_history(compiled, then, record))
+        except VrrulesError as error:
+            notes.append(f"facts could not be derived again: [{error.code}] {error.message}")
+        return result("differs" if notes else "reproduced", notes)
+
+    def replay_case(self, case_ref: str) -> list[ReplayResult]:
+        case = self.store.case(case_ref)
+        return [self.replay_decision(case, version, record) for version, record in case.decisions]
+
+
+def _differences(replayed: Decision, record: DecisionRecord) -> list[str]:
+    notes: list[str] = []
+    if replayed.facts != record.facts:
+        changed = sorted(
+            k for k in {*replayed.facts, *record.facts} if replayed.facts.get(k) != record.facts.get(k)
+        )
+        notes.append(f"derived facts: {changed} differ between the record and the replay")
+    if replayed.status != record.status:
+        notes.append(f"status: recorded {record.status}, replayed {replayed.status}")
+    if replayed.outcome != record.outcome:
+        notes.append(f"outcome: recorded {record.outcome}, replayed {replayed.outcome}")
+    recorded_fired = [f["rule_id"] for f in record.fired]
+    if list(replayed.fired_rule_ids) != recorded_fired:
+        notes.append(f"fired rules: recorded {recorded_fired}, replayed {list(replayed.fired_rule_ids)}")
+    return notes
+
+
+def _facts_against_history(compiled: CompiledFamily, then: Case, record: DecisionRecord) -> list[str]:
+    """The sourced facts must be the ones the history established at the version read."""
+    view = case_view(then, record.as_of)
+    sourced = {name: view.get(decl.source) for name, decl in compiled.spec.facts.items() if decl.source}
+    try:
+        from_history = compiled.check_facts(sourced)
+    except VrrulesError:  # find which fact: one at a time
+        from_history = {}
+        for name, value in sourced.items():
+            from_history.update(compiled.check_facts({name: value}))
+    return [
+        f"fact {name!r}: recorded {record.facts.get(name)!r}, history at event "
+        f"{record.case_version_read} gives {from_history.get(name)!r}"
+        for name in sourced
+        if from_history.get(name) != record.facts.get(name)
+    ]
+
+
+def replay(records: CaseRecords, case_ref: str) -> list[ReplayResult]:
+    """Replay every decision recorded on one case."""
+    return Replayer(records.store).replay_case(case_ref)
+
+
+def replay_all(
+    records: CaseRecords, progress: Callable[[ReplayResult], None] | None = None
+) -> Iterator[ReplayResult]:
+    """Replay every decision in the store, case by case."""
+    replayer = Replayer(records.store)
+    for case_ref in records.case_refs():
+        for outcome in replayer.replay_case(case_ref):
+            if progress is not None:
+                progress(outcome)
+            yield outcome
+
+
+def redecide_recorded(
+    records: CaseRecords,
+    case_ref: str,
+    record: DecisionRecord,
+    policies: PolicyLibrary | None = None,
+    version: int | None = None,
+) -> Decision:
+    """A recorded decision decided again, recording nothing: on the case now (or at
+    ``version``) with ``policies`` (default: the store's current specs)."""
+    return redecide(policies or records.policies, records.store.case(case_ref, version), record)
+

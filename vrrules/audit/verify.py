@@ -1,0 +1,211 @@
+"""``vrrules audit verify``: every chain checked and every decision replayed, reading each case once.
+
+The walk streams (one case in memory at a time) and keeps only counts and failures, so the
+report stays small however large the store. With ``workers`` > 1 the cases are shared out
+in chunks among worker processes, each opening the store for itself; the report and the
+digest are the same as with one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from vrrules.audit.chain import ChainCheck, DigestBuilder, case_index, release_hashes, walk_case
+from vrrules.audit.replay import Replayer, ReplayResult
+from vrrules.events.application import CaseRecords
+from vrrules.events.domain import Case
+from vrrules.events.store import CaseStore, StoreHandle
+
+__all__ = ["AuditReport", "count_decisions", "verify_store"]
+
+
+@dataclass
+class AuditReport:
+    """What ``vrrules audit verify`` found: counts per family, and the details of failures only.
+
+    Only counts and failures are kept, so the report stays small however large the store.
+    """
+
+    cases: int = 0
+    decisions: int = 0
+    counts: dict[str, Counter[str]] = field(default_factory=dict)  # family -> status -> count
+    broken: list[ChainCheck] = field(default_factory=list)
+    failures: list[ReplayResult] = field(default_factory=list)
+    digest: str = ""
+    expected_digest: str | None = None
+
+    def add_chain(self, check: ChainCheck) -> None:
+        self.cases += 1
+        if not check.intact:
+            self.broken.append(check)
+
+    def add_replay(self, result: ReplayResult) -> None:
+        self.decisions += 1
+        self.counts.setdefault(result.family, Counter())[result.status] += 1
+        if not result.reproduced:
+            self.failures.append(result)
+
+    @property
+    def digest_matches(self) -> bool | None:
+        return None if self.expected_digest is None else self.expected_digest == self.digest
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken and not self.failures and self.digest_matches is not False
+
+    def by_family(self) -> dict[str, Counter[str]]:
+        return dict(sorted(self.counts.items()))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "cases": self.cases,
+            "decisions": self.decisions,
+            "digest": self.digest,
+            "digest_matches": self.digest_matches,
+            "families": {family: dict(counts) for family, counts in self.by_family().items()},
+            "broken_chains": [
+                {"case": c.case_ref, "first_broken_event": c.broken_at, "reason": c.reason}
+                for c in self.broken
+            ],
+            "not_reproduced": [r.as_dict() for r in self.failures],
+        }
+
+    def render(self) -> str:
+        lines = [f"{'family':<26}{'reproduced':>11}{'differs':>9}{'unreplayable':>14}"]
+        for family, counts in self.by_family().items():
+            lines.append(
+                f"{family:<26}{counts['reproduced']:>11}{counts['differs']:>9}{counts['unreplayable']:>14}"
+            )
+        lines.append(f"cases {self.cases}, decisions {self.decisions}, broken chains {len(self.broken)}")
+        for check in self.broken:
+            lines.append(f"  chain broken: case {check.case_ref} at event {check.broken_at}: {check.reason}")
+        lines.extend(f"  {result}" for result in self.failures)
+        lines.append(f"store digest {self.digest}")
+        if self.digest_matches is not None:
+            lines.append(
+                "digest matches the one kept"
+                if self.digest_matches
+                else f"DIGEST DIFFERS from the one kept ({self.expected_digest})"
+            )
+        lines.append("verdict: " + ("intact and reproduced" if self.ok else "NOT verified"))
+        return "\n".join(lines)
+
+
+@dataclass
+class _CaseOutcome:
+    check: ChainCheck
+    counts: dict[str, Counter[str]]
+    failures: list[ReplayResult]
+
+
+def _verify_cases(replayer: Replayer, ids: list[tuple[UUID, str | None]]) -> list[_CaseOutcome]:
+    """One worker's share: each case's chain check, its replay counts and its failures only."""
+    outcomes = []
+    for stored_id, label in ids:
+        check, replays = walk_case(replayer.store, stored_id, label, replayer)
+        counts: dict[str, Counter[str]] = {}
+        for result in replays:
+            counts.setdefault(result.family, Counter())[result.status] += 1
+        outcomes.append(_CaseOutcome(check, counts, [r for r in replays if not r.reproduced]))
+    return outcomes
+
+
+# one store handle per worker process, kept for all its chunks (releases load once)
+_WORKER_REPLAYERS: dict[StoreHandle, Replayer] = {}
+
+
+def _verify_share(job: tuple[StoreHandle, list[tuple[UUID, str | None]]]) -> list[_CaseOutcome]:
+    handle, ids = job
+    replayer = _WORKER_REPLAYERS.get(handle)
+    if replayer is None:
+        replayer = _WORKER_REPLAYERS[handle] = Replayer(handle.open())
+    return _verify_cases(replayer, ids)
+
+
+def _chunks(store: CaseStore, size: int) -> Any:
+    chunk: list[tuple[UUID, str | None]] = []
+    for stored_id, _reference in case_index(store):
+        chunk.append((stored_id, None))
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def verify_store(
+    records: CaseRecords,
+    expected_digest: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    on_case: Callable[[str], None] | None = None,
+    *,
+    workers: int = 1,
+) -> AuditReport:
+    """Check every chain and replay every decision, reading each case once.
+
+    ``on_case`` receives a line per case (the per-case table, streamed rather than kept).
+    With ``workers`` > 1 (for a store on disk or a server: each worker process opens it
+    for itself), cases are shared out in chunks among that many processes; the report and
+    the digest are the same as with one.
+    """
+    report = AuditReport(expected_digest=expected_digest)
+    builder = DigestBuilder()
+
+    def take(outcome: _CaseOutcome) -> None:
+        check = outcome.check
+        report.add_chain(check)
+        builder.add(check)
+        for family, counts in outcome.counts.items():
+            report.counts.setdefault(family, Counter()).update(counts)
+            report.decisions += sum(counts.values())
+        report.failures.extend(outcome.failures)
+        if on_case is not None:
+            if check.intact:
+                counts = sum(outcome.counts.values(), Counter())
+                on_case(
+                    f"{check.case_ref:<24} chain intact   reproduced {counts['reproduced']:>3}  "
+                    f"differs {counts['differs']:>3}  unreplayable {counts['unreplayable']:>3}"
+                )
+            else:
+                on_case(f"{check.case_ref:<24} chain BROKEN at event {check.broken_at}: {check.reason}")
+        if progress is not None:
+            progress(check.case_ref)
+
+    store = records.store
+    handle = store.handle()
+    shareable = handle.location not in (None, "memory", ":memory:")
+    if workers <= 1 or not shareable:
+        replayer = Replayer(store)
+        for chunk in _chunks(store, _CHUNK):
+            for outcome in _verify_cases(replayer, chunk):
+                take(outcome)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers) as pool:
+            # The ids are read while the workers already verify the first chunks; imap keeps
+            # the store's case order, so the digest is the one a single worker makes.
+            jobs = ((handle, chunk) for chunk in _chunks(store, _CHUNK))
+            for outcomes in pool.imap(_verify_share, jobs):
+                for outcome in outcomes:
+                    take(outcome)
+    report.digest = builder.finish(release_hashes(store))
+    return report
+
+
+# cases per job handed to a worker: large enough to amortise the hand-over, small enough to share
+_CHUNK = 500
+
+
+
+
+def count_decisions(records: CaseRecords) -> int:
+    """How many decisions the store holds (for progress bars), reading ids only."""
+    return records.store.count(get_topic(Case.DecisionRecorded))

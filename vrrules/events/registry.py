@@ -1,0 +1,137 @@
+"""The event registry: the one list of what can be recorded, built from the payload classes.
+
+Naming scheme, used everywhere:
+
+* a **payload** is a noun: what the case system reports (``Referral``, ``PlanSubmission``);
+* its **event type** is the past tense of what happened, in snake case
+  (``referral_received``, ``plan_submitted``): the name callers pass to ``record()``, the
+  case file and the command line use;
+* the **event class** on the case aggregate is the same past tense in CamelCase
+  (``Case.ReferralReceived``), derived from the event type, never written by hand;
+* **commands** are verbs: ``Case.record(payload)``, ``CaseRecords.record(ref, type, data)``.
+
+A payload class declares its ``event_type`` once, in its class body. Defining the class is
+all it takes: it is registered here, the case aggregate grows the event class for it, the
+store registers its transcoding, and ``EVENT_TYPES`` lists it. Nothing else keeps a list.
+
+Stored names are forever: ``stored_name`` is the name a payload's JSON is stored under, and
+``former_event_names`` lists event class names used by stores written before a rename, so
+their topics still resolve (eventsourcing's ``register_topic``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "EVENT_TYPES",
+    "Payload",
+    "event_class_name",
+    "on_case_event_registered",
+    "payload_for",
+    "stored_payloads",
+]
+
+_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+
+
+class Payload(BaseModel):
+    """Base of every event payload: frozen, strict about unknown fields and types.
+
+    Class-level declarations (none of them stored):
+
+    * ``event_type``: set on payloads a case system records; ``None`` on payloads that only
+      vrrules itself writes (the opening, a decision);
+    * ``stored_field``: the name the payload is stored under inside its event's state;
+    * ``dated_by``: the field holding the payload's business date (when it happened);
+    * ``stored_name``: the name of its stored JSON form (defaults to ``vrrules.<ClassName>``);
+    * ``former_event_names``: event class names older stores used for this event.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, str_max_length=20000)
+
+    event_type: ClassVar[str | None] = None
+    stored_field: ClassVar[str] = "payload"
+    dated_by: ClassVar[str | None] = None
+    stored_name: ClassVar[str] = ""
+    former_event_names: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "stored_name" not in cls.__dict__:
+            cls.stored_name = f"vrrules.{cls.__name__}"
+        _register(cls)
+
+    @property
+    def business_date(self) -> date | None:
+        """When what this payload reports happened (``None`` for payloads without one)."""
+        if self.dated_by is None:
+            return None
+        value = getattr(self, self.dated_by)
+        return value if isinstance(value, date) else None
+
+
+# stored name -> payload class (every payload, for the transcodings)
+_STORED: dict[str, type[Payload]] = {}
+# event type -> payload class (the events a case system records)
+EVENT_TYPES: dict[str, type[Payload]] = {}
+_LISTENERS: list[Callable[[type[Payload]], None]] = []
+
+
+def event_class_name(event_type: str) -> str:
+    """``referral_received`` -> ``ReferralReceived``: the event class on the aggregate."""
+    return "".join(part.capitalize() for part in event_type.split("_"))
+
+
+def _register(cls: type[Payload]) -> None:
+    if cls.__name__ == "Payload" or cls.__dict__.get("abstract", False):
+        return
+    known = _STORED.get(cls.stored_name)
+    if known is not None and known is not cls:
+        raise TypeError(
+            f"payload {cls.__qualname__}: expected a stored name of its own, got {cls.stored_name!r}, "
+            f"already used by {known.__qualname__}"
+        )
+    _STORED[cls.stored_name] = cls
+    event_type = cls.__dict__.get("event_type")
+    if event_type is None:
+        return
+    if not _EVENT_TYPE.fullmatch(event_type):
+        raise TypeError(
+            f"payload {cls.__qualname__}: expected an event type in past-tense snake case "
+            f"such as 'referral_received', got {event_type!r}"
+        )
+    taken = EVENT_TYPES.get(event_type)
+    if taken is not None and taken is not cls:
+        raise TypeError(
+            f"payload {cls.__qualname__}: event type {event_type!r} is already {taken.__qualname__}'s"
+        )
+    if cls.dated_by is not None and cls.dated_by not in cls.model_fields:
+        raise TypeError(
+            f"payload {cls.__qualname__}: dated_by names {cls.dated_by!r}, expected one of its fields"
+        )
+    EVENT_TYPES[event_type] = cls
+    for listener in _LISTENERS:
+        listener(cls)
+
+
+def on_case_event_registered(listener: Callable[[type[Payload]], None]) -> None:
+    """Call ``listener`` for every case event payload, those registered so far and later ones."""
+    _LISTENERS.append(listener)
+    for cls in list(EVENT_TYPES.values()):
+        listener(cls)
+
+
+def payload_for(event_type: str) -> type[Payload] | None:
+    return EVENT_TYPES.get(event_type)
+
+
+def stored_payloads() -> Iterator[type[Payload]]:
+    """Every payload class, for the store's transcodings."""
+    return iter(list(_STORED.values()))
