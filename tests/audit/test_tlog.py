@@ -35,6 +35,7 @@ from vrrules.audit.tlog import (
     node_hash,
     parse_record_bytes,
     record_bytes,
+    record_leaf_hash,
     root_from_inclusion_proof,
     verify_consistency,
     verify_inclusion,
@@ -537,6 +538,8 @@ def test_record_bytes_fixed_example_and_boundaries() -> None:
     # A topic that swallows the start of the state is still a different record.
     assert record_bytes(stored_id, 1, "ab", b"c") != record_bytes(stored_id, 1, "a", b"bc")
     assert record_bytes(stored_id, 1, "t", bytearray(b"x")) == record_bytes(stored_id, 1, "t", b"x")
+    assert record_leaf_hash(stored_id, 3, "é", b"") == leaf_hash(record_bytes(stored_id, 3, "é", b""))
+    assert parse_record_bytes(record_bytes(stored_id, 3, "é", b""))[2] == "é"
 
 
 @pytest.mark.parametrize(

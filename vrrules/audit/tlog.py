@@ -67,6 +67,7 @@ Library
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -92,6 +93,7 @@ __all__ = [
     "node_hash",
     "parse_record_bytes",
     "record_bytes",
+    "record_leaf_hash",
     "root_from_inclusion_proof",
     "verify_consistency",
     "verify_inclusion",
@@ -112,11 +114,15 @@ TILE_HEIGHT = 4
 _MAX_UINT64 = 2**64 - 1
 _MAX_TOPIC = 2**32 - 1
 _sha256 = hashlib.sha256
+_LEAF_PREFIX = hashlib.sha256(b"\x00")
+_RECORD_HEADER = struct.Struct(">2s16sQI")  # tag, id, version, topic length
 
 
 def leaf_hash(record: bytes) -> bytes:
     """The hash of one leaf: ``SHA-256(0x00 || record)`` (RFC 9162 §2.1.1)."""
-    return _sha256(b"\x00" + record).digest()
+    hasher = _LEAF_PREFIX.copy()  # saves copying the record behind a prefix byte
+    hasher.update(record)
+    return hasher.digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
@@ -133,6 +139,26 @@ def record_bytes(stored_id: UUID, version: int, topic: str, state: bytes) -> byt
     ``R\\x01 || id (16) || version (u64 BE) || len(topic) (u32 BE) || topic (UTF-8)
     || len(state) (u64 BE) || state``. ``state`` is taken exactly as stored.
     """
+    if (
+        type(stored_id) is UUID
+        and type(version) is int
+        and 0 <= version <= _MAX_UINT64
+        and type(topic) is str
+        and type(state) is bytes
+        and topic.isascii()  # the common case: then encoding cannot fail and the length is known
+        and len(topic) <= _MAX_TOPIC
+    ):
+        head = _RECORD_HEADER.pack(RECORD_FORMAT, stored_id.bytes, version, len(topic))
+        return b"".join((head, topic.encode("ascii"), len(state).to_bytes(8, "big"), state))
+    return _record_bytes_checked(stored_id, version, topic, state)
+
+
+def record_leaf_hash(stored_id: UUID, version: int, topic: str, state: bytes) -> bytes:
+    """The leaf hash of one stored record: ``leaf_hash(record_bytes(...))``."""
+    return leaf_hash(record_bytes(stored_id, version, topic, state))
+
+
+def _record_bytes_checked(stored_id: object, version: object, topic: object, state: object) -> bytes:
     if not isinstance(stored_id, UUID):
         raise LogRecordInvalidError(
             f"record id: expected a UUID, got {type(stored_id).__name__} {stored_id!r}. "
