@@ -13,8 +13,6 @@ from typing import Any
 
 __all__ = ["CLI_SCHEMAS", "cli_json_schemas", "schema_name", "write_cli_schemas"]
 
-BASE = "https://vrrules.example/schemas/cli/"
-
 _STR = {"type": "string"}
 _INT = {"type": "integer", "minimum": 0}
 _BOOL = {"type": "boolean"}
@@ -315,14 +313,13 @@ def schema_name(command: str) -> str:
 
 
 def cli_json_schemas() -> dict[str, dict[str, Any]]:
-    """Every schema, complete with ``$schema``, ``$id`` and ``title``, by file name."""
+    """Every schema, complete with ``$schema`` and ``title``, by file name."""
     schemas = {}
     for command, body in CLI_SCHEMAS.items():
         name = schema_name(command)
         title = "error document" if command == "error" else f"vrrules {command.replace('-', ' ', 1)} --json"
         schemas[name] = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": BASE + name,
             "title": title,
             **body,
         }

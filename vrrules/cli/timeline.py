@@ -17,7 +17,10 @@ from vrrules.events.application import EVENT_TYPES
 
 __all__ = ["TimelineEntry", "case_summary", "timeline"]
 
-_EVENT_NAMES: dict[type, str] = {spec[0]: name for name, spec in EVENT_TYPES.items()}
+# EVENT_TYPES maps each name to its payload model (or, before, to (model, method))
+_EVENT_NAMES: dict[Any, str] = {
+    (spec[0] if isinstance(spec, tuple) else spec): name for name, spec in EVENT_TYPES.items()
+}
 
 
 @dataclass(frozen=True)

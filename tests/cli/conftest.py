@@ -1,0 +1,167 @@
+"""Running the vrrules command in-process (click's CliRunner isolation around ``main``) and
+the files bad invocations point at."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import SPECS
+from vrrules.cli import main
+
+EXIT_CODES = {0, 1, 2, 3, 4, 130}
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What one invocation printed and returned."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.startswith("error[")]
+
+
+def run(args: Sequence[str], env: dict[str, str | None] | None = None) -> Ran:
+    """``vrrules ARGS`` through the real top-level handler, stdout and stderr kept apart."""
+    runner = CliRunner()
+    with runner.isolation(env=env) as (out, err, _):
+        code = main(list(args))
+    return Ran(code, out.getvalue().decode("utf-8", "replace"), err.getvalue().decode("utf-8", "replace"))
+
+
+def assert_clean_failure(ran: Ran, exit_code: int, code: str | None = None) -> None:
+    """No traceback, the documented exit code, and exactly one ``error[code]:`` line."""
+    assert "Traceback" not in ran.out + ran.err, ran.err
+    assert ran.code == exit_code, (ran.code, ran.err, ran.out[:400])
+    assert len(ran.error_lines) == 1, ran.err
+    if code is not None:
+        assert ran.error_lines[0].startswith(f"error[{code}]: "), ran.err
+
+
+@dataclass(frozen=True)
+class Files:
+    """A demo store and the files bad invocations name."""
+
+    tmp: Path
+    store: Path
+    bundle: Path
+    digest: Path
+    junk: Path
+    random: Path
+    empty: Path
+    folder: Path
+    empty_folder: Path
+    bad_specs: Path
+    bad_cases: Path
+    cases: Path
+    csv: Path
+    bad_csv: Path
+    deep: Path
+    facts: Path
+    wrong_digest: Path
+
+    def fill(self, args: Sequence[str]) -> list[str]:
+        values = {name: str(getattr(self, name)) for name in self.__dataclass_fields__}
+        values["specs"] = str(SPECS)
+        values["missing"] = str(self.tmp / "missing-file")
+        return [arg.format(**values) for arg in args]
+
+    def store_copy(self, name: str) -> Path:
+        copy = self.tmp / name
+        shutil.copy(self.store, copy)
+        return copy
+
+
+GOOD_CASES = """\
+cases:
+  - case_ref: IMP-0001
+    opened_on: 2025-11-03
+    steps:
+      - record: referral_received
+        payload: {received_on: 2025-11-03, source: employer}
+      - record: assessment_completed
+        payload:
+          assessed_on: 2025-11-10
+          kind: initial
+          depth: detailed
+          assessor_id: vrp_1
+          domains_examined: [health, physical]
+          obstacles: [physical]
+          support_needed: [workplace_assessment]
+      - decide: tiers
+  - case_ref: IMP-0002
+    opened_on: 2025-11-04
+    steps:
+      - record: referral_received
+        payload: {received_on: 2025-11-04, source: employer}
+"""
+
+BAD_CASES = GOOD_CASES + """\
+  - case_ref: IMP-0003
+    opened_on: 2025-11-05
+    steps:
+      - record: referral_received
+        payload: {received_on: 2025-13-05, source: employer}
+"""
+
+
+@pytest.fixture(scope="session")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
+    tmp = tmp_path_factory.mktemp("cli")
+    store = tmp / "demo.db"
+    ran = run(["demo", "--store", str(store)])
+    assert ran.code == 0, ran.err
+    bundle = tmp / "all.bundle.json"
+    assert run(["audit", "bundle", "--store", str(store), "--out", str(bundle)]).code == 0
+    digest = tmp / "kept.digest"
+    assert run(["audit", "digest", "--store", str(store), "--out", str(digest)]).code == 0
+    (tmp / "junk.txt").write_text("not a store, not a digest, not YAML cases at all\n")
+    (tmp / "random.bin").write_bytes(bytes(range(256)) * 40)
+    (tmp / "empty.txt").write_text("")
+    (tmp / "folder").mkdir()
+    (tmp / "folder" / "x.txt").write_text("x")
+    (tmp / "empty-folder").mkdir()
+    bad_specs = tmp / "bad-specs"
+    bad_specs.mkdir()
+    source = Path(__file__).parent.parent / "bad_specs" / "condition_fact_unknown.yaml"
+    (bad_specs / "bad.yaml").write_text(source.read_text())
+    (tmp / "cases.yaml").write_text(GOOD_CASES)
+    (tmp / "bad-cases.yaml").write_text(BAD_CASES)
+    (tmp / "rates.csv").write_text("location,lodging,meals\nSeattle,200.00,80.00\nOther,110.00,68.00\n")
+    (tmp / "bad-rates.csv").write_text("where,how much\nSeattle,lots\n")
+    (tmp / "deep.yaml").write_text("a: " + "[" * 3000 + "]" * 3000 + "\n")
+    (tmp / "facts.yaml").write_text("nonsense_fact: 3\n")
+    (tmp / "wrong.digest").write_text("0" * 64 + "\n")
+    return Files(
+        tmp=tmp,
+        store=store,
+        bundle=bundle,
+        digest=digest,
+        junk=tmp / "junk.txt",
+        random=tmp / "random.bin",
+        empty=tmp / "empty.txt",
+        folder=tmp / "folder",
+        empty_folder=tmp / "empty-folder",
+        bad_specs=bad_specs,
+        bad_cases=tmp / "bad-cases.yaml",
+        cases=tmp / "cases.yaml",
+        csv=tmp / "rates.csv",
+        bad_csv=tmp / "bad-rates.csv",
+        deep=tmp / "deep.yaml",
+        facts=tmp / "facts.yaml",
+        wrong_digest=tmp / "wrong.digest",
+    )
