@@ -631,3 +631,43 @@ def test_speed_of_a_large_tree_stays_reasonable() -> None:
     cproof = tree.consistency_proof(40_000)
     assert verify_consistency(40_000, tree.size, tree.tree_hash(40_000), root, cproof)
     assert time.perf_counter() - started < 5
+
+
+def test_first_mismatch_refuses_contradictory_heads() -> None:
+    _, honest = _trees(10)
+    with pytest.raises(LogProofMalformedError, match="two different roots for size 5"):
+        find_first_mismatch(honest, [(5, honest.tree_hash(5)), (5, SOME_HASH)])
+    with pytest.raises(LogProofMalformedError, match="size 0"):
+        find_first_mismatch(honest, [(0, SOME_HASH)])
+    assert (
+        find_first_mismatch(honest, [(0, EMPTY_ROOT), (5, honest.tree_hash(5)), (5, honest.tree_hash(5))])
+        is None
+    )
+
+
+@given(st.integers(1, 300), st.data())
+def test_any_changed_leaf_is_named_exactly(size: int, data: st.DataObject) -> None:
+    records, honest = _trees(size)
+    changed = data.draw(st.integers(0, size - 1), label="changed")
+    extra = data.draw(st.sets(st.integers(changed, size - 1), max_size=3), label="more changes after it")
+    for index in {changed, *extra}:
+        records[index] = records[index] + b"!"
+    recomputed = LogTree.from_records(records)
+    kept = data.draw(st.lists(st.integers(1, size), max_size=3), label="kept sizes")
+    heads = [(s, honest.tree_hash(s)) for s in {*kept, size}]
+    found = find_first_mismatch(recomputed, heads, stored=honest)
+    assert found == Mismatch(changed, changed + 1, "changed")
+    # Without the stored hashes, the range still holds the first changed leaf.
+    ranged = find_first_mismatch(recomputed, heads)
+    assert ranged is not None
+    assert ranged.start <= changed < ranged.end
+
+
+def test_a_refused_leaf_keeps_the_leaves_before_it() -> None:
+    tree = LogTree()
+    with pytest.raises(LogHashInvalidError, match="leaf hash 2"):
+        tree.extend([leaf_hash(b"a"), leaf_hash(b"b"), b"bad", leaf_hash(b"c")])
+    assert tree.size == 2
+    assert tree.root() == LogTree.from_records([b"a", b"b"]).root()
+    tree.extend([leaf_hash(b"c")])
+    assert tree.root() == LogTree.from_records([b"a", b"b", b"c"]).root()

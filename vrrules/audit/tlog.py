@@ -67,6 +67,7 @@ Library
 from __future__ import annotations
 
 import hashlib
+import itertools
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -364,8 +365,10 @@ class LogTree:
                 f"packed leaf hashes: expected a multiple of {HASH_SIZE} bytes, got {len(packed)}.",
                 what="packed leaf hashes",
             )
-        view = memoryview(packed)
-        return cls(bytes(view[i : i + HASH_SIZE]) for i in range(0, len(packed), HASH_SIZE))
+        tree = cls()
+        tree._levels[0] = bytearray(packed)
+        tree._build_from_leaves()
+        return tree
 
     def __len__(self) -> int:
         return self._size
@@ -391,6 +394,17 @@ class LogTree:
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
         """Add many leaf hashes at the end, in order."""
+        if self._size == 0:  # a fresh tree: add the leaves, then hash level by level (faster)
+            leaves = self._levels[0]
+            try:
+                for given in leaf_hashes:
+                    if type(given) is bytes and len(given) == HASH_SIZE:
+                        leaves += given
+                    else:
+                        leaves += _check_hash(given, f"leaf hash {len(leaves) // HASH_SIZE}")
+            finally:  # a refused leaf leaves the tree holding the leaves before it
+                self._build_from_leaves()
+            return
         append = self._append
         for given in leaf_hashes:
             if type(given) is bytes and len(given) == HASH_SIZE:
@@ -416,6 +430,30 @@ class LogTree:
             i >>= 1
         frontier.append(node)
         self._size += 1
+
+    def _build_from_leaves(self) -> None:
+        """Compute the frontier and the kept subtrees of a fresh tree from its leaf hashes."""
+        packed = self._levels[0]
+        count = len(packed) // HASH_SIZE
+        self._size = count
+        del self._levels[1:]
+        tops: list[bytes] = []  # the frontier, smallest subtree first
+        if count & 1:
+            tops.append(bytes(packed[(count - 1) * HASH_SIZE :]))
+        nodes = [
+            _sha256(b"\x01" + packed[i : i + 2 * HASH_SIZE]).digest()
+            for i in range(0, (count // 2) * 2 * HASH_SIZE, 2 * HASH_SIZE)
+        ]
+        height = 1
+        while nodes:
+            if height % TILE_HEIGHT == 0:
+                self._levels.append(bytearray(b"".join(nodes)))
+            if len(nodes) & 1:
+                tops.append(nodes[-1])
+            nodes = [_sha256(b"\x01" + nodes[j] + nodes[j + 1]).digest() for j in range(0, len(nodes) - 1, 2)]
+            height += 1
+        tops.reverse()
+        self._frontier = tops
 
     def leaf(self, index: int) -> bytes:
         """The hash of leaf ``index``."""
@@ -688,8 +726,20 @@ def find_first_mismatch(
       between heads; do that first (``checkpoint.py``, :func:`verify_consistency`).
     """
     heads = sorted(
-        (_check_size(s, "trusted size"), _check_hash(r, f"trusted root at {s}")) for s, r in trusted
+        {(_check_size(s, "trusted size"), _check_hash(r, f"trusted root at {s}")) for s, r in trusted}
     )
+    for (size_a, _), (size_b, _) in itertools.pairwise(heads):
+        if size_a == size_b:
+            raise LogProofMalformedError(
+                f"trusted heads: two different roots for size {size_a}. A log that signed both showed two "
+                "views of itself; keep both checkpoints as evidence and trust neither.",
+                size=size_a,
+            )
+    if heads and heads[0][0] == 0 and heads[0][1] != EMPTY_ROOT:
+        raise LogProofMalformedError(
+            "trusted heads: a head of size 0 whose root is not the empty tree's hash cannot be genuine.",
+            size=0,
+        )
     previous = 0
     for size, root in heads:
         if size > tree.size:
