@@ -1,7 +1,10 @@
-"""Tools for policy authors: run the worked examples with rule coverage, and the JSON Schema.
+"""Tools for policy authors: check specs with the lint, run the worked examples with rule
+coverage, and the JSON Schema.
 
-``run_examples`` is what ``vrrules test`` prints; the pytest plugin runs the same examples
-one test each. ``json_schemas`` is what ``vrrules schema`` writes for YAML-aware editors.
+``check_library`` is what ``vrrules check`` runs: every stage that finds problems (load,
+check and lint), which a library loaded to decide never runs in full. ``run_examples`` is
+what ``vrrules test`` prints; the pytest plugin runs the same examples one test each.
+``json_schemas`` is what ``vrrules schema`` writes for YAML-aware editors.
 """
 
 from __future__ import annotations
@@ -13,15 +16,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vrrules.events.caseview import CASE_SOURCES
-from vrrules.policies.analysis import example_firing
-from vrrules.policies.checks import TEMPLATE_MARKERS
-from vrrules.policies.compiler import parameter_periods
+from vrrules.policies.caseschema import CASE_SOURCES
+from vrrules.policies.check import TEMPLATE_MARKERS
 from vrrules.policies.examples import ExampleFile, ExampleResult, load_examples, run_example
 from vrrules.policies.library import PolicyLibrary, is_example_file
+from vrrules.policies.lint import example_firing
 from vrrules.policies.model import DERIVATIONS, IDENT, FamilySpec
+from vrrules.policies.resolve import parameter_periods
 
-__all__ = ["ExampleRun", "json_schemas", "run_examples"]
+__all__ = ["ExampleRun", "check_library", "json_schemas", "run_examples"]
+
+
+def check_library(path: Path | str | None = None) -> PolicyLibrary:
+    """Every spec under ``path`` through load, check and lint (what ``vrrules check`` reports).
+
+    Raises :class:`~vrrules.errors.SpecInvalidError` with every error; the returned library's
+    ``warnings`` hold the rest, lint findings (``rule_never_fires``, ``lint_inconclusive``) included.
+    """
+    return PolicyLibrary(path, lint=True)
 
 
 @dataclass
@@ -81,7 +93,7 @@ def run_examples(root: Path) -> ExampleRun:
         folder = path.parent
         library = libraries.get(folder)
         if library is None:
-            library = libraries[folder] = PolicyLibrary(folder, case_sources=CASE_SOURCES)
+            library = libraries[folder] = PolicyLibrary(folder, lint=True)
             for family in library.families():
                 ids = run.rules.setdefault(family, [])
                 for compiled in library.versions(family):

@@ -1,8 +1,17 @@
-"""pytest plugin: collects the worked examples beside the specs as test items.
+"""pytest plugin: collects the worked examples beside the specs as test items, when asked to.
 
-Registered through the ``pytest11`` entry point, so plain ``pytest`` runs every
-``examples.yaml`` / ``*.examples.yaml`` file it meets (``testpaths`` includes ``specs``).
-Each example is one test; a failure shows expected versus got and the rules that fired.
+Registered through the ``pytest11`` entry point, so it is loaded wherever vrrules is
+installed; like OpenFisca's, it collects nothing until a project names its spec folders
+in its pytest configuration::
+
+    [tool.pytest.ini_options]
+    vrrules_specs = ["specs"]
+
+Only ``examples.yaml`` / ``*.examples.yaml`` files under those folders become tests, so an
+unrelated ``examples.yaml`` elsewhere is left alone. Each example is one test; a failure
+shows expected versus got and the rules that fired. The specs beside the examples are
+loaded as ``vrrules check`` loads them: load, check and lint, so a lint error fails the
+examples of its folder.
 """
 
 from __future__ import annotations
@@ -14,11 +23,12 @@ from typing import Any
 import pytest
 
 from vrrules.errors import SpecInvalidError
-from vrrules.events.caseview import CASE_SOURCES
 from vrrules.policies.examples import Example, load_examples, run_example
 from vrrules.policies.library import PolicyLibrary, is_example_file
 
 __all__ = ["ExampleItem", "ExamplesFile"]
+
+INI_OPTION = "vrrules_specs"
 
 _libraries: dict[Path, PolicyLibrary] = {}
 
@@ -26,7 +36,7 @@ _libraries: dict[Path, PolicyLibrary] = {}
 def _library_for(folder: Path) -> PolicyLibrary:
     library = _libraries.get(folder)
     if library is None:
-        library = PolicyLibrary(folder, case_sources=CASE_SOURCES)
+        library = PolicyLibrary(folder, lint=True)
         _libraries[folder] = library
     return library
 
@@ -62,7 +72,24 @@ class ExampleItem(pytest.Item):
         return self.path, None, f"{self.family}: {self.name}"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        INI_OPTION,
+        type="paths",
+        default=[],
+        help="folders of vrrules specs whose worked examples (examples.yaml, *.examples.yaml) "
+        "are collected as tests; nothing is collected when unset",
+    )
+
+
+def _spec_folders(config: pytest.Config) -> list[Path]:
+    return [Path(p).resolve() for p in config.getini(INI_OPTION)]
+
+
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if file_path.suffix == ".yaml" and is_example_file(file_path):
+    if file_path.suffix != ".yaml" or not is_example_file(file_path):
+        return None
+    resolved = file_path.resolve()
+    if any(resolved.is_relative_to(folder) for folder in _spec_folders(parent.config)):
         return ExamplesFile.from_parent(parent, path=file_path)
     return None

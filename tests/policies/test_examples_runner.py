@@ -78,7 +78,22 @@ examples:
     given: {assessment_completed: true}
     expect: {outcome: {tier: 3}}
 """)
+    pytester.makeini("[pytest]\nvrrules_specs = specs\n")
     result = pytester.runpytest("-p", "no:cacheprovider", str(family))
     shipped = len(load_examples(SPECS / "tiers" / "examples.yaml").examples)
     result.assert_outcomes(failed=1, passed=shipped)
     result.stdout.fnmatch_lines(["*outcome.tier: expected 3, got 1*"])
+
+
+def test_the_plugin_leaves_examples_outside_the_named_folders_alone(pytester: pytest.Pytester) -> None:
+    """A project that merely installs vrrules keeps its own examples.yaml to itself."""
+    (pytester.path / "data").mkdir()
+    (pytester.path / "data" / "examples.yaml").write_text("not: a vrrules example file\n")
+    shutil.copytree(SPECS / "tiers", pytester.path / "specs" / "tiers")
+    pytester.makepyfile(test_own="def test_own():\n    assert True\n")
+    quiet = pytester.runpytest("-p", "no:cacheprovider")
+    quiet.assert_outcomes(passed=1)  # no vrrules_specs: neither data/ nor specs/ is collected
+    pytester.makeini("[pytest]\nvrrules_specs = specs\n")
+    opted_in = pytester.runpytest("-p", "no:cacheprovider")
+    shipped = len(load_examples(SPECS / "tiers" / "examples.yaml").examples)
+    opted_in.assert_outcomes(passed=shipped + 1)  # specs/ now collected; data/ still left alone

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SPECS
-from tests.oracle import holds
 from tests.strategies import family_facts
 from vrrules import ParameterMissingError, PolicyLibrary
 from vrrules.events.caseview import CASE_SOURCES
-from vrrules.policies.compiler import resolve_parameters
+from vrrules.policies.evaluate import condition_holds as holds
+from vrrules.policies.resolve import resolve_parameters
 
 LIBRARY = PolicyLibrary(SPECS, case_sources=CASE_SOURCES)
 CASES = [

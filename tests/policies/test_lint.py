@@ -15,8 +15,9 @@ from tests.conftest import SPECS
 from tests.strategies import FIRST_DAY, family_specs, generated_facts
 from vrrules import PolicyLibrary, RulesConflictError, SpecSource
 from vrrules.events.caseview import CASE_SOURCES
-from vrrules.policies.analysis import analyse, example_firing
-from vrrules.policies.compiler import compile_source, parameter_periods, resolve_parameters
+from vrrules.policies.compiler import lint_source
+from vrrules.policies.lint import analyse, recorded_example, search_firing
+from vrrules.policies.resolve import parameter_periods, resolve_parameters
 
 REFERENCE = {"document": "Test document", "section": "1"}
 
@@ -45,7 +46,7 @@ def _spec(rules: list[dict[str, Any]], hit_policy: str = "first", **extra: Any) 
 
 
 def _compile(data: dict[str, Any]) -> tuple[Any, list[Any]]:
-    return compile_source(SpecSource(yaml.safe_dump(data, sort_keys=False), "sample.yaml"))
+    return lint_source(SpecSource(yaml.safe_dump(data, sort_keys=False), "sample.yaml"))
 
 
 def _codes(diagnostics: list[Any]) -> list[tuple[str, str | None, str]]:
@@ -149,8 +150,9 @@ def test_always_decides_finds_the_gap_and_its_example_is_real() -> None:
 @given(spec_data=family_specs(), facts=st.lists(generated_facts(), min_size=1, max_size=5))
 def test_what_analysis_claims_the_engine_confirms(spec_data: dict[str, Any], facts: list[Any]) -> None:
     """A 'never fires' rule never fires on any facts; every other rule fires on its example."""
-    compiled, diagnostics = compile_source(SpecSource(json.dumps(spec_data), "generated.yaml"))
+    compiled, diagnostics = lint_source(SpecSource(json.dumps(spec_data), "generated.yaml"))
     assert compiled is not None, diagnostics
+    assert "lint_inconclusive" not in {d.code for d in diagnostics}
     day = FIRST_DAY
     dead = {d.rule for d in diagnostics if d.code == "rule_never_fires"}
     for given_facts in facts:
@@ -158,9 +160,11 @@ def test_what_analysis_claims_the_engine_confirms(spec_data: dict[str, Any], fac
         assert not fired & dead, f"analysis said {sorted(dead)} never fire; engine fired {sorted(fired)}"
     params = resolve_parameters(compiled.spec, day, "generated.yaml")
     for index, rule in enumerate(compiled.spec.rules):
-        example = example_firing(compiled.spec, params, index)
-        assert (example is None) == (rule.id in dead)
-        if example is not None:
+        found = search_firing(compiled.spec, params, index)
+        assert found.outcome != "inconclusive"
+        assert found.proven_none == (rule.id in dead)
+        if found.example is not None:
+            example = recorded_example(found.example)
             fired_ids = compiled.decide(example, day).fired_rule_ids
             assert rule.id in fired_ids, f"example {example} should fire {rule.id}, fired {fired_ids}"
 
@@ -168,7 +172,7 @@ def test_what_analysis_claims_the_engine_confirms(spec_data: dict[str, Any], fac
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec_data=family_specs(hit_policy="collect"))
 def test_every_conflict_and_gap_example_is_confirmed_by_the_engine(spec_data: dict[str, Any]) -> None:
-    compiled, diagnostics = compile_source(SpecSource(json.dumps(spec_data), "generated.yaml"))
+    compiled, diagnostics = lint_source(SpecSource(json.dumps(spec_data), "generated.yaml"))
     assert compiled is not None, diagnostics
     day = FIRST_DAY
     params = resolve_parameters(compiled.spec, day, "generated.yaml")

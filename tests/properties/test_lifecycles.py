@@ -22,12 +22,12 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, 
 
 from tests import strategies as gen
 from tests.conftest import SPECS, _reset_postgres
-from tests.oracle import holds
 from tests.policies.test_invariants import _breaks
 from vrrules import CaseRecords, PolicyLibrary, VrrulesError
 from vrrules.audit import verify_store
 from vrrules.events.caseview import CASE_SOURCES
-from vrrules.policies.compiler import resolve_parameters
+from vrrules.policies.evaluate import condition_holds as holds
+from vrrules.policies.resolve import resolve_parameters
 
 LIBRARY = PolicyLibrary(SPECS, case_sources=CASE_SOURCES)
 # why a decision may rightly be refused on a random history: nothing is stored then

@@ -1,4 +1,14 @@
-"""The validate stage's checks that a schema cannot make, each reporting with a location."""
+"""The check stage: what the models cannot see, and the spec against the case schema.
+
+A typed spec can still name a fact it does not declare, compare a money fact with a code,
+refer to an unknown parameter, read a case-view path that does not exist, or outgrow what
+the engine compiles safely. Each check reports a located diagnostic (file, line, rule,
+field, hint) and they are all collected. The case schema is required: every library
+checks every ``source:`` against it, so a misspelled path fails at load with its line.
+
+The rule analysis (dead rules, conflicts, gaps) is not here: it is the lint stage's,
+run by ``vrrules check`` and the pytest plugin only.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from vrrules.errors import Diagnostic, FactsInvalidError
-from vrrules.policies.conditions import OperandError, engine_scalar, operand_items, operand_type, walk
-from vrrules.policies.engine import MAX_RULES_PER_RULESET
-from vrrules.policies.facts import engine_key_count, recorded_facts
+from vrrules.policies.conditions import operand_items, operand_type, walk
+from vrrules.policies.engine import MAX_RULES_PER_RULESET, engine_key_count
+from vrrules.policies.facts import recorded_facts
 from vrrules.policies.model import (
     DERIVATIONS,
     LIST_OPERATORS,
@@ -20,6 +30,7 @@ from vrrules.policies.model import (
     ParamRef,
     Rule,
 )
+from vrrules.policies.values import OperandError, typed_scalar
 from vrrules.policies.yamlsource import YamlDocument
 
 __all__ = ["MAX_ENGINE_PROPERTIES", "OPERATORS_BY_TYPE", "TEMPLATE_MARKERS", "check_spec"]
@@ -131,7 +142,7 @@ def _check_operand(
                 )
             continue
         try:
-            engine_scalar(value_type, item)
+            typed_scalar(value_type, item)
         except OperandError as exc:
             report(
                 "condition_value_mismatch",
@@ -244,34 +255,6 @@ def _check_rules(spec: FamilySpec, report: _Report) -> None:
                 )
     for index, invariant in enumerate(spec.invariants):
         _check_condition(spec, invariant, ("invariants", index), report)
-
-
-def _check_parameters(spec: FamilySpec, report: _Report) -> None:
-    for name, param in spec.parameters.items():
-        value_type = param.type if param.type in ("text", "bool", "money") else "int"
-        for when, value in param.values.items():
-            if value is None:
-                continue
-            if param.type == "codes" or isinstance(value, list):
-                if param.type != "codes" or not isinstance(value, list) or not value:
-                    report(
-                        "parameter_value_invalid",
-                        f"parameter {name!r} is {param.type}: expected "
-                        f"{'a non-empty list of codes' if param.type == 'codes' else 'a single value'}, "
-                        f"got {value!r} (value from {when.isoformat()})",
-                        ("parameters", name, "values"),
-                        "write the value in the parameter's type",
-                    )
-                continue
-            try:
-                engine_scalar(value_type, value)
-            except OperandError as exc:
-                report(
-                    "parameter_value_invalid",
-                    f"parameter {name!r} is {param.type}: {exc} (value from {when.isoformat()})",
-                    ("parameters", name, "values"),
-                    "write the value in the parameter's type",
-                )
 
 
 def _check_sources(spec: FamilySpec, case_sources: Mapping[str, str], report: _Report) -> None:
@@ -479,17 +462,15 @@ def _check_period_and_sizes(spec: FamilySpec, report: _Report) -> None:
 
 
 def check_spec(
-    spec: FamilySpec, document: YamlDocument, file: str, case_sources: Mapping[str, str] | None
+    spec: FamilySpec, document: YamlDocument, file: str, case_schema: Mapping[str, str]
 ) -> list[Diagnostic]:
-    """Every problem with a schema-valid spec; ``case_sources`` enables the source checks."""
+    """Every problem with a typed spec, its ``source:`` paths checked against ``case_schema``."""
     report = _Report(document, file)
     _check_texts(spec, report)
     _check_rules(spec, report)
-    _check_parameters(spec, report)
     _check_derivations(spec, report)
     _check_combine(spec, report)
     _check_dated_values(spec, report)
-    if case_sources is not None:
-        _check_sources(spec, case_sources, report)
+    _check_sources(spec, case_schema, report)
     _check_period_and_sizes(spec, report)
     return report.found

@@ -1,12 +1,10 @@
-"""Helpers over the condition tree shared by the checks and the lowering stage."""
+"""Walking the spec's condition tree: shared by the check, resolve, lower and lint stages."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 from typing import Any
 
-from vrrules.policies.facts import cents
 from vrrules.policies.model import (
     AllOf,
     AnyOf,
@@ -15,11 +13,9 @@ from vrrules.policies.model import (
     FactDecl,
     NotOf,
     ParamRef,
-    parse_iso_date,
-    parse_money,
 )
 
-__all__ = ["OperandError", "engine_scalar", "expand_codes", "operand_items", "operand_type", "walk"]
+__all__ = ["expand_codes", "operand_items", "operand_type", "walk"]
 
 Path = tuple[str | int, ...]
 
@@ -36,10 +32,6 @@ def walk(condition: Condition, path: Path) -> Iterator[tuple[Comparison, Path]]:
         yield from walk(condition.not_, (*path, "not"))
     else:
         yield condition, path
-
-
-class OperandError(ValueError):
-    """A literal or parameter value that does not fit the fact it is compared with."""
 
 
 def operand_type(operator: str, decl: FactDecl) -> str:
@@ -67,32 +59,3 @@ def expand_codes(items: list[Any], params: Mapping[str, Any]) -> list[Any]:
         value = params.get(item.param) if isinstance(item, ParamRef) else item
         out.extend(value if isinstance(value, list) else [item])
     return out
-
-
-def engine_scalar(fact_type: str, value: Any) -> Any:
-    """Convert one literal or resolved parameter value to what the engine compares."""
-    if value is None:
-        raise OperandError("expected a value, got null")
-    match fact_type:
-        case "bool":
-            if not isinstance(value, bool):
-                raise OperandError(f"expected true or false, got {value!r}")
-            return value
-        case "int" | "days":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise OperandError(f"expected a whole number, got {value!r}")
-            return value
-        case "money":
-            try:
-                return cents(value if isinstance(value, Decimal) else parse_money(value))
-            except ValueError as exc:
-                raise OperandError(f'expected money such as "1234.50", got {value!r}') from exc
-        case "date":
-            try:
-                return parse_iso_date(value).toordinal()
-            except ValueError as exc:
-                raise OperandError(f"expected an ISO date YYYY-MM-DD, got {value!r}") from exc
-        case _:
-            if not isinstance(value, str):
-                raise OperandError(f"expected text, got {value!r}")
-            return value

@@ -1,6 +1,8 @@
 """Derived facts: the arithmetic and look-ups a spec declares, computed exactly before deciding.
 
-A derived fact is unknown when any fact it reads is unknown. Money stays ``Decimal``
+Derivations read the facts in recorded form and the parameters the resolve stage found for
+the decision's date (the same values the rules are lowered with). A derived fact is unknown
+when any fact it reads is unknown. Money stays ``Decimal``
 throughout and is rounded only where a ``fraction`` says how; days are whole days. A
 table look-up with no row for the location and date raises ``parameter_missing``: a rate
 the sources do not give is never guessed.
@@ -16,6 +18,7 @@ from typing import Any
 
 from vrrules.errors import ParameterMissingError
 from vrrules.policies.model import Derivation, FactDecl, FamilySpec, Lookup, ParamRef, Table
+from vrrules.policies.values import CENT, parse_iso_date, parse_money
 
 __all__ = ["derive_facts", "derived_names", "look_up", "whole_months"]
 
@@ -35,7 +38,6 @@ def whole_months(start: date, on: date) -> int | None:
 
 
 _ROUNDING = {"down": ROUND_DOWN, "half_up": ROUND_HALF_UP, "up": ROUND_UP}
-_CENT = Decimal("0.01")
 
 
 def derived_names(spec: FamilySpec) -> set[str]:
@@ -43,13 +45,13 @@ def derived_names(spec: FamilySpec) -> set[str]:
 
 
 def _number(decl_type: str, value: Any) -> Decimal | int:
-    return Decimal(value) if decl_type == "money" else int(value)
+    return parse_money(value) if decl_type == "money" else int(value)
 
 
 def _recorded(decl: FactDecl, value: Decimal | int) -> Any:
     if decl.type == "money":
         assert isinstance(value, Decimal)
-        return str(value.quantize(_CENT))
+        return str(value.quantize(CENT))
     return int(value)
 
 
@@ -60,7 +62,8 @@ def look_up(table_name: str, table: Table, location: str, on: date, column: str)
         for wanted in (location, period.all_other_locations):
             for row in period.rows:
                 if row.location == wanted and (row.months is None or on.month in row.months):
-                    return Decimal(getattr(row, column))
+                    amount: Decimal = getattr(row, column)
+                    return amount
         raise ParameterMissingError(
             f"table {table_name!r} has no {column} rate for {location!r} on {on.isoformat()}: the "
             f"period {period.from_.isoformat()}..{period.until.isoformat()} lists "
@@ -102,27 +105,27 @@ def _evaluate(
         start, end = (facts.get(name) for name in derivation.days_between)
         if start is None or end is None:
             return None
-        days = (date.fromisoformat(end) - date.fromisoformat(start)).days
+        days = (parse_iso_date(end) - parse_iso_date(start)).days
         return days + 1 if derivation.inclusive else days
     if derivation.months_between:
         start, end = (facts.get(name) for name in derivation.months_between)
         if start is None or end is None:
             return None
-        return whole_months(date.fromisoformat(start), date.fromisoformat(end))
+        return whole_months(parse_iso_date(start), parse_iso_date(end))
     if derivation.fraction:
         fraction = derivation.fraction
         base = facts.get(fraction.of)
         if base is None:
             return None
-        exact = Decimal(base) * fraction.numerator / fraction.denominator
-        return str(exact.quantize(_CENT, rounding=_ROUNDING[fraction.rounding]))
+        exact = parse_money(base) * fraction.numerator / fraction.denominator
+        return str(exact.quantize(CENT, rounding=_ROUNDING[fraction.rounding]))
     lookup: Lookup | None = derivation.lookup
     assert lookup is not None
     location, on = facts.get(lookup.key), facts.get(lookup.date)
     if location is None or on is None:
         return None
-    found = look_up(lookup.table, spec.tables[lookup.table], location, date.fromisoformat(on), lookup.column)
-    return str(found.quantize(_CENT))
+    found = look_up(lookup.table, spec.tables[lookup.table], location, parse_iso_date(on), lookup.column)
+    return str(found.quantize(CENT))
 
 
 def derive_facts(spec: FamilySpec, recorded: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

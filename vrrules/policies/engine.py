@@ -1,4 +1,12 @@
-"""The one module that talks to durable_rules.
+"""The one module that talks to durable_rules: the engine that decides, behind ``Evaluator``.
+
+:class:`DurableRulesEvaluator` implements :class:`~vrrules.policies.evaluate.Evaluator`. It
+alone knows how lowered rules and typed facts are *encoded* for durable_rules, which
+compares numbers as C doubles and can serialise neither ``Decimal`` nor ``date``: money
+becomes integer cents, dates day numbers (proleptic ordinals), and a set fact one boolean
+per code (``fact__code``) plus a count (``fact__count``), which keeps "does not contain"
+exact (durable_rules' ``$iall`` is false on an empty list). Every rule also tests a
+discriminator (``vr_kind``) that the engine's own session-state message cannot satisfy.
 
 What it guards against (measured on durable-rules 2.0.28, see docs/engine.md):
 
@@ -28,19 +36,30 @@ import copy
 import itertools
 import threading
 from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal
 from importlib.metadata import version as _package_version
 from typing import Any
 
 from durable import engine as _durable
 
 from vrrules.errors import EngineError
+from vrrules.policies.lower import And, LoweredCondition, LoweredFamily, Not, Or, Test
+from vrrules.policies.model import FactDecl
 
 __all__ = [
+    "DISCRIMINATOR",
     "ENGINE_NAME",
     "MAX_PRIORITY",
     "MAX_RULES_PER_RULESET",
     "NO_RULE_APPLIED",
+    "DurableRulesEvaluator",
     "RuleEngine",
+    "cents",
+    "durable_evaluator",
+    "encode_facts",
+    "encode_rules",
+    "engine_key_count",
     "shared_engine",
 ]
 
@@ -53,6 +72,133 @@ MAX_PRIORITY = 65534
 NO_RULE_APPLIED = "__no_rule_applied__"
 # recorded with every decision, so an audit knows which engine made it
 ENGINE_NAME = f"durable-rules {_package_version('durable-rules')}"
+# the property every rule tests and every message carries (see the module docstring)
+DISCRIMINATOR = "vr_kind"
+
+
+# ------------------------------------------------------------------------------ encoding
+
+
+def cents(amount: Decimal) -> int:
+    """Exact conversion of a money amount to integer cents."""
+    return int(amount.scaleb(2))
+
+
+def _flag(fact: str, code: str) -> str:
+    return f"{fact}__{code}"
+
+
+def _count(fact: str) -> str:
+    return f"{fact}__count"
+
+
+def engine_key_count(facts: Mapping[str, FactDecl]) -> int:
+    """How many properties a fact message of this family puts on one engine fact."""
+    return sum((len(decl.values or ()) + 1) if decl.type == "set" else 1 for decl in facts.values())
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return cents(value)
+    if isinstance(value, date):
+        return value.toordinal()
+    return value
+
+
+def encode_facts(declared: Mapping[str, FactDecl], facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed facts as the integers, booleans and text the engine compares."""
+    message: dict[str, Any] = {}
+    for name, value in facts.items():
+        decl = declared[name]
+        if decl.type == "set":
+            for code in decl.values or ():
+                message[_flag(name, code)] = code in value
+            message[_count(name)] = len(value)
+        else:
+            message[name] = _scalar(value)
+    return message
+
+
+def _absent(test: Test) -> dict[str, Any]:
+    key = _count(test.fact) if test.fact_type == "set" else test.fact
+    return {"$nex": {key: 1}}
+
+
+def _any(tests: list[dict[str, Any]]) -> dict[str, Any]:
+    return tests[0] if len(tests) == 1 else {"$or": tests}
+
+
+def _all(tests: list[dict[str, Any]]) -> dict[str, Any]:
+    return tests[0] if len(tests) == 1 else {"$and": tests}
+
+
+_COMPLEMENT = {"lt": "$gte", "lte": "$gt", "gt": "$lte", "gte": "$lt"}
+_DIRECT = {"lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
+
+
+def _encode_test(test: Test, negate: bool) -> dict[str, Any]:
+    fact, op = test.fact, test.op
+    if op == "present":
+        wanted = bool(test.values[0]) != negate
+        key = _count(fact) if test.fact_type == "set" else fact
+        return {"$ex": {key: 1}} if wanted else {"$nex": {key: 1}}
+    items = [_scalar(v) for v in test.values]
+    positive: dict[str, Any]
+    if op == "equals":
+        positive = {"$neq": {fact: items[0]}} if negate else {fact: items[0]}
+    elif op == "not_equals":
+        positive = {fact: items[0]} if negate else {"$neq": {fact: items[0]}}
+    elif op in _DIRECT:
+        positive = {(_COMPLEMENT if negate else _DIRECT)[op]: {fact: items[0]}}
+    elif op == "in":
+        positive = _all([{"$neq": {fact: v}} for v in items]) if negate else _any([{fact: v} for v in items])
+    elif op == "not_in":
+        positive = _any([{fact: v} for v in items]) if negate else _all([{"$neq": {fact: v}} for v in items])
+    elif op == "contains":
+        positive = {_flag(fact, items[0]): not negate}
+    elif op == "contains_any":
+        flags = [{_flag(fact, c): not negate} for c in items]
+        positive = _all(flags) if negate else _any(flags)
+    elif op == "contains_all":
+        flags = [{_flag(fact, c): not negate} for c in items]
+        positive = _any(flags) if negate else _all(flags)
+    elif op == "contains_none":
+        flags = [{_flag(fact, c): negate} for c in items]
+        positive = _any(flags) if negate else _all(flags)
+    elif op == "count_gte":
+        positive = {"$lt" if negate else "$gte": {_count(fact): items[0]}}
+    elif op == "count_lte":
+        positive = {"$gt" if negate else "$lte": {_count(fact): items[0]}}
+    else:  # pragma: no cover - the model admits no other operator
+        raise AssertionError(op)
+    # A comparison on an unknown fact is false, so its negation is true when the fact is unknown.
+    return {"$or": [positive, _absent(test)]} if negate else positive
+
+
+def _encode(condition: LoweredCondition, negate: bool = False) -> dict[str, Any]:
+    # durable_rules has no "not": negations are pushed down to the tests (De Morgan)
+    if isinstance(condition, And):
+        parts = [_encode(c, negate) for c in condition.parts]
+        return _any(parts) if negate else _all(parts)
+    if isinstance(condition, Or):
+        parts = [_encode(c, negate) for c in condition.parts]
+        return _all(parts) if negate else _any(parts)
+    if isinstance(condition, Not):
+        return _encode(condition.part, not negate)
+    return _encode_test(condition, negate)
+
+
+def encode_rules(family: LoweredFamily) -> dict[str, dict[str, Any]]:
+    """The family's rules as durable_rules JSON (without actions), priority = spec order."""
+    return {
+        rule.id: {
+            "pri": rule.priority,
+            # The discriminator is the positive test every rule needs: without one, a rule made only
+            # of negative tests matches durable_rules' own session-state message and loops forever.
+            "all": [{"m": {"$and": [{DISCRIMINATOR: family.family}, _encode(rule.when)]}}],
+        }
+        for rule in family.rules
+    }
 
 
 class _QuietHost(_durable.Host):  # type: ignore[misc]
@@ -184,3 +330,36 @@ def shared_engine() -> RuleEngine:
         if _shared is None:
             _shared = RuleEngine()
         return _shared
+
+
+class DurableRulesEvaluator:
+    """The :class:`~vrrules.policies.evaluate.Evaluator` that decides: durable_rules.
+
+    Each lowered family is encoded and registered once per process (under its name, which
+    holds the spec's hash and the parameter values), then every decision is one message.
+    """
+
+    name = ENGINE_NAME
+
+    def __init__(self, engine: RuleEngine | None = None) -> None:
+        self.engine = engine or shared_engine()
+
+    def fired(self, family: LoweredFamily, facts: Mapping[str, Any]) -> tuple[str, ...]:
+        if not self.engine.is_registered(family.name):
+            self.engine.register(family.name, encode_rules(family), {DISCRIMINATOR: family.family})
+        message = encode_facts(family.facts, facts)
+        message[DISCRIMINATOR] = family.family
+        return self.engine.evaluate(family.name, message, every_match=family.every_match)
+
+
+_shared_evaluator: DurableRulesEvaluator | None = None
+
+
+def durable_evaluator() -> DurableRulesEvaluator:
+    """The process-wide durable_rules evaluator, over :func:`shared_engine`."""
+    global _shared_evaluator  # noqa: PLW0603 - one Host per process is the point
+    engine = shared_engine()
+    with _shared_lock:
+        if _shared_evaluator is None:
+            _shared_evaluator = DurableRulesEvaluator(engine)
+        return _shared_evaluator

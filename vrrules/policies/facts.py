@@ -1,55 +1,28 @@
-"""Facts: checking them against a family's declarations, and the engine's view of them.
+"""Facts: checking a caller's facts against a family's declarations, in two forms.
 
-Two forms of the same facts exist. The *recorded* form is JSON text-safe and exact
-(money as ``"1234.50"``, dates as ``"2025-07-01"``, sets as sorted lists) and is what a
-decision event stores. The *engine view* is what durable_rules sees: only integers,
-booleans and text, because the engine compares numbers as C doubles and can serialise
-neither ``Decimal`` nor ``date``. Money becomes integer cents, dates become day numbers
-(proleptic ordinals), and a set fact becomes one boolean per code plus a count, which
-keeps "does not contain" exact (durable_rules' ``$iall`` is false on an empty list).
+The *recorded* form is JSON-safe and exact (money as ``"1234.50"``, dates as
+``"2025-07-01"``, sets as sorted lists); a decision stores it, and replay compares it.
+The *typed* form is what evaluators compare: ``Decimal`` money, ``date`` dates and
+``frozenset`` code sets. How the engine encodes these (cents, day numbers, one flag per
+code) is the engine adapter's business alone (:mod:`vrrules.policies.engine`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from vrrules.errors import FactsInvalidError
 from vrrules.policies.model import FactDecl
+from vrrules.policies.values import CENT, parse_iso_date, parse_money
 
-__all__ = [
-    "ENGINE_INT_LIMIT",
-    "cents",
-    "engine_key_count",
-    "engine_view",
-    "recorded_facts",
-]
+__all__ = ["NUMBER_LIMIT", "recorded_facts", "typed_facts"]
 
-# Integers beyond 2**53 lose precision as C doubles, and beyond 2**63 durable_rules saturates.
-ENGINE_INT_LIMIT = 2**53
-
-
-def cents(amount: Decimal) -> int:
-    """Exact conversion of a money amount to integer cents."""
-    return int(amount.scaleb(2))
-
-
-def _flag(fact: str, code: str) -> str:
-    return f"{fact}__{code}"
-
-
-def _count(fact: str) -> str:
-    return f"{fact}__count"
-
-
-def engine_key_count(facts: Mapping[str, FactDecl]) -> int:
-    """How many properties a fact message of this family puts on one engine fact."""
-    total = 0
-    for decl in facts.values():
-        total += (len(decl.values or ()) + 1) if decl.type == "set" else 1
-    return total
+# Numbers of 2**53 and more lose precision as doubles (durable_rules compares C doubles, and
+# saturates beyond 2**63): facts are refused at that size, money counted in cents.
+NUMBER_LIMIT = 2**53
 
 
 def _problem(name: str, decl: FactDecl, got: Any, where: str, expected: str) -> FactsInvalidError:
@@ -64,7 +37,7 @@ def _problem(name: str, decl: FactDecl, got: Any, where: str, expected: str) -> 
 def _check_int(name: str, decl: FactDecl, value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _problem(name, decl, value, where, f"a whole number ({decl.type})")
-    if abs(value) >= ENGINE_INT_LIMIT:
+    if abs(value) >= NUMBER_LIMIT:
         raise _problem(name, decl, value, where, f"a whole number below 2**53 in size ({decl.type})")
     return value
 
@@ -74,31 +47,29 @@ def _check_money(name: str, decl: FactDecl, value: Any, where: str) -> Decimal:
     if isinstance(value, (bool, float)):
         raise _problem(name, decl, value, where, expected + "; floats are refused")
     try:
-        amount = Decimal(value) if isinstance(value, Decimal | int | str) else None
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        raise _problem(name, decl, value, where, expected)
-    try:
-        exact = amount == amount.quantize(Decimal("0.01"))
-    except InvalidOperation:
-        exact = False
-    if not exact:
-        raise _problem(name, decl, value, where, expected + "; it has more than two decimals")
-    if abs(cents(amount)) >= ENGINE_INT_LIMIT:
+        amount = parse_money(value)
+    except ValueError:
+        finite = isinstance(value, Decimal | int | str) and _finite(value)
+        raise _problem(
+            name, decl, value, where, expected + ("; it has more than two decimals" if finite else "")
+        ) from None
+    if abs(amount) * 100 >= NUMBER_LIMIT:
         raise _problem(name, decl, value, where, expected + " below 90 trillion")
-    return amount.quantize(Decimal("0.01"))
+    return amount.quantize(CENT)
+
+
+def _finite(value: Decimal | int | str) -> bool:
+    try:
+        return Decimal(str(value).strip()).is_finite()
+    except ArithmeticError:
+        return False
 
 
 def _check_date(name: str, decl: FactDecl, value: Any, where: str) -> date:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise _problem(name, decl, value, where, "a date (datetime.date or 'YYYY-MM-DD')")
+    try:
+        return parse_iso_date(value)
+    except ValueError:
+        raise _problem(name, decl, value, where, "a date (datetime.date or 'YYYY-MM-DD')") from None
 
 
 def _check_codes(name: str, decl: FactDecl, value: Any, where: str) -> list[str]:
@@ -161,21 +132,17 @@ def recorded_facts(declared: Mapping[str, FactDecl], facts: Mapping[str, Any], w
     return recorded
 
 
-def engine_view(declared: Mapping[str, FactDecl], recorded: Mapping[str, Any]) -> dict[str, Any]:
-    """Translate recorded facts into the integers, booleans and text the engine compares."""
-    view: dict[str, Any] = {}
+def typed_facts(declared: Mapping[str, FactDecl], recorded: Mapping[str, Any]) -> dict[str, Any]:
+    """Recorded facts in the typed form evaluators compare; unknown facts stay absent."""
+    typed: dict[str, Any] = {}
     for name, value in recorded.items():
-        decl = declared[name]
-        match decl.type:
+        match declared[name].type:
             case "money":
-                view[name] = cents(Decimal(value))
+                typed[name] = parse_money(value)
             case "date":
-                view[name] = date.fromisoformat(value).toordinal()
+                typed[name] = parse_iso_date(value)
             case "set":
-                held = set(value)
-                for code in decl.values or ():
-                    view[_flag(name, code)] = code in held
-                view[_count(name)] = len(held)
+                typed[name] = frozenset(value)
             case _:
-                view[name] = value
-    return view
+                typed[name] = value
+    return typed

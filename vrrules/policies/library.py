@@ -1,4 +1,10 @@
-"""A folder of specs: every family, every version, and which one is in force on a date."""
+"""A folder of specs: every family, every version, and which one is in force on a date.
+
+A library runs the load and check stages on every file (the case schema is always checked:
+:data:`~vrrules.policies.caseschema.CASE_SCHEMA` unless another is given) and refuses the
+folder when any spec has an error. With ``lint=True`` (``vrrules check``, the pytest plugin)
+it also runs the lint stage; a library loaded to decide never does.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,8 @@ from datetime import date
 from pathlib import Path
 
 from vrrules.errors import Diagnostic, PolicyNotInForceError, SpecInvalidError
-from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_source
-from vrrules.policies.engine import RuleEngine, shared_engine
+from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_source, lint_source
+from vrrules.policies.evaluate import Evaluator
 
 __all__ = ["PolicyLibrary", "default_specs_dir", "is_example_file", "spec_files"]
 
@@ -63,11 +69,13 @@ class PolicyLibrary:
         root: Path | str | None = None,
         *,
         case_sources: Mapping[str, str] | None = None,
-        engine: RuleEngine | None = None,
+        evaluator: Evaluator | None = None,
+        lint: bool = False,
     ) -> None:
         self.root = Path(root) if root is not None else default_specs_dir()
         self._case_sources = case_sources
-        self._engine = engine or shared_engine()
+        self._evaluator = evaluator
+        self._compile = lint_source if lint else compile_source
         self._loaded: dict[Path, _Loaded] = {}
         self._folders: dict[str, int] = {}
         self._listing: list[Path] | None = None
@@ -81,25 +89,28 @@ class PolicyLibrary:
         sources: Iterable[SpecSource],
         *,
         case_sources: Mapping[str, str] | None = None,
-        engine: RuleEngine | None = None,
+        evaluator: Evaluator | None = None,
+        lint: bool = False,
     ) -> PolicyLibrary:
         """A library of given spec texts (for example the versions published in a store)."""
         library = cls.__new__(cls)
         library.root = Path("<sources>")
         library._case_sources = case_sources
-        library._engine = engine or shared_engine()
+        library._evaluator = evaluator
+        library._compile = lint_source if lint else compile_source
         library._fixed = True
         library.warnings = []
         diagnostics: list[Diagnostic] = []
         loaded: dict[Path, _Loaded] = {}
         for source in sources:
-            compiled, found = compile_source(source, case_sources, library._engine)
+            compiled, found = library._compile(source, case_sources, evaluator)
             diagnostics.extend(found)
             if compiled is not None:
                 loaded[Path(source.file)] = _Loaded(Path(source.file), (0, 0), compiled)
         diagnostics.extend(cls._overlaps(loaded.values()))
         if any(d.severity == "error" for d in diagnostics):
             raise SpecInvalidError(diagnostics)
+        library.warnings = [d for d in diagnostics if d.severity != "error"]
         library._loaded = loaded
         return library
 
@@ -115,7 +126,7 @@ class PolicyLibrary:
                     hint="check the file's permissions and encoding",
                 )
             ]
-        return compile_source(SpecSource(text=text, file=str(path)), self._case_sources, self._engine)
+        return self._compile(SpecSource(text=text, file=str(path)), self._case_sources, self._evaluator)
 
     def _folder_stamps(self) -> dict[str, int]:
         if self.root.is_file():

@@ -1,56 +1,71 @@
-"""Rule analysis for authors: rules that can never fire, conflicting pairs, facts no rule covers.
+"""The lint stage: rules that can never fire, conflicting pairs, facts no rule covers.
 
-Every comparison in a spec tests one fact against constants (literals or parameter values), so
-the values of a fact fall into finitely many classes that every rule treats alike: for numbers,
-the constants and the integers either side of them (money is whole cents and dates are day
-numbers, as in the engine); for codes, each code named plus one that is not; for sets, how many
-codes of each group the rules name. Searching one value per class is therefore exact for facts
-that are given. A derived fact is searched as if it were free of its inputs, which can only
-*add* combinations: a "never fires" finding stays proven, while a conflict or gap whose example
-needs a derived fact is said to rest on one, so the author can judge whether it can happen.
+Only ``vrrules check`` and the pytest plugin run it; deciding and replaying never do, so a
+new lint finding cannot turn a stored, reproduced decision into an unreplayable one.
 
-The analysis runs once per parameter period (the rules' constants change on dated boundaries)
-and skips periods in which a parameter is unpublished, since the family cannot decide then.
+Every comparison tests one fact against constants (literals or parameter values), so the
+values of a fact fall into finitely many classes that every rule treats alike: for numbers,
+the constants and the values either side of them (a cent for money, a day for dates, one
+for whole numbers); for codes, each code named plus one that is not; for sets, how many
+codes of each group the rules name. Searching one value per class is therefore exact for
+facts that are given. A derived fact is searched as if it were free of its inputs, which can
+only *add* combinations: a "never fires" finding stays proven, while a conflict or gap whose
+example needs a derived fact is said to rest on one, so the author can judge it.
+
+The search reads the lowered rules with the plain evaluator's three-valued :func:`truth`,
+and each question has three answers: ``found`` (with an example), ``none`` (a proof) or
+``inconclusive`` (the search budget ran out). Inconclusive is reported as a warning
+(``lint_inconclusive``) and is never taken as a proof of anything.
+
+The analysis runs once per parameter period (the rules' constants change on dated
+boundaries) and skips periods in which a parameter is unpublished.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from vrrules.policies.conditions import engine_scalar, expand_codes, operand_items, operand_type, walk
-from vrrules.policies.model import AllOf, AnyOf, Comparison, Condition, FactDecl, FamilySpec, NotOf, ParamRef
+from vrrules.policies.evaluate import UNKNOWN, Formula, all_of, any_of, not_, truth
+from vrrules.policies.lower import And, LoweredCondition, Not, Or, Test, lower_condition
+from vrrules.policies.model import FactDecl, FamilySpec, ParamRef
+from vrrules.policies.values import CENT, recorded
 
-__all__ = ["Finding", "analyse", "example_firing"]
+__all__ = ["SEARCH_BUDGET", "Finding", "Search", "analyse", "example_firing", "search_firing"]
 
-# a search visits at most this many partial assignments per question before giving up silently
+# a search visits at most this many partial assignments per question, then says inconclusive
 SEARCH_BUDGET = 200_000
 # a set fact whose representative subsets exceed this is searched on presence alone
 MAX_SET_SHAPES = 4096
 
-
-class _Absent:
-    """The value of a fact that is not known."""
-
-    def __repr__(self) -> str:
-        return "unknown"
-
-
-ABSENT = _Absent()
-Truth = bool | None  # None: not decided yet by a partial assignment
 Assignment = dict[str, Any]
-Formula = Callable[[Assignment], Truth]
+
+
+@dataclass(frozen=True)
+class Search:
+    """The answer to one question: found (with an example), none (proven), or inconclusive."""
+
+    outcome: Literal["found", "none", "inconclusive"]
+    example: Assignment | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.outcome == "found"
+
+    @property
+    def proven_none(self) -> bool:
+        return self.outcome == "none"
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem the analysis proved, with an example of facts that shows it."""
+    """One problem the analysis proved (or could not settle), with an example that shows it."""
 
-    code: str  # rule_never_fires | rules_conflict | rules_incomplete
+    code: str  # rule_never_fires | rules_conflict | rules_incomplete | lint_inconclusive
     rule_index: int | None
     other_index: int | None
     message: str
@@ -60,119 +75,30 @@ class Finding:
     example: dict[str, Any] | None = None  # facts (recorded form) that show it; unknown ones left out
 
 
-# ------------------------------------------------------------------------------ formulas
-
-
-def _predicate(comparison: Comparison, decl: FactDecl, params: Mapping[str, Any]) -> Callable[[Any], bool]:
-    op = comparison.operator
-    if op == "present":
-        wanted = bool(comparison.present)
-        return lambda value: (value is not ABSENT) == wanted
-    value_type = operand_type(op, decl)
-    items = [
-        engine_scalar(value_type, params[i.param] if isinstance(i, ParamRef) else i)
-        for i in expand_codes(operand_items(comparison), params)
-    ]
-    first = items[0]
-    members = frozenset(items)
-    tests: dict[str, Callable[[Any], bool]] = {
-        "equals": lambda v: bool(v == first),
-        "not_equals": lambda v: bool(v != first),
-        "lt": lambda v: bool(v < first),
-        "lte": lambda v: bool(v <= first),
-        "gt": lambda v: bool(v > first),
-        "gte": lambda v: bool(v >= first),
-        "in": lambda v: v in members,
-        "not_in": lambda v: v not in members,
-        "contains": lambda v: first in v,
-        "contains_any": lambda v: bool(v & members),
-        "contains_all": lambda v: members <= v,
-        "contains_none": lambda v: not v & members,
-        "count_gte": lambda v: len(v) >= first,
-        "count_lte": lambda v: len(v) <= first,
-    }
-    test = tests[op]
-    # As in the engine: a test on an unknown fact is false (its negation true).
-    return lambda value: False if value is ABSENT else test(value)
-
-
-def formula(condition: Condition, spec: FamilySpec, params: Mapping[str, Any]) -> Formula:
-    """A three-valued reading of a condition over a partial assignment of facts."""
-    if isinstance(condition, AllOf | AnyOf):
-        parts = [
-            formula(c, spec, params)
-            for c in (condition.all if isinstance(condition, AllOf) else condition.any)
-        ]
-        return _all_of(parts) if isinstance(condition, AllOf) else _any_of(parts)
-    if isinstance(condition, NotOf):
-        return _not(formula(condition.not_, spec, params))
-    fact = condition.fact
-    test = _predicate(condition, spec.facts[fact], params)
-
-    def compare(assignment: Assignment) -> Truth:
-        value = assignment.get(fact, _UNSET)
-        return None if value is _UNSET else test(value)
-
-    return compare
-
-
-_UNSET = object()
-
-
-def _kleene(parts: Sequence[Formula], decisive: bool) -> Formula:
-    """Three-valued and (``decisive`` False) or or (``decisive`` True): a part with the
-    decisive value settles it, else any undecided part leaves it undecided."""
-
-    def evaluate(assignment: Assignment) -> Truth:
-        result: Truth = not decisive
-        for part in parts:
-            value = part(assignment)
-            if value is decisive:
-                return decisive
-            if value is None:
-                result = None
-        return result
-
-    return evaluate
-
-
-def _all_of(parts: Sequence[Formula]) -> Formula:
-    return _kleene(parts, decisive=False)
-
-
-def _any_of(parts: Sequence[Formula]) -> Formula:
-    return _kleene(parts, decisive=True)
-
-
-def _not(part: Formula) -> Formula:
-    def evaluate(assignment: Assignment) -> Truth:
-        value = part(assignment)
-        return None if value is None else not value
-
-    return evaluate
-
-
 # ------------------------------------------------------------------------------- domains
 
 
-def _constants(spec: FamilySpec, params: Mapping[str, Any]) -> dict[str, list[tuple[str, list[Any]]]]:
-    """Per fact, each operator used on it with its values as the engine sees them."""
-    found: dict[str, list[tuple[str, list[Any]]]] = {}
-    for rule in spec.rules:
-        for comparison, _ in walk(rule.when, ()):
-            if comparison.operator == "present":
-                continue
-            decl = spec.facts[comparison.fact]
-            value_type = operand_type(comparison.operator, decl)
-            items = [
-                engine_scalar(value_type, params[i.param] if isinstance(i, ParamRef) else i)
-                for i in expand_codes(operand_items(comparison), params)
-            ]
-            found.setdefault(comparison.fact, []).append((comparison.operator, items))
+def _tests(condition: LoweredCondition) -> Iterator[Test]:
+    if isinstance(condition, And | Or):
+        for part in condition.parts:
+            yield from _tests(part)
+    elif isinstance(condition, Not):
+        yield from _tests(condition.part)
+    else:
+        yield condition
+
+
+def _constants(whens: Sequence[LoweredCondition]) -> dict[str, list[tuple[str, tuple[Any, ...]]]]:
+    """Per fact, each operator used on it with its typed values."""
+    found: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
+    for when in whens:
+        for test in _tests(when):
+            if test.op != "present":
+                found.setdefault(test.fact, []).append((test.op, test.values))
     return found
 
 
-def _set_shapes(decl: FactDecl, uses: list[tuple[str, list[Any]]]) -> list[frozenset[str]]:
+def _set_shapes(decl: FactDecl, uses: list[tuple[str, tuple[Any, ...]]]) -> list[frozenset[str]]:
     codes = list(decl.values or ())
     # Codes named by exactly the same tests are interchangeable; only how many of each group
     # a set holds matters, and counts matter only up to the largest count tested plus one.
@@ -212,9 +138,12 @@ def _may_be_absent(spec: FamilySpec) -> dict[str, bool]:
     return result
 
 
-def domains(spec: FamilySpec, params: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """One representative value per class of values the rules tell apart, for each fact."""
-    constants = _constants(spec, params)
+_STEP: dict[str, Any] = {"int": 1, "days": 1, "money": CENT, "date": timedelta(days=1)}
+
+
+def domains(spec: FamilySpec, whens: Sequence[LoweredCondition]) -> dict[str, list[Any]]:
+    """One representative typed value per class of values the rules tell apart, for each fact."""
+    constants = _constants(whens)
     absent = _may_be_absent(spec)
     result: dict[str, list[Any]] = {}
     for name, decl in spec.facts.items():
@@ -222,10 +151,11 @@ def domains(spec: FamilySpec, params: Mapping[str, Any]) -> dict[str, list[Any]]
         values: list[Any]
         if decl.type == "bool":
             values = [True, False]
-        elif decl.type in ("int", "days", "money", "date"):
+        elif decl.type in _STEP:
+            step = _STEP[decl.type]
             numbers = {v for _, items in uses for v in items}
-            anywhere = spec.effective_from.toordinal() if decl.type == "date" else 0
-            values = sorted({n + d for n in numbers for d in (-1, 0, 1)}) or [anywhere]
+            anywhere: Any = {"date": spec.effective_from, "money": Decimal("0.00")}.get(decl.type, 0)
+            values = sorted({n + d for n in numbers for d in (-step, step)} | numbers) or [anywhere]
         elif decl.type == "enum":
             values = list(decl.values or ())
         elif decl.type == "text":
@@ -237,7 +167,7 @@ def domains(spec: FamilySpec, params: Mapping[str, Any]) -> dict[str, list[Any]]
         else:
             values = list(_set_shapes(decl, uses))
         if absent[name]:
-            values.append(ABSENT)
+            values.append(UNKNOWN)
         result[name] = values
     return result
 
@@ -245,16 +175,18 @@ def domains(spec: FamilySpec, params: Mapping[str, Any]) -> dict[str, list[Any]]
 # -------------------------------------------------------------------------------- search
 
 
-def search(question: Formula, facts: Sequence[str], values: Mapping[str, list[Any]]) -> Assignment | None:
-    """Facts that make ``question`` true, or None when none do (or the budget runs out)."""
-    budget = [SEARCH_BUDGET]
+def search(
+    question: Formula, facts: Sequence[str], values: Mapping[str, list[Any]], budget: int = SEARCH_BUDGET
+) -> Search:
+    """Facts that make ``question`` true; or a proof that none do; or, out of budget, neither."""
+    left = [budget]
 
     def extend(assignment: Assignment, depth: int) -> Assignment | None:
-        budget[0] -= 1
+        left[0] -= 1
         verdict = question(assignment)
         if verdict is not None:
             return dict(assignment) if verdict else None
-        if depth == len(facts) or budget[0] <= 0:
+        if depth == len(facts) or left[0] <= 0:
             return None
         name = facts[depth]
         for value in values[name]:
@@ -262,66 +194,50 @@ def search(question: Formula, facts: Sequence[str], values: Mapping[str, list[An
             found = extend(assignment, depth + 1)
             if found is not None:
                 return found
-            if budget[0] <= 0:
+            if left[0] <= 0:
                 break
         assignment.pop(name, None)
         return None
 
-    return extend({}, 0)
+    example = extend({}, 0)
+    if example is not None:
+        return Search("found", example)
+    return Search("inconclusive" if left[0] <= 0 else "none")
 
 
-def _facts_of(conditions: Sequence[Condition]) -> list[str]:
+def _facts_of(whens: Sequence[LoweredCondition]) -> list[str]:
     seen: dict[str, None] = {}
-    for condition in conditions:
-        for comparison, _ in walk(condition, ()):
-            seen.setdefault(comparison.fact, None)
+    for when in whens:
+        for test in _tests(when):
+            seen.setdefault(test.fact, None)
     return list(seen)
 
 
-def _shown(decl: FactDecl, value: Any) -> str:
-    if value is ABSENT:
+def _shown(value: Any) -> str:
+    if value is UNKNOWN:
         return "unknown"
-    if decl.type == "money":
-        return str(Decimal(value).scaleb(-2))
-    if decl.type == "date":
-        return date.fromordinal(value).isoformat()
-    if decl.type == "set":
+    if isinstance(value, frozenset):
         return "[" + ", ".join(sorted(value)) + "]"
-    return (
-        repr(value)
-        if isinstance(value, str)
-        else str(value).lower()
-        if isinstance(value, bool)
-        else str(value)
-    )
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return repr(value)
+    return str(recorded(value))
 
 
-def recorded_example(spec: FamilySpec, example: Assignment) -> dict[str, Any]:
+def recorded_example(example: Assignment) -> dict[str, Any]:
     """An example in the form a caller gives facts (money as text, dates ISO, sets as lists)."""
-    facts: dict[str, Any] = {}
-    for name, value in example.items():
-        decl = spec.facts[name]
-        if value is ABSENT:
-            continue
-        if decl.type == "money":
-            facts[name] = str(Decimal(value).scaleb(-2))
-        elif decl.type == "date":
-            facts[name] = date.fromordinal(value).isoformat()
-        elif decl.type == "set":
-            facts[name] = sorted(value)
-        else:
-            facts[name] = value
-    return facts
+    return {name: recorded(value) for name, value in example.items() if value is not UNKNOWN}
 
 
 def _severity(spec: FamilySpec, example: Assignment) -> str:
     # Proven on given facts: an error. Resting on a derived fact it may not be possible: a warning
-    # (and the engine adapter still refuses a real conflict when it happens).
+    # (and the family still refuses a real conflict when it happens).
     return "warning" if any(spec.facts[name].derive is not None for name in example) else "error"
 
 
 def describe(spec: FamilySpec, example: Assignment) -> str:
-    parts = [f"{name}={_shown(spec.facts[name], value)}" for name, value in example.items()]
+    parts = [f"{name}={_shown(value)}" for name, value in example.items()]
     text = ", ".join(parts) if parts else "any facts"
     derived = sorted(name for name in example if spec.facts[name].derive is not None)
     if derived:
@@ -330,9 +246,6 @@ def describe(spec: FamilySpec, example: Assignment) -> str:
             "check that these values can occur together)"
         )
     return text
-
-
-# ------------------------------------------------------------------------------ periods
 
 
 # ------------------------------------------------------------------------------ questions
@@ -347,26 +260,58 @@ def _outcome_key(spec: FamilySpec, index: int, params: Mapping[str, Any]) -> tup
     return tuple(sorted(shown.items()))
 
 
-def example_firing(spec: FamilySpec, params: Mapping[str, Any], index: int) -> dict[str, Any] | None:
-    """Facts on which rule ``index`` fires (for 'first', before any earlier rule), or None."""
-    values = domains(spec, params)
-    whens = [formula(rule.when, spec, params) for rule in spec.rules]
+def _lowered(spec: FamilySpec, params: Mapping[str, Any]) -> list[LoweredCondition]:
+    return [lower_condition(rule.when, spec, params) for rule in spec.rules]
+
+
+def search_firing(
+    spec: FamilySpec, params: Mapping[str, Any], index: int, budget: int = SEARCH_BUDGET
+) -> Search:
+    """Whether rule ``index`` can fire (for 'first', before any earlier rule); the example typed."""
+    lowered = _lowered(spec, params)
+    values = domains(spec, lowered)
+    whens = [truth(when) for when in lowered]
     question = whens[index]
     if spec.hit_policy == "first" and index:
-        question = _all_of([question, _not(_any_of(whens[:index]))])
-    example = search(question, _facts_of([r.when for r in spec.rules[: index + 1]]), values)
-    return None if example is None else recorded_example(spec, example)
+        question = all_of([question, not_(any_of(whens[:index]))])
+    return search(question, _facts_of(lowered[: index + 1]), values, budget)
 
 
-def _analyse_period(spec: FamilySpec, start: date, params: Mapping[str, Any]) -> Iterator[Finding]:
-    values = domains(spec, params)
-    whens = [formula(rule.when, spec, params) for rule in spec.rules]
+def example_firing(spec: FamilySpec, params: Mapping[str, Any], index: int) -> dict[str, Any] | None:
+    """Facts (recorded form) on which rule ``index`` fires, or None (none found, or inconclusive)."""
+    found = search_firing(spec, params, index)
+    return None if found.example is None else recorded_example(found.example)
+
+
+def _inconclusive(start: date, question: str, rule_index: int | None, budget: int) -> Finding:
+    return Finding(
+        code="lint_inconclusive",
+        rule_index=rule_index,
+        other_index=None,
+        message=f"could not settle whether {question} for the parameters in force from "
+        f"{start.isoformat()}: the search gave up after {budget} steps, so nothing is proven either way",
+        hint="split the rule's condition or the family into smaller ones, or add a worked example "
+        "that covers it",
+        severity="warning",
+        period=start,
+    )
+
+
+def _analyse_period(
+    spec: FamilySpec, start: date, params: Mapping[str, Any], budget: int
+) -> Iterator[Finding]:
+    lowered = _lowered(spec, params)
+    values = domains(spec, lowered)
+    whens = [truth(when) for when in lowered]
     rules = spec.rules
     first = spec.hit_policy == "first"
 
     for index, rule in enumerate(rules):
-        own_facts = _facts_of([rule.when])
-        if search(whens[index], own_facts, values) is None:
+        alone = search(whens[index], _facts_of(lowered[index : index + 1]), values, budget)
+        if alone.outcome == "inconclusive":
+            yield _inconclusive(start, f"rule {rule.id!r} can fire", index, budget)
+            continue
+        if alone.proven_none:
             yield Finding(
                 code="rule_never_fires",
                 rule_index=index,
@@ -379,9 +324,13 @@ def _analyse_period(spec: FamilySpec, start: date, params: Mapping[str, Any]) ->
             )
             continue
         if first and index:
-            reachable = _all_of([whens[index], _not(_any_of(whens[:index]))])
-            facts = _facts_of([r.when for r in rules[: index + 1]])
-            if search(reachable, facts, values) is None:
+            reachable = all_of([whens[index], not_(any_of(whens[:index]))])
+            found = search(reachable, _facts_of(lowered[: index + 1]), values, budget)
+            if found.outcome == "inconclusive":
+                yield _inconclusive(
+                    start, f"rule {rule.id!r} can fire before the rules above it", index, budget
+                )
+            elif found.proven_none:
                 yield Finding(
                     code="rule_never_fires",
                     rule_index=index,
@@ -399,9 +348,13 @@ def _analyse_period(spec: FamilySpec, start: date, params: Mapping[str, Any]) ->
                 spec, earlier, params
             ):
                 continue
-            both = _all_of([whens[earlier], whens[later]])
-            example = search(both, _facts_of([rules[earlier].when, rules[later].when]), values)
-            if example is not None:
+            both = all_of([whens[earlier], whens[later]])
+            found = search(both, _facts_of([lowered[earlier], lowered[later]]), values, budget)
+            if found.outcome == "inconclusive":
+                pair = f"rules {rules[earlier].id!r} and {rules[later].id!r} can apply together"
+                yield _inconclusive(start, pair, later, budget)
+            elif found.example is not None:
+                example = found.example
                 clash = "both" if spec.hit_policy == "unique" else "both, with different outcomes,"
                 yield Finding(
                     code="rules_conflict",
@@ -414,13 +367,16 @@ def _analyse_period(spec: FamilySpec, start: date, params: Mapping[str, Any]) ->
                     "decides) or 'collect' (every finding is kept)",
                     severity=_severity(spec, example),
                     period=start,
-                    example=recorded_example(spec, example),
+                    example=recorded_example(example),
                 )
 
     if spec.always_decides:
-        uncovered = _not(_any_of(whens))
-        example = search(uncovered, _facts_of([r.when for r in rules]), values)
-        if example is not None:
+        uncovered = not_(any_of(whens))
+        found = search(uncovered, _facts_of(lowered), values, budget)
+        if found.outcome == "inconclusive":
+            yield _inconclusive(start, "some rule applies to every combination of facts", None, budget)
+        elif found.example is not None:
+            example = found.example
             yield Finding(
                 code="rules_incomplete",
                 rule_index=None,
@@ -430,19 +386,22 @@ def _analyse_period(spec: FamilySpec, start: date, params: Mapping[str, Any]) ->
                 hint="add a rule for these facts, or widen a condition so they are covered",
                 severity=_severity(spec, example),
                 period=start,
-                example=recorded_example(spec, example),
+                example=recorded_example(example),
             )
 
 
-def analyse(spec: FamilySpec, periods: Iterable[tuple[date, Mapping[str, Any]]]) -> list[Finding]:
+def analyse(
+    spec: FamilySpec, periods: Iterable[tuple[date, Mapping[str, Any]]], budget: int = SEARCH_BUDGET
+) -> list[Finding]:
     """Every finding, once per rule and code (the first period it shows in).
 
-    ``periods``: each date the rules' parameters change on, with the values in force from it.
+    ``periods``: each date the rules' parameters change on, with the typed values in force
+    from it (:func:`vrrules.policies.resolve.parameter_periods`).
     """
     seen: set[tuple[str, int | None, int | None]] = set()
     findings: list[Finding] = []
     for start, params in periods:
-        for finding in _analyse_period(spec, start, params):
+        for finding in _analyse_period(spec, start, params, budget):
             key = (finding.code, finding.rule_index, finding.other_index)
             if key not in seen:
                 seen.add(key)

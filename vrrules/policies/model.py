@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from vrrules.policies.values import OperandError, parse_iso_date, parse_money, typed_scalar
 
 __all__ = [
     "COMPARISON_OPERATORS",
@@ -55,63 +57,10 @@ __all__ = [
     "parse_money",
 ]
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SLUG = r"^[a-z][a-z0-9_-]*$"
 IDENT = r"^[a-z][a-z0-9_]*$"
 
 FactType = Literal["bool", "int", "text", "enum", "set", "money", "date", "days"]
-
-
-def parse_iso_date(value: Any) -> date:
-    """Accept only ``YYYY-MM-DD`` text (or a date); refuse everything else with a clear word."""
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and _ISO_DATE.match(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise PydanticCustomError(
-        "date_not_iso",
-        "expected an ISO date written YYYY-MM-DD, got {got}",
-        {"got": repr(value)},
-    )
-
-
-def parse_money(value: Any) -> Decimal:
-    """Money is written as text ("1234.50") or a whole number; never a float, at most cents."""
-    if isinstance(value, (bool, float)):
-        raise PydanticCustomError(
-            "money_invalid",
-            'expected money as quoted text with at most two decimals such as "1234.50", '
-            "got {got} (a float cannot hold cents exactly)",
-            {"got": repr(value)},
-        )
-    if isinstance(value, Decimal):
-        amount = value
-    elif isinstance(value, int | str):
-        try:
-            amount = Decimal(str(value).strip())
-        except InvalidOperation:
-            amount = Decimal("NaN")
-    else:
-        amount = Decimal("NaN")
-    if not _is_cents(amount):
-        raise PydanticCustomError(
-            "money_invalid",
-            'expected money with at most two decimals such as "1234.50", got {got}',
-            {"got": repr(value)},
-        )
-    return amount
-
-
-def _is_cents(amount: Decimal) -> bool:
-    if not amount.is_finite():
-        return False
-    try:
-        return amount == amount.quantize(Decimal("0.01"))
-    except InvalidOperation:  # more digits than the context holds
-        return False
 
 
 IsoDate = Annotated[date, BeforeValidator(parse_iso_date)]
@@ -267,17 +216,62 @@ class FactDecl(_Strict):
         return self
 
 
-ParamScalar = bool | int | str | list[str] | None
+# A parameter value, typed by the parameter's declared type when the spec is loaded:
+# money is Decimal, int and days are int, codes a list of codes; None ends a value.
+ParamValue = Decimal | bool | int | str | list[str] | None
+ParamType = Literal["int", "money", "days", "text", "bool", "codes"]
+
+
+def typed_parameter_value(name: str, param_type: str, when: Any, value: Any) -> ParamValue:
+    """One dated value of parameter ``name`` typed by its declared type (the load stage's job)."""
+    if value is None:
+        return None
+    if param_type == "money":
+        return parse_money(value)  # money_invalid says what is wrong
+    if param_type == "codes" or isinstance(value, list):
+        if param_type != "codes" or not isinstance(value, list) or not value:
+            wanted = "a non-empty list of codes" if param_type == "codes" else "a single value"
+            raise PydanticCustomError(
+                "parameter_value_invalid",
+                "parameter {name} is {type}: expected {wanted}, got {got} (value from {when})",
+                {
+                    "name": repr(name),
+                    "type": param_type,
+                    "wanted": wanted,
+                    "got": repr(value),
+                    "when": str(when),
+                },
+            )
+        if not all(isinstance(code, str) for code in value):
+            raise PydanticCustomError(
+                "parameter_value_invalid",
+                "parameter {name} is codes: expected codes as text, got {got} (value from {when})",
+                {"name": repr(name), "got": repr(value), "when": str(when)},
+            )
+        return list(value)
+    try:
+        typed: ParamValue = typed_scalar("int" if param_type == "days" else param_type, value)
+    except OperandError as exc:
+        raise PydanticCustomError(
+            "parameter_value_invalid",
+            "parameter {name} is {type}: {problem} (value from {when})",
+            {"name": repr(name), "type": param_type, "problem": str(exc), "when": str(when)},
+        ) from None
+    return typed
 
 
 class Parameter(_Strict):
-    """An effective-dated value: amounts, day counts, codes. ``null`` ends a value."""
+    """An effective-dated value: amounts, day counts, codes. ``null`` ends a value.
 
-    type: Literal["int", "money", "days", "text", "bool", "codes"]
+    Values are typed by ``type`` when the spec is loaded (see :class:`FamilySpec`), so every
+    later stage reads ``Decimal`` money and ``int`` days, never text.
+    """
+
+    type: ParamType
     description: str = Field(min_length=1)
     unit: str | None = None
     reference: Reference
-    values: dict[IsoDate, ParamScalar] = Field(default_factory=dict)
+    values: dict[IsoDate, ParamValue] = Field(default_factory=dict)
     unpublished: str | None = Field(
         default=None,
         description="why no value is given: the sources publish none, so none is invented",
@@ -295,17 +289,26 @@ class Parameter(_Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _money_is_exact(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("type") == "money" and isinstance(data.get("values"), dict):
-            for value in data["values"].values():
-                if value is not None:
-                    parse_money(value)
-        return data
+    def _typed_values(cls, data: Any) -> Any:
+        return _typed_parameter(None, data)
 
     @field_validator("values")
     @classmethod
-    def _sorted(cls, values: dict[date, ParamScalar]) -> dict[date, ParamScalar]:
+    def _sorted(cls, values: dict[date, ParamValue]) -> dict[date, ParamValue]:
         return dict(sorted(values.items()))
+
+
+_PARAM_TYPES = ("int", "money", "days", "text", "bool", "codes")
+
+
+def _typed_parameter(name: str | None, data: Any) -> Any:
+    if not (
+        isinstance(data, dict) and data.get("type") in _PARAM_TYPES and isinstance(data.get("values"), dict)
+    ):
+        return data  # the model reports what is wrong with its shape
+    label = name if name is not None else "value"
+    values = {when: typed_parameter_value(label, data["type"], when, v) for when, v in data["values"].items()}
+    return {**data, "values": values}
 
 
 Scalar = bool | int | str
@@ -565,6 +568,14 @@ class FamilySpec(_Strict):
     combine: Combine | None = Field(
         default=None, description="collect families: the summary key and its severity order"
     )
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _typed_parameters(cls, value: Any) -> Any:
+        # typed here, where each parameter's name is known for the message
+        if isinstance(value, dict):
+            return {name: _typed_parameter(str(name), data) for name, data in value.items()}
+        return value
 
     @field_validator("facts", "parameters")
     @classmethod
