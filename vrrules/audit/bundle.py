@@ -46,7 +46,9 @@ def export_bundle(records: CaseRecords, case_refs: list[str]) -> bytes:
         )
         releases.update(record.spec_sha256 for _, record in records.case(case_ref).decisions)
     release_records = [
-        _stored_as_data(stored) for sha in sorted(releases) for stored in records.store.records_of(release_id(sha))
+        _stored_as_data(stored)
+        for sha in sorted(releases)
+        for stored in records.store.records_of(release_id(sha))
     ]
     body = json.dumps(
         {"format": BUNDLE_FORMAT, "cases": cases, "releases": release_records}, sort_keys=True, indent=1

@@ -64,7 +64,11 @@ def walk_case(
     for expected_version, record in enumerate(store.records_of(stored_id), start=1):
         count += 1
         if record.version != expected_version:
-            return broken(count, expected_version, f"expected event {expected_version} next, found event {record.version}")
+            return broken(
+                count,
+                expected_version,
+                f"expected event {expected_version} next, found event {record.version}",
+            )
         try:
             event = store.decode(record)
         except Exception as error:  # a record edited into something that no longer decodes
@@ -75,20 +79,27 @@ def walk_case(
             return broken(count, expected_version, f"{kind} out of place in the case")
         if getattr(event, "chain", None) != expected:
             return broken(
-                count, expected_version, f"{kind} does not match its chain link: it was changed, or an event before it was"
+                count,
+                expected_version,
+                f"{kind} does not match its chain link: it was changed, or an event before it was",
             )
         if expected_version == 1 and isinstance(event, Case.Opened):
             reference = event.opening.case_ref
             if case_id(reference) != stored_id:
                 return broken(
-                    count, 1, f"the case {reference!r} is stored under {stored_id}, not under its own id {case_id(reference)}"
+                    count,
+                    1,
+                    f"the case {reference!r} is stored under {stored_id}, "
+                    f"not under its own id {case_id(reference)}",
                 )
             if label is None:
                 name = reference
         if replayer is not None:
             if isinstance(event, Case.DecisionRecorded) and case is not None:
                 try:
-                    replays.append(replayer.replay_decision(case, expected_version, event.decision, then=case))
+                    replays.append(
+                        replayer.replay_decision(case, expected_version, event.decision, then=case)
+                    )
                 except Exception as error:  # a record that decodes but no longer makes sense
                     return broken(count, expected_version, f"cannot replay: {error}")
             case = event.mutate(case)
@@ -117,7 +128,9 @@ def case_index(store: CaseStore) -> list[tuple[UUID, str | None]]:
 def release_hashes(store: CaseStore) -> list[str]:
     """The SHA-256 of every policy release in the store (damaged ones marked as such)."""
     hashes = []
-    for record in store.records([get_topic(PolicyRelease.Released), f"{Case.__module__}:PolicyRelease.Published"]):
+    for record in store.records(
+        [get_topic(PolicyRelease.Released), f"{Case.__module__}:PolicyRelease.Published"]
+    ):
         try:
             event = store.decode(record)
         except Exception:  # a damaged release record: it still counts, as damaged

@@ -102,7 +102,9 @@ class Replayer:
         the caller has it at hand (an audit walking the case does), else it is loaded."""
 
         def result(status: Status, notes: list[str]) -> ReplayResult:
-            return ReplayResult(case.case_ref, case_version, record.family, record.version, status, tuple(notes))
+            return ReplayResult(
+                case.case_ref, case_version, record.family, record.version, status, tuple(notes)
+            )
 
         try:
             compiled = self.release(record.spec_sha256)
@@ -190,4 +192,3 @@ def redecide_recorded(
     """A recorded decision decided again, recording nothing: on the case now (or at
     ``version``) with ``policies`` (default: the store's current specs)."""
     return redecide(policies or records.policies, records.store.case(case_ref, version), record)
-

@@ -204,8 +204,6 @@ def verify_store(
 _CHUNK = 500
 
 
-
-
 def count_decisions(records: CaseRecords) -> int:
     """How many decisions the store holds (for progress bars), reading ids only."""
     return records.store.count(get_topic(Case.DecisionRecorded))

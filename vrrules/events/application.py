@@ -134,7 +134,9 @@ class CaseRecords:
         """The case as it stands now, or as it stood at ``version``."""
         return self.store.case(case_ref, _version(version))
 
-    def case_view(self, case_ref: str, on: date | str | None = None, version: int | None = None) -> dict[str, Any]:
+    def case_view(
+        self, case_ref: str, on: date | str | None = None, version: int | None = None
+    ) -> dict[str, Any]:
         """The facts the case's history establishes, by path, on ``on``."""
         return case_view(self.store.case(case_ref, _version(version)), _day(on, "on"))
 
@@ -147,7 +149,7 @@ class CaseRecords:
         for record in self.store.records([get_topic(Case.Opened)]):
             try:
                 event = self.store.decode(record)
-            except Exception:  # noqa: S112  a damaged opening: the audit names it by its id
+            except Exception:
                 continue
             if isinstance(event, Case.Opened):
                 yield event.opening.case_ref

@@ -44,8 +44,8 @@ from vrrules.events.registry import Payload, event_class_name, on_case_event_reg
 __all__ = [
     "NAMESPACE",
     "Case",
-    "Recorded",
     "PolicyRelease",
+    "Recorded",
     "VersionPublication",
     "case_id",
     "event_content",
@@ -260,12 +260,12 @@ class Case(Aggregate):
 
     def payloads(self, kind: type[_P]) -> list[_P]:
         """Every recorded payload of this kind, in the order recorded."""
-        return [r.payload for r in self.recorded if type(r.payload) is kind]  # type: ignore[misc]
+        return [r.payload for r in self.recorded if isinstance(r.payload, kind) and type(r.payload) is kind]
 
     def _last(self, kind: type[_P]) -> _P | None:
         for recorded in reversed(self.recorded):
-            if type(recorded.payload) is kind:
-                return recorded.payload  # type: ignore[return-value]
+            if isinstance(recorded.payload, kind) and type(recorded.payload) is kind:
+                return recorded.payload
         return None
 
     @property

@@ -9,6 +9,9 @@ themselves (the exact spec texts) are stored once, by hash, when first used or p
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, TypeVar
+
+from eventsourcing.utils import get_topic
 
 from vrrules.errors import ReleaseUnknownError, VersionAlreadyPublishedError, VersionAlreadyUsedError
 from vrrules.events.domain import Case, PolicyRelease, VersionPublication
@@ -18,6 +21,8 @@ from vrrules.policies.compiler import CompiledFamily, SpecSource
 from vrrules.policies.library import PolicyLibrary
 
 __all__ = ["Publisher", "release_source", "store_release"]
+
+_E = TypeVar("_E", bound=Any)
 
 
 def store_release(store: CaseStore, compiled: CompiledFamily) -> None:
@@ -107,14 +112,12 @@ class Publisher:
             decisions=used,
         )
 
-    def _decoded(self, event_class: type) -> list:  # type: ignore[type-arg]
-        from eventsourcing.utils import get_topic
-
-        found = []
+    def _decoded(self, event_class: type[_E]) -> list[_E]:
+        found: list[_E] = []
         for record in self._store.records([get_topic(event_class)]):
             try:
                 event = self._store.decode(record)
-            except Exception:  # noqa: S112  a damaged record is the audit's business
+            except Exception:
                 continue
             if isinstance(event, event_class):
                 found.append(event)

@@ -93,6 +93,10 @@ def known_topics() -> frozenset[str]:
     return frozenset(topics)
 
 
+def _uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
+
+
 def _is_json(data: bytes) -> bool:
     try:
         json.loads(data)
@@ -180,7 +184,7 @@ class CaseStore:
         """The case as it stands now, or at ``version``; ``working_copy`` hands out the cached
         object itself (for a change that evicts it if anything goes wrong)."""
         try:
-            case = self._log.repository.get(
+            case: Any = self._log.repository.get(
                 case_id(case_ref), version=version, deepcopy_from_cache=not working_copy
             )
         except AggregateNotFoundError:
@@ -270,14 +274,14 @@ class CaseStore:
 
     def release(self, sha256: str) -> PolicyRelease | None:
         try:
-            stored = self._log.repository.get(release_id(sha256))
+            stored: Any = self._log.repository.get(release_id(sha256))
         except AggregateNotFoundError:
             return None
         return stored if isinstance(stored, PolicyRelease) and stored.sha256 == sha256 else None
 
     def publication(self, family: str, version: str) -> VersionPublication | None:
         try:
-            stored = self._log.repository.get(publication_id(family, version))
+            stored: Any = self._log.repository.get(publication_id(family, version))
         except AggregateNotFoundError:
             return None
         return stored if isinstance(stored, VersionPublication) else None
@@ -298,7 +302,9 @@ class CaseStore:
 
     # ----------------------------------------------------------- raw records (for audits)
 
-    def records(self, topics: Iterable[str] | None = None, start: int = 1, page: int = 1000) -> Iterator[StoredRecord]:
+    def records(
+        self, topics: Iterable[str] | None = None, start: int = 1, page: int = 1000
+    ) -> Iterator[StoredRecord]:
         """Every stored record in the store's total order (optionally of some topics only)."""
         wanted = list(topics) if topics is not None else None
         while True:
@@ -308,7 +314,7 @@ class CaseStore:
             for notification in batch:
                 yield StoredRecord(
                     notification.id,
-                    notification.originator_id,
+                    _uuid(notification.originator_id),
                     notification.originator_version,
                     notification.topic,
                     bytes(notification.state),
@@ -318,7 +324,7 @@ class CaseStore:
     def records_of(self, stored_id: UUID) -> list[StoredRecord]:
         """One aggregate's stored records, oldest first (``position`` is 0: not read here)."""
         return [
-            StoredRecord(0, s.originator_id, s.originator_version, s.topic, bytes(s.state))
+            StoredRecord(0, _uuid(s.originator_id), s.originator_version, s.topic, bytes(s.state))
             for s in self._log.recorder.select_events(stored_id)
         ]
 
