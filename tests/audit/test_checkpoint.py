@@ -29,6 +29,7 @@ from vrrules.audit.checkpoint import (
     NoteSignature,
     SignerKey,
     VerifierKey,
+    checkpoints_consistent,
     format_checkpoint,
     generate_signing_key,
     key_hash,
@@ -46,6 +47,7 @@ from vrrules.errors import (
     CheckpointMalformedError,
     CheckpointSignatureError,
     CheckpointUnverifiedError,
+    LogProofMalformedError,
     SigningKeyInvalidError,
     VrrulesError,
 )
@@ -384,3 +386,29 @@ def test_case_heads_fixed_encoding_and_refusals() -> None:
     for bad in [("not-a-uuid", 1, 1), (UUID(int=1), -1, 1), (UUID(int=1), 1, True), (UUID(int=1), 1)]:
         with pytest.raises(CaseHeadsInvalidError):
             CaseHeads([bad])  # type: ignore[list-item]
+
+
+def test_checkpoints_consistent_across_a_week_of_appends() -> None:
+    tree = LogTree.from_records([f"r{i}".encode() for i in range(50)])
+    monday = Checkpoint("vrrules.example/store", 20, tree.tree_hash(20))
+    tree.extend(leaf_hash(f"r{i}".encode()) for i in range(50, 90))
+    next_monday = Checkpoint("vrrules.example/store", tree.size, tree.root())
+    proof = tree.consistency_proof(monday.size)
+    assert checkpoints_consistent(monday, next_monday, proof)
+    assert not checkpoints_consistent(Checkpoint("other/log", 20, monday.root), next_monday, proof)
+    rolled_back = LogTree.from_records([f"r{i}".encode() for i in range(19)] + [b"edited"] + [b"x"] * 70)
+    forged = Checkpoint("vrrules.example/store", rolled_back.size, rolled_back.root())
+    assert not checkpoints_consistent(monday, forged, rolled_back.consistency_proof(20))
+
+
+def test_verify_case_head_refuses_hostile_proofs_with_codes() -> None:
+    heads = CaseHeads([(UUID(int=i), i + 1, 10 * i) for i in range(5)])
+    proof = heads.proof(UUID(int=3))
+    hostile = type(proof)(proof.head, 7, proof.size, proof.path)  # index past the end
+    with pytest.raises(LogProofMalformedError):
+        verify_case_head(hostile, heads.commitment)
+    odd_head = type(proof)(CaseHead(UUID(int=3), "4", 30), proof.index, proof.size, proof.path)  # type: ignore[arg-type]
+    with pytest.raises(CaseHeadsInvalidError):
+        verify_case_head(odd_head, heads.commitment)
+    wrong_size = type(proof)(proof.head, proof.index, "5", proof.path)  # type: ignore[arg-type]
+    assert not verify_case_head(wrong_size, heads.commitment)

@@ -47,7 +47,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from vrrules.audit.tlog import HASH_SIZE, LogTree, leaf_hash, verify_inclusion
+from vrrules.audit.tlog import HASH_SIZE, LogTree, leaf_hash, verify_consistency, verify_inclusion
 from vrrules.errors import (
     CaseHeadsInvalidError,
     CheckpointMalformedError,
@@ -75,6 +75,7 @@ __all__ = [
     "SignerKey",
     "VerifierKey",
     "case_head_bytes",
+    "checkpoints_consistent",
     "format_checkpoint",
     "generate_signing_key",
     "key_hash",
@@ -426,7 +427,8 @@ def open_note(message: bytes | str, verifiers: Iterable[VerifierKey]) -> OpenedN
 def sign_note(text: str, signers: Sequence[SignerKey], existing: Iterable[NoteSignature] = ()) -> str:
     """The signed note: ``text``, a blank line, the ``existing`` signatures not replaced, then new ones.
 
-    As note.go's ``Sign``: a signer replaces an existing signature by the same key.
+    As note.go's ``Sign``: a signer replaces an existing signature by the same key. Stricter
+    than note.go, the text may not hold a blank line (no checkpoint body does).
     """
     if not isinstance(text, str) or not text.endswith("\n") or "\n\n" in text or not _plain_text(text):
         raise _malformed(
@@ -715,10 +717,21 @@ def verify_case_head(
     A bundle proves a case complete by carrying this proof and the case's records through
     ``head.last_version``, the last one at leaf ``head.leaf_index``.
     """
-    if proof.size != commitment.count or not 0 <= proof.index < proof.size:
+    leaf = proof.head.leaf_hash()  # refuses a head of the wrong types with a coded error
+    if isinstance(proof.size, bool) or not isinstance(proof.size, int) or proof.size != commitment.count:
         return False
     if log_size is not None and not proof.head.leaf_index < log_size:
         return False
-    return verify_inclusion(
-        proof.head.leaf_hash(), proof.index, proof.size, list(proof.path), commitment.root
-    )
+    return verify_inclusion(leaf, proof.index, proof.size, list(proof.path), commitment.root)
+
+
+def checkpoints_consistent(old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]) -> bool:
+    """Whether ``new`` is an append-only extension of ``old``: same origin, and ``proof`` proves it.
+
+    The proof is RFC 9162's consistency proof from ``old.size`` to ``new.size``
+    (:meth:`LogTree.consistency_proof`). A False here, for two checkpoints the same log
+    signed, is evidence of a fork or a rollback: keep both.
+    """
+    if old.origin != new.origin:
+        return False
+    return verify_consistency(old.size, new.size, old.root, new.root, proof)
