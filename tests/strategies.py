@@ -16,13 +16,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from vrrules.events.registry import EVENT_TYPES
 from vrrules.events.payloads import (
     ASSESSMENT_DEPTHS,
     CLIENT_GROUPS,
     DOMAINS,
     SUPPORT_ACTIVITIES,
 )
+from vrrules.events.registry import EVENT_TYPES
 
 CODES = ["alpha", "beta", "gamma", "delta"]
 FIRST_DAY = date(2025, 10, 1)
@@ -404,3 +404,15 @@ any_bill_facts = st.dictionaries(
     any_json,
     max_size=5,
 )
+
+
+# ------------------------------------------------------------------- typed values (load)
+
+
+def money_amounts() -> st.SearchStrategy[Decimal]:
+    """Money as the load stage types it: Decimal, exact to the cent, either sign."""
+    return st.integers(-(10**12), 10**12).map(lambda cents: Decimal(cents).scaleb(-2))
+
+
+def iso_dates() -> st.SearchStrategy[date]:
+    return st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31))

@@ -1,4 +1,5 @@
-"""The durable_rules adapter: sessions freed, no dispatcher races, safe under threads."""
+"""The evaluate stage: the durable_rules adapter (sessions freed, no dispatcher races, safe under
+threads) and the plain evaluator, which must agree with it on every lowered family."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import threading
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import SPECS
-from tests.strategies import FIRST_DAY
-from vrrules import EngineError, PolicyLibrary
+from tests.strategies import FIRST_DAY, family_facts
+from vrrules import EngineError, ParameterMissingError, PolicyLibrary, compile_or_raise
 from vrrules.events.caseview import CASE_SOURCES
-from vrrules.policies.engine import MAX_PRIORITY, NO_RULE_APPLIED, RuleEngine
+from vrrules.policies.engine import MAX_PRIORITY, NO_RULE_APPLIED, DurableRulesEvaluator, RuleEngine
+from vrrules.policies.evaluate import Evaluator, PlainEvaluator
+from vrrules.policies.facts import typed_facts
 
 TIERS = PolicyLibrary(SPECS, case_sources=CASE_SOURCES).in_force("tiers", FIRST_DAY)
 DISCRIMINATOR = {"vr_kind": "t"}
@@ -95,3 +100,59 @@ def test_concurrent_decisions_from_threads_agree_with_single_threaded_ones() -> 
         thread.join()
     assert wrong == []
     assert threading.active_count() < 5  # no dispatcher or timer threads were started
+
+
+# ------------------------------------------------------------- the Evaluator protocol
+
+
+def _evaluators() -> list[Evaluator]:
+    return [DurableRulesEvaluator(), PlainEvaluator()]
+
+
+def test_both_evaluators_read_the_lowered_rules_and_agree_on_the_tier_family() -> None:
+    lowered = TIERS.lowered_on(FIRST_DAY)
+    for facts, wanted in [
+        ({"assessment_completed": False}, ("initial-assessment-first",)),
+        ({"assessment_completed": True, "support_needed": ["functional_capacity_evaluation"]}, None),
+    ]:
+        typed = typed_facts(TIERS.spec.facts, TIERS.check_facts(facts))
+        answers = {evaluator.name: evaluator.fired(lowered, typed) for evaluator in _evaluators()}
+        assert len(set(answers.values())) == 1, answers
+        if wanted is not None:
+            assert next(iter(answers.values())) == wanted
+
+
+def test_a_family_can_decide_with_the_plain_evaluator_too() -> None:
+    plain = compile_or_raise(TIERS.source, evaluator=PlainEvaluator())
+    facts = {"assessment_completed": True, "support_needed": ["rtw_planning"]}
+    assert plain.decide(facts, FIRST_DAY) == TIERS.decide(facts, FIRST_DAY)
+
+
+def _decidable(compiled: Any) -> bool:
+    try:
+        compiled.lowered_on(compiled.spec.effective_from)
+    except ParameterMissingError:
+        return False
+    return True
+
+
+SHIPPED = PolicyLibrary(SPECS)
+DECIDABLE = [
+    compiled for family in SHIPPED.families() for compiled in SHIPPED.versions(family) if _decidable(compiled)
+]
+
+
+@pytest.mark.parametrize("compiled", DECIDABLE, ids=[f"{c.family}@{c.version}" for c in DECIDABLE])
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_durable_rules_and_the_plain_evaluator_agree_on_every_shipped_family(
+    compiled: Any, data: st.DataObject
+) -> None:
+    day = compiled.spec.effective_from
+    lowered = compiled.lowered_on(day)
+    facts = data.draw(family_facts(compiled.spec, dict(lowered.params)))
+    try:
+        typed = typed_facts(compiled.spec.facts, compiled.check_facts(facts, as_of=day))
+    except ParameterMissingError:
+        return  # a rate the sources do not give: nothing to evaluate
+    assert DurableRulesEvaluator().fired(lowered, typed) == PlainEvaluator().fired(lowered, typed)

@@ -1,4 +1,5 @@
-"""Rule analysis: rules that never fire, conflicting pairs, gaps; its claims checked by the engine."""
+"""The lint stage: rules that never fire, conflicting pairs, gaps; found, none or inconclusive;
+its claims checked by the engine. Replay (load_release) runs none of it."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from hypothesis import strategies as st
 
 from tests.conftest import SPECS
 from tests.strategies import FIRST_DAY, family_specs, generated_facts
-from vrrules import PolicyLibrary, RulesConflictError, SpecSource
+from vrrules import PolicyLibrary, RulesConflictError, SpecInvalidError, SpecSource
 from vrrules.events.caseview import CASE_SOURCES
-from vrrules.policies.compiler import lint_source
+from vrrules.policies.compiler import lint_source, load_release
 from vrrules.policies.lint import analyse, recorded_example, search_firing
+from vrrules.policies.load import load
 from vrrules.policies.resolve import parameter_periods, resolve_parameters
 
 REFERENCE = {"document": "Test document", "section": "1"}
@@ -189,3 +191,73 @@ def test_every_conflict_and_gap_example_is_confirmed_by_the_engine(spec_data: di
             assert both <= set(fired), f"{finding.message}: engine fired {fired}"
         elif finding.code == "rules_incomplete":
             assert fired == (), f"{finding.message}: engine fired {fired}"
+
+
+# ------------------------------------------------------------- inconclusive is not a proof
+
+
+def test_a_search_out_of_budget_is_inconclusive_never_a_proof() -> None:
+    rules = [
+        _rule("high", {"fact": "level", "gte": 5}, result="high"),
+        _rule("low", {"fact": "level", "lt": 3}, result="low"),
+    ]
+    compiled, diagnostics = _compile(_spec(rules, always_decides=True))
+    assert compiled is None and [d.code for d in diagnostics] == ["rules_incomplete"]  # enough budget: found
+    findings = analyse(compiled_spec(_spec(rules, always_decides=True)), [(FIRST_DAY, {})], budget=1)
+    assert {f.code for f in findings} == {"lint_inconclusive"}
+    assert all(f.severity == "warning" for f in findings)
+    # neither "never fires" (a false proof) nor a passing always_decides (a false silence)
+    messages = " ".join(f.message for f in findings)
+    assert "'high' can fire" in messages and "every combination of facts" in messages
+    found = search_firing(compiled_spec(_spec(rules)), {}, 0, budget=1)
+    assert found.outcome == "inconclusive" and not found.proven_none and found.example is None
+
+
+def test_vrrules_check_reports_inconclusive_as_a_located_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vrrules.policies import lint  # noqa: PLC0415
+
+    monkeypatch.setattr(lint, "SEARCH_BUDGET", 1)
+    rules = [_rule("high", {"fact": "level", "gte": 5}, result="high")]
+    compiled, diagnostics = _compile(_spec(rules, always_decides=True))
+    assert compiled is not None  # warnings only: nothing was proven against the spec
+    assert {(d.code, d.severity) for d in diagnostics} == {("lint_inconclusive", "warning")}
+    assert all(d.line is not None and d.file == "sample.yaml" for d in diagnostics)
+
+
+def compiled_spec(data: dict[str, Any]) -> Any:
+    loaded, diagnostics = load(SpecSource(yaml.safe_dump(data, sort_keys=False), "sample.yaml"))
+    assert loaded is not None, diagnostics
+    return loaded.spec
+
+
+# ------------------------------------------------------------ replay runs no lint and no check
+
+
+def test_a_release_with_a_lint_only_finding_still_loads_for_replay_and_decides() -> None:
+    rules = [
+        _rule("big", {"fact": "level", "gte": 5}, result="big"),
+        _rule("large", {"fact": "kind", "equals": "large"}, result="large"),
+    ]
+    text = yaml.safe_dump(_spec(rules, hit_policy="unique"), sort_keys=False)
+    source = SpecSource(text, "stored.yaml")
+    refused, diagnostics = lint_source(source)
+    assert refused is None and [d.code for d in diagnostics] == ["rules_conflict"]  # lint finds it
+    release = load_release(source)  # replay: load, then resolve, lower, evaluate on demand
+    assert release.sha256 == source.sha256
+    decision = release.decide({"level": 2, "kind": "large"}, date(2025, 10, 2))
+    assert decision.fired_rule_ids == ("large",) and decision.outcome == {"result": "large"}
+
+
+def test_a_release_is_not_checked_against_todays_case_schema() -> None:
+    data = _spec([_rule("big", {"fact": "level", "gte": 5}, result="big")])
+    data["facts"]["level"]["source"] = "a.path.renamed.since"
+    source = SpecSource(yaml.safe_dump(data, sort_keys=False), "stored.yaml")
+    compiled, diagnostics = lint_source(source)
+    assert compiled is None and [d.code for d in diagnostics] == ["fact_source_unknown"]
+    assert load_release(source).decide({"level": 7}, date(2025, 10, 2)).outcome == {"result": "big"}
+
+
+def test_a_release_whose_text_does_not_load_is_refused() -> None:
+    with pytest.raises(SpecInvalidError) as caught:
+        load_release(SpecSource("family: [", "broken.yaml"))
+    assert caught.value.codes == ["yaml_syntax"]

@@ -1,7 +1,22 @@
-"""The strict YAML reader: safe data only, every duplicate and tag refused, lines kept."""
+"""The load stage: strict YAML (safe data only, duplicates and tags refused, lines kept), then a
+typed FamilySpec whose money, dates, day counts and codes are typed once, by one parser each."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+
+from tests import strategies as gen
+from tests.policies.samples import SAMPLE
+from vrrules import FactsInvalidError, SpecSource
+from vrrules.events import payloads
+from vrrules.policies import facts as facts_module
+from vrrules.policies import model, values
+from vrrules.policies.compiler import compile_or_raise
+from vrrules.policies.load import load
 from vrrules.policies.yamlsource import read_yaml
 
 
@@ -42,3 +57,59 @@ def test_billion_laughs_is_refused_quickly() -> None:
 def test_two_documents_are_a_syntax_error() -> None:
     _, problems = read_yaml("a: 1\n---\nb: 2\n", "f.yaml")
     assert [p.code for p in problems] == ["yaml_syntax"]
+
+
+def test_parameter_values_are_typed_by_their_declared_type_at_load() -> None:
+    loaded, diagnostics = load(SpecSource(SAMPLE, "sample.yaml"))
+    assert diagnostics == [] and loaded is not None
+    params = loaded.spec.parameters
+    assert params["limit"].values == {
+        date(2025, 10, 1): Decimal("100.00"),
+        date(2026, 1, 1): Decimal("150.50"),
+    }
+    assert all(type(v) is Decimal for v in params["limit"].values.values())
+    assert params["steps"].values == {date(2025, 10, 1): 3}
+    assert params["wanted"].values == {date(2025, 10, 1): ["a", "b"]}
+    assert loaded.spec.effective_from == date(2025, 10, 1)
+
+
+def test_a_parameter_value_of_the_wrong_type_is_refused_by_load_with_its_name_and_line() -> None:
+    text = SAMPLE.replace("values: {2025-10-01: 3}", "values: {2025-10-01: three}")
+    loaded, diagnostics = load(SpecSource(text, "sample.yaml"))
+    assert loaded is None
+    (problem,) = diagnostics
+    assert problem.code == "parameter_value_invalid"
+    assert "'steps'" in problem.message and "'three'" in problem.message
+    assert problem.line is not None and "steps" in text.splitlines()[problem.line - 1]
+
+
+def test_one_money_parser_and_one_date_parser_serve_specs_facts_and_events() -> None:
+    assert model.parse_money is values.parse_money and payloads.parse_money is values.parse_money
+    assert model.parse_iso_date is values.parse_iso_date
+    assert facts_module.parse_money is values.parse_money
+    assert facts_module.parse_iso_date is values.parse_iso_date
+
+
+@pytest.mark.parametrize("text", ["2025-W01-1", "20250101", "2025-1-01", "01/02/2025", "2025-02-30"])
+def test_only_iso_calendar_dates_are_dates_anywhere(text: str) -> None:
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        values.parse_iso_date(text)
+    compiled = compile_or_raise(SpecSource(SAMPLE, "sample.yaml"))
+    with pytest.raises(FactsInvalidError):
+        compiled.check_facts({"seen_on": text})
+    loaded, diagnostics = load(
+        SpecSource(SAMPLE.replace("effective_from: 2025-10-01", f"effective_from: {text}"), "s")
+    )
+    assert loaded is None and [d.code for d in diagnostics] == ["date_not_iso"]
+
+
+@given(amount=gen.money_amounts())
+def test_money_text_round_trips_through_the_one_parser(amount: Decimal) -> None:
+    assert values.parse_money(values.recorded(amount)) == amount
+    assert values.recorded(values.parse_money(str(amount))) == str(amount)
+
+
+@pytest.mark.parametrize("bad", [1.5, "12.345", "abc", True, "NaN", None])
+def test_money_refuses_floats_and_fractions_of_cents(bad: object) -> None:
+    with pytest.raises(ValueError, match="two decimals"):
+        values.parse_money(bad)

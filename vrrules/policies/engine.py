@@ -44,7 +44,7 @@ from typing import Any
 from durable import engine as _durable
 
 from vrrules.errors import EngineError
-from vrrules.policies.lower import And, LoweredCondition, LoweredFamily, Not, Or, Test
+from vrrules.policies.lower import And, FactTest, LoweredCondition, LoweredFamily, Not, Or
 from vrrules.policies.model import FactDecl
 
 __all__ = [
@@ -119,7 +119,7 @@ def encode_facts(declared: Mapping[str, FactDecl], facts: Mapping[str, Any]) -> 
     return message
 
 
-def _absent(test: Test) -> dict[str, Any]:
+def _absent(test: FactTest) -> dict[str, Any]:
     key = _count(test.fact) if test.fact_type == "set" else test.fact
     return {"$nex": {key: 1}}
 
@@ -136,7 +136,7 @@ _COMPLEMENT = {"lt": "$gte", "lte": "$gt", "gt": "$lte", "gte": "$lt"}
 _DIRECT = {"lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 
 
-def _encode_test(test: Test, negate: bool) -> dict[str, Any]:
+def _encode_test(test: FactTest, negate: bool) -> dict[str, Any]:
     fact, op = test.fact, test.op
     if op == "present":
         wanted = bool(test.values[0]) != negate

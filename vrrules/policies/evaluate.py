@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from vrrules.policies.facts import typed_facts
-from vrrules.policies.lower import And, LoweredCondition, LoweredFamily, Not, Or, Test, lower_condition
+from vrrules.policies.lower import And, FactTest, LoweredCondition, LoweredFamily, Not, Or, lower_condition
 from vrrules.policies.model import Condition, FamilySpec
 
 __all__ = [
@@ -53,7 +53,7 @@ Formula = Callable[[Mapping[str, Any]], Truth]
 _UNSET = object()
 
 
-def _predicate(test: Test) -> Callable[[Any], bool]:
+def _predicate(test: FactTest) -> Callable[[Any], bool]:
     op, items = test.op, test.values
     if op == "present":
         wanted = bool(items[0])

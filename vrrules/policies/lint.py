@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from vrrules.policies.evaluate import UNKNOWN, Formula, all_of, any_of, not_, truth
-from vrrules.policies.lower import And, LoweredCondition, Not, Or, Test, lower_condition
+from vrrules.policies.lower import And, FactTest, LoweredCondition, Not, Or, lower_condition
 from vrrules.policies.model import FactDecl, FamilySpec, ParamRef
 from vrrules.policies.values import CENT, recorded
 
@@ -78,7 +78,7 @@ class Finding:
 # ------------------------------------------------------------------------------- domains
 
 
-def _tests(condition: LoweredCondition) -> Iterator[Test]:
+def _tests(condition: LoweredCondition) -> Iterator[FactTest]:
     if isinstance(condition, And | Or):
         for part in condition.parts:
             yield from _tests(part)
@@ -176,10 +176,10 @@ def domains(spec: FamilySpec, whens: Sequence[LoweredCondition]) -> dict[str, li
 
 
 def search(
-    question: Formula, facts: Sequence[str], values: Mapping[str, list[Any]], budget: int = SEARCH_BUDGET
+    question: Formula, facts: Sequence[str], values: Mapping[str, list[Any]], budget: int | None = None
 ) -> Search:
     """Facts that make ``question`` true; or a proof that none do; or, out of budget, neither."""
-    left = [budget]
+    left = [SEARCH_BUDGET if budget is None else budget]
 
     def extend(assignment: Assignment, depth: int) -> Assignment | None:
         left[0] -= 1
@@ -265,7 +265,7 @@ def _lowered(spec: FamilySpec, params: Mapping[str, Any]) -> list[LoweredConditi
 
 
 def search_firing(
-    spec: FamilySpec, params: Mapping[str, Any], index: int, budget: int = SEARCH_BUDGET
+    spec: FamilySpec, params: Mapping[str, Any], index: int, budget: int | None = None
 ) -> Search:
     """Whether rule ``index`` can fire (for 'first', before any earlier rule); the example typed."""
     lowered = _lowered(spec, params)
@@ -391,7 +391,7 @@ def _analyse_period(
 
 
 def analyse(
-    spec: FamilySpec, periods: Iterable[tuple[date, Mapping[str, Any]]], budget: int = SEARCH_BUDGET
+    spec: FamilySpec, periods: Iterable[tuple[date, Mapping[str, Any]]], budget: int | None = None
 ) -> list[Finding]:
     """Every finding, once per rule and code (the first period it shows in).
 
@@ -400,8 +400,9 @@ def analyse(
     """
     seen: set[tuple[str, int | None, int | None]] = set()
     findings: list[Finding] = []
+    steps = SEARCH_BUDGET if budget is None else budget
     for start, params in periods:
-        for finding in _analyse_period(spec, start, params, budget):
+        for finding in _analyse_period(spec, start, params, steps):
             key = (finding.code, finding.rule_index, finding.other_index)
             if key not in seen:
                 seen.add(key)

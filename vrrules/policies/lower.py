@@ -37,19 +37,19 @@ from vrrules.policies.values import recorded, typed_scalar
 
 __all__ = [
     "And",
+    "FactTest",
     "LoweredCondition",
     "LoweredFamily",
     "LoweredRule",
     "Not",
     "Or",
-    "Test",
     "lower",
     "lower_condition",
 ]
 
 
 @dataclass(frozen=True)
-class Test:
+class FactTest:
     """One operator on one fact, its values typed (codes for set operators, ints for counts)."""
 
     fact: str
@@ -73,7 +73,7 @@ class Not:
     part: LoweredCondition
 
 
-LoweredCondition = Test | And | Or | Not
+LoweredCondition = FactTest | And | Or | Not
 
 
 @dataclass(frozen=True)
@@ -105,16 +105,16 @@ class LoweredFamily:
         return self.hit_policy != "first"
 
 
-def _test(comparison: Any, decl: FactDecl, params: Mapping[str, Any]) -> Test:
+def _test(comparison: Any, decl: FactDecl, params: Mapping[str, Any]) -> FactTest:
     op = comparison.operator
     if op == "present":
-        return Test(comparison.fact, decl.type, op, (bool(comparison.present),))
+        return FactTest(comparison.fact, decl.type, op, (bool(comparison.present),))
     value_type = operand_type(op, decl)
     items = [
         typed_scalar(value_type, params[i.param] if isinstance(i, ParamRef) else i)
         for i in expand_codes(operand_items(comparison), params)
     ]
-    return Test(comparison.fact, decl.type, op, tuple(items))
+    return FactTest(comparison.fact, decl.type, op, tuple(items))
 
 
 def lower_condition(condition: Condition, spec: FamilySpec, params: Mapping[str, Any]) -> LoweredCondition:
@@ -166,6 +166,7 @@ def lower(spec: FamilySpec, params: Mapping[str, Any], sha256: str) -> LoweredFa
         family=spec.family,
         hit_policy=spec.hit_policy,
         facts=MappingProxyType(dict(spec.facts)),
-        params=MappingProxyType(dict(params)),
+        # the resolve stage's read-only mapping itself, so derivations read the very same values
+        params=params if isinstance(params, MappingProxyType) else MappingProxyType(dict(params)),
         rules=tuple(rules),
     )

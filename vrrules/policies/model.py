@@ -290,6 +290,9 @@ class Parameter(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _typed_values(cls, data: Any) -> Any:
+        if isinstance(data, dict) and _NAME_KEY in data:
+            data = dict(data)
+            return _typed_parameter(data.pop(_NAME_KEY), data)
         return _typed_parameter(None, data)
 
     @field_validator("values")
@@ -299,6 +302,7 @@ class Parameter(_Strict):
 
 
 _PARAM_TYPES = ("int", "money", "days", "text", "bool", "codes")
+_NAME_KEY = "\x00name"  # never a YAML key a spec can write (keys are checked identifiers)
 
 
 def _typed_parameter(name: str | None, data: Any) -> Any:
@@ -571,10 +575,12 @@ class FamilySpec(_Strict):
 
     @field_validator("parameters", mode="before")
     @classmethod
-    def _typed_parameters(cls, value: Any) -> Any:
-        # typed here, where each parameter's name is known for the message
+    def _named_parameters(cls, value: Any) -> Any:
+        # each parameter's name travels into its own validation, for the messages of the load stage
         if isinstance(value, dict):
-            return {name: _typed_parameter(str(name), data) for name, data in value.items()}
+            return {
+                name: {**d, _NAME_KEY: str(name)} if isinstance(d, dict) else d for name, d in value.items()
+            }
         return value
 
     @field_validator("facts", "parameters")

@@ -1,0 +1,73 @@
+"""The check stage: what the models cannot see, and every ``source:`` against the case schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.policies.samples import SAMPLE
+from vrrules import PolicyLibrary, SpecInvalidError, SpecSource
+from vrrules.events import caseview, payloads
+from vrrules.policies import caseschema
+from vrrules.policies.compiler import compile_source, lint_source
+
+DEAD_RULE = """  - id: never
+    when: {all: [{fact: level, gt: 5}, {fact: level, lt: 3}]}
+    outcome: {result: never}
+    reason: Contradicts itself.
+    reference: {document: Test document, section: "3"}
+"""
+
+
+def test_a_misspelled_source_is_refused_at_load_by_a_library_given_no_schema(tmp_path: Path) -> None:
+    text = SAMPLE.replace("source: work.status", "source: work.stauts")
+    (tmp_path / "sample.yaml").write_text(text)
+    with pytest.raises(SpecInvalidError) as caught:
+        PolicyLibrary(tmp_path)  # no case_sources given: the case schema is checked all the same
+    (problem,) = caught.value.diagnostics
+    assert problem.code == "fact_source_unknown"
+    assert problem.file == str(tmp_path / "sample.yaml")
+    assert problem.line is not None and "work.stauts" in text.splitlines()[problem.line - 1]
+    assert "'work.stauts'" in problem.message
+
+
+def test_compile_source_checks_the_case_schema_by_default() -> None:
+    wrong_type = SAMPLE.replace("source: work.status", "source: work.days_off_work")
+    compiled, diagnostics = compile_source(SpecSource(wrong_type, "sample.yaml"))
+    assert compiled is None
+    assert [d.code for d in diagnostics] == ["fact_source_type"]
+    compiled, diagnostics = compile_source(SpecSource(SAMPLE, "sample.yaml"))
+    assert compiled is not None and diagnostics == []
+
+
+def test_another_schema_can_be_given_but_never_none_is_skipped() -> None:
+    compiled, diagnostics = compile_source(SpecSource(SAMPLE, "sample.yaml"), {"work.status": "enum"})
+    assert compiled is not None
+    compiled, diagnostics = compile_source(SpecSource(SAMPLE, "sample.yaml"), {"other.path": "enum"})
+    assert compiled is None and [d.code for d in diagnostics] == ["fact_source_unknown"]
+
+
+def test_the_case_schema_is_declared_once_on_the_policies_side() -> None:
+    assert caseview.CASE_SOURCES is caseschema.CASE_SOURCES
+    assert dict(caseschema.CASE_SCHEMA) == caseschema.CASE_SOURCES
+    assert caseschema.COST_ITEMS == payloads.COST_ITEMS
+    assert {f"plan.costs.{item}" for item in payloads.COST_ITEMS} <= set(caseschema.CASE_SOURCES)
+
+
+def test_check_does_not_lint_but_vrrules_check_does() -> None:
+    text = SAMPLE.replace("rules:\n", "rules:\n" + DEAD_RULE)
+    compiled, diagnostics = compile_source(SpecSource(text, "sample.yaml"))
+    assert compiled is not None and diagnostics == []
+    compiled, diagnostics = lint_source(SpecSource(text, "sample.yaml"))
+    assert compiled is not None
+    assert [(d.code, d.rule) for d in diagnostics] == [("rule_never_fires", "never")]
+
+
+def test_an_undeclared_fact_in_a_condition_is_located_on_its_rule() -> None:
+    text = SAMPLE.replace("when: {fact: cost, gt: {param: limit}}", "when: {fact: costs, gt: {param: limit}}")
+    compiled, diagnostics = compile_source(SpecSource(text, "sample.yaml"))
+    assert compiled is None
+    (problem,) = diagnostics
+    assert (problem.code, problem.rule) == ("condition_fact_unknown", "over")
+    assert "costs" in text.splitlines()[problem.line - 1]  # type: ignore[operator]
