@@ -110,13 +110,16 @@ cases:
         payload: {received_on: 2025-11-04, source: employer}
 """
 
-BAD_CASES = GOOD_CASES + """\
+BAD_CASES = (
+    GOOD_CASES
+    + """\
   - case_ref: IMP-0003
     opened_on: 2025-11-05
     steps:
       - record: referral_received
         payload: {received_on: 2025-13-05, source: employer}
 """
+)
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,12 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("demo-cases-missing", ["demo", "--cases", "nope.yaml"], USAGE, "usage"),
     ("demo-cases-folder", ["demo", "--cases", "{folder}"], USAGE, "usage"),
     ("demo-cases-junk", ["demo", "--cases", "{junk}", "--store", "{tmp}/d1.db"], INPUT, "event_invalid"),
-    ("demo-cases-refused", ["demo", "--cases", "{bad_cases}", "--store", "{tmp}/d2.db"], INPUT, "event_invalid"),
+    (
+        "demo-cases-refused",
+        ["demo", "--cases", "{bad_cases}", "--store", "{tmp}/d2.db"],
+        INPUT,
+        "event_invalid",
+    ),
     ("demo-cases-deep", ["demo", "--cases", "{deep}", "--store", "{tmp}/d3.db"], INPUT, None),
     ("demo-store-exists", ["demo", "--store", "{junk}"], USAGE, "store_exists"),
     ("demo-store-folder", ["demo", "--store", "{folder}"], USAGE, "usage"),
@@ -47,7 +52,7 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("check-two-folders", ["--specs", "{specs}", "check", "{bad_specs}"], USAGE, "usage"),
     ("test-missing", ["test", "/nonexistent"], USAGE, "usage"),
     ("test-no-examples", ["test", "{empty_folder}"], FINDING, "examples_missing"),
-    ("test-junk-examples", ["test", "{junk}"], INPUT, None),
+    ("test-junk-examples", ["test", "{folder}/x.txt"], INPUT, "spec_invalid"),
     ("test-extra-argument", ["test", "{specs}", "more"], USAGE, "usage"),
     # schema, handbook
     ("schema-out-file", ["schema", "--out", "{junk}"], USAGE, "usage"),
@@ -60,17 +65,62 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("diff-store-text", ["diff", "{specs}", "{specs}", "--store", "{junk}"], INPUT, "store_unreadable"),
     ("diff-refused", ["diff", "{specs}", "{bad_specs}"], INPUT, "spec_invalid"),
     ("publish-no-by", ["publish", "--store", "{tmp}/p.db", "--note", "n"], USAGE, "usage"),
-    ("publish-missing", ["publish", "/nonexistent", "--store", "{tmp}/p.db", "--by", "a", "--note", "b"], USAGE, "usage"),
-    ("publish-refused", ["publish", "{bad_specs}", "--store", "{tmp}/p.db", "--by", "a", "--note", "b"], INPUT, "spec_invalid"),
+    (
+        "publish-missing",
+        ["publish", "/nonexistent", "--store", "{tmp}/p.db", "--by", "a", "--note", "b"],
+        USAGE,
+        "usage",
+    ),
+    (
+        "publish-refused",
+        ["publish", "{bad_specs}", "--store", "{tmp}/p.db", "--by", "a", "--note", "b"],
+        INPUT,
+        "spec_invalid",
+    ),
     # rates
     ("rates-no-args", ["rates"], USAGE, "usage"),
-    ("rates-csv-missing", ["rates", "{missing}", "--from", "2025-10-01", "--until", "2026-09-30", *RATES], USAGE, "usage"),
-    ("rates-month-13", ["rates", "{csv}", "--from", "2025-13-01", "--until", "2026-09-30", *RATES], USAGE, "usage"),
-    ("rates-week-date", ["rates", "{csv}", "--from", "2025-W01-1", "--until", "2026-09-30", *RATES], USAGE, "usage"),
-    ("rates-basic-date", ["rates", "{csv}", "--from", "20251103", "--until", "2026-09-30", *RATES], USAGE, "usage"),
-    ("rates-until-first", ["rates", "{csv}", "--from", "2026-10-01", "--until", "2026-09-30", *RATES], USAGE, "usage"),
-    ("rates-bad-csv", ["rates", "{bad_csv}", "--from", "2025-10-01", "--until", "2026-09-30", *RATES], INPUT, None),
-    ("rates-no-document", ["rates", "{csv}", "--from", "2025-10-01", "--until", "2026-09-30"], USAGE, "usage"),
+    (
+        "rates-csv-missing",
+        ["rates", "{missing}", "--from", "2025-10-01", "--until", "2026-09-30", *RATES],
+        USAGE,
+        "usage",
+    ),
+    (
+        "rates-month-13",
+        ["rates", "{csv}", "--from", "2025-13-01", "--until", "2026-09-30", *RATES],
+        USAGE,
+        "usage",
+    ),
+    (
+        "rates-week-date",
+        ["rates", "{csv}", "--from", "2025-W01-1", "--until", "2026-09-30", *RATES],
+        USAGE,
+        "usage",
+    ),
+    (
+        "rates-basic-date",
+        ["rates", "{csv}", "--from", "20251103", "--until", "2026-09-30", *RATES],
+        USAGE,
+        "usage",
+    ),
+    (
+        "rates-until-first",
+        ["rates", "{csv}", "--from", "2026-10-01", "--until", "2026-09-30", *RATES],
+        USAGE,
+        "usage",
+    ),
+    (
+        "rates-bad-csv",
+        ["rates", "{bad_csv}", "--from", "2025-10-01", "--until", "2026-09-30", *RATES],
+        INPUT,
+        None,
+    ),
+    (
+        "rates-no-document",
+        ["rates", "{csv}", "--from", "2025-10-01", "--until", "2026-09-30"],
+        USAGE,
+        "usage",
+    ),
     ("key-extra", ["key", "extra"], USAGE, "usage"),
     # audit verify, digest
     ("audit-unknown", ["audit", "nope"], USAGE, "usage"),
@@ -88,7 +138,12 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("verify-store-bytes", ["audit", "verify", "--store", "{random}"], INPUT, "store_unreadable"),
     ("digest-out-exists", ["audit", "digest", "--store", "{store}", "--out", "{junk}"], USAGE, "usage"),
     ("digest-out-folder", ["audit", "digest", "--store", "{store}", "--out", "{folder}"], USAGE, "usage"),
-    ("digest-out-is-store", ["audit", "digest", "--store", "{store}", "--out", "{store}", "--force"], USAGE, "usage"),
+    (
+        "digest-out-is-store",
+        ["audit", "digest", "--store", "{store}", "--out", "{store}", "--force"],
+        USAGE,
+        "usage",
+    ),
     # audit case
     ("case-month-13", [*CASE, "--as-of", "2026-13-01"], USAGE, "usage"),
     ("case-week-date", [*CASE, "--as-of", "2025-W01-1"], USAGE, "usage"),
@@ -101,11 +156,26 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("case-both", [*CASE, "--version", "2", "--as-of", "2025-12-01"], USAGE, "usage"),
     ("case-unknown", ["audit", "case", "NOPE-1", "--store", "{store}"], INPUT, "case_unknown"),
     # what-if, bundles
-    ("what-if-draft-missing", ["audit", "what-if", "--store", "{store}", "--draft", "/nonexistent"], USAGE, "usage"),
-    ("what-if-draft-refused", ["audit", "what-if", "--store", "{store}", "--draft", "{bad_specs}"], INPUT, "spec_invalid"),
+    (
+        "what-if-draft-missing",
+        ["audit", "what-if", "--store", "{store}", "--draft", "/nonexistent"],
+        USAGE,
+        "usage",
+    ),
+    (
+        "what-if-draft-refused",
+        ["audit", "what-if", "--store", "{store}", "--draft", "{bad_specs}"],
+        INPUT,
+        "spec_invalid",
+    ),
     ("what-if-html-exists", ["audit", "what-if", "--store", "{store}", "--html", "{junk}"], USAGE, "usage"),
     ("bundle-no-out", ["audit", "bundle", "--store", "{store}"], USAGE, "usage"),
-    ("bundle-unknown-case", ["audit", "bundle", "NOPE-1", "--store", "{store}", "--out", "{tmp}/b.json"], INPUT, "case_unknown"),
+    (
+        "bundle-unknown-case",
+        ["audit", "bundle", "NOPE-1", "--store", "{store}", "--out", "{tmp}/b.json"],
+        INPUT,
+        "case_unknown",
+    ),
     ("bundle-out-exists", ["audit", "bundle", "--store", "{store}", "--out", "{junk}"], USAGE, "usage"),
     ("verify-bundle-missing", ["audit", "verify-bundle", "{missing}"], USAGE, "usage"),
     ("verify-bundle-junk", ["audit", "verify-bundle", "{junk}"], FINDING, "bundle_invalid"),
@@ -119,12 +189,22 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("case-unknown-subcommand", ["case", "nope"], USAGE, "usage"),
     ("decide-no-store", ["decide", "VR-2025-0102", "tiers"], USAGE, "usage"),
     ("decide-unknown-case", ["decide", "NOPE-1", "tiers", "--store", "{store}"], INPUT, "case_unknown"),
-    ("decide-unknown-family", ["decide", "VR-2025-0102", "nope", "--store", "{store}"], INPUT, "policy_not_in_force"),
+    (
+        "decide-unknown-family",
+        ["decide", "VR-2025-0102", "nope", "--store", "{store}"],
+        INPUT,
+        "policy_not_in_force",
+    ),
     ("decide-feb-30", [*DECIDE, "--as-of", "2025-02-30"], USAGE, "usage"),
     ("decide-facts-missing", [*DECIDE, "--facts", "{missing}"], USAGE, "usage"),
     ("decide-facts-junk", [*DECIDE, "--facts", "{junk}"], INPUT, "facts_invalid"),
     ("decide-facts-deep", [*DECIDE, "--facts", "{deep}"], INPUT, None),
-    ("decide-facts-unknown", ["decide", "VR-2025-0102", "billing", "--store", "{store}", "--dry-run", "--facts", "{facts}"], INPUT, None),
+    (
+        "decide-facts-unknown",
+        ["decide", "VR-2025-0102", "billing", "--store", "{store}", "--dry-run", "--facts", "{facts}"],
+        INPUT,
+        None,
+    ),
     ("import-missing", ["import", "{missing}", "--store", "{tmp}/i.db"], USAGE, "usage"),
     ("import-junk", ["import", "{junk}", "--store", "{tmp}/i1.db"], INPUT, "event_invalid"),
     ("import-refused", ["import", "{bad_cases}", "--store", "{tmp}/i2.db"], INPUT, "event_invalid"),
@@ -136,7 +216,9 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
 
 
 @pytest.mark.parametrize(("args", "exit_code", "code"), [c[1:] for c in CORPUS], ids=[c[0] for c in CORPUS])
-def test_bad_invocation_fails_cleanly(files: Files, args: list[str], exit_code: int, code: str | None) -> None:
+def test_bad_invocation_fails_cleanly(
+    files: Files, args: list[str], exit_code: int, code: str | None
+) -> None:
     assert_clean_failure(run(files.fill(args)), exit_code, code)
 
 
@@ -158,7 +240,27 @@ def test_bad_invocation_with_json_prints_one_document(
 def test_the_corpus_is_large_and_spans_every_command() -> None:
     assert len(CORPUS) >= 60
     commands = {" ".join(a for a in args[:2] if not a.startswith(("-", "{"))) for _, args, _, _ in CORPUS}
-    for command in ["demo", "replay", "check", "test", "schema", "handbook", "diff", "publish", "rates", "key",
-                    "audit verify", "audit digest", "audit case", "audit what-if", "audit bundle",
-                    "audit verify-bundle", "cases", "case show", "decide", "import", "facts"]:
+    for command in [
+        "demo",
+        "replay",
+        "check",
+        "test",
+        "schema",
+        "handbook",
+        "diff",
+        "publish",
+        "rates",
+        "key",
+        "audit verify",
+        "audit digest",
+        "audit case",
+        "audit what-if",
+        "audit bundle",
+        "audit verify-bundle",
+        "cases",
+        "case show",
+        "decide",
+        "import",
+        "facts",
+    ]:
         assert any(c == command or c.startswith(command + " ") for c in commands), command

@@ -6,21 +6,32 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
+import click
 import pytest
 
+from tests.cli.conftest import Files, Ran, assert_clean_failure, run
 from tests.conftest import SPECS
 from vrrules import PolicyLibrary
-from vrrules.cli import main
+from vrrules.cli import app, cli, main
 from vrrules.events.importer import iter_decide_steps, load_case_file
 from vrrules.samples import SAMPLE_CASES
 
+VENV_BIN = Path(sys.executable).parent
 
-def test_demo_records_replays_and_summarises(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    store = tmp_path / "demo.db"
-    assert main(["demo", "--store", str(store)]) == 0
-    out = capsys.readouterr().out
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Ran]:
+    store = tmp_path_factory.mktemp("demo") / "demo.db"
+    return store, run(["demo", "--store", str(store)])
+
+
+def test_demo_records_replays_and_summarises(demo: tuple[Path, Ran]) -> None:
+    store, ran = demo
+    assert ran.code == 0, ran.err
+    out = ran.out
     steps = sum(1 for _ in iter_decide_steps(load_case_file(SAMPLE_CASES)))
     cases = len(load_case_file(SAMPLE_CASES).cases)
     undecided = int(out.split("not decided    ")[1].split()[0]) if "not decided" in out else 0
@@ -31,11 +42,19 @@ def test_demo_records_replays_and_summarises(tmp_path: Path, capsys: pytest.Capt
     assert str(store.resolve()) in out and store.exists()
 
 
-def test_demo_sample_cases_exercise_every_family(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    main(["demo", "--store", str(tmp_path / "demo.db")])
-    out = capsys.readouterr().out
+def test_demo_sample_cases_exercise_every_family(demo: tuple[Path, Ran]) -> None:
+    out = demo[1].out
     for family in PolicyLibrary(SPECS).families():
         assert f"  {family}: " in out or f" {family}: [parameter_missing]" in out, family
+
+
+def test_demo_shows_not_decided_as_expected_information(demo: tuple[Path, Ran]) -> None:
+    out = demo[1].out
+    block = out.split("not decided    ")[1].split("Store: ")[0]
+    assert "expected" in block.splitlines()[0]
+    assert all(len(line) < 100 for line in out.splitlines() if not line.startswith("Store: "))
+    assert str(SPECS) not in block and "specs/" in block  # relative paths, short reasons
+    assert demo[1].err == ""  # nothing on stderr when all is well (no progress off a terminal)
 
 
 def test_demo_refuses_to_overwrite_a_store_it_did_not_make(tmp_path: Path) -> None:
@@ -45,12 +64,37 @@ def test_demo_refuses_to_overwrite_a_store_it_did_not_make(tmp_path: Path) -> No
     assert store.read_text() == "keep me"
 
 
-def test_replay_json_lists_every_decision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    store = tmp_path / "demo.db"
-    main(["demo", "--store", str(store)])
-    capsys.readouterr()
-    assert main(["replay", "--store", str(store), "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+def test_demo_refuses_to_replace_its_own_store_without_replace(demo: tuple[Path, Ran]) -> None:
+    store = demo[0]
+    before = store.read_bytes()
+    assert_clean_failure(run(["demo", "--store", str(store)]), 2, "store_exists")
+    assert store.read_bytes() == before
+
+
+def test_demo_checks_its_case_file_before_it_touches_the_store(tmp_path: Path) -> None:
+    store = tmp_path / "kept.db"
+    assert run(["demo", "--store", str(store)]).code == 0
+    before = store.read_bytes()
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("cases:\n  - case_ref: X\n    opened_on: 2025-13-01\n    steps: []\n")
+    for cases in (str(typo), str(tmp_path / "nope.yaml")):
+        ran = run(["demo", "--replace", "--cases", cases, "--store", str(store)])
+        assert ran.code in (2, 3) and "Traceback" not in ran.err
+        assert store.read_bytes() == before
+
+
+def test_demo_replace_starts_afresh(tmp_path: Path) -> None:
+    store = tmp_path / "again.db"
+    assert run(["demo", "--store", str(store)]).code == 0
+    ran = run(["demo", "--store", str(store), "--replace", "--json"])
+    assert ran.code == 0, ran.err
+    assert ran.json()["differs"] == 0
+
+
+def test_replay_json_lists_every_decision(demo: tuple[Path, Ran]) -> None:
+    ran = run(["replay", "--store", str(demo[0]), "--json"])
+    assert ran.code == 0
+    report = json.loads(ran.out)
     assert report["decisions"] == report["reproduced"] == len(report["results"]) > 0
 
 
@@ -63,6 +107,85 @@ def test_check_reports_problems_with_their_location(
     assert main(["check", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "bad.yaml" in err and "condition_fact_unknown" in err and "levle" in err
+
+
+def test_test_fails_on_a_missing_path_and_on_no_examples(tmp_path: Path) -> None:
+    assert_clean_failure(run(["test", "/nonexistent"]), 2, "usage")
+    assert_clean_failure(run(["test", str(tmp_path)]), 1, "examples_missing")
+    assert run(["test", str(SPECS / "tiers")]).code == 0
+
+
+def test_the_global_specs_is_honoured_by_check_test_handbook_and_facts(files: Files, tmp_path: Path) -> None:
+    bad = ["--specs", str(files.bad_specs)]
+    assert_clean_failure(run([*bad, "check"]), 1, "spec_invalid")
+    assert_clean_failure(run([*bad, "handbook", "--out", str(tmp_path / "h")]), 3, "spec_invalid")
+    assert_clean_failure(run([*bad, "facts", "tiers"]), 3, "spec_invalid")
+    assert_clean_failure(run(["--specs", str(files.empty_folder), "test"]), 1, "examples_missing")
+    tiers = ["--specs", str(SPECS / "tiers")]
+    checked = run([*tiers, "check", "--json"]).json()
+    assert list(checked["families"]) == ["tiers"]
+    assert run([*tiers, "test", "--json"]).json()["root"] == str(SPECS / "tiers")
+    assert run([*tiers, "facts", "billing"]).code == 3  # not in that folder
+    decided = run([*tiers, "decide", "VR-2025-0102", "tiers", "--store", str(files.store), "--dry-run"])
+    assert decided.code == 0, decided.err
+
+
+def test_help_gives_every_option_help_and_every_command_an_example() -> None:
+    def walk(command: object, path: list[str]) -> None:
+        assert isinstance(command, click.Command)
+        assert command.help and "Example" in command.help, path
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, (path, param.name)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(cli, ["vrrules"])
+    ran = run(["audit", "verify", "--help"])
+    assert ran.code == 0 and "\b" not in ran.out and "Examples:\n    vrrules audit verify" in ran.out
+
+
+def test_version_comes_from_the_package_metadata() -> None:
+    ran = run(["--version"])
+    assert ran.code == 0 and ran.out.strip() == f"vrrules {version('vrrules')}"
+
+
+def test_an_unexpected_exception_is_one_internal_line_and_debug_shows_the_traceback(
+    files: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*_: object, **__: object) -> object:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(app, "open_records", explode)
+    args = ["replay", "--store", str(files.store)]
+    ran = run(args)
+    assert_clean_failure(ran, 4, "internal")
+    assert "--debug" in ran.error_lines[0]
+    debug = run(["--debug", *args])
+    assert debug.code == 4 and "Traceback" in debug.err and "ZeroDivisionError: boom" in debug.err
+    assert run([*args, "--json"]).json()["error"]["code"] == "internal"
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (KeyboardInterrupt(), "interrupted"),
+        (OSError(28, "No space left on device", "/full/disk.db"), "disk_full"),
+        (OSError(30, "Read-only file system", "/ro/store.db"), "read_only"),
+        (PermissionError(13, "Permission denied", "/etc/shadow"), "permission_denied"),
+        (RecursionError("maximum recursion depth exceeded"), "input_too_deep"),
+        (MemoryError(), "input_too_large"),
+    ],
+)
+def test_environment_failures_are_coded_lines(
+    files: Files, monkeypatch: pytest.MonkeyPatch, error: BaseException, code: str
+) -> None:
+    def fail(*_: object, **__: object) -> object:
+        raise error
+
+    monkeypatch.setattr(app, "open_records", fail)
+    ran = run(["replay", "--store", str(files.store)])
+    assert_clean_failure(ran, 130 if code == "interrupted" else 3, code)
 
 
 def test_console_script_runs_from_another_folder(tmp_path: Path) -> None:
@@ -78,3 +201,21 @@ def test_console_script_runs_from_another_folder(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "vrrules-demo.db").exists()
+
+
+def test_installed_console_script_version_and_a_usage_error(tmp_path: Path) -> None:
+    script = VENV_BIN / "vrrules"
+    if not script.exists():
+        pytest.skip(f"no console script beside {sys.executable}")
+    done = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0 and done.stdout.startswith("vrrules ")
+    bad = subprocess.run(
+        [str(script), "audit", "case", "X", "--store", "memory", "--as-of", "2026-13-01"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("error[usage]: ") and "Traceback" not in bad.stderr
+    assert bad.stderr.count("\n") == 1

@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from tests.cli.conftest import Files, Ran, run
+from vrrules.cli import cli
 from vrrules.cli.schemas import cli_json_schemas, schema_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +29,11 @@ COMMANDS: list[tuple[str, list[str], int]] = [
     ("schema", ["schema", "--out", "{tmp}/{mode}-schemas"], 0),
     ("handbook", ["handbook", "--out", "{tmp}/{mode}-handbook"], 0),
     ("diff", ["diff", "{specs}", "{specs}", "--store", "{store}"], 0),
-    ("publish", ["publish", "{specs}/tiers", "--store", "{tmp}/{mode}-pub.db", "--by", "me", "--note", "n"], 0),
+    (
+        "publish",
+        ["publish", "{specs}/tiers", "--store", "{tmp}/{mode}-pub.db", "--by", "me", "--note", "n"],
+        0,
+    ),
     ("rates", ["rates", "{csv}", *RATES], 0),
     ("audit-verify", ["audit", "verify", "--store", "{store}", "--digest", "{digest}", "--per-case"], 0),
     ("audit-verify", ["audit", "verify", "--store", "{store}", "--digest", "{wrong_digest}"], 1),
@@ -37,7 +42,11 @@ COMMANDS: list[tuple[str, list[str], int]] = [
     ("audit-case", ["audit", "case", "VR-2025-0102", "--store", "{store}", "--version", "6"], 0),
     ("audit-case", ["audit", "case", "VR-2025-0102", "--store", "{store}", "--as-of", "2000-01-01"], 0),
     ("audit-what-if", ["audit", "what-if", "--store", "{store}", "--current-facts"], 0),
-    ("audit-bundle", ["audit", "bundle", "VR-2025-0102", "--store", "{store}", "--out", "{tmp}/{mode}.bundle"], 0),
+    (
+        "audit-bundle",
+        ["audit", "bundle", "VR-2025-0102", "--store", "{store}", "--out", "{tmp}/{mode}.bundle"],
+        0,
+    ),
     ("audit-verify-bundle", ["audit", "verify-bundle", "{bundle}"], 0),
     ("audit-verify-bundle", ["audit", "verify-bundle", "{junk}"], 1),
     ("cases", ["cases", "--store", "{store}"], 0),
@@ -56,7 +65,9 @@ def _run(files: Files, args: list[str], mode: str) -> Ran:
     return run([*filled, "--json"] if mode == "json" else filled)
 
 
-@pytest.mark.parametrize(("schema", "args", "exit_code"), COMMANDS, ids=[" ".join(c[1][:3]) for c in COMMANDS])
+@pytest.mark.parametrize(
+    ("schema", "args", "exit_code"), COMMANDS, ids=[" ".join(c[1][:3]) for c in COMMANDS]
+)
 def test_json_output_is_one_document_valid_against_its_schema(
     files: Files, schema: str, args: list[str], exit_code: int
 ) -> None:
@@ -69,7 +80,9 @@ def test_json_output_is_one_document_valid_against_its_schema(
         assert len(ran.error_lines) == 1, ran.err
 
 
-@pytest.mark.parametrize(("schema", "args", "exit_code"), COMMANDS, ids=[" ".join(c[1][:3]) for c in COMMANDS])
+@pytest.mark.parametrize(
+    ("schema", "args", "exit_code"), COMMANDS, ids=[" ".join(c[1][:3]) for c in COMMANDS]
+)
 def test_text_output_has_the_same_exit_code_and_no_traceback(
     files: Files, schema: str, args: list[str], exit_code: int
 ) -> None:
@@ -83,8 +96,6 @@ def test_text_output_has_the_same_exit_code_and_no_traceback(
 
 
 def test_every_command_has_a_schema_and_a_run_here() -> None:
-    from vrrules.cli import cli
-
     names = set()
     for name, command in cli.commands.items():
         sub = getattr(command, "commands", None)
@@ -95,6 +106,8 @@ def test_every_command_has_a_schema_and_a_run_here() -> None:
 
 def test_published_schemas_are_the_ones_the_code_holds() -> None:
     published = {p.name: json.loads(p.read_text()) for p in PUBLISHED.glob("*.schema.json")}
-    assert published == cli_json_schemas(), "rewrite them: vrrules schema --out docs/schemas --force (writes docs/schemas/cli/)"
+    assert published == cli_json_schemas(), (
+        "rewrite them: vrrules schema --out docs/schemas --force (writes docs/schemas/cli/)"
+    )
     for schema in published.values():
         jsonschema.Draft202012Validator.check_schema(schema)

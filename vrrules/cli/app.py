@@ -224,8 +224,9 @@ def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bo
     out.result(document, render)
     if any(not r.reproduced for r in results):
         return out.finding(
-            "not_reproduced",
-            f"expected every decision to replay, got {len(results) - statuses['reproduced']} that did not",
+            code="not_reproduced",
+            message="expected every decision to replay, got "
+            f"{len(results) - statuses['reproduced']} that did not",
         )
     return EXIT_OK
 
@@ -299,7 +300,9 @@ def replay(*, store: str, json_mode: bool) -> int:
     out.result(document, lambda: _print_replay_summary(out, results, cases, time.perf_counter() - started))
     failed = len(results) - reproduced
     if failed:
-        return out.finding("not_reproduced", f"expected every decision to replay, got {failed} that did not")
+        return out.finding(
+            code="not_reproduced", message=f"expected every decision to replay, got {failed} that did not"
+        )
     return EXIT_OK
 
 
@@ -341,7 +344,7 @@ def check(ctx: click.Context, *, path: Path | None, json_mode: bool) -> int:
                 out.text(str(diagnostic))
 
         out.result(document, render_errors)
-        return out.finding("spec_invalid", error.message)
+        return out.finding(code="spec_invalid", message=error.message)
     families = {
         family: [
             {
@@ -418,14 +421,14 @@ def test(ctx: click.Context, *, path: Path | None, json_mode: bool) -> int:
     out.result(document, lambda: out.text(run.report()))
     if not run.results:
         return out.finding(
-            "examples_missing",
-            f"expected worked examples (examples.yaml or NAME.examples.yaml) under {root}, got none; "
+            code="examples_missing",
+            message=f"expected worked examples (examples.yaml or NAME.examples.yaml) under {root}, got none; "
             "write examples beside the specs",
         )
     if failed:
         return out.finding(
-            "examples_failed",
-            f"expected every example to pass, got {len(failed)} of {len(run.results)} failing",
+            code="examples_failed",
+            message=f"expected every example to pass, got {len(failed)} of {len(run.results)} failing",
         )
     return EXIT_OK
 

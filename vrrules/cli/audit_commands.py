@@ -153,7 +153,9 @@ def verify(
             )
         if report.digest_matches is False:
             problems.append(f"digest {report.digest} differs from the one kept in {digest}")
-        return out.finding("not_verified", "expected an intact, reproduced store, got " + "; ".join(problems))
+        return out.finding(
+            code="not_verified", message="expected an intact, reproduced store, got " + "; ".join(problems)
+        )
     return EXIT_OK
 
 
@@ -362,9 +364,9 @@ def verify_bundle_command(*, file: Path, json_mode: bool) -> int:
 
     out.result(document, render)
     if problems:
-        return out.finding("bundle_invalid", f"expected an intact bundle, got: {problems[0]}")
+        return out.finding(code="bundle_invalid", message=f"expected an intact bundle, got: {problems[0]}")
     if not report.ok:
         return out.finding(
-            "not_verified", "expected the bundle's cases intact and reproduced, got differences"
+            code="not_verified", message="expected the bundle's cases intact and reproduced, got differences"
         )
     return EXIT_OK

@@ -23,7 +23,7 @@ from vrrules.cli.common import (
     store_option,
 )
 from vrrules.cli.errors import EXIT_OK, CommandError
-from vrrules.cli.output import Output, outcome_text, progress
+from vrrules.cli.output import Output, headline, outcome_text, progress
 from vrrules.cli.params import ISO_DATE, ExistingPath
 from vrrules.cli.timeline import case_summary, timeline
 from vrrules.events.importer import CaseFile, Undecided, import_case, import_cases, load_case_file
@@ -53,7 +53,7 @@ def cases(*, store: str, json_mode: bool) -> int:
     rows = []
     for item in summaries:
         last = item["last_event"]
-        decided = "; ".join(f"{d['family']}: {outcome_text(d['outcome'])}" for d in item["decisions"]) or "-"
+        decided = "; ".join(f"{d['family']}: {headline(d['outcome'])}" for d in item["decisions"]) or "-"
         rows.append(
             [item["case"], item["events"], f"{last['event']} {last['type']}", last["business_date"], decided]
         )

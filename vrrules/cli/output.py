@@ -20,7 +20,7 @@ from rich.table import Table
 
 from vrrules.cli.errors import EXIT_FINDING
 
-__all__ = ["Output", "dumps", "json_default", "outcome_text", "progress", "table"]
+__all__ = ["Output", "dumps", "headline", "json_default", "outcome_text", "progress", "table"]
 
 
 def json_default(value: Any) -> Any:
@@ -39,12 +39,35 @@ def json_default(value: Any) -> Any:
 
 
 def outcome_text(outcome: Any) -> str:
-    """An outcome as words, not a Python dict (until the shared outcome formatter lands)."""
+    """An outcome as words, not a Python dict (until the shared outcome formatter lands):
+    its scalar values by name, and lists (a collect family's findings) by count."""
     if not outcome:
         return "-"
+    if not isinstance(outcome, dict):
+        return str(outcome)
+    parts = []
+    for name, value in outcome.items():
+        if value is None:
+            continue
+        label = name.replace("_", " ")
+        if isinstance(value, list | dict):
+            codes = (
+                [v.get("finding") for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+            )
+            named = ", ".join(str(c) for c in codes if c)
+            parts.append(f"{len(value)} {label}" + (f" ({named})" if named else ""))
+        else:
+            parts.append(f"{label} {value}")
+    return "; ".join(parts)
+
+
+def headline(outcome: Any) -> str:
+    """The one value that sums an outcome up: its tier, verdict or decision."""
     if isinstance(outcome, dict):
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in outcome.items() if v is not None)
-    return str(outcome)
+        for name in ("tier", "verdict", "decision"):
+            if outcome.get(name) is not None:
+                return f"tier {outcome[name]}" if name == "tier" else str(outcome[name])
+    return outcome_text(outcome)
 
 
 def dumps(document: Any) -> str:
@@ -73,7 +96,7 @@ class Output:
         elif render is not None:
             render()
 
-    def finding(self, code: str, message: str) -> int:
+    def finding(self, *, code: str, message: str) -> int:
         """A check that did not hold: one coded line on stderr, exit 1 (the result is still printed)."""
         click.echo(f"error[{code}]: {' '.join(message.split())}", err=True)
         return EXIT_FINDING
