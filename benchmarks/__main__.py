@@ -88,19 +88,19 @@ def raw_durable_rules(compiled: Any, facts: list[dict[str, Any]]) -> tuple[Calla
     """durable_rules' own Host, the same lowered ruleset, the same engine messages."""
     from durable import engine as durable  # noqa: PLC0415
 
-    from vrrules.policies.compiler import DISCRIMINATOR  # noqa: PLC0415
-    from vrrules.policies.facts import engine_view  # noqa: PLC0415
+    from vrrules.policies.engine import DISCRIMINATOR, encode_facts, encode_rules  # noqa: PLC0415
+    from vrrules.policies.facts import typed_facts  # noqa: PLC0415
 
-    lowered = compiled.ruleset_for(DAY)
+    lowered = compiled.lowered_on(DAY)
     fired: list[str] = []
 
     def recorder(rule: str) -> Callable[[Any], None]:
         return lambda _closure: fired.append(rule)
 
-    definition = {name: {**rule, "run": recorder(name)} for name, rule in lowered.rules.items()}
+    definition = {name: {**rule, "run": recorder(name)} for name, rule in encode_rules(lowered).items()}
     definition["catch_all"] = {
         "pri": 65535,
-        "all": [{"m": {DISCRIMINATOR: lowered.kind}}],
+        "all": [{"m": {DISCRIMINATOR: lowered.family}}],
         "run": recorder("catch_all"),
     }
 
@@ -116,8 +116,9 @@ def raw_durable_rules(compiled: Any, facts: list[dict[str, Any]]) -> tuple[Calla
     host.register_rulesets({name: definition})
     messages = []
     for item in facts:
-        message = engine_view(compiled.spec.facts, compiled.check_facts(item, None, DAY))
-        message[DISCRIMINATOR] = lowered.kind
+        typed = typed_facts(compiled.spec.facts, compiled.check_facts(item, None, DAY))
+        message = encode_facts(compiled.spec.facts, typed)
+        message[DISCRIMINATOR] = lowered.family
         messages.append(message)
     session = [0]
 

@@ -156,3 +156,25 @@ def test_durable_rules_and_the_plain_evaluator_agree_on_every_shipped_family(
     except ParameterMissingError:
         return  # a rate the sources do not give: nothing to evaluate
     assert DurableRulesEvaluator().fired(lowered, typed) == PlainEvaluator().fired(lowered, typed)
+
+
+def test_only_the_engine_adapter_imports_durable_rules() -> None:
+    import ast  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    import vrrules  # noqa: PLC0415
+
+    package = Path(vrrules.__file__).parent
+    importers = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(n == "durable" or n.startswith(("durable.", "durable_rules")) for n in names):
+                importers.add(path.relative_to(package).as_posix())
+    assert importers == {"policies/engine.py"}
