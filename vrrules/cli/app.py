@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from vrrules import ReplayResult, SpecInvalidError, VrrulesError
-from vrrules.audit import impact
+from vrrules.audit import count_decisions, impact, replay_all
 from vrrules.authoring import json_schemas, run_examples, write_json_schemas
 from vrrules.cli import audit_commands, case_commands
 from vrrules.cli.common import (
@@ -178,8 +178,8 @@ def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bo
                     outcome = made.outcome or {}
                     label = outcome.get("tier", outcome.get("verdict", outcome.get("decision", made.status)))
                     outcomes[f"{made.family}: {label}"] += 1
-        with progress("replaying", records.count_decisions()) as advance:
-            results = list(records.replay_all(progress=advance))
+        with progress("replaying", count_decisions(records)) as advance:
+            results = list(replay_all(records, advance))
     elapsed = time.perf_counter() - started
     statuses = _replay_rows(results)
     not_decided: list[dict[str, str | None]] = []
@@ -287,8 +287,8 @@ def replay(*, store: str, json_mode: bool) -> int:
     """
     out = Output(json_mode)
     started = time.perf_counter()
-    with open_records(store) as records, progress("replaying", records.count_decisions()) as advance:
-        results = list(records.replay_all(progress=advance))
+    with open_records(store) as records, progress("replaying", count_decisions(records)) as advance:
+        results = list(replay_all(records, advance))
     cases = len({r.case_ref for r in results})
     reproduced = sum(r.reproduced for r in results)
     document = {
@@ -592,7 +592,7 @@ def publish(ctx: click.Context, *, path: Path | None, store: str, by: str, note:
     if refused:
         first = refused[0]
         return out.finding(
-            str(first["code"]), f"{len(refused)} version(s) refused; first: {first['message']}"
+            code=str(first["code"]), message=f"{len(refused)} version(s) refused; first: {first['message']}"
         )
     return EXIT_OK
 

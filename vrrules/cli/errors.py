@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
-from eventsourcing.persistence import PersistenceError
 
 from vrrules.errors import EngineError, SpecInvalidError, VrrulesError
 
@@ -137,7 +136,7 @@ def _store_problem(error: Exception) -> Problem | None:
             message=f"expected the store to answer, got SQLite's '{text}'; check the store file",
             exit_code=EXIT_INPUT,
         )
-    if isinstance(error, PersistenceError):
+    if any(kind.__name__ == "PersistenceError" for kind in type(error).__mro__):  # the library's own
         cause = error.__cause__ or error
         if "file is not a database" in str(cause):
             return _store_problem(Exception(str(cause)))
