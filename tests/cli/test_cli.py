@@ -219,3 +219,18 @@ def test_installed_console_script_version_and_a_usage_error(tmp_path: Path) -> N
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error[usage]: ") and "Traceback" not in bad.stderr
     assert bad.stderr.count("\n") == 1
+
+
+def test_installed_console_script_debug_shows_the_traceback_above_the_line(files: Files) -> None:
+    script = VENV_BIN / "vrrules"
+    if not script.exists():
+        pytest.skip(f"no console script beside {sys.executable}")
+    args = ["audit", "case", "NOPE-1", "--store", str(files.store)]
+    plain = subprocess.run([str(script), *args], capture_output=True, text=True, timeout=60, check=False)
+    assert plain.returncode == 3 and plain.stderr.startswith("error[case_unknown]: ")
+    assert "Traceback" not in plain.stderr
+    debug = subprocess.run(
+        [str(script), "--debug", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert debug.returncode == 3 and debug.stderr.startswith("Traceback")
+    assert debug.stderr.rstrip().splitlines()[-1].startswith("error[case_unknown]: ")

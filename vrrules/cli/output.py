@@ -105,7 +105,9 @@ class Output:
         if self.json_mode:
             return
         console = Console(file=sys.stdout, width=_width(sys.stdout), highlight=False, soft_wrap=False)
-        console.print(table(columns, rows, title))
+        with console.capture() as captured:
+            console.print(table(columns, rows, title))
+        click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
 def _width(stream: Any) -> int | None:
