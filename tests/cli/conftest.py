@@ -73,6 +73,7 @@ class Files:
     deep: Path
     facts: Path
     wrong_digest: Path
+    big: Path
 
     def fill(self, args: Sequence[str]) -> list[str]:
         values = {name: str(getattr(self, name)) for name in self.__dataclass_fields__}
@@ -149,6 +150,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
     (tmp / "deep.yaml").write_text("a: " + "[" * 3000 + "]" * 3000 + "\n")
     (tmp / "facts.yaml").write_text("nonsense_fact: 3\n")
     (tmp / "wrong.digest").write_text("0" * 64 + "\n")
+    (tmp / "big.yaml").write_text("# padding\n" * 120_000)
     return Files(
         tmp=tmp,
         store=store,
@@ -167,4 +169,5 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
         deep=tmp / "deep.yaml",
         facts=tmp / "facts.yaml",
         wrong_digest=tmp / "wrong.digest",
+        big=tmp / "big.yaml",
     )

@@ -129,6 +129,7 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("verify-digest-empty", [*VERIFY, "--digest", "{empty}"], INPUT, "digest_invalid"),
     ("verify-digest-junk", [*VERIFY, "--digest", "{junk}"], INPUT, "digest_invalid"),
     ("verify-digest-folder", [*VERIFY, "--digest", "{folder}"], USAGE, "usage"),
+    ("verify-digest-too-large", [*VERIFY, "--digest", "{big}"], INPUT, "input_too_large"),
     ("verify-digest-differs", [*VERIFY, "--digest", "{wrong_digest}"], FINDING, "not_verified"),
     ("verify-workers-zero", [*VERIFY, "--workers", "0"], USAGE, "usage"),
     ("verify-workers-huge", [*VERIFY, "--workers", "99999999999999999999"], USAGE, "usage"),
@@ -198,6 +199,7 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("decide-feb-30", [*DECIDE, "--as-of", "2025-02-30"], USAGE, "usage"),
     ("decide-facts-missing", [*DECIDE, "--facts", "{missing}"], USAGE, "usage"),
     ("decide-facts-junk", [*DECIDE, "--facts", "{junk}"], INPUT, "facts_invalid"),
+    ("decide-facts-too-large", [*DECIDE, "--facts", "{big}"], INPUT, "input_too_large"),
     ("decide-facts-deep", [*DECIDE, "--facts", "{deep}"], INPUT, None),
     (
         "decide-facts-unknown",

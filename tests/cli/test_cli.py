@@ -234,3 +234,9 @@ def test_installed_console_script_debug_shows_the_traceback_above_the_line(files
     )
     assert debug.returncode == 3 and debug.stderr.startswith("Traceback")
     assert debug.stderr.rstrip().splitlines()[-1].startswith("error[case_unknown]: ")
+
+
+def test_verify_bundle_verdict_never_contradicts_the_problems_below_it(files: Files) -> None:
+    ran = run(["audit", "verify-bundle", str(files.junk)])
+    assert ran.code == 1
+    assert "intact and reproduced" not in ran.out and "verdict: NOT verified" in ran.out

@@ -358,9 +358,15 @@ def verify_bundle_command(*, file: Path, json_mode: bool) -> int:
     document = {**report.as_dict(), "ok": report.ok and not problems, "bundle_problems": problems}
 
     def render() -> None:
-        out.text(report.render())
+        lines = report.render().splitlines()
+        if problems:  # the report's own verdict knows nothing of the bundle's damage
+            lines = [line for line in lines if not line.startswith("verdict: ")]
+        for line in lines:
+            out.text(line)
         for problem in problems:
             out.text(f"bundle: {problem}")
+        if problems:
+            out.text("verdict: NOT verified (the bundle itself is damaged)")
 
     out.result(document, render)
     if problems:

@@ -189,10 +189,17 @@ def decide(
     with open_records(store, specs_root(ctx, None)) as records:
         made = records.decide(case_ref, family, as_of=as_of, facts=facts, record=not dry_run)
     document = _decision_document(made, not dry_run)
-    out.result(
-        document,
-        lambda: out.text(made.explain() + ("" if not dry_run else "\n(dry run: nothing recorded)")),
-    )
+
+    def render() -> None:
+        where = f"event {document['event']}" if document["recorded"] else "dry run: nothing recorded"
+        out.text(
+            f"case {case_ref}: {document['family']} {document['version']} on {document['as_of']} ({where})"
+        )
+        out.text(f"  {document['status'].replace('_', ' ')}: {outcome_text(document['outcome'])}")
+        for rule in document["fired"]:
+            out.text(f"  - {rule.get('rule_id')}: {rule.get('reason')}")
+
+    out.result(document, render)
     return EXIT_OK
 
 
