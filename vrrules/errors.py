@@ -241,7 +241,7 @@ class SigningKeyInvalidError(VrrulesError, ValueError):
     code = "signing_key_invalid"
 
 
-# The verifiable log's errors (vrrules.audit.tlog and vrrules.audit.checkpoint).
+# The verifiable log's errors (vrrules.events.tlog and vrrules.audit.checkpoint).
 __all__ += [
     "CaseHeadsInvalidError",
     "CheckpointMalformedError",
@@ -265,3 +265,36 @@ class ArgumentInvalidError(VrrulesError, ValueError):
     """A Python API argument has the wrong type or form (a date that is not ISO, a version out of range)."""
 
     code = "argument_invalid"
+
+
+class StoreUnavailableError(VrrulesError, RuntimeError):
+    """The store could not be reached or opened: a server that does not answer in time, a
+    missing file, a full disk, a file the process may not read."""
+
+    code = "store_unavailable"
+
+
+class StoreNotVrrulesError(VrrulesError, ValueError):
+    """The store location names something that is not a vrrules store (an empty file, a file
+    that is not SQLite, a SQLite database without vrrules' tables); it was left untouched."""
+
+    code = "store_not_vrrules"
+
+
+class StoreReadOnlyError(VrrulesError, PermissionError):
+    """A change was asked of a store opened read-only (as every audit opens it)."""
+
+    code = "store_read_only"
+
+
+__all__ += ["StoreNotVrrulesError", "StoreReadOnlyError", "StoreUnavailableError"]
+
+
+class LogMigrationRefusedError(VrrulesError, ValueError):
+    """``vrrules audit migrate`` would not build the log: a chain is broken, or records without
+    leaves are newer than the log; nothing was written."""
+
+    code = "log_migration_refused"
+
+
+__all__ += ["LogMigrationRefusedError"]

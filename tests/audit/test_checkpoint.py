@@ -41,7 +41,7 @@ from vrrules.audit.checkpoint import (
     verify_case_head,
     verify_checkpoint,
 )
-from vrrules.audit.tlog import EMPTY_ROOT, LogTree, leaf_hash
+from vrrules.events.tlog import EMPTY_ROOT, LogTree, leaf_hash
 from vrrules.errors import (
     CaseHeadsInvalidError,
     CheckpointMalformedError,

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vrrules.audit.tlog import (
+from vrrules.events.tlog import (
     EMPTY_ROOT,
     LogTree,
     Mismatch,

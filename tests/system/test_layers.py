@@ -63,7 +63,7 @@ def test_only_the_store_touches_eventsourcing_machinery() -> None:
     # the application, recorder and mapper; domain events (eventsourcing.domain) are the
     # aggregate's own business, transcodings the persistence module's
     machinery = ("eventsourcing.application", "eventsourcing.persistence", "eventsourcing.sqlite", "eventsourcing.postgres")
-    allowed = {"vrrules.events.store", "vrrules.events.persistence"}
+    allowed = {"vrrules.events.store", "vrrules.events.persistence", "vrrules.events.pglog"}
     offending = sorted(
         f"{module} imports {name}"
         for module, tree in MODULES.items()

@@ -8,7 +8,7 @@
   facts would change;
 * :mod:`~vrrules.audit.bundle`: cases exported as stored, checked elsewhere;
 * :mod:`~vrrules.audit.timeline`: a case as the store knew it on a day;
-* :mod:`~vrrules.audit.tlog`, :mod:`~vrrules.audit.checkpoint`: the RFC 9162 Merkle log and
+* :mod:`~vrrules.events.tlog`, :mod:`~vrrules.audit.checkpoint`: the RFC 9162 Merkle log and
   C2SP checkpoints;
 * :mod:`~vrrules.audit.report`: the HTML rendering of a report.
 """

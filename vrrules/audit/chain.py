@@ -44,7 +44,12 @@ def _label(stored_id: UUID, case_ref: str | None) -> str:
 
 
 def walk_case(
-    store: CaseStore, stored_id: UUID, label: str | None, replayer: Replayer | None = None
+    store: CaseStore,
+    stored_id: UUID,
+    label: str | None,
+    replayer: Replayer | None = None,
+    *,
+    replay_from: int = 1,
 ) -> tuple[ChainCheck, list[ReplayResult]]:
     """Check one case's chain (and with a ``replayer``, replay its decisions), decoding each
     event once; ``label`` names the case, else its opening does.
@@ -95,7 +100,11 @@ def walk_case(
             if label is None:
                 name = reference
         if replayer is not None:
-            if isinstance(event, Case.DecisionRecorded) and case is not None:
+            if (
+                isinstance(event, Case.DecisionRecorded)
+                and case is not None
+                and expected_version >= replay_from
+            ):
                 try:
                     replays.append(
                         replayer.replay_decision(case, expected_version, event.decision, then=case)
@@ -121,7 +130,9 @@ def case_index(store: CaseStore) -> list[tuple[UUID, str | None]]:
         except Exception:  # a damaged record: the audit names it by its id
             found.append((record.stored_id, None))
             continue
-        found.append((record.stored_id, event.opening.case_ref if isinstance(event, Case.Opened) else None))
+        found.append(
+            (record.stored_id, event.opening.case_ref if isinstance(event, Case.Opened) else None)
+        )
     return found
 
 
@@ -136,7 +147,10 @@ def release_hashes(store: CaseStore) -> list[str]:
         except Exception:  # a damaged release record: it still counts, as damaged
             hashes.append(f"unreadable:{record.stored_id}")
             continue
-        if not isinstance(event, PolicyRelease.Released) or release_id(event.sha256) != event.originator_id:
+        if (
+            not isinstance(event, PolicyRelease.Released)
+            or release_id(event.sha256) != event.originator_id
+        ):
             hashes.append(f"mismatched:{record.stored_id}")
             continue
         hashes.append(event.sha256)

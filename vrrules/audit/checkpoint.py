@@ -5,7 +5,7 @@ Formats (text, byte for byte as Go's ``golang.org/x/mod/sumdb/note`` writes them
 Checkpoint body (C2SP ``tlog-checkpoint``, "Note text")
     ``<origin>\\n<tree size>\\n<base64 root>\\n`` then optional non-empty extension lines.
     The size is decimal with no leading zeros; the root is the RFC 9162 tree hash
-    (:mod:`vrrules.audit.tlog`) in standard base64. vrrules adds one extension,
+    (:mod:`vrrules.events.tlog`) in standard base64. vrrules adds one extension,
     ``vrrules/case-heads <count> <base64 root>``: the root of a second Merkle tree over every
     case's head as of that size (:class:`CaseHeads`), so that a bundle can prove, with an
     inclusion proof in that tree, that it carries each of its cases up to its last record,
@@ -47,7 +47,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from vrrules.audit.tlog import HASH_SIZE, LogTree, leaf_hash, verify_consistency, verify_inclusion
 from vrrules.errors import (
     CaseHeadsInvalidError,
     CheckpointMalformedError,
@@ -55,6 +54,7 @@ from vrrules.errors import (
     CheckpointUnverifiedError,
     SigningKeyInvalidError,
 )
+from vrrules.events.tlog import HASH_SIZE, LogTree, leaf_hash, verify_consistency, verify_inclusion
 
 __all__ = [
     "ALG_ED25519",

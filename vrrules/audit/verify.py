@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from vrrules.audit.chain import ChainCheck, DigestBuilder, case_index, release_hashes, walk_case
+from vrrules.audit.chain import ChainCheck, DigestBuilder, release_hashes, walk_case
+from vrrules.audit.checkpoint import Checkpoint, ParsedCheckpoint
+from vrrules.audit.log import LogReport, StoreLog, verify_log
 from vrrules.audit.replay import Replayer, ReplayResult
 from vrrules.events.application import CaseRecords
 from vrrules.events.domain import Case
-from vrrules.events.store import CaseStore, StoreHandle
+from vrrules.events.store import StoreHandle
 
 __all__ = ["AuditReport", "count_decisions", "verify_store"]
 
@@ -40,6 +42,8 @@ class AuditReport:
     failures: list[ReplayResult] = field(default_factory=list)
     digest: str = ""
     expected_digest: str | None = None
+    log: LogReport | None = None
+    since: int | None = None  # with --since: the checkpoint size after which records were checked
 
     def add_chain(self, check: ChainCheck) -> None:
         self.cases += 1
@@ -58,7 +62,17 @@ class AuditReport:
 
     @property
     def ok(self) -> bool:
-        return not self.broken and not self.failures and self.digest_matches is not False
+        return (
+            not self.broken
+            and not self.failures
+            and self.digest_matches is not False
+            and (self.log is None or self.log.ok)
+        )
+
+    @property
+    def anchored(self) -> bool:
+        """Whether the store was checked against a checkpoint kept apart from it."""
+        return self.log is not None and bool(self.log.checkpoints)
 
     def by_family(self) -> dict[str, Counter[str]]:
         return dict(sorted(self.counts.items()))
@@ -76,6 +90,8 @@ class AuditReport:
                 for c in self.broken
             ],
             "not_reproduced": [r.as_dict() for r in self.failures],
+            "log": self.log.as_dict() if self.log is not None else None,
+            "since": self.since,
         }
 
     def render(self) -> str:
@@ -86,8 +102,24 @@ class AuditReport:
             )
         lines.append(f"cases {self.cases}, decisions {self.decisions}, broken chains {len(self.broken)}")
         for check in self.broken:
-            lines.append(f"  chain broken: case {check.case_ref} at event {check.broken_at}: {check.reason}")
+            lines.append(
+                f"  chain broken: case {check.case_ref} at event {check.broken_at}: {check.reason}"
+            )
         lines.extend(f"  {result}" for result in self.failures)
+        if self.log is not None:
+            lines.append(
+                f"log: {self.log.size} records, root {self.log.root[:16]}…, "
+                + (
+                    f"{sum(c['consistent'] for c in self.log.checkpoints)} of {len(self.log.checkpoints)} "
+                    "checkpoint(s) extended append-only"
+                    if self.log.checkpoints
+                    else "no checkpoint given"
+                )
+                + ("" if self.log.built else " (written before the log: run `vrrules audit migrate`)")
+            )
+            lines.extend(f"  LOG: {finding}" for finding in self.log.findings)
+        if self.since is not None:
+            lines.append(f"checked the records after the first {self.since} (--since)")
         lines.append(f"store digest {self.digest}")
         if self.digest_matches is not None:
             lines.append(
@@ -95,7 +127,15 @@ class AuditReport:
                 if self.digest_matches
                 else f"DIGEST DIFFERS from the one kept ({self.expected_digest})"
             )
-        lines.append("verdict: " + ("intact and reproduced" if self.ok else "NOT verified"))
+        if not self.ok:
+            verdict = "NOT verified"
+        elif self.anchored:
+            verdict = "intact and reproduced, append-only since every checkpoint given"
+        else:
+            verdict = (
+                "intact and reproduced (not anchored: give --checkpoint to prove nothing was rolled back)"
+            )
+        lines.append("verdict: " + verdict)
         return "\n".join(lines)
 
 
@@ -106,11 +146,14 @@ class _CaseOutcome:
     failures: list[ReplayResult]
 
 
-def _verify_cases(replayer: Replayer, ids: list[tuple[UUID, str | None]]) -> list[_CaseOutcome]:
+_Job = list[tuple[UUID, int]]  # stored ids, each with the first version whose decisions to replay
+
+
+def _verify_cases(replayer: Replayer, ids: _Job) -> list[_CaseOutcome]:
     """One worker's share: each case's chain check, its replay counts and its failures only."""
     outcomes = []
-    for stored_id, label in ids:
-        check, replays = walk_case(replayer.store, stored_id, label, replayer)
+    for stored_id, replay_from in ids:
+        check, replays = walk_case(replayer.store, stored_id, None, replayer, replay_from=replay_from)
         counts: dict[str, Counter[str]] = {}
         for result in replays:
             counts.setdefault(result.family, Counter())[result.status] += 1
@@ -122,7 +165,7 @@ def _verify_cases(replayer: Replayer, ids: list[tuple[UUID, str | None]]) -> lis
 _WORKER_REPLAYERS: dict[StoreHandle, Replayer] = {}
 
 
-def _verify_share(job: tuple[StoreHandle, list[tuple[UUID, str | None]]]) -> list[_CaseOutcome]:
+def _verify_share(job: tuple[StoreHandle, _Job]) -> list[_CaseOutcome]:
     handle, ids = job
     replayer = _WORKER_REPLAYERS.get(handle)
     if replayer is None:
@@ -130,15 +173,28 @@ def _verify_share(job: tuple[StoreHandle, list[tuple[UUID, str | None]]]) -> lis
     return _verify_cases(replayer, ids)
 
 
-def _chunks(store: CaseStore, size: int) -> Any:
-    chunk: list[tuple[UUID, str | None]] = []
-    for stored_id, _reference in case_index(store):
-        chunk.append((stored_id, None))
+def _chunks(cases: Iterable[tuple[UUID, int]], size: int) -> Iterator[_Job]:
+    chunk: _Job = []
+    for case in cases:
+        chunk.append(case)
         if len(chunk) == size:
             yield chunk
             chunk = []
     if chunk:
         yield chunk
+
+
+def _cases_to_walk(log: StoreLog, since: int | None) -> list[tuple[UUID, int]]:
+    """Every case in opening order; with ``since``, only those with records after it, each
+    from its first new version."""
+    opened = get_topic(Case.Opened)
+    order = [e.record.stored_id for e in log.entries if e.record.topic == opened]
+    if since is None:
+        return [(stored_id, 1) for stored_id in order]
+    first_new: dict[UUID, int] = {}
+    for entry in log.entries[since:]:
+        first_new.setdefault(entry.record.stored_id, entry.record.version)
+    return [(stored_id, first_new[stored_id]) for stored_id in order if stored_id in first_new]
 
 
 def verify_store(
@@ -148,6 +204,8 @@ def verify_store(
     on_case: Callable[[str], None] | None = None,
     *,
     workers: int = 1,
+    checkpoints: Sequence[ParsedCheckpoint | Checkpoint] = (),
+    since: ParsedCheckpoint | Checkpoint | None = None,
 ) -> AuditReport:
     """Check every chain and replay every decision, reading each case once.
 
@@ -155,8 +213,18 @@ def verify_store(
     With ``workers`` > 1 (for a store on disk or a server: each worker process opens it
     for itself), cases are shared out in chunks among that many processes; the report and
     the digest are the same as with one.
+
+    The store's Merkle log is checked on its own and against every ``checkpoints`` given
+    (:func:`vrrules.audit.log.verify_log`). With ``since`` (a checkpoint kept at an earlier
+    audit), it is checked against that one too, and only the decisions recorded after it
+    are replayed (the weekly audit); the digest is then left out.
     """
     report = AuditReport(expected_digest=expected_digest)
+    log = StoreLog(records.store)
+    base = since.checkpoint if isinstance(since, ParsedCheckpoint) else since
+    report.log = verify_log(records.store, [*checkpoints, *([base] if base is not None else [])], log=log)
+    report.since = base.size if base is not None else None
+    cases = _cases_to_walk(log, report.since)
     builder = DigestBuilder()
 
     def take(outcome: _CaseOutcome) -> None:
@@ -184,7 +252,7 @@ def verify_store(
     shareable = handle.location not in (None, "memory", ":memory:")
     if workers <= 1 or not shareable:
         replayer = Replayer(store)
-        for chunk in _chunks(store, _CHUNK):
+        for chunk in _chunks(cases, _CHUNK):
             for outcome in _verify_cases(replayer, chunk):
                 take(outcome)
     else:
@@ -192,11 +260,11 @@ def verify_store(
         with context.Pool(workers) as pool:
             # The ids are read while the workers already verify the first chunks; imap keeps
             # the store's case order, so the digest is the one a single worker makes.
-            jobs = ((handle, chunk) for chunk in _chunks(store, _CHUNK))
+            jobs = ((handle, chunk) for chunk in _chunks(cases, _CHUNK))
             for outcomes in pool.imap(_verify_share, jobs):
                 for outcome in outcomes:
                     take(outcome)
-    report.digest = builder.finish(release_hashes(store))
+    report.digest = builder.finish(release_hashes(store)) if report.since is None else ""
     return report
 
 

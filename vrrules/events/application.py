@@ -45,7 +45,8 @@ class CaseRecords:
     ``store`` is ``"memory"``, a SQLite file path (the default ``vrrules.db``), or a
     ``postgresql://`` URL. ``specs`` is a folder of spec files or a loaded
     :class:`PolicyLibrary`. With ``published_only`` decisions use exactly the versions
-    published in the store. With ``encryption_key`` every stored event is encrypted.
+    published in the store. With ``encryption_key`` every stored event is encrypted. With
+    ``read_only`` nothing can be written and the store file is never touched (audits).
     """
 
     def __init__(
@@ -55,8 +56,9 @@ class CaseRecords:
         *,
         published_only: bool = False,
         encryption_key: str | None = None,
+        read_only: bool = False,
     ) -> None:
-        self.store = CaseStore(store, encryption_key=encryption_key)
+        self.store = CaseStore(store, encryption_key=encryption_key, read_only=read_only)
         self.location = self.store.location
         self._specs = specs
         self._library: PolicyLibrary | None = specs if isinstance(specs, PolicyLibrary) else None

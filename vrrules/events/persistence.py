@@ -14,25 +14,35 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
+from uuid import UUID
 
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoding
+from eventsourcing.persistence import ProgrammingError as PersistenceProgrammingError
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from vrrules.errors import StoreConfigError, StoreKeyError
 from vrrules.events.registry import Payload, stored_payloads
+from vrrules.events.tlog import record_leaf_hash
 
 __all__ = [
     "DEFAULT_STORE",
+    "SQLiteLoggedRecorder",
     "cipher_settings",
+    "leaf_rows",
+    "leaves_table",
     "new_store_key",
     "register_transcodings",
     "store_environment",
 ]
 
 DEFAULT_STORE = "vrrules.db"
+# seconds to wait for a PostgreSQL server before the store is reported unavailable
+CONNECT_TIMEOUT = "5"
 
 
 class DateAsISO(Transcoding):
@@ -85,7 +95,8 @@ def cipher_settings(key: str) -> dict[str, str]:
     if len(raw) not in (16, 24, 32):
         raise StoreKeyError(
             f"expected a store key of 16, 24 or 32 bytes in base64 (make one with `vrrules key`), "
-            f"got {len(key)} characters that " + (f"decode to {len(raw)} bytes" if raw else "are not base64")
+            f"got {len(key)} characters that "
+            + (f"decode to {len(raw)} bytes" if raw else "are not base64")
         )
     return {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": key}
 
@@ -115,6 +126,8 @@ def store_environment(store: str | Path | None) -> dict[str, str]:
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": CONNECT_TIMEOUT,
+            "APPLICATION_RECORDER_TOPIC": "vrrules.events.pglog:PostgresLoggedRecorder",
         }
     if "://" in location and not location.startswith("sqlite:///"):
         raise StoreConfigError(
@@ -131,7 +144,11 @@ def store_environment(store: str | Path | None) -> dict[str, str]:
             f"expected the folder of the SQLite store to exist, got {path.parent} (missing)",
             store=str(path),
         )
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(path),
+        "APPLICATION_RECORDER_TOPIC": f"{__name__}:SQLiteLoggedRecorder",
+    }
 
 
 def _redacted(location: str) -> str:
@@ -139,3 +156,52 @@ def _redacted(location: str) -> str:
     if url.password:
         return location.replace(f":{url.password}@", ":***@")
     return location
+
+
+# ------------------------------------------------------------------ the Merkle log's leaves
+#
+# Every stored record is a leaf of the store's log (vrrules.events.tlog). Its leaf hash is
+# written by the recorder in the same transaction as the record, keyed by the record's
+# notification id (its place in the store's total order), so a record and its leaf commit
+# or fail together, and PostgreSQL's table lock orders concurrent writers for both alike.
+
+
+def leaves_table(events_table: str) -> str:
+    return f"{events_table}_leaves"
+
+
+def leaf_rows(ids: Sequence[int] | None, stored: Sequence[StoredEvent]) -> list[tuple[int, bytes]]:
+    if ids is None or len(ids) != len(stored):
+        raise PersistenceProgrammingError("expected one notification id per stored record for the log")
+    return [
+        (
+            position,
+            record_leaf_hash(_as_uuid(s.originator_id), s.originator_version, s.topic, bytes(s.state)),
+        )
+        for position, s in zip(ids, stored, strict=True)
+    ]
+
+
+def _as_uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+class SQLiteLoggedRecorder(SQLiteApplicationRecorder):
+    """eventsourcing's SQLite recorder, writing each record's leaf in its transaction."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {leaves_table(self.events_table_name)} "
+            "(position INTEGER PRIMARY KEY, leaf BLOB NOT NULL)",
+        ]
+
+    def _insert_events(
+        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        c.executemany(
+            f"INSERT INTO {leaves_table(self.events_table_name)} (position, leaf) VALUES (?, ?)",
+            leaf_rows(ids, stored_events),
+        )
+        return ids

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -25,14 +27,38 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent
+from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
 from eventsourcing.persistence import InternalError as PersistenceInternalError
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
+from eventsourcing.persistence import ProgrammingError as PersistenceProgrammingError
 from eventsourcing.utils import get_topic
 
-from vrrules.errors import CaseConflictError, CaseExistsError, CaseUnknownError, StoreKeyError
-from vrrules.events.domain import Case, PolicyRelease, VersionPublication, case_id, publication_id, release_id
-from vrrules.events.persistence import cipher_settings, register_transcodings, store_environment
+from vrrules.errors import (
+    CaseConflictError,
+    CaseExistsError,
+    CaseUnknownError,
+    StoreKeyError,
+    StoreNotVrrulesError,
+    StoreReadOnlyError,
+    StoreUnavailableError,
+)
+from vrrules.events.domain import (
+    Case,
+    LogMigration,
+    PolicyRelease,
+    VersionPublication,
+    case_id,
+    publication_id,
+    release_id,
+)
+from vrrules.events.persistence import (
+    cipher_settings,
+    leaves_table,
+    register_transcodings,
+    store_environment,
+)
 from vrrules.events.registry import EVENT_TYPES, event_class_name
+from vrrules.events.tlog import record_leaf_hash
 
 __all__ = ["CaseStore", "StoreHandle", "StoredRecord", "known_topics"]
 
@@ -64,6 +90,10 @@ class StoredRecord:
     topic: str
     state: bytes
 
+    def leaf_hash(self) -> bytes:
+        """This record's leaf in the store's Merkle log (RFC 9162, over the bytes as stored)."""
+        return record_leaf_hash(self.stored_id, self.version, self.topic, self.state)
+
 
 @dataclass(frozen=True)
 class StoreHandle:
@@ -72,8 +102,10 @@ class StoreHandle:
     location: str | None
     encryption_key: str | None = field(default=None, repr=False)
 
+    read_only: bool = False
+
     def open(self) -> CaseStore:
-        return CaseStore(self.location, encryption_key=self.encryption_key)
+        return CaseStore(self.location, encryption_key=self.encryption_key, read_only=self.read_only)
 
 
 def known_topics() -> frozenset[str]:
@@ -86,11 +118,76 @@ def known_topics() -> frozenset[str]:
         get_topic(PolicyRelease.Released),
         f"{module}:PolicyRelease.Published",
         get_topic(VersionPublication.Published),
+        get_topic(LogMigration.Migrated),
     }
     for event_type, payload in EVENT_TYPES.items():
         topics.add(f"{module}:Case.{event_class_name(event_type)}")
         topics.update(f"{module}:Case.{former}" for former in payload.former_event_names)
     return frozenset(topics)
+
+
+def _unavailable(location: str | None, error: Exception) -> StoreUnavailableError:
+    text = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+    return StoreUnavailableError(
+        f"expected a store that can be opened and written, got {text!r} from {location!r}; check the "
+        "location, that the server is up and reachable (5 s connect timeout) and that the disk has room",
+        store=location,
+    )
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _read_only(env: dict[str, str]) -> dict[str, str]:
+    """Settings that open the store for reading only, after checking it is a vrrules store
+    (a missing, empty, foreign or non-SQLite file is refused and left untouched)."""
+    env = {**env, "CREATE_TABLE": "false"}
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.sqlite":
+        return env
+    path = Path(env["SQLITE_DBNAME"])
+    try:
+        with path.open("rb") as file:
+            header = file.read(100)
+    except FileNotFoundError:
+        raise StoreUnavailableError(
+            f"expected an existing store file, got no file at {str(path)!r}", store=str(path)
+        ) from None
+    except OSError as error:
+        raise StoreUnavailableError(
+            f"expected a store file this process can read, got {error.strerror} for {str(path)!r}",
+            store=str(path),
+        ) from None
+    if not header.startswith(_SQLITE_HEADER):
+        what = "an empty file" if not header else "a file that is not SQLite"
+        raise StoreNotVrrulesError(
+            f"expected a vrrules store (SQLite), got {what} at {str(path)!r}", store=str(path)
+        )
+    uri = f"file:{path.resolve().as_posix()}?mode=ro"
+    writable_folder = os.access(path.resolve().parent, os.W_OK)
+    if not writable_folder or header[18:20] != b"\x02\x02":
+        # read-only media (no room for SQLite's shared-memory file), or a store not in WAL
+        # mode that eventsourcing would otherwise try to switch: read it as immutable
+        uri += "&immutable=1"
+    try:
+        connection = sqlite3.connect(uri, uri=True)
+        try:
+            tables = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise StoreNotVrrulesError(
+            f"expected a vrrules store, got a file SQLite cannot read ({error}) at {str(path)!r}",
+            store=str(path),
+        ) from None
+    if "stored_events" not in tables:
+        raise StoreNotVrrulesError(
+            f"expected a vrrules store, got a SQLite database without its tables (it has "
+            f"{sorted(tables)[:5] or 'none'}) at {str(path)!r}",
+            store=str(path),
+        )
+    return {**env, "SQLITE_DBNAME": uri}
 
 
 def _uuid(value: UUID | str) -> UUID:
@@ -108,17 +205,38 @@ def _is_json(data: bytes) -> bool:
 class CaseStore:
     """Cases, policy releases and publications in one eventsourcing application."""
 
-    def __init__(self, location: str | Path | None, *, encryption_key: str | None = None) -> None:
+    def __init__(
+        self, location: str | Path | None, *, encryption_key: str | None = None, read_only: bool = False
+    ) -> None:
         self.location = str(location) if location is not None else None
         self._encryption_key = encryption_key
+        self.read_only = read_only
         env = store_environment(location)
+        if read_only:
+            env = _read_only(env)
         # Cached cases are fast-forwarded with the events other writers appended since, and
         # handed out as copies, so a failed change never touches the cached one.
         env["AGGREGATE_CACHE_MAXSIZE"] = "2000"
         if encryption_key is not None:
             env.update(cipher_settings(encryption_key))
+        self._backend = {"eventsourcing.popo": "memory", "eventsourcing.sqlite": "sqlite"}.get(
+            env["PERSISTENCE_MODULE"], "postgres"
+        )
         self._log = self._open(env)
-        self._check_key()
+        if read_only and self._backend == "postgres":
+            # every transaction of this handle is read-only, refused by the server otherwise
+            pool = self._log.recorder.datastore.pool  # type: ignore[attr-defined]
+            pool.kwargs["options"] = "-c default_transaction_read_only=on"
+        self._events_table = str(getattr(self._log.recorder, "events_table_name", "stored_events"))
+        try:
+            self._check_key()
+        except (
+            PersistenceOperationalError,
+            PersistenceInterfaceError,
+            PersistenceProgrammingError,
+        ) as error:
+            self._log.close()
+            raise _unavailable(self.location, error) from None
         self._writing = threading.RLock()  # one change at a time on the cached cases
         self.conflicts_retried = 0  # appends another writer beat, worked out again
 
@@ -129,15 +247,19 @@ class CaseStore:
         for attempt in range(_OPEN_ATTEMPTS):
             try:
                 return _CaseLog(env=env)
-            except (PersistenceInternalError, PersistenceOperationalError):
-                if attempt == _OPEN_ATTEMPTS - 1:
-                    raise
+            except (PersistenceInternalError, PersistenceOperationalError) as error:
+                if "concurrently" not in str(error) or attempt == _OPEN_ATTEMPTS - 1:
+                    raise _unavailable(
+                        env.get("SQLITE_DBNAME") or env.get("POSTGRES_HOST"), error
+                    ) from None
                 time.sleep(0.05 * (attempt + 1))
+            except PersistenceInterfaceError as error:
+                raise _unavailable(env.get("SQLITE_DBNAME") or env.get("POSTGRES_HOST"), error) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def handle(self) -> StoreHandle:
         """How a worker process opens this same store."""
-        return StoreHandle(self.location, self._encryption_key)
+        return StoreHandle(self.location, self._encryption_key, self.read_only)
 
     @property
     def encrypted(self) -> bool:
@@ -202,10 +324,24 @@ class CaseStore:
             )
         return case
 
+    def _write(self, *aggregates: Aggregate) -> None:
+        """Every write goes through here: refused on a read-only handle; a store that cannot
+        take it (a full disk, a server gone) is reported as such, never as a driver error."""
+        if self.read_only:
+            raise StoreReadOnlyError(
+                f"expected a store opened for writing, got {self.location!r} opened read-only "
+                "(as audits open it); nothing was written",
+                store=self.location,
+            )
+        try:
+            self._log.save(*aggregates)
+        except (PersistenceOperationalError, PersistenceInterfaceError) as error:
+            raise _unavailable(self.location, error) from None
+
     def add_new(self, case: Case) -> None:
         """Store a new case; refused if another writer opened the same reference first."""
         try:
-            self._log.save(case)
+            self._write(case)
         except IntegrityError:
             raise CaseExistsError(
                 f"expected a new case reference, got {case.case_ref!r}, which another writer just opened",
@@ -216,7 +352,7 @@ class CaseStore:
         """Store new cases built in memory, all or none (one transaction)."""
         cases = list(cases)
         try:
-            self._log.save(*cases)
+            self._write(*cases)
         except IntegrityError:
             taken = [c.case_ref for c in cases if self.exists(c.case_ref)]
             raise CaseExistsError(
@@ -241,7 +377,7 @@ class CaseStore:
                     result = change(case)
                     if result is None:
                         return case, result
-                    self._log.save(case)
+                    self._write(case)
                 except IntegrityError:
                     self._forget(case)
                     self.conflicts_retried += 1
@@ -298,7 +434,7 @@ class CaseStore:
         """Append an aggregate's pending events exactly as they are, with no check of ours
         (the tamper tests forge records with it); raises eventsourcing's ``IntegrityError``
         when another writer took the version."""
-        self._log.save(aggregate)
+        self._write(aggregate)
 
     # ----------------------------------------------------------- raw records (for audits)
 
@@ -342,9 +478,64 @@ class CaseStore:
 
     def insert_records(self, records: Iterable[StoredRecord]) -> None:
         """Put stored records into this store exactly as they are (to check an audit bundle)."""
+        if self.read_only:
+            raise StoreReadOnlyError(
+                f"expected a store opened for writing, got {self.location!r} read-only"
+            )
         self._log.recorder.insert_events(
             [StoredEvent(r.stored_id, r.version, r.topic, r.state) for r in records]
         )
 
     def count(self, topic: str) -> int:
         return sum(1 for _ in self.records([topic]))
+
+    # ------------------------------------------------------------------ the Merkle log
+
+    def stored_leaves(self) -> dict[int, bytes]:
+        """The leaf hash the writer stored beside each record, by the record's position.
+
+        An in-memory store keeps no separate leaves (nobody can reach its records but this
+        process): its leaves are the records' own, computed here.
+        """
+        if self._backend == "memory":
+            return {r.position: r.leaf_hash() for r in self.records()}
+        table = leaves_table(self._events_table)
+        if self._backend == "sqlite":
+            with self._log.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+                cursor.execute(f"SELECT position, leaf FROM {table}")
+                return {int(row[0]): bytes(row[1]) for row in cursor.fetchall()}
+        from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
+
+        with self._log.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            cursor.execute(
+                SQL("SELECT position, leaf FROM {schema}.{table}").format(
+                    schema=Identifier(self._log.recorder.datastore.schema),  # type: ignore[attr-defined]
+                    table=Identifier(table),
+                )
+            )
+            return {int(row["position"]): bytes(row["leaf"]) for row in cursor.fetchall()}
+
+    def add_leaves(self, leaves: Iterable[tuple[int, bytes]]) -> None:
+        """Store leaf hashes for records that have none (``vrrules audit migrate`` only)."""
+        rows = list(leaves)
+        if self.read_only:
+            raise StoreReadOnlyError(
+                f"expected a store opened for writing, got {self.location!r} read-only"
+            )
+        if self._backend == "memory" or not rows:
+            return
+        table = leaves_table(self._events_table)
+        if self._backend == "sqlite":
+            with self._log.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+                cursor.executemany(f"INSERT INTO {table} (position, leaf) VALUES (?, ?)", rows)
+            return
+        from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
+
+        with self._log.recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+            cursor.executemany(
+                SQL("INSERT INTO {schema}.{table} (position, leaf) VALUES (%s, %s)").format(
+                    schema=Identifier(self._log.recorder.datastore.schema),  # type: ignore[attr-defined]
+                    table=Identifier(table),
+                ),
+                rows,
+            )
