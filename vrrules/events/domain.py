@@ -44,12 +44,14 @@ from vrrules.events.registry import Payload, event_class_name, on_case_event_reg
 __all__ = [
     "NAMESPACE",
     "Case",
+    "LogMigration",
     "PolicyRelease",
     "Recorded",
     "VersionPublication",
     "case_id",
     "event_content",
     "link",
+    "log_migration_id",
     "publication_id",
     "release_id",
 ]
@@ -422,3 +424,30 @@ class VersionPublication(Aggregate):
 
 # stores written before the release event got a name of its own
 register_topic(f"{__name__}:PolicyRelease.Published", PolicyRelease.Released)
+
+
+def log_migration_id(root: str) -> UUID:
+    """The stored id of the record that says a store's log was built for its older records."""
+    return uuid5(NAMESPACE, f"log-migration:{root}")
+
+
+class LogMigration(Aggregate):
+    """``vrrules audit migrate`` built the Merkle log for records stored before it existed,
+    after checking their hash chains; this record says so, in the log itself."""
+
+    class Migrated(Aggregate.Created):
+        records: int
+        root: str
+        chains_checked: int
+        migrated_by: str
+
+    @staticmethod
+    def create_id(records: int, root: str, chains_checked: int, migrated_by: str) -> UUID:
+        return log_migration_id(root)
+
+    @event(Migrated)
+    def __init__(self, records: int, root: str, chains_checked: int, migrated_by: str) -> None:
+        self.records = records
+        self.root = root
+        self.chains_checked = chains_checked
+        self.migrated_by = migrated_by
