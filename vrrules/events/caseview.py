@@ -21,12 +21,39 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from vrrules.events.domain import Case
+from vrrules.events.domain import Case, Recorded
 from vrrules.events.payloads import COST_ITEMS, Correspondence
+from vrrules.events.registry import Payload
 from vrrules.policies.caseschema import CASE_SOURCES
 from vrrules.policies.derive import whole_months
 
-__all__ = ["CASE_SOURCES", "case_view", "whole_months"]
+__all__ = ["CASE_SOURCES", "case_view", "happened_by", "later_than", "whole_months"]
+
+
+def _happened_by(payload: Payload, day: date) -> bool:
+    happened = payload.business_date
+    return happened is None or happened <= day
+
+
+def happened_by(case: Case, day: date) -> Case:
+    """``case`` as it stood on business date ``day``: only what had happened by then.
+
+    A read-only copy for deciding (never stored): the events recorded so far whose business
+    date (their payload's ``dated_by`` field) is on or before ``day``, and the decisions made
+    as of a day on or before it. Recording time plays no part here: which version is read is
+    chosen before (``CaseStore.case(ref, version)``); this keeps what had happened.
+    """
+    copy = object.__new__(type(case))
+    copy.__dict__.update(case.__dict__)
+    copy.recorded = [r for r in case.recorded if _happened_by(r.payload, day)]
+    copy.decisions = [(v, d) for v, d in case.decisions if d.as_of <= day]
+    return copy
+
+
+def later_than(case: Case, day: date) -> list[Recorded]:
+    """The recorded events whose business date falls after ``day`` (what ``happened_by``
+    leaves out)."""
+    return [r for r in case.recorded if not _happened_by(r.payload, day)]
 
 
 def _days(start: date | None, on: date | None) -> int | None:
@@ -182,8 +209,18 @@ def _plan(case: Case, view: dict[str, Any]) -> None:
         )
 
 
-def case_view(case: Case, on: date | None = None) -> dict[str, Any]:
-    """Every path of :data:`CASE_SOURCES` with its value in this case (``None`` if unknown)."""
+def case_view(case: Case, on: date | None = None, *, happened_only: bool = False) -> dict[str, Any]:
+    """Every path of :data:`CASE_SOURCES` with its value in this case (``None`` if unknown).
+
+    With ``happened_only`` and a decision date ``on`` the view keeps only what had *happened*
+    by then: events whose business date falls after ``on`` are left out, however early they
+    were recorded (an assignment dated March does not silence an alert due in January).
+    Every decision since vrrules kept the two times apart reads the case this way
+    (``DecisionRecord.time_basis == "business"``); without it every recorded event counts,
+    as decisions stored before then read it (their replay must read it the same way).
+    """
+    if happened_only and on is not None:
+        case = happened_by(case, on)
     view: dict[str, Any] = dict.fromkeys(CASE_SOURCES)
     view["decision.date"] = on
     view["case.opened_on"] = case.opening.opened_on

@@ -32,6 +32,7 @@ __all__ = [
     "facts_for",
     "given_facts_of",
     "redecide",
+    "view_as_read",
 ]
 
 
@@ -43,6 +44,8 @@ class RecordedDecision:
     case_version: int
     decision: Decision
     previous_outcome: dict[str, Any] | None
+    from_caller: tuple[str, ...] = ()
+    """The facts the caller gave (not sourced from any history, not derived)."""
 
     @property
     def changed(self) -> bool:
@@ -65,7 +68,13 @@ class Made:
     record: DecisionRecord
 
     def on(self, case: Case) -> RecordedDecision:
-        return RecordedDecision(case.case_ref, case.version, self.decision, self.record.previous_outcome)
+        return RecordedDecision(
+            case.case_ref,
+            case.version,
+            self.decision,
+            self.record.previous_outcome,
+            tuple(self.record.from_caller or ()),
+        )
 
 
 def effective_date(case: Case, family: str, paths: list[str]) -> date:
@@ -94,7 +103,7 @@ def facts_for(case: Case, compiled: CompiledFamily, as_of: date, given: Mapping[
             "that establishes them instead",
             case_ref=case.case_ref,
         )
-    view = case_view(case, as_of)
+    view = case_view(case, as_of, happened_only=True)
     facts = dict(given)
     for name, decl in compiled.spec.facts.items():
         if decl.source:
@@ -140,18 +149,30 @@ def decide(
         outcome=decision.outcome,
         fired=[rule.as_dict() for rule in decision.fired],
         previous_outcome=previous.outcome if previous is not None else None,
+        time_basis="business",
+        from_caller=sorted(given_facts_of(compiled, decision.facts)),
     )
     return Made(compiled, decision, record)
 
 
-def given_facts_of(compiled: CompiledFamily, record: DecisionRecord) -> dict[str, Any]:
-    """The facts of a recorded decision the caller gave (neither sourced nor derived)."""
+def given_facts_of(compiled: CompiledFamily, record: DecisionRecord | Mapping[str, Any]) -> dict[str, Any]:
+    """The facts of a recorded decision (or of a decision's facts) the caller gave: neither
+    sourced from the history nor derived. These are what the history cannot vouch for."""
     derived = derived_names(compiled.spec)
+    facts = record.facts if isinstance(record, DecisionRecord) else record
     return {
         name: value
-        for name, value in record.facts.items()
+        for name, value in facts.items()
         if name in compiled.spec.facts and not compiled.spec.facts[name].source and name not in derived
     }
+
+
+def view_as_read(case: Case, record: DecisionRecord) -> dict[str, Any]:
+    """The case view a recorded decision read, the way it read it: only what had happened by
+    its date for decisions made since the two times were kept apart, every recorded event
+    for decisions stored before (``time_basis`` unset). ``case`` is the case at the version
+    the decision read. Replay checks sourced facts against this."""
+    return case_view(case, record.as_of, happened_only=record.reads_business_time)
 
 
 def redecide(library: PolicyLibrary, case: Case, record: DecisionRecord) -> Decision:

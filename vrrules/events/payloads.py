@@ -15,7 +15,9 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     Field,
+    SerializerFunctionWrapHandler,
     StringConstraints,
+    model_serializer,
     model_validator,
 )
 
@@ -194,6 +196,12 @@ class WorkStatusChange(Payload):
         default=frozenset(), description="signs of emerging difficulty while still in work"
     )
 
+    @property
+    def business_date(self) -> date | None:
+        """When the status began: the first day off work for an absence (reported later,
+        ``effective_on``, but true from then), else ``effective_on``."""
+        return self.off_work_since or self.effective_on
+
     @model_validator(mode="after")
     def _off_work_date_fits(self) -> WorkStatusChange:
         off_work = self.status in ("absent", "out_of_workforce")
@@ -330,6 +338,31 @@ class DecisionRecord(Payload):
     outcome: dict[str, Any] | None
     fired: list[dict[str, Any]]
     previous_outcome: dict[str, Any] | None = None
+    time_basis: Literal["business"] | None = Field(
+        default=None,
+        description=(
+            "how the history was read: 'business' keeps only events that had happened by as_of; "
+            "None (decisions stored before vrrules kept the two times apart) counted every event "
+            "recorded by the version read"
+        ),
+    )
+    from_caller: list[str] | None = Field(
+        default=None, description="the facts the caller gave: what the history cannot vouch for"
+    )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unset_additions(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Fields added after decisions were first stored are left out while unset, so a stored
+        # decision serialises (and hashes in its case's chain) exactly as it did when stored.
+        data: dict[str, Any] = handler(self)
+        for name in ("time_basis", "from_caller"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
+
+    @property
+    def reads_business_time(self) -> bool:
+        return self.time_basis == "business"
 
 
 # --------------------------------------------------------------- retraining plans (Washington L&I)
