@@ -4,6 +4,9 @@ traceback."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,3 +85,18 @@ def test_store_locations(store: str, command: list[str]) -> None:
 @given(family=junk, as_of=st.one_of(st.none(), dates))
 def test_facts_family_and_date(family: str, as_of: str | None) -> None:
     _assert_documented(["facts", family, *([f"--as-of={as_of}"] if as_of is not None else [])])
+
+
+@SETTINGS
+@given(name=junk, force=st.booleans())
+def test_output_paths(files: Files, name: str, force: bool) -> None:
+    # relative names under a scratch folder: whatever is written stays there
+    scratch = files.tmp / "outputs"
+    scratch.mkdir(exist_ok=True)
+    previous = Path.cwd()
+    os.chdir(scratch)
+    try:
+        args = ["audit", "digest", "--store", str(files.store), f"--out=out-{name}"]
+        _assert_documented([*args, "--force"] if force else args)
+    finally:
+        os.chdir(previous)
