@@ -25,7 +25,7 @@ from eventsourcing.utils import get_topic
 
 from vrrules.errors import ArgumentInvalidError, CaseExistsError
 from vrrules.events.caseview import case_view
-from vrrules.events.decider import ENGINE_NAME, RecordedDecision, decide
+from vrrules.events.decider import ENGINE_NAME, FactSource, RecordedDecision, decide, fact_sources
 from vrrules.events.domain import Case, VersionPublication
 from vrrules.events.intake import new_case, validated
 from vrrules.events.publishing import Publisher, store_release
@@ -64,6 +64,8 @@ class CaseRecords:
         self._library: PolicyLibrary | None = specs if isinstance(specs, PolicyLibrary) else None
         self._published_only = published_only
         self._publisher = Publisher(self.store)
+        self._workers: dict[str, list[str]] = {}  # worker identity -> case refs, in opening order
+        self._workers_read = 0  # store position the worker index has read to
 
     @property
     def policies(self) -> PolicyLibrary:
@@ -139,8 +141,10 @@ class CaseRecords:
     def case_view(
         self, case_ref: str, on: date | str | None = None, version: int | None = None
     ) -> dict[str, Any]:
-        """The facts the case's history establishes, by path, on ``on``."""
-        return case_view(self.store.case(case_ref, _version(version)), _day(on, "on"))
+        """The facts the case's history establishes, by path, on ``on``: only what had
+        happened by then (business dates), of what was recorded by ``version``."""
+        case = self.store.case(case_ref, _version(version))
+        return case_view(case, _day(on, "on"), happened_only=True, others=self.worker_cases(case))
 
     def history(self, case_ref: str) -> list[Any]:
         """Every stored event of the case, oldest first."""
@@ -155,6 +159,36 @@ class CaseRecords:
                 continue
             if isinstance(event, Case.Opened):
                 yield event.opening.case_ref
+
+    def worker_cases(self, case: Case) -> list[Case]:
+        """The worker's other cases, as they stand now: every case opened with the same
+        ``worker`` identity (none when the opening named no worker). The index behind it
+        follows the store's openings from where it last read, so each call reads only the
+        cases opened since."""
+        worker = case.opening.worker
+        if worker is None:
+            return []
+        for record in self.store.records([get_topic(Case.Opened)], start=self._workers_read + 1):
+            self._workers_read = record.position
+            try:
+                event = self.store.decode(record)
+            except Exception:
+                continue
+            if isinstance(event, Case.Opened) and event.opening.worker is not None:
+                self._workers.setdefault(event.opening.worker, []).append(event.opening.case_ref)
+        return [self.store.case(ref) for ref in self._workers.get(worker, []) if ref != case.case_ref]
+
+    def facts(self, family: str, as_of: date | str | None = None) -> list[FactSource]:
+        """The facts ``family`` reads (the version in force on ``as_of``, else the latest) and
+        where each comes from: the case history (with its path), derived, or the caller."""
+        day = _day(as_of, "as_of")
+        library = self.policies
+        if day is None:
+            versions = library.versions(family)
+            compiled = versions[-1] if versions else library.in_force(family, date.min)
+        else:
+            compiled = library.in_force(family, day)
+        return fact_sources(compiled)
 
     # -------------------------------------------------------------------------- deciding
 
@@ -182,7 +216,8 @@ class CaseRecords:
         made: list[RecordedDecision] = []
 
         def decide_and_append(case: Case) -> bool | None:
-            outcome = decide(library, case, family, as_of=day, facts=given)
+            others = self.worker_cases(case)
+            outcome = decide(library, case, family, as_of=day, facts=given, others=others)
             if record:
                 store_release(self.store, outcome.compiled)
                 case.record_decision(outcome.record, engine=ENGINE_NAME)

@@ -17,12 +17,19 @@ Counting time, on the decision date ``on``:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from vrrules.events.domain import Case, Recorded
-from vrrules.events.payloads import COST_ITEMS, Correspondence
+from vrrules.events.payloads import (
+    COST_ITEMS,
+    Correspondence,
+    EarlierPlan,
+    PlanExtensionGrant,
+    PlanExtensionRefusal,
+)
 from vrrules.events.registry import Payload
 from vrrules.policies.caseschema import CASE_SOURCES
 from vrrules.policies.derive import whole_months
@@ -198,18 +205,141 @@ def _plan(case: Case, view: dict[str, Any]) -> None:
         view["plan.implementation_started_on"] = case.plan_implementation.started_on
     if case.worker_contacts:
         view["plan.last_contact_on"] = max(c.contacted_on for c in case.worker_contacts)
-    if case.option_elections:
-        latest = case.option_elections[-1]
-        view["option.chosen"] = latest.option
-        view["option.elected_on"] = latest.elected_on
-        view["option.window_ends_on"] = latest.window_ends_on
-        view["option.written_explanation"] = latest.written_explanation
-        view["option.earlier_option_2_election"] = latest.earlier_option_2_election or any(
-            e.option == "option_2" for e in case.option_elections[:-1]
+    _extensions(case, view)
+    _closing(case, view)
+
+
+def _extensions(case: Case, view: dict[str, Any]) -> None:
+    """A request is not a grant: only granted days move the due date."""
+    grants = [d for d in case.plan_extension_decisions if isinstance(d, PlanExtensionGrant)]
+    refusals = [d for d in case.plan_extension_decisions if isinstance(d, PlanExtensionRefusal)]
+    view["plan.extension_pending"] = case.pending_extension_request is not None
+    view["plan.extension_days_granted"] = sum(g.days_granted for g in grants)
+    if grants:
+        view["plan.extension_granted_on"] = grants[-1].granted_on
+    view["plan.extension_refused"] = bool(refusals)
+    view["plan.extension_non_cooperation_order"] = any(r.non_cooperation_order for r in refusals)
+
+
+def _closing(case: Case, view: dict[str, Any]) -> None:
+    if case.plan_completion is not None:
+        view["plan.completed_on"] = case.plan_completion.completed_on
+    if case.plan_ending is not None:
+        view["plan.ended_on"] = case.plan_ending.ended_on
+    closed = view["plan.completed_on"] or view["plan.ended_on"]
+    view["plan.closed"] = closed is not None
+    view["plan.closed_on"] = closed
+
+
+def _option(case: Case, others: Sequence[Case], view: dict[str, Any]) -> None:
+    if case.option_2_order is not None:
+        view["option.order_on"] = case.option_2_order.ordered_on
+        view["option.first_quarter_spending"] = case.option_2_order.first_quarter_spending
+    if not case.option_elections:
+        return
+    latest = case.option_elections[-1]
+    view["option.chosen"] = latest.option
+    view["option.elected_on"] = latest.elected_on
+    view["option.window_ends_on"] = latest.window_ends_on
+    view["option.written_explanation"] = latest.written_explanation
+    # Option 2 once per worker (RCW 51.32.096(4)(b)): on this case, on an earlier plan the
+    # case records, or on any of the worker's other cases before this election
+    before = latest.elected_on
+    elsewhere = any(
+        e.option == "option_2" and e.elected_on < before for other in others for e in other.option_elections
+    ) or any(
+        p.option_2_elected and p.ended_on < before for other in others for p in _earlier_and_ended(other)
+    )
+    view["option.earlier_option_2_election"] = (
+        latest.earlier_option_2_election
+        or any(e.option == "option_2" for e in case.option_elections[:-1])
+        or any(p.option_2_elected and p.ended_on < before for p in case.earlier_plans)
+        or elsewhere
+    )
+
+
+def _earlier_and_ended(case: Case) -> list[EarlierPlan]:
+    """A case's plans as earlier plans of another case: those it records, and its own plan
+    once closed."""
+    found = list(case.earlier_plans)
+    ending, completion = case.plan_ending, case.plan_completion
+    if ending is not None:
+        found.append(
+            EarlierPlan(ended_on=ending.ended_on, completed=False, option_2_elected=ending.option_2_elected)
         )
+    elif completion is not None:
+        found.append(EarlierPlan(ended_on=completion.completed_on, completed=True))
+    return found
 
 
-def case_view(case: Case, on: date | None = None, *, happened_only: bool = False) -> dict[str, Any]:
+def _earlier(case: Case, others: Sequence[Case], view: dict[str, Any]) -> None:
+    """Earlier plans: recorded on this case, or the worker's plans on other cases that had
+    ended before this plan's development began (RCW 51.32.096(4)(a)(ii), (5))."""
+    start = case.plan_start.commenced_on if case.plan_start is not None else None
+    plans = list(case.earlier_plans)
+    if start is not None:
+        plans += [p for other in others for p in _earlier_and_ended(other) if p.ended_on < start]
+    view["plan.earlier_plans"] = len(plans)
+    view["plan.earlier_creditable_spending"] = sum(
+        (p.creditable_spending for p in case.earlier_plans), Decimal("0.00")
+    )
+    if plans:
+        view["plan.earlier_plan"] = True
+
+
+_OPTION_2_CODES = ("r0399", "r0398")
+
+
+def _bills(case: Case, view: dict[str, Any]) -> None:
+    if not case.bills:
+        return
+    latest = case.bills[-1]
+    view["bill.latest.code"] = latest.code
+    view["bill.latest.provider_type"] = latest.provider_type
+    view["bill.latest.service_on"] = latest.service_on
+    view["bill.latest.amount"] = latest.amount
+    view["bill.latest.patient_present"] = latest.patient_present
+    view["bill.latest.conference_minutes"] = latest.conference_minutes
+    view["bill.latest.service_kind"] = latest.service_kind
+    view["bill.first_review_billed_before"] = any(b.code == "local_1038m" for b in case.bills[:-1])
+    option_2 = [b.amount for b in case.bills if b.code in _OPTION_2_CODES]
+    # unknown when any Option 2 bill was recorded without its amount
+    if all(a is not None for a in option_2):
+        view["bill.option_2_services_billed"] = sum((a for a in option_2 if a is not None), Decimal("0.00"))
+
+
+def _requests(case: Case, view: dict[str, Any]) -> None:
+    if case.purchases:
+        latest = case.purchases[-1]
+        for name in (
+            "requested_on",
+            "item",
+            "prior_approval",
+            "within_minimum_requirements",
+            "worker_pays_difference",
+            "injury_accommodation",
+            "requested_as",
+            "worker_has_internet",
+        ):
+            view[f"purchase.latest.{name}"] = getattr(latest, name)
+    if case.per_diem_requests:
+        request = case.per_diem_requests[-1]
+        for name in (
+            "requested_on",
+            "keeps_primary_residence",
+            "separated_from_family",
+            "program_location",
+            "program_starts_on",
+            "program_ends_on",
+            "requested_lodging_per_day",
+            "requested_food_per_day",
+        ):
+            view[f"per_diem.latest.{name}"] = getattr(request, name)
+
+
+def case_view(
+    case: Case, on: date | None = None, *, happened_only: bool = False, others: Sequence[Case] = ()
+) -> dict[str, Any]:
     """Every path of :data:`CASE_SOURCES` with its value in this case (``None`` if unknown).
 
     With ``happened_only`` and a decision date ``on`` the view keeps only what had *happened*
@@ -218,9 +348,14 @@ def case_view(case: Case, on: date | None = None, *, happened_only: bool = False
     Every decision since vrrules kept the two times apart reads the case this way
     (``DecisionRecord.time_basis == "business"``); without it every recorded event counts,
     as decisions stored before then read it (their replay must read it the same way).
+
+    ``others`` are the worker's other cases (linked by the opening's ``worker``), loaded by
+    the caller: "Option 2 once per worker" and "earlier plans" read them. They are read as of
+    ``on`` in the same way.
     """
     if happened_only and on is not None:
         case = happened_by(case, on)
+        others = [happened_by(other, on) for other in others]
     view: dict[str, Any] = dict.fromkeys(CASE_SOURCES)
     view["decision.date"] = on
     view["case.opened_on"] = case.opening.opened_on
@@ -236,4 +371,10 @@ def case_view(case: Case, on: date | None = None, *, happened_only: bool = False
     _correspondence(case, on, view)
     _employer(case, view)
     _plan(case, view)
+    _option(case, others, view)
+    _earlier(case, others, view)
+    _bills(case, view)
+    _requests(case, view)
+    view["worker.known"] = case.opening.worker is not None
+    view["worker.other_cases"] = len(others)
     return view

@@ -7,7 +7,7 @@ sourced from the history and handed to the engine cannot drift between them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,11 +24,13 @@ from vrrules.policies.library import PolicyLibrary
 
 __all__ = [
     "ENGINE_NAME",
+    "FactSource",
     "Made",
     "RecordedDecision",
     "decide",
     "decide_with",
     "effective_date",
+    "fact_sources",
     "facts_for",
     "given_facts_of",
     "redecide",
@@ -92,8 +94,17 @@ def effective_date(case: Case, family: str, paths: list[str]) -> date:
     )
 
 
-def facts_for(case: Case, compiled: CompiledFamily, as_of: date, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The caller's facts plus every fact the history establishes on ``as_of``."""
+def facts_for(
+    case: Case,
+    compiled: CompiledFamily,
+    as_of: date,
+    given: Mapping[str, Any],
+    others: Sequence[Case] = (),
+) -> dict[str, Any]:
+    """The caller's facts plus every fact the history establishes on ``as_of``.
+
+    ``others`` are the worker's other cases (an explicit input: the decider reads no store);
+    facts such as "Option 2 elected before" and "earlier plans" read them too."""
     sourced = {name for name, decl in compiled.spec.facts.items() if decl.source}
     clash = sorted(sourced & set(given))
     if clash:
@@ -103,7 +114,7 @@ def facts_for(case: Case, compiled: CompiledFamily, as_of: date, given: Mapping[
             "that establishes them instead",
             case_ref=case.case_ref,
         )
-    view = case_view(case, as_of, happened_only=True)
+    view = case_view(case, as_of, happened_only=True, others=others)
     facts = dict(given)
     for name, decl in compiled.spec.facts.items():
         if decl.source:
@@ -112,12 +123,17 @@ def facts_for(case: Case, compiled: CompiledFamily, as_of: date, given: Mapping[
 
 
 def decide_with(
-    compiled: CompiledFamily, case: Case | None, as_of: date, given: Mapping[str, Any]
+    compiled: CompiledFamily,
+    case: Case | None,
+    as_of: date,
+    given: Mapping[str, Any],
+    others: Sequence[Case] = (),
 ) -> Decision:
-    """The one path to the engine: facts sourced from ``case`` (when given) plus ``given``."""
+    """The one path to the engine: facts sourced from ``case`` (when given, with the worker's
+    ``others`` cases) plus ``given``."""
     if case is None:
         return compiled.decide(given, as_of)
-    facts = facts_for(case, compiled, as_of, given)
+    facts = facts_for(case, compiled, as_of, given, others)
     return compiled.decide(facts, as_of, where=f"case {case.case_ref!r}, family {compiled.family!r}")
 
 
@@ -128,15 +144,19 @@ def decide(
     *,
     as_of: date | None = None,
     facts: Mapping[str, Any] | None = None,
+    others: Sequence[Case] = (),
 ) -> Made:
-    """Decide ``family`` on ``case`` with the version in force on the effective date."""
+    """Decide ``family`` on ``case`` with the version in force on the effective date.
+
+    ``others`` are the worker's other cases, which the caller (the facade) loads from the
+    store: the decider itself stays pure."""
     if as_of is None:
         versions = library.versions(family)
         paths = versions[-1].spec.effective_date if versions else []
         # an unknown family is reported by in_force below, with the families there are
         as_of = effective_date(case, family, paths) if versions else date.min
     compiled = library.in_force(family, as_of)
-    decision = decide_with(compiled, case, as_of, facts or {})
+    decision = decide_with(compiled, case, as_of, facts or {}, others)
     previous = case.latest_decision(family)
     record = DecisionRecord(
         family=decision.family,
@@ -153,6 +173,50 @@ def decide(
         from_caller=sorted(given_facts_of(compiled, decision.facts)),
     )
     return Made(compiled, decision, record)
+
+
+@dataclass(frozen=True)
+class FactSource:
+    """One fact a family reads and where it comes from.
+
+    ``origin`` is ``"history"`` (read from the case at ``path``: the history vouches for it),
+    ``"derived"`` (computed from the facts in ``inputs``) or ``"caller"`` (given by whoever
+    asks for the decision: nothing recorded vouches for it)."""
+
+    name: str
+    type: str
+    description: str
+    origin: str
+    path: str | None = None
+    inputs: tuple[str, ...] = ()
+    default: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "description": self.description,
+            "origin": self.origin,
+            "path": self.path,
+            "inputs": list(self.inputs),
+            "default": self.default,
+        }
+
+
+def fact_sources(compiled: CompiledFamily) -> list[FactSource]:
+    """The facts ``compiled`` reads, in declaration order, each with where it comes from.
+    For the CLI: ``vrrules facts FAMILY``."""
+    found: list[FactSource] = []
+    for name, decl in compiled.spec.facts.items():
+        if decl.derive is not None:
+            found.append(
+                FactSource(name, decl.type, decl.description, "derived", inputs=tuple(decl.derive.inputs))
+            )
+        elif decl.source:
+            found.append(FactSource(name, decl.type, decl.description, "history", path=decl.source))
+        else:
+            found.append(FactSource(name, decl.type, decl.description, "caller", default=decl.default))
+    return found
 
 
 def given_facts_of(compiled: CompiledFamily, record: DecisionRecord | Mapping[str, Any]) -> dict[str, Any]:

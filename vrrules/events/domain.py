@@ -22,19 +22,28 @@ from pydantic import BaseModel
 from vrrules.errors import EventInvalidError
 from vrrules.events.payloads import (
     AssessmentFindings,
+    Bill,
     CaseOpening,
     Correspondence,
     CorrespondenceReply,
     DecisionRecord,
+    EarlierPlan,
     EmployerCommitment,
     InterventionPlan,
+    Option2Order,
     OptionElection,
+    PerDiemRequest,
     PlanApproval,
+    PlanCompletion,
     PlanDevelopmentStart,
+    PlanEnding,
+    PlanExtensionGrant,
+    PlanExtensionRefusal,
     PlanExtensionRequest,
     PlanImplementationStart,
     PlanSubmission,
     PractitionerAssignment,
+    Purchase,
     Referral,
     WorkerContact,
     WorkStatusChange,
@@ -244,12 +253,53 @@ class Case(Aggregate):
                 )
         elif isinstance(payload, Correspondence) and payload.correspondence_id in self.correspondence:
             problem = f"correspondence id {payload.correspondence_id!r} is already used on this case"
+        elif isinstance(payload, PlanExtensionGrant | PlanExtensionRefusal):
+            problem = self._extension_decision_problem(payload)
+        elif isinstance(payload, PlanCompletion | PlanEnding):
+            problem = self._plan_end_problem(payload)
+        elif isinstance(payload, Bill) and any(b.bill_id == payload.bill_id for b in self.bills):
+            problem = f"bill id {payload.bill_id!r} is already used on this case"
+        elif isinstance(payload, Option2Order) and not any(
+            e.option == "option_2" for e in self.option_elections
+        ):
+            problem = "expected an Option 2 election recorded before the order confirming it, got none"
         if problem is not None:
             raise EventInvalidError(
                 f"case {self.case_ref!r}, event {event_type!r}: {problem}; nothing was stored",
                 case_ref=self.case_ref,
                 event_type=event_type,
             )
+
+    def _extension_decision_problem(self, payload: PlanExtensionGrant | PlanExtensionRefusal) -> str | None:
+        pending = self.pending_extension_request
+        day = payload.granted_on if isinstance(payload, PlanExtensionGrant) else payload.refused_on
+        if pending is None:
+            return (
+                "expected a pending plan_extension_requested to decide on, got none "
+                f"({len(self.plan_extensions)} requested, all decided); record the request first"
+            )
+        if day < pending.requested_on:
+            return (
+                f"expected a decision on or after the request ({pending.requested_on.isoformat()}), "
+                f"got {day.isoformat()}"
+            )
+        return None
+
+    def _plan_end_problem(self, payload: PlanCompletion | PlanEnding) -> str | None:
+        if self.plan_completion is not None or self.plan_ending is not None:
+            return "the plan has already been closed (completed or ended); a closing report is recorded once"
+        if isinstance(payload, PlanCompletion):
+            started = self.plan_implementation
+            if started is None:
+                return "expected plan_implementation_started before the plan is completed, got none"
+            if payload.completed_on < started.started_on:
+                return (
+                    f"expected completion on or after implementation ({started.started_on.isoformat()}), "
+                    f"got {payload.completed_on.isoformat()}"
+                )
+        elif self.plan_start is None:
+            return "expected plan_development_started before a plan can end, got none"
+        return None
 
     def _take(self, recorded: Recorded) -> None:
         self.recorded.append(recorded)
@@ -333,6 +383,56 @@ class Case(Aggregate):
     @property
     def worker_contacts(self) -> list[WorkerContact]:
         return self.payloads(WorkerContact)
+
+    @property
+    def plan_extension_decisions(self) -> list[PlanExtensionGrant | PlanExtensionRefusal]:
+        """Grants and refusals of extension requests, in the order recorded (each decides the
+        earliest request still pending when it was recorded)."""
+        return [
+            r.payload
+            for r in self.recorded
+            if isinstance(r.payload, PlanExtensionGrant | PlanExtensionRefusal)
+        ]
+
+    @property
+    def pending_extension_request(self) -> PlanExtensionRequest | None:
+        """The earliest extension request not yet granted or refused."""
+        requests = self.plan_extensions
+        decided = len(self.plan_extension_decisions)
+        return requests[decided] if decided < len(requests) else None
+
+    @property
+    def plan_completion(self) -> PlanCompletion | None:
+        return self._last(PlanCompletion)
+
+    @property
+    def plan_ending(self) -> PlanEnding | None:
+        return self._last(PlanEnding)
+
+    @property
+    def bills(self) -> list[Bill]:
+        return self.payloads(Bill)
+
+    @property
+    def option_2_order(self) -> Option2Order | None:
+        return self._last(Option2Order)
+
+    @property
+    def purchases(self) -> list[Purchase]:
+        return self.payloads(Purchase)
+
+    @property
+    def per_diem_requests(self) -> list[PerDiemRequest]:
+        return self.payloads(PerDiemRequest)
+
+    @property
+    def earlier_plans(self) -> list[EarlierPlan]:
+        return self.payloads(EarlierPlan)
+
+    @property
+    def worker(self) -> str | None:
+        """The worker's identity, which links their cases (None when not given)."""
+        return self.opening.worker
 
     def latest_decision(self, family: str) -> DecisionRecord | None:
         for _, decision in reversed(self.decisions):

@@ -39,20 +39,29 @@ __all__ = [
     "WORK_DIFFICULTIES",
     "WORK_STATUSES",
     "AssessmentFindings",
+    "Bill",
     "CaseOpening",
     "Correspondence",
     "CorrespondenceReply",
     "DecisionRecord",
+    "EarlierPlan",
     "EmployerCommitment",
     "InterventionPlan",
+    "Option2Order",
     "OptionElection",
     "Payload",
+    "PerDiemRequest",
     "PlanApproval",
+    "PlanCompletion",
     "PlanDevelopmentStart",
+    "PlanEnding",
+    "PlanExtensionGrant",
+    "PlanExtensionRefusal",
     "PlanExtensionRequest",
     "PlanImplementationStart",
     "PlanSubmission",
     "PractitionerAssignment",
+    "Purchase",
     "Referral",
     "WorkStatusChange",
     "WorkerContact",
@@ -497,3 +506,151 @@ class WorkerContact(Payload):
     dated_by = "contacted_on"
 
     contacted_on: date
+
+
+# ------------------------------------------------ events added when the two times were kept apart
+
+
+class PlanExtensionGrant(Payload):
+    """The department granted a requested plan-development extension (RCW 51.32.096(3)(c):
+    it *may* extend for good cause; WAC 296-19A-096 decides good cause case by case)."""
+
+    event_type = "plan_extension_granted"
+    stored_field = "grant"
+    dated_by = "granted_on"
+
+    granted_on: date
+    days_granted: int = Field(ge=1, le=3650)
+
+
+class PlanExtensionRefusal(Payload):
+    """The department refused a requested plan-development extension."""
+
+    event_type = "plan_extension_refused"
+    stored_field = "refusal"
+    dated_by = "refused_on"
+
+    refused_on: date
+    non_cooperation_order: bool = Field(
+        default=False,
+        description="the delay is non-cooperation found by an order (RCW 51.32.110): never good cause",
+    )
+
+
+class PlanCompletion(Payload):
+    """The plan was completed (WAC 296-19A-120: the 'plan completed' closing report)."""
+
+    event_type = "plan_completed"
+    stored_field = "completion"
+    dated_by = "completed_on"
+
+    completed_on: date
+
+
+PlanEndReason = Literal["interrupted_outside_control", "worker_actions", "option_2_elected", "other"]
+
+
+class PlanEnding(Payload):
+    """The plan ended without completion (WAC 296-19A-120: the closing reports 'plan not
+    completed, Option 2 not elected' and 'plan not completed, Option 2 elected')."""
+
+    event_type = "plan_ended"
+    stored_field = "ending"
+    dated_by = "ended_on"
+
+    ended_on: date
+    reason: PlanEndReason
+    option_2_elected: bool = False
+
+
+BillCode = Literal["local_1038m", "local_1028m", "cpt_99366", "cpt_99367", "cpt_99368", "r0399", "r0398"]
+BillProvider = Literal["physician", "nonphysician_qhp", "credentialed_vrc", "vrc_intern", "other"]
+Option2Service = Literal["counseling", "job_placement", "travel", "wait_time", "summary_form"]
+
+
+class Bill(Payload):
+    """A bill for one service on the case."""
+
+    event_type = "bill_submitted"
+    stored_field = "bill"
+    dated_by = "service_on"
+
+    bill_id: Code
+    code: BillCode
+    provider_type: BillProvider
+    service_on: date
+    amount: ExactMoney | None = None
+    patient_present: bool | None = None
+    conference_minutes: int | None = Field(default=None, ge=0, le=1440)
+    service_kind: Option2Service | None = None
+
+
+class Option2Order(Payload):
+    """The order confirming Option 2, with the training funds it leaves (RCW 51.32.096(4)(b))."""
+
+    event_type = "option_2_confirmed"
+    stored_field = "order"
+    dated_by = "ordered_on"
+
+    ordered_on: date
+    first_quarter_spending: ExactMoney = Decimal("0.00")
+
+
+PurchaseItem = Literal["computer", "software", "internet", "ergonomic_equipment"]
+
+
+class Purchase(Payload):
+    """A purchase asked for the plan (L&I: computers need prior approval, minimum requirements)."""
+
+    event_type = "purchase_requested"
+    stored_field = "purchase"
+    dated_by = "requested_on"
+
+    requested_on: date
+    item: PurchaseItem
+    prior_approval: bool
+    within_minimum_requirements: bool | None = None
+    worker_pays_difference: bool = False
+    injury_accommodation: bool = False
+    requested_as: Literal["plan_cost", "prejob_accommodation"]
+    worker_has_internet: bool | None = None
+
+
+class PerDiemRequest(Payload):
+    """Board and lodging asked for a program away from home (RCW 51.32.096(3)(f))."""
+
+    event_type = "per_diem_requested"
+    stored_field = "per_diem"
+    dated_by = "requested_on"
+
+    requested_on: date
+    keeps_primary_residence: bool
+    separated_from_family: bool
+    program_location: Annotated[str, StringConstraints(min_length=1, max_length=80, strip_whitespace=True)]
+    program_starts_on: date
+    program_ends_on: date
+    requested_lodging_per_day: ExactMoney = Decimal("0.00")
+    requested_food_per_day: ExactMoney = Decimal("0.00")
+
+    @model_validator(mode="after")
+    def _program_in_order(self) -> PerDiemRequest:
+        if self.program_ends_on < self.program_starts_on:
+            raise ValueError("program_ends_on must not be before program_starts_on")
+        return self
+
+
+class EarlierPlan(Payload):
+    """A retraining plan the worker was in before this one, on this claim or another
+    (RCW 51.32.096(4)(a)(ii) and (5): what was spent may count against this plan)."""
+
+    event_type = "earlier_plan_recorded"
+    stored_field = "earlier_plan"
+    dated_by = "ended_on"
+
+    ended_on: date
+    completed: bool
+    amount_spent: ExactMoney = Decimal("0.00")
+    creditable_spending: ExactMoney = Field(
+        default=Decimal("0.00"), description="what the vocational services specialist confirmed creditable"
+    )
+    option_2_elected: bool = False

@@ -106,6 +106,54 @@ CASE_SOURCES: dict[str, str] = {
     "option.window_ends_on": "date",
     "option.written_explanation": "bool",
     "option.earlier_option_2_election": "bool",
+    # extensions as a two-step process: requested, then granted (days) or refused
+    "plan.extension_pending": "bool",
+    "plan.extension_days_granted": "days",
+    "plan.extension_granted_on": "date",
+    "plan.extension_refused": "bool",
+    "plan.extension_non_cooperation_order": "bool",
+    # closing reports (WAC 296-19A-120)
+    "plan.completed_on": "date",
+    "plan.ended_on": "date",
+    "plan.closed": "bool",
+    "plan.closed_on": "date",
+    # earlier plans, on this case and on the worker's other cases
+    "plan.earlier_plans": "int",
+    "plan.earlier_creditable_spending": "money",
+    # the Option 2 order and its funds
+    "option.order_on": "date",
+    "option.first_quarter_spending": "money",
+    # the latest bill, and what was billed before it
+    "bill.latest.code": "enum",
+    "bill.latest.provider_type": "enum",
+    "bill.latest.service_on": "date",
+    "bill.latest.amount": "money",
+    "bill.latest.patient_present": "bool",
+    "bill.latest.conference_minutes": "int",
+    "bill.latest.service_kind": "enum",
+    "bill.first_review_billed_before": "bool",
+    "bill.option_2_services_billed": "money",
+    # the latest purchase request
+    "purchase.latest.requested_on": "date",
+    "purchase.latest.item": "enum",
+    "purchase.latest.prior_approval": "bool",
+    "purchase.latest.within_minimum_requirements": "bool",
+    "purchase.latest.worker_pays_difference": "bool",
+    "purchase.latest.injury_accommodation": "bool",
+    "purchase.latest.requested_as": "enum",
+    "purchase.latest.worker_has_internet": "bool",
+    # the latest per-diem request
+    "per_diem.latest.requested_on": "date",
+    "per_diem.latest.keeps_primary_residence": "bool",
+    "per_diem.latest.separated_from_family": "bool",
+    "per_diem.latest.program_location": "text",
+    "per_diem.latest.program_starts_on": "date",
+    "per_diem.latest.program_ends_on": "date",
+    "per_diem.latest.requested_lodging_per_day": "money",
+    "per_diem.latest.requested_food_per_day": "money",
+    # the worker's other cases (linked by the opening's worker identity)
+    "worker.known": "bool",
+    "worker.other_cases": "int",
 }
 
 
