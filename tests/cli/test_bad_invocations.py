@@ -154,7 +154,8 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("case-version-zero", [*CASE, "--version", "0"], USAGE, "usage"),
     ("case-version-negative", [*CASE, "--version", "-3"], USAGE, "usage"),
     ("case-version-beyond", [*CASE, "--version", "10000"], USAGE, "usage"),
-    ("case-both", [*CASE, "--version", "2", "--as-of", "2025-12-01"], USAGE, "usage"),
+    ("case-known-at-hour-25", [*CASE, "--known-at", "2026-01-31T25:00"], USAGE, "usage"),
+    ("case-known-at-words", [*CASE, "--known-at", "yesterday"], USAGE, "usage"),
     ("case-unknown", ["audit", "case", "NOPE-1", "--store", "{store}"], INPUT, "case_unknown"),
     # what-if, bundles
     (

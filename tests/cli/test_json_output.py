@@ -41,6 +41,21 @@ COMMANDS: list[tuple[str, list[str], int]] = [
     ("audit-case", ["audit", "case", "VR-2025-0102", "--store", "{store}", "--as-of", "2026-01-31"], 0),
     ("audit-case", ["audit", "case", "VR-2025-0102", "--store", "{store}", "--version", "6"], 0),
     ("audit-case", ["audit", "case", "VR-2025-0102", "--store", "{store}", "--as-of", "2000-01-01"], 0),
+    (
+        "audit-case",
+        [
+            "audit",
+            "case",
+            "VR-2025-0102",
+            "--store",
+            "{store}",
+            "--known-at",
+            "2026-01-31T17:00Z",
+            "--version",
+            "6",
+        ],
+        0,
+    ),
     ("audit-what-if", ["audit", "what-if", "--store", "{store}", "--current-facts"], 0),
     (
         "audit-bundle",

@@ -25,6 +25,7 @@ from vrrules.cli.common import (
     force_flag,
     json_flag,
     library,
+    load_cases,
     open_records,
     read_limited,
     specs_root,
@@ -34,7 +35,7 @@ from vrrules.cli.errors import EXIT_OK, EXIT_USAGE, CommandError
 from vrrules.cli.output import Output, progress
 from vrrules.cli.params import ISO_DATE, ExistingPath, OutputPath, StoreLocation, store_file
 from vrrules.cli.schemas import write_cli_schemas
-from vrrules.events.importer import Undecided, import_case, iter_decide_steps, load_case_file
+from vrrules.events.importer import Undecided, import_case, iter_decide_steps
 from vrrules.events.persistence import new_store_key
 from vrrules.handbook import handbook_html, handbook_markdown
 from vrrules.policies.library import default_specs_dir
@@ -53,7 +54,7 @@ __all__ = ["cli"]
     default=None,
     help="folder of spec files for commands that read specs (default: $VRRULES_SPECS, else specs/)",
 )
-@click.option("--debug", is_flag=True, help="on an unexpected error, also print the Python traceback")
+@click.option("--debug", is_flag=True, help="on a failure, also print the Python traceback (for bug reports)")
 @click.version_option(package_name="vrrules", prog_name="vrrules", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, *, specs: Path | None, debug: bool) -> None:
@@ -126,7 +127,7 @@ def _not_decided_lines(case_ref: str, family: str, code: str, reason: str, file:
     "cases_file",
     type=ExistingPath(file=True, folder=False, what="case file"),
     default=None,
-    help="YAML case file to record instead of the shipped samples",
+    help="YAML or JSON case file to record instead of the shipped samples",
 )
 @click.option("--replace", is_flag=True, help="delete an existing --store first and start it afresh")
 @json_flag
@@ -145,7 +146,7 @@ def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bo
       vrrules demo --cases my-cases.yaml --store mine.db --json
     """
     out = Output(json_mode)
-    case_file = load_case_file(cases_file or SAMPLE_CASES)  # before the store is touched
+    case_file = load_cases(cases_file or SAMPLE_CASES)  # before the store is touched
     path = store_file(store)
     if path is not None:
         companions = [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")]

@@ -7,7 +7,7 @@ verifiable-log work can be added to it without reshaping the tree.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,7 @@ from vrrules.cli.common import (
 )
 from vrrules.cli.errors import EXIT_OK, CommandError
 from vrrules.cli.output import Output, outcome_text, progress
-from vrrules.cli.params import ISO_DATE, Count, ExistingPath, OutputPath
-from vrrules.events.domain import Case
+from vrrules.cli.params import ISO_DATE, ISO_MOMENT, Count, ExistingPath, OutputPath
 
 __all__ = ["audit"]
 
@@ -200,55 +199,79 @@ def _decision_row(version: int, record: Any) -> dict[str, Any]:
 @audit.command("case", cls=Command)
 @click.argument("case_ref")
 @store_option()
-@click.option("--as-of", type=ISO_DATE, default=None, help="what the store knew by the end of this day")
-@click.option("--version", type=Count(1), default=None, help="the case as it stood at this event number")
+@click.option(
+    "--as-of",
+    type=ISO_DATE,
+    default=None,
+    help="business date: what had happened and was decided by this day",
+)
+@click.option(
+    "--known-at",
+    type=ISO_MOMENT,
+    default=None,
+    help="recording time: only what the store had recorded by then (YYYY-MM-DD: the end of that day, UTC)",
+)
+@click.option("--version", type=Count(1), default=None, help="only what was recorded up to this event number")
 @json_flag
-def audit_case(*, case_ref: str, store: str, as_of: date | None, version: int | None, json_mode: bool) -> int:
-    """A case and its decisions, as known on a date or as it stood at an event.
+def audit_case(
+    *,
+    case_ref: str,
+    store: str,
+    as_of: date | None,
+    known_at: date | datetime | None,
+    version: int | None,
+    json_mode: bool,
+) -> int:
+    """A case and its decisions as they stood: by a business date (--as-of), as recorded by a
+    time (--known-at) or up to an event (--version); the limits combine.
 
     \b
     Examples:
-      vrrules audit case VR-2025-0102 --store vrrules-demo.db --as-of 2026-01-31
+      vrrules audit case VR-2025-0102 --store vrrules-demo.db --as-of 2025-11-30
+      vrrules audit case VR-2025-0102 --store vrrules-demo.db --as-of 2025-11-30 --known-at 2026-01-31
       vrrules audit case VR-2025-0102 --store vrrules-demo.db --version 6 --json
     """
     out = Output(json_mode)
-    if as_of is not None and version is not None:
-        raise click.UsageError("expected --as-of or --version, got both; give one")
     with open_records(store) as records:
-        if version is not None:
-            current = records.case(case_ref)
-            if version > current.version:
-                raise click.BadParameter(
-                    f"expected an event number from 1 to {current.version} (case {case_ref}), got {version}",
-                    param_hint="--version",
-                )
-            case: Case | None = records.case(case_ref, version=version)
-            decisions = list(case.decisions) if case is not None else []
-        else:
-            case, decisions = case_as_of(records, case_ref, as_of or date.max)
+        current = records.case(case_ref)  # an unknown case is refused: case_unknown
+        if version is not None and version > current.version:
+            raise click.BadParameter(
+                f"expected an event number from 1 to {current.version} (case {case_ref}), got {version}",
+                param_hint="--version",
+            )
+        case, decisions = case_as_of(records, case_ref, as_of, known_at=known_at, version=version)
+    limits = {
+        "as_of": as_of.isoformat() if as_of else None,
+        "known_at": known_at.isoformat() if known_at else None,
+        "version": version,
+    }
+    said = ", ".join(
+        text
+        for text, given in (
+            (f"as of {as_of}", as_of),
+            (f"as recorded by {known_at}", known_at),
+            (f"up to event {version}", version),
+        )
+        if given
+    )
     if case is None:
         document: dict[str, Any] = {
             "case": case_ref,
             "known": False,
             "event": None,
-            "as_of": as_of.isoformat() if as_of else None,
+            **limits,
             "decisions": [],
         }
-        out.result(document, lambda: out.text(f"case {case_ref} was not yet recorded on {as_of}"))
+        out.result(
+            document,
+            lambda: out.text(f"case {case_ref}: nothing of it had happened or was recorded ({said})"),
+        )
         return EXIT_OK
     rows = [_decision_row(v, r) for v, r in decisions]
-    document = {
-        "case": case.case_ref,
-        "known": True,
-        "event": case.version,
-        "as_of": as_of.isoformat() if as_of else None,
-        "decisions": rows,
-    }
+    document = {"case": case.case_ref, "known": True, "event": case.version, **limits, "decisions": rows}
 
     def render() -> None:
-        out.text(
-            f"case {case.case_ref} at event {case.version}" + (f" (as known on {as_of})" if as_of else "")
-        )
+        out.text(f"case {case.case_ref} at event {case.version}" + (f" ({said})" if said else ""))
         for row in rows:
             out.text(
                 f"  event {row['event']}: {row['family']} {row['version']} on {row['as_of']}: "

@@ -3,13 +3,11 @@ facts a family needs."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from vrrules import CaseRecords, VrrulesError
 from vrrules.cli.common import (
@@ -17,8 +15,9 @@ from vrrules.cli.common import (
     Group,
     json_flag,
     library,
+    load_cases,
     open_records,
-    read_limited,
+    read_data,
     specs_root,
     store_option,
 )
@@ -26,14 +25,12 @@ from vrrules.cli.errors import EXIT_OK, CommandError
 from vrrules.cli.output import Output, headline, outcome_text, progress
 from vrrules.cli.params import ISO_DATE, ExistingPath
 from vrrules.cli.timeline import case_summary, timeline
-from vrrules.events.importer import CaseFile, Undecided, import_case, import_cases, load_case_file
+from vrrules.events.importer import Undecided, import_case, import_cases
 from vrrules.policies.model import DERIVATIONS
-from vrrules.policies.yamlsource import read_yaml
 
 __all__ = ["COMMANDS"]
 
 FACTS_LIMIT = 1_000_000
-CASE_FILE_LIMIT = 50_000_000
 
 
 @click.command("cases", cls=Command)
@@ -105,29 +102,6 @@ def case_show(*, case_ref: str, store: str, json_mode: bool) -> int:
     return EXIT_OK
 
 
-def _read_mapping(path: Path, what: str, limit: int) -> Any:
-    """A YAML or JSON file's data (YAML read strictly: no aliases, tags or duplicate keys)."""
-    raw = read_limited(path, limit, what)
-    text = raw.decode("utf-8")
-    if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise CommandError(
-                f"expected a {what} in JSON, got {error.msg} at line {error.lineno} of {path}",
-                code="input_invalid",
-                path=str(path),
-            ) from None
-    document, diagnostics = read_yaml(text, str(path))
-    if document is None or diagnostics:
-        raise CommandError(
-            f"expected a {what} in YAML, got: " + "; ".join(str(d) for d in diagnostics),
-            code="input_invalid",
-            path=str(path),
-        )
-    return document.data
-
-
 def _decision_document(made: Any, recorded: bool) -> dict[str, Any]:
     decision = made.decision
     return {
@@ -179,7 +153,7 @@ def decide(
       vrrules decide VR-2025-0102 billing --store cases.db --as-of 2025-12-01 --facts bill.yaml
     """
     out = Output(json_mode)
-    facts = _read_mapping(facts_file, "facts file", FACTS_LIMIT) if facts_file is not None else None
+    facts = read_data(facts_file, "facts file", FACTS_LIMIT) if facts_file is not None else None
     if facts is not None and not isinstance(facts, dict):
         raise CommandError(
             f"expected the facts file to hold a mapping of fact names to values, got {type(facts).__name__} "
@@ -203,23 +177,6 @@ def decide(
     return EXIT_OK
 
 
-def _load_cases(path: Path) -> CaseFile:
-    if path.suffix.lower() == ".json":
-        data = _read_mapping(path, "case file", CASE_FILE_LIMIT)
-        try:
-            return CaseFile.model_validate(data)
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}"
-                for item in error.errors(include_url=False)
-            )
-            raise CommandError(
-                f"{path}: expected a case file (cases: [...]), got: {problems}", code="event_invalid"
-            ) from None
-    read_limited(path, CASE_FILE_LIMIT, "case file")
-    return load_case_file(path)
-
-
 @click.command("import", cls=Command, uses_specs=True)
 @click.argument("file", type=ExistingPath(file=True, folder=False, what="case file"))
 @store_option(existing=False)
@@ -238,7 +195,7 @@ def import_command(ctx: click.Context, *, file: Path, store: str, json_mode: boo
       vrrules import export.json --store cases.db --json
     """
     out = Output(json_mode)
-    case_file = _load_cases(file)
+    case_file = load_cases(file)
     root = specs_root(ctx, None)
     failed: list[dict[str, Any]] = []
     undecided: list[dict[str, Any]] = []

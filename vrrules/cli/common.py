@@ -3,6 +3,7 @@ and opening stores and specs the way the command line does."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,11 +11,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 
 from vrrules import CaseRecords, PolicyLibrary
 from vrrules.cli.errors import EXIT_CODES, CommandError
 from vrrules.cli.params import StoreLocation, store_file
 from vrrules.events.caseview import CASE_SOURCES
+from vrrules.events.importer import CaseFile, load_case_file
+from vrrules.policies.yamlsource import read_yaml
 
 __all__ = [
     "CONTEXT",
@@ -27,7 +31,9 @@ __all__ = [
     "force_flag",
     "json_flag",
     "library",
+    "load_cases",
     "open_records",
+    "read_data",
     "read_limited",
     "refuse_store_as_output",
     "specs_root",
@@ -168,3 +174,47 @@ def read_limited(path: Path, limit: int, what: str) -> bytes:
 
 def write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
+
+
+CASE_FILE_LIMIT = 50_000_000
+
+
+def read_data(path: Path, what: str, limit: int) -> Any:
+    """A YAML or JSON file's data (YAML read strictly: no aliases, tags or duplicate keys)."""
+    raw = read_limited(path, limit, what)
+    text = raw.decode("utf-8")
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise CommandError(
+                f"expected a {what} in JSON, got {error.msg} at line {error.lineno} of {path}",
+                code="input_invalid",
+                path=str(path),
+            ) from None
+    document, diagnostics = read_yaml(text, str(path))
+    if document is None or diagnostics:
+        raise CommandError(
+            f"expected a {what} in YAML, got: " + "; ".join(str(d) for d in diagnostics),
+            code="input_invalid",
+            path=str(path),
+        )
+    return document.data
+
+
+def load_cases(path: Path) -> CaseFile:
+    """A YAML or JSON case file (the importer's format), size-limited, validated."""
+    if path.suffix.lower() == ".json":
+        data = read_data(path, "case file", CASE_FILE_LIMIT)
+        try:
+            return CaseFile.model_validate(data)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}"
+                for item in error.errors(include_url=False)
+            )
+            raise CommandError(
+                f"{path}: expected a case file (cases: [...]), got: {problems}", code="event_invalid"
+            ) from None
+    read_limited(path, CASE_FILE_LIMIT, "case file")
+    return load_case_file(path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +12,12 @@ import click
 __all__ = [
     "COUNT",
     "ISO_DATE",
+    "ISO_MOMENT",
     "Count",
     "ExistingPath",
     "InputFile",
     "IsoDate",
+    "IsoMoment",
     "OutputPath",
     "StoreLocation",
     "store_file",
@@ -39,6 +41,38 @@ class IsoDate(click.ParamType):  # type: ignore[type-arg]
             return date.fromisoformat(text)
         except ValueError:
             self.fail(f"expected a real calendar day written YYYY-MM-DD, got {text!r}", param, ctx)
+
+
+_MOMENT = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?$"
+)
+
+
+class IsoMoment(click.ParamType):  # type: ignore[type-arg]
+    """A day ``YYYY-MM-DD`` (its end, UTC) or a moment ``YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]``."""
+
+    name = "DATE|DATETIME"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> date | datetime:
+        if isinstance(value, date):
+            return value
+        text = str(value)
+        if _ISO.match(text):
+            return ISO_DATE.convert(text, param, ctx)
+        if not _MOMENT.match(text):
+            self.fail(
+                "expected YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM] (e.g. 2026-01-31T17:00Z), "
+                f"got {text[:40]!r}",
+                param,
+                ctx,
+            )
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"expected a real moment, got {text!r}", param, ctx)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class Count(click.ParamType):  # type: ignore[type-arg]
@@ -167,4 +201,5 @@ def store_file(location: str) -> Path | None:
 
 
 ISO_DATE = IsoDate()
+ISO_MOMENT = IsoMoment()
 COUNT = Count()

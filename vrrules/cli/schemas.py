@@ -47,7 +47,8 @@ _REPLAY_RESULT = _object(
         "version": _STR,
         "status": {"enum": ["reproduced", "differs", "unreplayable"]},
         "differences": _STRINGS,
-    }
+    },
+    extra=True,
 )
 _DIAGNOSTIC = _object(
     {
@@ -59,7 +60,8 @@ _DIAGNOSTIC = _object(
         "rule": _NULL_STR,
         "field": _NULL_STR,
         "hint": _NULL_STR,
-    }
+    },
+    extra=True,
 )
 _COUNTS = {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": _INT}}
 _AUDIT_REPORT = {
@@ -73,7 +75,10 @@ _AUDIT_REPORT = {
         _object({"case": _STR, "first_broken_event": {"type": ["integer", "null"]}, "reason": _NULL_STR})
     ),
     "not_reproduced": _array(_REPLAY_RESULT),
+    "log": {"type": ["object", "null"]},
+    "since": {},
 }
+_AUDIT_REQUIRED = [k for k in _AUDIT_REPORT if k not in ("log", "since")]
 _CHANGE = _object(
     {
         "case": _STR,
@@ -82,7 +87,8 @@ _CHANGE = _object(
         "as_of": _DATE,
         "recorded": _object({"outcome": _OUTCOME, "rules": _STRINGS}),
         "now": _object({"outcome": _OUTCOME, "rules": _STRINGS}),
-    }
+    },
+    extra=True,
 )
 _IMPACT = {"families": _COUNTS, "changes": _array(_CHANGE), "not_decidable": _STRINGS}
 _WRITTEN = _object({"written": _STRINGS})
@@ -186,9 +192,11 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
         }
     ),
     "rates": _object({"yaml": _STR, "from": _DATE, "until": _DATE}),
+    # the audit documents are the audit layer's reports, which grow (checkpoints, logs): extensible
     "audit-verify": _object(
         {**_AUDIT_REPORT, "html": _NULL_STR, "per_case": _STRINGS},
-        required=sorted([*_AUDIT_REPORT, "html"]),
+        required=sorted([*_AUDIT_REQUIRED, "html"]),
+        extra=True,
     ),
     "audit-digest": _object(
         {"digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "written": _NULL_STR}
@@ -199,6 +207,8 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
             "known": _BOOL,
             "event": {"type": ["integer", "null"]},
             "as_of": {"type": ["string", "null"]},
+            "known_at": {"type": ["string", "null"]},
+            "version": {"type": ["integer", "null"]},
             "decisions": _array(
                 _object(
                     {
@@ -215,9 +225,13 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
             ),
         }
     ),
-    "audit-what-if": _object({**_IMPACT, "html": _NULL_STR}),
+    "audit-what-if": _object({**_IMPACT, "html": _NULL_STR}, extra=True),
     "audit-bundle": _object({"written": _STR, "cases": _STRINGS, "bytes": _INT}),
-    "audit-verify-bundle": _object({**_AUDIT_REPORT, "bundle_problems": _STRINGS}),
+    "audit-verify-bundle": _object(
+        {**_AUDIT_REPORT, "bundle_problems": _STRINGS},
+        required=sorted([*_AUDIT_REQUIRED, "bundle_problems"]),
+        extra=True,
+    ),
     "cases": _object(
         {
             "cases": _array(
