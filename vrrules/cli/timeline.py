@@ -55,6 +55,10 @@ def _payload(event: Any) -> BaseModel | None:
 
 
 def _business_date(payload: BaseModel) -> tuple[str | None, date | None]:
+    """The payload's business date: its ``dated_by`` field, else its first ``..._on`` date."""
+    named = getattr(type(payload), "dated_by", None)
+    if isinstance(named, str) and isinstance(getattr(payload, named, None), date):
+        return named, getattr(payload, named)
     for name in type(payload).model_fields:
         value = getattr(payload, name)
         if name.endswith("_on") and isinstance(value, date):
