@@ -42,8 +42,8 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     # replay and stores
     ("replay-no-store", ["replay"], USAGE, "usage"),
     ("replay-store-missing", ["replay", "--store", "{missing}"], USAGE, "usage"),
-    ("replay-store-text", ["replay", "--store", "{junk}"], INPUT, "store_unreadable"),
-    ("replay-store-bytes", ["replay", "--store", "{random}"], INPUT, "store_unreadable"),
+    ("replay-store-text", ["replay", "--store", "{junk}"], INPUT, "store_not_vrrules"),
+    ("replay-store-bytes", ["replay", "--store", "{random}"], INPUT, "store_not_vrrules"),
     ("replay-store-folder", ["replay", "--store", "{folder}"], USAGE, "usage"),
     ("replay-store-mysql", ["replay", "--store", "mysql://u:secret@h/db"], USAGE, "usage"),
     # check, test
@@ -62,7 +62,7 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     # diff, publish
     ("diff-no-args", ["diff"], USAGE, "usage"),
     ("diff-new-missing", ["diff", "{specs}", "/nonexistent"], USAGE, "usage"),
-    ("diff-store-text", ["diff", "{specs}", "{specs}", "--store", "{junk}"], INPUT, "store_unreadable"),
+    ("diff-store-text", ["diff", "{specs}", "{specs}", "--store", "{junk}"], INPUT, "store_not_vrrules"),
     ("diff-refused", ["diff", "{specs}", "{bad_specs}"], INPUT, "spec_invalid"),
     ("publish-no-by", ["publish", "--store", "{tmp}/p.db", "--note", "n"], USAGE, "usage"),
     (
@@ -136,7 +136,7 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("verify-workers-word", [*VERIFY, "--workers", "many"], USAGE, "usage"),
     ("verify-html-is-store", [*VERIFY, "--html", "{store}", "--force"], USAGE, "usage"),
     ("verify-html-exists", [*VERIFY, "--html", "{junk}"], USAGE, "usage"),
-    ("verify-store-bytes", ["audit", "verify", "--store", "{random}"], INPUT, "store_unreadable"),
+    ("verify-store-bytes", ["audit", "verify", "--store", "{random}"], INPUT, "store_not_vrrules"),
     ("digest-out-exists", ["audit", "digest", "--store", "{store}", "--out", "{junk}"], USAGE, "usage"),
     ("digest-out-folder", ["audit", "digest", "--store", "{store}", "--out", "{folder}"], USAGE, "usage"),
     (
@@ -185,7 +185,7 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("verify-bundle-folder", ["audit", "verify-bundle", "{folder}"], USAGE, "usage"),
     # the case commands
     ("cases-no-store", ["cases"], USAGE, "usage"),
-    ("cases-store-text", ["cases", "--store", "{junk}"], INPUT, "store_unreadable"),
+    ("cases-store-text", ["cases", "--store", "{junk}"], INPUT, "store_not_vrrules"),
     ("case-show-no-ref", ["case", "show", "--store", "{store}"], USAGE, "usage"),
     ("case-show-unknown", ["case", "show", "NOPE-1", "--store", "{store}"], INPUT, "case_unknown"),
     ("case-unknown-subcommand", ["case", "nope"], USAGE, "usage"),

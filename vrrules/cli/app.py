@@ -288,7 +288,10 @@ def replay(*, store: str, json_mode: bool) -> int:
     """
     out = Output(json_mode)
     started = time.perf_counter()
-    with open_records(store) as records, progress("replaying", count_decisions(records)) as advance:
+    with (
+        open_records(store, read_only=True) as records,
+        progress("replaying", count_decisions(records)) as advance,
+    ):
         results = list(replay_all(records, advance))
     cases = len({r.case_ref for r in results})
     reproduced = sum(r.reproduced for r in results)
@@ -536,7 +539,7 @@ def diff(*, old: Path, new: Path, store: str | None, json_mode: bool) -> int:
     changes = spec_diff(old_library, new_library)
     report = None
     if store is not None:
-        with open_records(store, old_library) as records:
+        with open_records(store, old_library, read_only=True) as records:
             report = impact(records, new_library)
     document = {"changes": changes, "impact": report.as_dict() if report is not None else None}
 

@@ -123,7 +123,7 @@ def verify(
         else:
             out.text(line)
 
-    with open_records(store) as records:
+    with open_records(store, read_only=True) as records:
         cases = sum(1 for _ in records.case_refs())
         with progress("verifying", cases) as advance:
             report = verify_store(
@@ -174,7 +174,7 @@ def digest(ctx: click.Context, *, store: str, out: Path | None, force: bool, jso
     """
     output = Output(json_mode)
     refuse_store_as_output(store, {"--out": out}, ctx)
-    with open_records(store) as records:
+    with open_records(store, read_only=True) as records:
         value = store_digest(records)
     if out is not None:
         out.write_text(value + "\n", encoding="utf-8")
@@ -232,7 +232,7 @@ def audit_case(
       vrrules audit case VR-2025-0102 --store vrrules-demo.db --version 6 --json
     """
     out = Output(json_mode)
-    with open_records(store) as records:
+    with open_records(store, read_only=True) as records:
         current = records.case(case_ref)  # an unknown case is refused: case_unknown
         if version is not None and version > current.version:
             raise click.BadParameter(
@@ -319,7 +319,7 @@ def what_if(
     out = Output(json_mode)
     refuse_store_as_output(store, {"--html": html}, ctx)
     root = specs_root(ctx, None)
-    with open_records(store, root) as records:
+    with open_records(store, root, read_only=True) as records:
         draft_library = library(draft) if draft is not None else library(root) if root is not None else None
         report = impact(records, draft_library, current_facts=current_facts)
         if html is not None:
@@ -352,7 +352,7 @@ def bundle(
     """
     output = Output(json_mode)
     refuse_store_as_output(store, {"--out": out}, ctx)
-    with open_records(store) as records:
+    with open_records(store, read_only=True) as records:
         refs = list(case_refs) or list(records.case_refs())
         for ref in refs:
             records.case(ref)  # an unknown reference is refused before anything is written

@@ -45,7 +45,7 @@ def cases(*, store: str, json_mode: bool) -> int:
       vrrules cases --store vrrules-demo.db --json
     """
     out = Output(json_mode)
-    with open_records(store) as records:
+    with open_records(store, read_only=True) as records:
         summaries = [case_summary(records, ref) for ref in records.case_refs()]
     rows = []
     for item in summaries:
@@ -85,7 +85,7 @@ def case_show(*, case_ref: str, store: str, json_mode: bool) -> int:
       vrrules case show VR-2025-0102 --store vrrules-demo.db --json
     """
     out = Output(json_mode)
-    with open_records(store) as records:
+    with open_records(store, read_only=True) as records:
         entries = timeline(records, case_ref)
     rows = []
     for item in entries:
@@ -160,7 +160,7 @@ def decide(
             f"in {facts_file}",
             code="facts_invalid",
         )
-    with open_records(store, specs_root(ctx, None)) as records:
+    with open_records(store, specs_root(ctx, None), read_only=dry_run) as records:
         made = records.decide(case_ref, family, as_of=as_of, facts=facts, record=not dry_run)
     document = _decision_document(made, not dry_run)
 

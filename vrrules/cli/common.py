@@ -134,20 +134,22 @@ def library(root: Path | None) -> PolicyLibrary:
     return PolicyLibrary(root, case_sources=CASE_SOURCES)
 
 
-def open_records(location: str, specs: Any = None) -> CaseRecords:
-    """The store as the command line opens it: encrypted when VRRULES_STORE_KEY holds a key."""
+def open_records(location: str, specs: Any = None, *, read_only: bool = False) -> CaseRecords:
+    """The store as the command line opens it: encrypted when VRRULES_STORE_KEY holds a key;
+    ``read_only`` for commands that only read (the store file is then never touched)."""
     path = store_file(location)
-    if path is not None and path.is_file() and path.stat().st_size > 0:
+    if not read_only and path is not None and path.is_file() and path.stat().st_size > 0:
         with path.open("rb") as handle:
             head = handle.read(len(SQLITE_MAGIC))
         if head != SQLITE_MAGIC:
             raise CommandError(
-                f"expected a vrrules store (a SQLite file), got a file that is not one at {path} "
+                f"expected a vrrules store (SQLite), got a file that is not SQLite at {str(path)!r} "
                 f"(it starts {head[:8]!r}); check that --store names the store",
-                code="store_unreadable",
-                path=str(path),
+                code="store_not_vrrules",
+                store=str(path),
             )
-    return CaseRecords(store=location, specs=specs, encryption_key=os.environ.get(STORE_KEY_VARIABLE) or None)
+    key = os.environ.get(STORE_KEY_VARIABLE) or None
+    return CaseRecords(store=location, specs=specs, encryption_key=key, read_only=read_only)
 
 
 def refuse_store_as_output(store: str, outputs: dict[str, Path | None], ctx: click.Context) -> None:

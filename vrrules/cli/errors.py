@@ -125,7 +125,7 @@ def _store_problem(error: Exception) -> Problem | None:
     text = str(error)
     if "file is not a database" in text or "file is encrypted" in text:
         return Problem(
-            code="store_unreadable",
+            code="store_not_vrrules",
             message="expected a vrrules store (a SQLite file), got a file SQLite cannot read "
             f"({text}); check that --store names the store, not another file",
             exit_code=EXIT_INPUT,
