@@ -80,8 +80,8 @@ def test_import_reads_json_case_files(files: Files, tmp_path: Path) -> None:
 
 def test_facts_says_where_each_fact_comes_from() -> None:
     tiers = run(["facts", "tiers", "--json"]).json()
-    assert tiers["facts"] and all(f["from"] in ("case", "derived", "caller") for f in tiers["facts"])
-    assert any(f["from"] == "case" and f["source"] for f in tiers["facts"])
+    assert tiers["facts"] and all(f["from"] in ("history", "derived", "caller") for f in tiers["facts"])
+    assert any(f["from"] == "history" and f["source"] for f in tiers["facts"])
     billing = run(["facts", "billing", "--json"]).json()
     assert any(f["from"] == "caller" for f in billing["facts"])
     per_diem = run(["facts", "per-diem", "--json"]).json()

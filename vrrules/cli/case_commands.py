@@ -264,7 +264,7 @@ def import_command(ctx: click.Context, *, file: Path, store: str, json_mode: boo
 @json_flag
 @click.pass_context
 def facts(ctx: click.Context, *, family: str, as_of: date | None, json_mode: bool) -> int:
-    """The facts FAMILY needs, and where each comes from: the case history (its source),
+    """The facts FAMILY needs, and where each comes from: the case history (its path),
     derived from other facts, or given by the caller (decide --facts).
 
     \b
@@ -281,25 +281,27 @@ def facts(ctx: click.Context, *, family: str, as_of: date | None, json_mode: boo
         if not versions:
             loaded.in_force(family, date.today())  # raises policy_not_in_force naming the families
         compiled = max(versions, key=lambda c: c.spec.effective_from)
+    with CaseRecords(store="memory", specs=loaded) as records:
+        sources = records.facts(family, as_of or compiled.spec.effective_from)
     rows: list[dict[str, Any]] = []
-    for name, decl in compiled.spec.facts.items():
-        if decl.source:
-            origin, where = "case", decl.source
-        elif decl.derive is not None:
-            used = next((k for k in DERIVATIONS if getattr(decl.derive, k, None)), "derived")
-            origin, where = "derived", f"{used} of " + ", ".join(str(i) for i in decl.derive.inputs)
+    for source in sources:
+        declared = compiled.spec.facts[source.name]
+        if source.origin == "derived":
+            used = next((k for k in DERIVATIONS if getattr(declared.derive, k, None)), "derived")
+            where: str | None = f"{used} of " + ", ".join(source.inputs)
         else:
-            origin, where = "caller", None
+            where = source.path
         rows.append(
             {
-                "name": name,
-                "type": decl.type,
-                "from": origin,
+                "name": source.name,
+                "type": source.type,
+                "from": source.origin,
                 "source": where,
-                "required": origin == "caller" and decl.default is None,
-                "default": decl.default,
-                "values": decl.values,
-                "description": decl.description,
+                "inputs": list(source.inputs),
+                "required": source.origin == "caller" and source.default is None,
+                "default": source.default,
+                "values": declared.values,
+                "description": source.description,
             }
         )
     document = {"family": family, "version": compiled.version, "facts": rows}

@@ -307,8 +307,9 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
                     {
                         "name": _STR,
                         "type": _STR,
-                        "from": {"enum": ["case", "derived", "caller"]},
+                        "from": {"enum": ["history", "derived", "caller"]},
                         "source": _NULL_STR,
+                        "inputs": _STRINGS,
                         "required": _BOOL,
                         "default": {"type": ["boolean", "integer", "string", "null"]},
                         "values": {"type": ["array", "null"], "items": _STR},
