@@ -240,3 +240,14 @@ def test_verify_bundle_verdict_never_contradicts_the_problems_below_it(files: Fi
     ran = run(["audit", "verify-bundle", str(files.junk)])
     assert ran.code == 1
     assert "intact and reproduced" not in ran.out and "verdict: NOT verified" in ran.out
+
+
+def test_the_command_listing_shows_every_command_whole() -> None:
+    def walk(group: click.Group) -> None:
+        for name, command in group.commands.items():
+            assert command.short_help and len(command.short_help) <= 62, name
+            if isinstance(command, click.Group):
+                walk(command)
+
+    walk(cli)
+    assert "..." not in run(["--help"]).out and "..." not in run(["audit", "--help"]).out

@@ -649,3 +649,40 @@ def rates(
 cli.add_command(audit_commands.audit)
 for _command in case_commands.COMMANDS:
     cli.add_command(_command)
+
+# What `vrrules --help` lists beside each command: the help's first sentence, shortened
+_SHORT_HELP = {
+    "audit": "verify stores: chains, replays, digests; look back; bundles",
+    "case": "one case: its timeline",
+    "cases": "the cases in a store, with last events and decisions",
+    "check": "load every spec and report every problem",
+    "decide": "decide a family on a case (or --dry-run)",
+    "demo": "record, decide and replay the sample cases",
+    "diff": "what changed between two spec folders",
+    "facts": "the facts a family needs, and where each comes from",
+    "handbook": "render the specs as a handbook (Markdown, HTML)",
+    "import": "import a YAML or JSON case file, all or nothing",
+    "key": "print a new key for an encrypted store",
+    "publish": "record spec versions as published in a store",
+    "rates": "turn a per-diem rate CSV into a table period",
+    "replay": "replay every recorded decision in a store",
+    "schema": "write JSON Schemas (specs, examples, CLI output)",
+    "test": "run the worked examples and report rule coverage",
+    "audit bundle": "export cases as a self-contained audit bundle",
+    "audit case": "a case by business date, recording time or event",
+    "audit digest": "print or write the store digest to keep",
+    "audit verify": "check every chain, replay every decision, compare the digest",
+    "audit verify-bundle": "check a bundle without the store",
+    "audit what-if": "re-decide the history under drafts or corrected facts",
+    "case show": "every event and decision, business date and recording time",
+}
+
+
+def _set_short_help(group: click.Group, prefix: str = "") -> None:
+    for name, command in group.commands.items():
+        command.short_help = _SHORT_HELP.get(f"{prefix}{name}", command.short_help)
+        if isinstance(command, click.Group):
+            _set_short_help(command, f"{prefix}{name} ")
+
+
+_set_short_help(cli)
