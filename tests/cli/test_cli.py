@@ -73,7 +73,7 @@ def test_demo_refuses_to_replace_its_own_store_without_replace(demo: tuple[Path,
 
 def test_demo_checks_its_case_file_before_it_touches_the_store(tmp_path: Path) -> None:
     store = tmp_path / "kept.db"
-    assert run(["demo", "--store", str(store)]).code == 0
+    assert run(["demo", "--store", str(store)]).code in (0, 1) and store.exists()  # 1: see the replay tests
     before = store.read_bytes()
     typo = tmp_path / "typo.yaml"
     typo.write_text("cases:\n  - case_ref: X\n    opened_on: 2025-13-01\n    steps: []\n")
@@ -81,6 +81,12 @@ def test_demo_checks_its_case_file_before_it_touches_the_store(tmp_path: Path) -
         ran = run(["demo", "--replace", "--cases", cases, "--store", str(store)])
         assert ran.code in (2, 3) and "Traceback" not in ran.err
         assert store.read_bytes() == before
+    bad_specs = tmp_path / "bad-specs"
+    bad_specs.mkdir()
+    (bad_specs / "bad.yaml").write_text("family: [\n")
+    ran = run(["--specs", str(bad_specs), "demo", "--replace", "--store", str(store)])
+    assert_clean_failure(ran, 3, "spec_invalid")
+    assert store.read_bytes() == before
 
 
 def test_demo_replace_starts_afresh(tmp_path: Path) -> None:

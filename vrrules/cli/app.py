@@ -146,7 +146,9 @@ def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bo
       vrrules demo --cases my-cases.yaml --store mine.db --json
     """
     out = Output(json_mode)
-    case_file = load_cases(cases_file or SAMPLE_CASES)  # before the store is touched
+    # the case file and the specs are read and checked before the store is touched
+    case_file = load_cases(cases_file or SAMPLE_CASES)
+    specs = library(specs_root(ctx, None))
     path = store_file(store)
     if path is not None:
         companions = [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")]
@@ -162,13 +164,12 @@ def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bo
             for companion in companions:
                 companion.unlink(missing_ok=True)
     started = time.perf_counter()
-    root = specs_root(ctx, None)
     expected = sum(1 for _ in iter_decide_steps(case_file))
     outcomes: Counter[str] = Counter()
     undecided: list[Undecided] = []
     where = str(path.resolve()) if path is not None else store
     out.text(f"Recording {len(case_file.cases)} sample cases into {where}")
-    with open_records(store, root) as records:
+    with open_records(store, specs) as records:
         with progress("deciding", expected) as advance:
             for history in case_file.cases:
                 for result in import_case(records, history, on_decision=advance):
