@@ -8,8 +8,9 @@ and says nothing about that decision.
 
 :func:`corrections` lists the decisions whose outcome the corrections alone would change. It
 decides each one twice with the release that made it: on the history it read, and on that
-history plus its corrections (later progress left out), both read the way decisions read a
-case now (what had happened by ``D``). The recorded outcome itself is not the baseline: a
+history plus its corrections (later progress left out), both read the way it read its case
+(what had happened by ``D`` for a decision asked for as of ``D``; everything it read, plus
+the corrections, for one asked for with no date). The recorded outcome itself is not the baseline: a
 decision stored before vrrules kept the two times apart may differ from either reading for
 that reason alone, which is not a correction.
 """
@@ -131,9 +132,9 @@ def _correcting(case: Case, record: DecisionRecord) -> list[Recorded]:
 
 def corrected_history(case: Case, record: DecisionRecord) -> Case:
     """The history ``record`` read plus its corrections, with later progress left out
-    (a read-only copy, as of the decision's date)."""
+    (a read-only copy; read it the way the decision read its case)."""
     fixes = {r.version for r in _correcting(case, record)}
-    corrected = happened_by(case, record.as_of)
+    corrected = happened_by(case, date.max)  # a copy with every event
     corrected.recorded = [
         r for r in corrected.recorded if r.version <= record.case_version_read or r.version in fixes
     ]
@@ -163,10 +164,12 @@ def corrections_of(
         try:
             compiled = replayer.release(record.spec_sha256)
             given = given_facts_of(compiled, record)
-            then = decide_with(
-                compiled, records.store.case(case_ref, record.case_version_read), record.as_of, given
+            dated = record.reads_business_time
+            then_case = records.store.case(case_ref, record.case_version_read)
+            then = decide_with(compiled, then_case, record.as_of, given, happened_only=dated)
+            now = decide_with(
+                compiled, corrected_history(case, record), record.as_of, given, happened_only=dated
             )
-            now = decide_with(compiled, corrected_history(case, record), record.as_of, given)
         except VrrulesError as error:
             report.not_decidable.append(
                 f"{case_ref}@{version} {record.family}: [{error.code}] {error.message}"

@@ -100,11 +100,14 @@ def facts_for(
     as_of: date,
     given: Mapping[str, Any],
     others: Sequence[Case] = (),
+    *,
+    happened_only: bool = True,
 ) -> dict[str, Any]:
     """The caller's facts plus every fact the history establishes on ``as_of``.
 
-    ``others`` are the worker's other cases (an explicit input: the decider reads no store);
-    facts such as "Option 2 elected before" and "earlier plans" read them too."""
+    With ``happened_only`` (the default) only what had happened by ``as_of`` counts; without
+    it every recorded event does. ``others`` are the worker's other cases (an explicit input:
+    the decider reads no store); "Option 2 elected before" and "earlier plans" read them."""
     sourced = {name for name, decl in compiled.spec.facts.items() if decl.source}
     clash = sorted(sourced & set(given))
     if clash:
@@ -114,7 +117,7 @@ def facts_for(
             "that establishes them instead",
             case_ref=case.case_ref,
         )
-    view = case_view(case, as_of, happened_only=True, others=others)
+    view = case_view(case, as_of, happened_only=happened_only, others=others)
     facts = dict(given)
     for name, decl in compiled.spec.facts.items():
         if decl.source:
@@ -128,12 +131,14 @@ def decide_with(
     as_of: date,
     given: Mapping[str, Any],
     others: Sequence[Case] = (),
+    *,
+    happened_only: bool = True,
 ) -> Decision:
     """The one path to the engine: facts sourced from ``case`` (when given, with the worker's
-    ``others`` cases) plus ``given``."""
+    ``others`` cases) plus ``given``; ``happened_only`` as in :func:`facts_for`."""
     if case is None:
         return compiled.decide(given, as_of)
-    facts = facts_for(case, compiled, as_of, given, others)
+    facts = facts_for(case, compiled, as_of, given, others, happened_only=happened_only)
     return compiled.decide(facts, as_of, where=f"case {case.case_ref!r}, family {compiled.family!r}")
 
 
@@ -149,14 +154,19 @@ def decide(
     """Decide ``family`` on ``case`` with the version in force on the effective date.
 
     ``others`` are the worker's other cases, which the caller (the facade) loads from the
-    store: the decider itself stays pure."""
+    store: the decider itself stays pure.
+
+    With ``as_of`` the decision reads only what had happened by then (``time_basis``
+    "business"). Without it the version in force on the family's effective date decides on
+    everything recorded (``time_basis`` "recorded")."""
+    dated = as_of is not None
     if as_of is None:
         versions = library.versions(family)
         paths = versions[-1].spec.effective_date if versions else []
         # an unknown family is reported by in_force below, with the families there are
         as_of = effective_date(case, family, paths) if versions else date.min
     compiled = library.in_force(family, as_of)
-    decision = decide_with(compiled, case, as_of, facts or {}, others)
+    decision = decide_with(compiled, case, as_of, facts or {}, others, happened_only=dated)
     previous = case.latest_decision(family)
     record = DecisionRecord(
         family=decision.family,
@@ -169,7 +179,7 @@ def decide(
         outcome=decision.outcome,
         fired=[rule.as_dict() for rule in decision.fired],
         previous_outcome=previous.outcome if previous is not None else None,
-        time_basis="business",
+        time_basis="business" if dated else "recorded",
         from_caller=sorted(given_facts_of(compiled, decision.facts)),
     )
     return Made(compiled, decision, record)
@@ -233,8 +243,9 @@ def given_facts_of(compiled: CompiledFamily, record: DecisionRecord | Mapping[st
 
 def view_as_read(case: Case, record: DecisionRecord) -> dict[str, Any]:
     """The case view a recorded decision read, the way it read it: only what had happened by
-    its date for decisions made since the two times were kept apart, every recorded event
-    for decisions stored before (``time_basis`` unset). ``case`` is the case at the version
+    its date for decisions asked for as of a date (``time_basis`` "business"), every
+    recorded event for the others (no date asked for, or stored before the two times were
+    kept apart). ``case`` is the case at the version
     the decision read. Replay checks sourced facts against this."""
     return case_view(case, record.as_of, happened_only=record.reads_business_time)
 
@@ -244,4 +255,10 @@ def redecide(library: PolicyLibrary, case: Case, record: DecisionRecord) -> Deci
     with the current history it shows what corrections would change, with a draft library
     what a policy change would."""
     compiled = library.in_force(record.family, record.as_of)
-    return decide_with(compiled, case, record.as_of, given_facts_of(compiled, record))
+    return decide_with(
+        compiled,
+        case,
+        record.as_of,
+        given_facts_of(compiled, record),
+        happened_only=record.reads_business_time,
+    )

@@ -347,12 +347,14 @@ class DecisionRecord(Payload):
     outcome: dict[str, Any] | None
     fired: list[dict[str, Any]]
     previous_outcome: dict[str, Any] | None = None
-    time_basis: Literal["business"] | None = Field(
+    time_basis: Literal["business", "recorded"] | None = Field(
         default=None,
         description=(
-            "how the history was read: 'business' keeps only events that had happened by as_of; "
-            "None (decisions stored before vrrules kept the two times apart) counted every event "
-            "recorded by the version read"
+            "how the history was read: 'business' keeps only events that had happened by as_of "
+            "(a decision asked for as of a date); 'recorded' counts every event recorded by the "
+            "version read (a decision asked for with no date: as_of is then only the date that "
+            "picked the policy version); None: stored before vrrules kept the two times apart, "
+            "read as 'recorded'"
         ),
     )
     from_caller: list[str] | None = Field(
