@@ -162,9 +162,15 @@ def describe(error: BaseException) -> Problem:
         return Problem(error.code, error.message, error.exit_code, dict(error.details))
     if isinstance(error, click.UsageError):
         command = error.ctx.command_path if error.ctx is not None else "vrrules"
+        text = error.format_message()
+        if isinstance(error, click.MissingParameter) and error.param is not None:
+            param = error.param
+            hint = param.get_error_hint(error.ctx) if error.ctx is not None else str(param.name)
+            kind = "argument" if isinstance(param, click.Argument) else "option"
+            text = f"expected the {kind} {hint} ({param.type.name}), got none; give it"
         return Problem(
             code="usage",
-            message=f"{error.format_message()} (see '{command} --help')",
+            message=f"{text} (see '{command} --help')",
             exit_code=EXIT_USAGE,
             details={"command": command},
         )
