@@ -48,7 +48,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items())
 EPILOG += (
-    "\n\n\bEvery failure prints one line on stderr, error[code]: what was expected, what was got,"
+    "\n\nEvery failure prints one line on stderr, error[code]: what was expected, what was got,"
     "\nwhere, and how to fix it (codes: docs/errors.md). With --json, stdout holds one JSON"
     '\ndocument (shapes: docs/schemas/cli/), an error document {"error": {...}} on failure.'
     f"\nAn encrypted store is read and written with the key in {STORE_KEY_VARIABLE}."
@@ -163,7 +163,7 @@ def refuse_store_as_output(store: str, outputs: dict[str, Path | None], ctx: cli
 
 
 def read_limited(path: Path, limit: int, what: str) -> bytes:
-    """A file's bytes, refused when larger than ``limit`` (so no input means a multi-second parse)."""
+    """A file's bytes, refused when larger than ``limit`` (so no input costs a multi-second parse)."""
     size = path.stat().st_size
     if size > limit:
         raise CommandError(
@@ -172,10 +172,6 @@ def read_limited(path: Path, limit: int, what: str) -> bytes:
             path=str(path),
         )
     return path.read_bytes()
-
-
-def write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
 
 
 CASE_FILE_LIMIT = 50_000_000
