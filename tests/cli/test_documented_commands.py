@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
+from tests.cli.conftest import Files, run
+from tests.conftest import SPECS
 from vrrules.cli import cli
 from vrrules.cli.errors import EXIT_CODES
 
@@ -73,3 +76,20 @@ def test_exit_codes_are_documented_where_the_code_says() -> None:
     ran = CliRunner().invoke(cli, ["--help"])
     for code in EXIT_CODES:
         assert re.search(rf"^\s+{code}\s", ran.output, flags=re.MULTILINE), code
+
+
+def test_the_readme_tours_run_on_the_demo_store(
+    files: Files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's vrrules lines, verbatim and in order, in a folder holding the demo store
+    (the draft specs are the shipped ones; the --workers line is left out: it starts processes)."""
+    shutil.copy(files.store, tmp_path / "vrrules-demo.db")
+    shutil.copy(files.cases, tmp_path / "new-cases.yaml")
+    (tmp_path / "my-draft-specs").symlink_to(SPECS, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    lines = [line for doc, line in _command_lines() if doc == "README.md" and "--workers" not in line]
+    assert len(lines) >= 15
+    for line in lines:
+        ran = run(shlex.split(line)[1:])
+        assert ran.code == 0, (line, ran.err)
+        assert "Traceback" not in ran.out + ran.err
