@@ -192,6 +192,7 @@ def test_environment_failures_are_coded_lines(
     monkeypatch.setattr(app, "open_records", fail)
     ran = run(["replay", "--store", str(files.store)])
     assert_clean_failure(ran, 130 if code == "interrupted" else 3, code)
+    assert ran.err.count("\n") == 1, ran.err  # the one line, and nothing else
 
 
 def test_console_script_runs_from_another_folder(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import click
 from pydantic import ValidationError
 
 from vrrules import CaseRecords, PolicyLibrary
-from vrrules.cli.errors import EXIT_CODES, CommandError
+from vrrules.cli.errors import EXIT_CODES, EXIT_INTERRUPTED, CommandError
 from vrrules.cli.params import StoreLocation, store_file
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.importer import CaseFile, load_case_file
@@ -82,7 +82,14 @@ class Command(click.Command):
                 f"{state.specs}; drop --specs",
                 ctx,
             )
-        return super().invoke(ctx)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # before click turns it into Abort and an empty line on stderr
+            raise CommandError(
+                "interrupted by the user; what was stored before stays stored",
+                code="interrupted",
+                exit_code=EXIT_INTERRUPTED,
+            ) from None
 
 
 class Group(click.Group):
