@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -260,3 +262,34 @@ def test_the_command_listing_shows_every_command_whole() -> None:
     for args in (["--help"], ["audit", "--help"], ["case", "--help"]):
         listing = run(args).out.split("Commands:")[1].split("\n\n")[0]
         assert "..." not in listing, listing
+
+
+def test_ctrl_c_in_a_real_process_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    script = VENV_BIN / "vrrules"
+    if not script.exists():
+        pytest.skip(f"no console script beside {sys.executable}")
+    step = (
+        "[{record: referral_received, payload: {received_on: 2025-11-03, source: employer}}, {decide: tiers}]"
+    )
+    cases = "".join(
+        f"  - {{case_ref: C-{n:04d}, opened_on: 2025-11-03, steps: {step}}}\n" for n in range(1500)
+    )
+    (tmp_path / "many.yaml").write_text("cases:\n" + cases)
+    store = tmp_path / "many.db"
+    running = subprocess.Popen(
+        [str(script), "import", "many.yaml", "--store", str(store)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not store.exists() and running.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the store opens once the case file is read: the command is running
+    running.send_signal(signal.SIGINT)
+    out, err = running.communicate(timeout=60)
+    if running.returncode == 0:
+        pytest.skip("the import finished before the interrupt arrived")
+    assert running.returncode == 130, err
+    assert err == "error[interrupted]: interrupted by the user; what was stored before stays stored\n"
+    assert out == ""
