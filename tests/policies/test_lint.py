@@ -203,13 +203,13 @@ def test_a_search_out_of_budget_is_inconclusive_never_a_proof() -> None:
     ]
     compiled, diagnostics = _compile(_spec(rules, always_decides=True))
     assert compiled is None and [d.code for d in diagnostics] == ["rules_incomplete"]  # enough budget: found
-    findings = analyse(compiled_spec(_spec(rules, always_decides=True)), [(FIRST_DAY, {})], budget=1)
+    findings = analyse(_loaded_spec(_spec(rules, always_decides=True)), [(FIRST_DAY, {})], budget=1)
     assert {f.code for f in findings} == {"lint_inconclusive"}
     assert all(f.severity == "warning" for f in findings)
     # neither "never fires" (a false proof) nor a passing always_decides (a false silence)
     messages = " ".join(f.message for f in findings)
     assert "'high' can fire" in messages and "every combination of facts" in messages
-    found = search_firing(compiled_spec(_spec(rules)), {}, 0, budget=1)
+    found = search_firing(_loaded_spec(_spec(rules)), {}, 0, budget=1)
     assert found.outcome == "inconclusive" and not found.proven_none and found.example is None
 
 
@@ -224,7 +224,7 @@ def test_vrrules_check_reports_inconclusive_as_a_located_warning(monkeypatch: py
     assert all(d.line is not None and d.file == "sample.yaml" for d in diagnostics)
 
 
-def compiled_spec(data: dict[str, Any]) -> Any:
+def _loaded_spec(data: dict[str, Any]) -> Any:
     loaded, diagnostics = load(SpecSource(yaml.safe_dump(data, sort_keys=False), "sample.yaml"))
     assert loaded is not None, diagnostics
     return loaded.spec
