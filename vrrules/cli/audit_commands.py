@@ -377,12 +377,25 @@ def verify_bundle_command(*, file: Path, json_mode: bool) -> int:
       vrrules audit verify-bundle case.bundle.json --json
     """
     out = Output(json_mode)
-    report, problems = verify_bundle(read_limited(file, BUNDLE_LIMIT, "bundle"))
-    document = {**report.as_dict(), "ok": report.ok and not problems, "bundle_problems": problems}
+    # verify_bundle answers (report, problems), or a BundleCheck (report, problems, anchoring)
+    # since the verifiable log: both are read here until the log's bundle lands everywhere
+    checked: Any = verify_bundle(read_limited(file, BUNDLE_LIMIT, "bundle"))
+    if isinstance(checked, tuple):
+        report, problems = checked
+        anchoring: dict[str, Any] = {}
+    else:
+        report, problems = checked.report, list(checked.problems)
+        anchoring = {k: v for k, v in checked.as_dict().items() if k in ("verified", "anchored", "verdict")}
+    document = {
+        **report.as_dict(),
+        **anchoring,
+        "ok": report.ok and not problems,
+        "bundle_problems": problems,
+    }
 
     def render() -> None:
         lines = report.render().splitlines()
-        if problems:  # the report's own verdict knows nothing of the bundle's damage
+        if problems or anchoring:  # the store report's verdict knows nothing of the bundle itself
             lines = [line for line in lines if not line.startswith("verdict: ")]
         for line in lines:
             out.text(line)
@@ -390,6 +403,8 @@ def verify_bundle_command(*, file: Path, json_mode: bool) -> int:
             out.text(f"bundle: {problem}")
         if problems:
             out.text("verdict: NOT verified (the bundle itself is damaged)")
+        elif anchoring:
+            out.text(f"verdict: {anchoring['verdict']}")
 
     out.result(document, render)
     if problems:
