@@ -175,7 +175,8 @@ def digest(ctx: click.Context, *, store: str, out: Path | None, force: bool, jso
     output = Output(json_mode)
     refuse_store_as_output(store, {"--out": out}, ctx)
     with open_records(store, read_only=True) as records:
-        with progress("hashing", sum(1 for _ in records.case_refs())) as advance:
+        cases = sum(1 for _ in records.case_refs())
+        with progress("hashing", cases) as advance:
             value = store_digest(records, progress=advance)
     if out is not None:
         out.write_text(value + "\n", encoding="utf-8")
