@@ -66,8 +66,8 @@ def test_editing_a_stored_event_is_found_at_that_event(store: Path) -> None:
         {
             "case": "A-1",
             "first_broken_event": 3,
-            "reason": "AssessmentCompleted does not match its chain link: "
-            "it was changed, or an event before it was",
+            "reason": "AssessmentCompleted was changed: its stored bytes no longer hash to the leaf "
+            "stored with it",
         }
     ]
 
@@ -95,7 +95,7 @@ def test_an_unreadable_record_is_found(store: Path) -> None:
     assert broken["first_broken_event"] == 2 and "cannot be read" in broken["reason"]
 
 
-def test_a_rewritten_tail_with_a_forged_link_is_caught_by_the_digest(store: Path) -> None:
+def test_a_rewritten_tail_with_a_forged_link_is_caught_by_its_leaf_and_the_digest(store: Path) -> None:
     with CaseRecords(store, SPECS) as records:
         kept = store_digest(records)
         *earlier, last = [records.store.decode(s) for s in records.store.records_of(case_id("B-2"))]
@@ -108,8 +108,9 @@ def test_a_rewritten_tail_with_a_forged_link_is_caught_by_the_digest(store: Path
     data["chain"] = link(earlier[-1].chain, "DecisionRecorded", version, content)
     _write(store, "B-2", version, json.dumps(data).encode())
     report = _verify(store, kept)
-    assert report["broken_chains"] == []  # the forged link itself is consistent...
-    assert report["digest_matches"] is False and report["ok"] is False  # ...but the kept digest is not
+    # the forged link itself is consistent, but the record no longer hashes to its stored leaf
+    assert [(c["case"], c["first_broken_event"]) for c in report["broken_chains"]] == [("B-2", version)]
+    assert report["digest_matches"] is False and report["ok"] is False  # and the kept digest differs
     assert report["not_reproduced"]  # and replay disagrees with the forged outcome
 
 

@@ -15,8 +15,9 @@
 
 from __future__ import annotations
 
-from vrrules.audit.bundle import BUNDLE_FORMAT, export_bundle, verify_bundle
+from vrrules.audit.bundle import BUNDLE_FORMAT, BundleCheck, export_bundle, verify_bundle
 from vrrules.audit.chain import ChainCheck, check_chain, store_digest
+from vrrules.audit.log import LogReport, make_checkpoint, migrate_log, verify_log
 from vrrules.audit.replay import Replayer, ReplayResult, redecide_recorded, replay, replay_all
 from vrrules.audit.timeline import case_as_of
 from vrrules.audit.verify import AuditReport, count_decisions, verify_store
@@ -25,9 +26,11 @@ from vrrules.audit.whatif import Change, ImpactReport, impact
 __all__ = [
     "BUNDLE_FORMAT",
     "AuditReport",
+    "BundleCheck",
     "ChainCheck",
     "Change",
     "ImpactReport",
+    "LogReport",
     "ReplayResult",
     "Replayer",
     "case_as_of",
@@ -35,10 +38,13 @@ __all__ = [
     "count_decisions",
     "export_bundle",
     "impact",
+    "make_checkpoint",
+    "migrate_log",
     "redecide_recorded",
     "replay",
     "replay_all",
     "store_digest",
     "verify_bundle",
+    "verify_log",
     "verify_store",
 ]

@@ -1,108 +1,277 @@
-"""Audit bundles: some cases exported exactly as stored, checkable with no access to the store."""
+"""Audit bundles: some cases exported exactly as stored, anchored to a checkpoint.
+
+A bundle is one JSON document. It carries a checkpoint of the store, every record of the
+cases it holds (and of the policy releases their decisions used) with its leaf index and its
+RFC 9162 inclusion proof against that checkpoint's root, and for each case the proof that its
+head (last version, leaf of its last record) is in the checkpoint's case-heads tree. So a
+record that is not in the log, a case missing its last records, a phantom case, a forged or
+resealed bundle all fail against a checkpoint the auditor trusts (the one they kept, or any
+signed by a key they trust). Checked with no trusted anchor, a bundle can only be
+"internally consistent, not anchored", which is never reported as verified.
+"""
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from vrrules.audit.chain import check_chain
+from vrrules.audit.checkpoint import (
+    CaseHead,
+    CaseHeadProof,
+    Checkpoint,
+    ParsedCheckpoint,
+    parse_checkpoint,
+    verify_case_head,
+    verify_checkpoint,
+)
+from vrrules.audit.log import StoreLog, make_checkpoint
 from vrrules.audit.verify import AuditReport, verify_store
+from vrrules.errors import CaseUnknownError, VrrulesError
 from vrrules.events.application import CaseRecords
 from vrrules.events.domain import case_id, release_id
 from vrrules.events.store import StoredRecord
+from vrrules.events.tlog import verify_inclusion
 
-__all__ = ["BUNDLE_FORMAT", "export_bundle", "verify_bundle"]
+__all__ = ["BUNDLE_FORMAT", "BundleCheck", "export_bundle", "verify_bundle"]
 
-BUNDLE_FORMAT = "vrrules-audit-bundle/1"
+BUNDLE_FORMAT = "vrrules-audit-bundle/2"
+_MAX_BUNDLE = 512 * 1024 * 1024
 
 
-def _stored_as_data(stored: StoredRecord) -> dict[str, Any]:
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def export_bundle(records: CaseRecords, case_refs: list[str], checkpoint: str | None = None) -> bytes:
+    """A bundle of some cases, anchored to ``checkpoint`` (text of one kept earlier, which the
+    store must still extend) or, without one, to a checkpoint of the store as it is now."""
+    log = StoreLog(records.store)
+    text = checkpoint or make_checkpoint(records)
+    head = parse_checkpoint(text).checkpoint
+    if head.size > log.size or log.tree.tree_hash(head.size) != head.root:
+        raise CaseUnknownError(
+            f"expected a checkpoint this store extends, got one of size {head.size} the store does not "
+            "match (run `vrrules audit verify --checkpoint` on it)"
+        )
+    heads = log.case_heads(head.size)
+    wanted: dict[UUID, str] = {}
+    for ref in case_refs:
+        case = records.case(ref)  # an unknown case is refused before anything is written
+        wanted[case_id(ref)] = ref
+        for _, decision in case.decisions:
+            wanted.setdefault(release_id(decision.spec_sha256), f"release {decision.spec_sha256}")
+    entries = [e for e in log.entries[: head.size] if e.record.stored_id in wanted]
+    present = {e.record.stored_id for e in entries}
+    missing = [name for stored_id, name in wanted.items() if stored_id not in present]
+    if missing:
+        raise CaseUnknownError(
+            f"expected {missing} within the checkpoint's {head.size} records, got none of it"
+        )
+    body = {
+        "format": BUNDLE_FORMAT,
+        "checkpoint": text,
+        "records": [
+            {
+                "leaf_index": e.index,
+                "stored_id": str(e.record.stored_id),
+                "version": e.record.version,
+                "topic": e.record.topic,
+                "state": _b64(e.record.state),
+                "proof": [_b64(h) for h in log.tree.inclusion_proof(e.index, head.size)],
+            }
+            for e in entries
+        ],
+        "heads": [_head_data(heads.proof(stored_id), name) for stored_id, name in wanted.items()],
+    }
+    return json.dumps(body, indent=1, sort_keys=True).encode()
+
+
+def _head_data(proof: CaseHeadProof, name: str) -> dict[str, Any]:
     return {
-        "originator_id": str(stored.stored_id),
-        "originator_version": stored.version,
-        "topic": stored.topic,
-        "state": base64.b64encode(stored.state).decode("ascii"),
+        "name": name,
+        "stored_id": str(proof.head.stored_id),
+        "last_version": proof.head.last_version,
+        "leaf_index": proof.head.leaf_index,
+        "index": proof.index,
+        "size": proof.size,
+        "path": [_b64(h) for h in proof.path],
     }
 
 
-def export_bundle(records: CaseRecords, case_refs: list[str]) -> bytes:
-    """A self-contained file of some cases: their stored events exactly as stored, the policy
-    releases their decisions used, and each case's chain head, so that it can be checked on
-    a machine with no access to the store."""
-    cases = []
-    releases: set[str] = set()
-    for case_ref in case_refs:
-        check = check_chain(records, case_ref)
-        cases.append(
-            {
-                "case_ref": case_ref,
-                "events": [_stored_as_data(s) for s in records.store.records_of(case_id(case_ref))],
-                "chain_head": check.head,
-                "chain_intact": check.intact,
-            }
+@dataclass
+class BundleCheck:
+    """What checking a bundle found."""
+
+    report: AuditReport = field(default_factory=AuditReport)
+    problems: list[str] = field(default_factory=list)
+    anchored: bool = False
+    checkpoint: Checkpoint | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.anchored and not self.problems and self.report.ok
+
+    @property
+    def verdict(self) -> str:
+        if self.problems or not self.report.ok:
+            return "NOT verified"
+        if not self.anchored:
+            return "internally consistent, not anchored (give --checkpoint or --public-key)"
+        return "verified against the trusted checkpoint"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "anchored": self.anchored,
+            "verdict": self.verdict,
+            "problems": self.problems,
+            "report": self.report.as_dict(),
+        }
+
+
+def _decode(raw: bytes) -> dict[str, Any]:
+    if len(raw) > _MAX_BUNDLE:
+        raise ValueError(f"expected a bundle of at most {_MAX_BUNDLE} bytes, got {len(raw)}")
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise ValueError("expected a bundle as exported, got JSON nested too deep") from None
+    if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
+        raise ValueError(
+            f"expected one JSON document of format {BUNDLE_FORMAT!r}, as `vrrules audit bundle` writes"
         )
-        releases.update(record.spec_sha256 for _, record in records.case(case_ref).decisions)
-    release_records = [
-        _stored_as_data(stored)
-        for sha in sorted(releases)
-        for stored in records.store.records_of(release_id(sha))
-    ]
-    body = json.dumps(
-        {"format": BUNDLE_FORMAT, "cases": cases, "releases": release_records}, sort_keys=True, indent=1
-    ).encode()
-    # The first line commits to every byte after it, so changing any byte of the file shows.
-    return f"{BUNDLE_FORMAT} sha256={hashlib.sha256(body).hexdigest()}\n".encode() + body
+    return data
 
 
-def verify_bundle(raw: bytes) -> tuple[AuditReport, list[str]]:
-    """Check a bundle on its own: its digest, every chain, every decision replayed."""
-    problems: list[str] = []
-    head, _, body = raw.partition(b"\n")
-    expected_head = f"{BUNDLE_FORMAT} sha256=".encode()
-    if not head.startswith(expected_head):
-        problems.append(f"expected a file starting '{BUNDLE_FORMAT} sha256=', got {head[:60]!r}")
-        return AuditReport(), problems
-    if head[len(expected_head) :].decode("ascii", "replace") != hashlib.sha256(body).hexdigest():
-        problems.append("the bundle's digest does not match its content: it was changed after export")
+def _record(item: Any) -> tuple[int, StoredRecord, list[bytes]]:
+    return (
+        int(item["leaf_index"]),
+        StoredRecord(
+            0,
+            UUID(str(item["stored_id"])),
+            int(item["version"]),
+            str(item["topic"]),
+            base64.b64decode(str(item["state"]), validate=True),
+        ),
+        [base64.b64decode(str(h), validate=True) for h in item["proof"]],
+    )
+
+
+def _head(item: Any) -> tuple[str, CaseHeadProof]:
+    head = CaseHead(UUID(str(item["stored_id"])), int(item["last_version"]), int(item["leaf_index"]))
+    path = tuple(base64.b64decode(str(h), validate=True) for h in item["path"])
+    return str(item["name"]), CaseHeadProof(head, int(item["index"]), int(item["size"]), path)
+
+
+def verify_bundle(
+    raw: bytes, *, checkpoint: str | bytes | None = None, trusted_keys: tuple[str, ...] | list[str] = ()
+) -> BundleCheck:
+    """Check a bundle with no access to the store: every record's inclusion in the bundle's
+    checkpoint, every case complete, every decision replayed; anchored when the bundle's
+    checkpoint is the trusted ``checkpoint`` or is signed by one of ``trusted_keys``."""
+    check = BundleCheck()
+    problems = check.problems
     try:
-        data = json.loads(body)
-        assert data.get("format") == BUNDLE_FORMAT
-    except (ValueError, AssertionError, AttributeError):
-        problems.append("expected the bundle's body to be the JSON written by 'vrrules audit bundle'")
-        return AuditReport(), problems
-    try:
-        stored = [
-            StoredRecord(
-                0,
-                UUID(item["originator_id"]),
-                int(item["originator_version"]),
-                str(item["topic"]),
-                base64.b64decode(item["state"], validate=True),
+        data = _decode(raw)
+        carried: ParsedCheckpoint = parse_checkpoint(str(data["checkpoint"]))
+        records = [_record(item) for item in data["records"]]
+        heads = [_head(item) for item in data["heads"]]
+    except (KeyError, TypeError, ValueError, VrrulesError) as error:
+        problems.append(f"expected a bundle as exported, got a malformed one: {error}")
+        return check
+    head = carried.checkpoint
+    check.checkpoint = head
+    _anchor(check, head, str(data["checkpoint"]), checkpoint, trusted_keys)
+    # every record included in the checkpoint's tree
+    seen: dict[UUID, dict[int, int]] = {}
+    for index, record, proof in records:
+        try:
+            included = verify_inclusion(record.leaf_hash(), index, head.size, proof, head.root)
+        except VrrulesError:
+            included = False
+        if not included:
+            problems.append(
+                f"record {record.stored_id} version {record.version} (leaf {index}) "
+                "is not in the checkpoint's log"
             )
-            for item in [*data["releases"], *(e for case in data["cases"] for e in case["events"])]
-        ]
-    except (KeyError, TypeError, ValueError) as error:
-        problems.append(f"expected the bundle's records as exported, got a malformed record: {error}")
-        return AuditReport(), problems
-    with CaseRecords(store="memory") as records:
+        seen.setdefault(record.stored_id, {})[record.version] = index
+    _check_heads(check, head, heads, seen)
+    carried_ids = {head_proof.head.stored_id for _, head_proof in heads}
+    for stored_id in seen:
+        if stored_id not in carried_ids:
+            problems.append(f"record {stored_id}: the bundle carries no head head_proof for it")
+    if problems:
+        return check
+    with CaseRecords(store="memory") as replayed:
         try:
-            records.store.insert_records(stored)
-        except Exception as error:  # e.g. two records claiming the same place in a case
-            problems.append(f"the bundle's records do not fit together: {error}")
-            return AuditReport(), problems
+            replayed.store.insert_records(record for _, record, _ in sorted(records, key=lambda r: r[0]))
+            check.report = verify_store(replayed)
+        except Exception as error:  # a record that passed its proof but does not fit: a finding
+            problems.append(f"the bundle's records cannot be read together: {error}")
+    return check
+
+
+def _anchor(
+    check: BundleCheck,
+    head: Checkpoint,
+    carried_text: str,
+    checkpoint: str | bytes | None,
+    trusted_keys: tuple[str, ...] | list[str],
+) -> None:
+    """The anchor: the auditor's own checkpoint, or a signature by a key they trust."""
+    if checkpoint is not None:
+        trusted = parse_checkpoint(checkpoint).checkpoint
+        if (trusted.origin, trusted.size, trusted.root) != (head.origin, head.size, head.root):
+            check.problems.append(
+                f"the bundle's checkpoint (size {head.size}) is not the trusted one (size {trusted.size}): "
+                "ask for a bundle exported against the checkpoint you keep"
+            )
+        else:
+            check.anchored = True
+    elif trusted_keys:
         try:
-            report = verify_store(records)
-        except Exception as error:  # whatever a damaged record breaks, it is a finding, not a crash
-            problems.append(f"the bundle's records cannot be read: {error}")
-            return AuditReport(), problems
-        for case in data["cases"]:
-            reference = case.get("case_ref") if isinstance(case, dict) else None
-            if not isinstance(reference, str):
-                problems.append(f"expected each exported case to name its reference, got {str(case)[:80]}")
-                continue
-            if check_chain(records, reference).head != case.get("chain_head"):
-                problems.append(f"case {reference}: its chain head differs from the one exported")
-    return report, problems
+            verify_checkpoint(carried_text, list(trusted_keys))
+            check.anchored = True
+        except VrrulesError as error:
+            check.problems.append(
+                f"the bundle's checkpoint is not signed by a trusted key: {error.message}"
+            )
+
+
+def _check_heads(
+    check: BundleCheck,
+    head: Checkpoint,
+    heads: list[tuple[str, CaseHeadProof]],
+    seen: dict[UUID, dict[int, int]],
+) -> None:
+    """Every case complete: its head in the checkpoint, its records 1 … last, the last at its leaf."""
+    commitment = head.case_heads
+    problems = check.problems
+    for name, head_proof in heads:
+        if commitment is None or not _head_holds(head_proof, commitment, head.size):
+            problems.append(
+                f"{name}: its head is not in the checkpoint's case heads (a phantom or forged case)"
+            )
+            continue
+        last = head_proof.head
+        named = release_id(name.removeprefix("release ")) if name.startswith("release ") else case_id(name)
+        if named != last.stored_id:
+            problems.append(f"{name}: its stored id is not the one its name maps to")
+            continue
+        versions = seen.get(last.stored_id, {})
+        wanted = set(range(1, last.last_version + 1))
+        if set(versions) != wanted or versions.get(last.last_version) != last.leaf_index:
+            problems.append(
+                f"{name}: the bundle does not hold its records 1-{last.last_version} "
+                f"(holds {sorted(versions)}): records are missing"
+            )
+
+
+def _head_holds(proof: CaseHeadProof, commitment: Any, size: int) -> bool:
+    try:
+        return verify_case_head(proof, commitment, size)
+    except VrrulesError:
+        return False

@@ -56,35 +56,49 @@ def walk_case(
 
     To replay, the case is rebuilt event by event as the chain is checked, so each decision
     is replayed against the case exactly as it stood when it was made, without reading it again.
+
+    A record with a leaf in the store's Merkle log is checked against its leaf, over the bytes
+    as stored; only a record written before the store had a log is checked against its chain
+    link, which commits to the event as decoded today (a later optional payload field would
+    break every such link: `vrrules audit migrate` builds the log over them).
     """
     head = ""
     name = _label(stored_id, label)
     case: Case | None = None
     replays: list[ReplayResult] = []
+    changed: tuple[int, str] | None = None  # a record that reads but no longer fits its leaf
 
-    def broken(count: int, version: int, reason: str) -> tuple[ChainCheck, list[ReplayResult]]:
-        return ChainCheck(name, count, head, version, reason), []
+    def broken(version: int, reason: str) -> tuple[ChainCheck, list[ReplayResult]]:
+        # the first problem in the case is the one reported
+        first_version, first_reason = changed or (version, reason)
+        return ChainCheck(name, count, head, first_version, first_reason), []
 
     count = 0
     for expected_version, record in enumerate(store.records_of(stored_id), start=1):
         count += 1
         if record.version != expected_version:
             return broken(
-                count,
                 expected_version,
                 f"expected event {expected_version} next, found event {record.version}",
             )
         try:
             event = store.decode(record)
         except Exception as error:  # a record edited into something that no longer decodes
-            return broken(count, expected_version, f"the stored event cannot be read: {error}")
+            return broken(expected_version, f"the stored event cannot be read: {error}")
         kind = record.topic.rsplit(".", 1)[-1]
         expected = link(head, kind, expected_version, event_content(event))
         if isinstance(event, Case.Opened) != (expected_version == 1):
-            return broken(count, expected_version, f"{kind} out of place in the case")
-        if getattr(event, "chain", None) != expected:
+            return broken(expected_version, f"{kind} out of place in the case")
+        if record.stored_leaf is not None:
+            expected = str(getattr(event, "chain", ""))
+            if record.stored_leaf != record.leaf_hash() and changed is None:
+                # the case is broken here; its decisions are still replayed, to show what changed
+                changed = (
+                    expected_version,
+                    f"{kind} was changed: its stored bytes no longer hash to the leaf stored with it",
+                )
+        elif getattr(event, "chain", None) != expected:
             return broken(
-                count,
                 expected_version,
                 f"{kind} does not match its chain link: it was changed, or an event before it was",
             )
@@ -92,7 +106,6 @@ def walk_case(
             reference = event.opening.case_ref
             if case_id(reference) != stored_id:
                 return broken(
-                    count,
                     1,
                     f"the case {reference!r} is stored under {stored_id}, "
                     f"not under its own id {case_id(reference)}",
@@ -110,9 +123,14 @@ def walk_case(
                         replayer.replay_decision(case, expected_version, event.decision, then=case)
                     )
                 except Exception as error:  # a record that decodes but no longer makes sense
-                    return broken(count, expected_version, f"cannot replay: {error}")
-            case = event.mutate(case)
+                    return broken(expected_version, f"cannot replay: {error}")
+            try:
+                case = event.mutate(case)
+            except Exception as error:  # a record's state under another record's type
+                return broken(expected_version, f"{kind} does not fit the case: {error}")
         head = expected
+    if changed is not None:
+        return ChainCheck(name, count, head, *changed), replays
     return ChainCheck(name, count, head), replays
 
 

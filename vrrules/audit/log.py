@@ -49,11 +49,13 @@ from vrrules.events.store import CaseStore, StoredRecord
 from vrrules.events.tlog import LogTree, find_first_mismatch
 
 __all__ = [
+    "KeptCheckpoint",
     "LogEntry",
     "LogFinding",
     "LogReport",
     "Migration",
     "StoreLog",
+    "checkpoint_leaves",
     "load_checkpoint",
     "make_checkpoint",
     "migrate_log",
@@ -217,13 +219,27 @@ class LogReport:
         }
 
 
+KeptCheckpoint = ParsedCheckpoint | Checkpoint | tuple[ParsedCheckpoint | Checkpoint, bytes | None]
+
+
+def checkpoint_leaves(records: CaseRecords) -> bytes:
+    """The log's leaf hashes as of now, packed (32 bytes each): kept beside a checkpoint, they
+    let a later audit name the exact first record that differs, whatever else was rewritten."""
+    return StoreLog(records.store).tree.leaf_hashes()
+
+
 def verify_log(
     records: CaseRecords | CaseStore,
-    checkpoints: Iterable[ParsedCheckpoint | Checkpoint] = (),
+    checkpoints: Iterable[KeptCheckpoint] = (),
     *,
     log: StoreLog | None = None,
 ) -> LogReport:
-    """Check the store's log on its own and against every checkpoint given."""
+    """Check the store's log on its own and against every checkpoint given.
+
+    A checkpoint may come with the leaf hashes kept beside it (:func:`checkpoint_leaves`);
+    when they reproduce its root, a difference is named to the exact leaf, else to the
+    span of leaves the roots at hand can tell apart.
+    """
     store = records.store if isinstance(records, CaseRecords) else records
     log = log or StoreLog(store)
     report = LogReport(size=log.size, root=log.tree.root().hex(), built=log.built)
@@ -272,7 +288,8 @@ def verify_log(
     # 3. the log extends every checkpoint: same origin, prefix hashing to its root, same heads
     origin = store_origin(store.location)
     stored_tree = log.stored_tree()
-    for given in checkpoints:
+    for item in checkpoints:
+        given, kept = item if isinstance(item, tuple) else (item, None)
         checkpoint = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         summary = {"size": checkpoint.size, "root": checkpoint.root.hex(), "consistent": False}
         report.checkpoints.append(summary)
@@ -283,37 +300,8 @@ def verify_log(
                 )
             )
             continue
-        if checkpoint.size > log.size:
-            findings.append(
-                log.finding(
-                    f"log truncated or rolled back: the checkpoint holds {checkpoint.size} records, "
-                    f"the store {log.size}; the first missing record is leaf {log.size}",
-                    log.size,
-                )
-            )
-            continue
-        if log.tree.tree_hash(checkpoint.size) != checkpoint.root:
-            trusted_copy = (
-                stored_tree if stored_tree is not None and stored_tree.size >= checkpoint.size else None
-            )
-            mismatch = find_first_mismatch(log.tree, [(checkpoint.size, checkpoint.root)], trusted_copy)
-            index = mismatch.index if mismatch is not None else None
-            if index is not None:
-                findings.append(
-                    log.finding("record differs from what the checkpoint committed to", index)
-                )
-            else:
-                span = (
-                    f"leaves {mismatch.start}-{mismatch.end - 1}"
-                    if mismatch is not None
-                    else "its leaves"
-                )
-                findings.append(
-                    log.finding(
-                        f"records differ from what the checkpoint committed to, within {span}",
-                        mismatch.start if mismatch else 0,
-                    )
-                )
+        if checkpoint.size > log.size or log.tree.tree_hash(checkpoint.size) != checkpoint.root:
+            findings.append(_first_difference(log, checkpoint, kept, stored_tree))
             continue
         heads = checkpoint.case_heads
         if heads is not None and heads != log.case_heads(checkpoint.size).commitment:
@@ -323,6 +311,47 @@ def verify_log(
             continue
         summary["consistent"] = True
     return report
+
+
+def _trusted_copy(
+    checkpoint: Checkpoint, kept: bytes | None, stored_tree: LogTree | None
+) -> LogTree | None:
+    """A tree of leaf hashes that reproduces the checkpoint's root: the ones kept beside it,
+    else the ones the writer stored (when they still fit), else none."""
+    for candidate in (LogTree.from_packed(kept) if kept is not None else None, stored_tree):
+        fits = candidate is not None and candidate.size >= checkpoint.size
+        if fits and candidate is not None and candidate.tree_hash(checkpoint.size) == checkpoint.root:
+            return candidate
+    return None
+
+
+def _first_difference(
+    log: StoreLog, checkpoint: Checkpoint, kept: bytes | None, stored_tree: LogTree | None
+) -> LogFinding:
+    trusted = _trusted_copy(checkpoint, kept, stored_tree)
+    common = min(log.size, checkpoint.size)
+    if trusted is not None:
+        if log.tree.tree_hash(common) != trusted.tree_hash(common):
+            mismatch = find_first_mismatch(log.tree, [(common, trusted.tree_hash(common))], trusted)
+            if mismatch is not None and mismatch.index is not None:
+                return log.finding(
+                    "the log differs from the checkpoint from this record on: it was changed, or a "
+                    "record before it was removed or inserted",
+                    mismatch.index,
+                )
+    elif checkpoint.size <= log.size:
+        mismatch = find_first_mismatch(log.tree, [(checkpoint.size, checkpoint.root)])
+        start, end = (mismatch.start, mismatch.end) if mismatch is not None else (0, checkpoint.size)
+        return log.finding(
+            f"the log differs from the checkpoint somewhere in leaves {start}-{end - 1} (keep the leaves "
+            "file beside each checkpoint to have the exact record named)",
+            start,
+        )
+    return log.finding(
+        f"log truncated or rolled back: the checkpoint holds {checkpoint.size} records, the store "
+        f"{log.size}; the first missing record is leaf {log.size}",
+        log.size,
+    )
 
 
 def read_checkpoint_file(path: Path, trusted_keys: Sequence[str] = ()) -> ParsedCheckpoint:

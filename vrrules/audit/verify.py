@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 
 from vrrules.audit.chain import ChainCheck, DigestBuilder, release_hashes, walk_case
 from vrrules.audit.checkpoint import Checkpoint, ParsedCheckpoint
-from vrrules.audit.log import LogReport, StoreLog, verify_log
+from vrrules.audit.log import KeptCheckpoint, LogReport, StoreLog, verify_log
 from vrrules.audit.replay import Replayer, ReplayResult
 from vrrules.events.application import CaseRecords
 from vrrules.events.domain import Case
@@ -204,7 +204,7 @@ def verify_store(
     on_case: Callable[[str], None] | None = None,
     *,
     workers: int = 1,
-    checkpoints: Sequence[ParsedCheckpoint | Checkpoint] = (),
+    checkpoints: Sequence[KeptCheckpoint] = (),
     since: ParsedCheckpoint | Checkpoint | None = None,
 ) -> AuditReport:
     """Check every chain and replay every decision, reading each case once.

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -89,6 +89,7 @@ class StoredRecord:
     version: int
     topic: str
     state: bytes
+    stored_leaf: bytes | None = field(default=None, compare=False)
 
     def leaf_hash(self) -> bytes:
         """This record's leaf in the store's Merkle log (RFC 9162, over the bytes as stored)."""
@@ -448,20 +449,66 @@ class CaseStore:
             if not batch:
                 return
             for notification in batch:
-                yield StoredRecord(
+                record = StoredRecord(
                     notification.id,
                     _uuid(notification.originator_id),
                     notification.originator_version,
                     notification.topic,
                     bytes(notification.state),
                 )
+                # an in-memory store's records cannot be reached but through this process
+                yield (
+                    replace(record, stored_leaf=record.leaf_hash())
+                    if self._backend == "memory"
+                    else record
+                )
             start = batch[-1].id + 1
 
     def records_of(self, stored_id: UUID) -> list[StoredRecord]:
-        """One aggregate's stored records, oldest first (``position`` is 0: not read here)."""
+        """One aggregate's stored records, oldest first, each with its position and the leaf
+        stored beside it (``None`` for a record written before the store had a log)."""
+        if self._backend == "memory":
+            return [r for r in self.records() if r.stored_id == stored_id]
+        leaves = leaves_table(self._events_table)
+        datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
+        if self._backend == "sqlite":
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute(
+                    "SELECT e.rowid, e.originator_version, e.topic, e.state, l.leaf "
+                    f"FROM {self._events_table} e LEFT JOIN {leaves} l ON l.position = e.rowid "
+                    "WHERE e.originator_id = ? "
+                    "ORDER BY e.originator_version",
+                    (stored_id.hex,),
+                )
+                rows = [tuple(row) for row in cursor.fetchall()]
+        else:
+            from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
+
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute(
+                    SQL(
+                        "SELECT e.notification_id, e.originator_version, e.topic, e.state, l.leaf "
+                        "FROM {schema}.{events} e LEFT JOIN {schema}.{leaves} l "
+                        "ON l.position = e.notification_id WHERE e.originator_id = %s "
+                        "ORDER BY e.originator_version"
+                    ).format(
+                        schema=Identifier(datastore.schema),
+                        events=Identifier(self._events_table),
+                        leaves=Identifier(leaves),
+                    ),
+                    (stored_id,),
+                )
+                rows = [tuple(row.values()) for row in cursor.fetchall()]
         return [
-            StoredRecord(0, _uuid(s.originator_id), s.originator_version, s.topic, bytes(s.state))
-            for s in self._log.recorder.select_events(stored_id)
+            StoredRecord(
+                int(position),
+                stored_id,
+                int(version),
+                str(topic),
+                bytes(state),
+                bytes(leaf) if leaf is not None else None,
+            )
+            for position, version, topic, state, leaf in rows
         ]
 
     def decode(self, record: StoredRecord) -> Any:

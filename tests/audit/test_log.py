@@ -1,0 +1,373 @@
+"""The store's Merkle log, attacked as an insider with the database password would attack it.
+
+Each attack rewrites the stored rows (and, for the thorough attacker, every stored leaf so
+they fit the new rows); with a checkpoint kept apart, every attack is found, on SQLite and
+on PostgreSQL, and the report names the first bad record by its leaf index.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import SPECS, TIER2_ASSESSMENT, _reset_postgres
+from vrrules import CaseRecords
+from vrrules.audit import verify_store
+from vrrules.audit.log import (
+    checkpoint_leaves,
+    load_checkpoint,
+    make_checkpoint,
+    migrate_log,
+    store_origin,
+    verify_log,
+)
+from vrrules.events.payloads import Referral
+from vrrules.events.tlog import record_leaf_hash
+from vrrules.policies.library import PolicyLibrary
+
+
+def _fill(records: CaseRecords, refs: tuple[str, ...] = ("A-1", "B-2", "C-3")) -> None:
+    for ref in refs:
+        records.open_case(ref, date(2025, 11, 3))
+        records.record(ref, "referral_received", {"received_on": "2025-11-03", "source": "employer"})
+        records.record(ref, "assessment_completed", TIER2_ASSESSMENT)
+        records.decide(ref, "tiers")
+
+
+def _publish(records: CaseRecords) -> None:
+    compiled = PolicyLibrary(SPECS).versions("tiers")[-1]
+    records.publish(compiled, "Policy Lead", "in force")
+
+
+@dataclass(frozen=True)
+class Row:
+    position: int
+    stored_id: Any  # as the backend stores it: hex text on SQLite, UUID on PostgreSQL
+    version: int
+    topic: str
+    state: bytes
+
+    def leaf(self) -> bytes:
+        stored = self.stored_id if isinstance(self.stored_id, UUID) else UUID(self.stored_id)
+        return record_leaf_hash(stored, self.version, self.topic, self.state)
+
+
+class Database:
+    """Raw access to a store's tables."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self.postgres = location.startswith("postgresql://")
+        self.events = "vrrulescases_events" if self.postgres else "stored_events"
+        self.position = "notification_id" if self.postgres else "rowid"
+
+    def _run(self, sql: str, params: Any = (), many: bool = False) -> list[Any]:
+        if self.postgres:
+            import psycopg  # noqa: PLC0415
+
+            with psycopg.connect(self.location, autocommit=True) as db, db.cursor() as cursor:
+                sql = sql.replace("?", "%s")
+                if many:
+                    cursor.executemany(sql, params)
+                    return []
+                cursor.execute(sql, params)
+                return cursor.fetchall() if cursor.description else []
+        with sqlite3.connect(self.location) as db:
+            if many:
+                db.executemany(sql, params)
+                return []
+            return db.execute(sql, params).fetchall()
+
+    def rows(self) -> list[Row]:
+        found = self._run(
+            f"SELECT {self.position}, originator_id, originator_version, topic, state FROM {self.events} "
+            f"ORDER BY {self.position}"
+        )
+        return [Row(int(p), i, int(v), str(t), bytes(s)) for p, i, v, t, s in found]
+
+    def leaves(self) -> dict[int, bytes]:
+        return {int(p): bytes(leaf) for p, leaf in self._run(f"SELECT position, leaf FROM {self.events}_leaves")}
+
+    def rewrite(self, rows: list[Row], leaves: dict[int, bytes]) -> None:
+        """Replace every row and every leaf (positions as given)."""
+        self._run(f"DELETE FROM {self.events}")
+        self._run(f"DELETE FROM {self.events}_leaves")
+        self._run(
+            f"INSERT INTO {self.events} ({self.position}, originator_id, originator_version, topic, state) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(r.position, r.stored_id, r.version, r.topic, r.state) for r in rows],
+            many=True,
+        )
+        self._run(
+            f"INSERT INTO {self.events}_leaves (position, leaf) VALUES (?, ?)", list(leaves.items()), many=True
+        )
+
+
+# ----------------------------------------------------------------------------- the attacks
+
+
+def _json_edit(state: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
+    data = json.loads(state)
+    change(data)
+    return json.dumps(data).encode()
+
+
+def _flip(rows: list[Row], at: int) -> tuple[list[Row], int]:
+    state = bytearray(rows[at].state)
+    state[len(state) // 2] ^= 0x01
+    return [*rows[:at], replace(rows[at], state=bytes(state)), *rows[at + 1 :]], at
+
+
+def _delete(rows: list[Row], at: int) -> tuple[list[Row], int]:
+    return [*rows[:at], *rows[at + 1 :]], at
+
+
+def _insert(rows: list[Row], at: int) -> tuple[list[Row], int]:
+    # a forged record put into a case's history before record `at`; the case's later versions
+    # are renumbered so that nothing clashes
+    victim = rows[at]
+    forged = replace(victim, state=victim.state + b" ")  # valid JSON, other bytes
+    shifted = [
+        replace(r, version=r.version + 1) if r.stored_id == victim.stored_id and r.version >= victim.version else r
+        for r in rows
+    ]
+    return [*shifted[:at], forged, *shifted[at:]], at
+
+
+def _reorder(rows: list[Row], at: int) -> tuple[list[Row], int]:
+    at = min(at, len(rows) - 2)
+    return [*rows[:at], rows[at + 1], rows[at], *rows[at + 2 :]], at
+
+
+def _swap_ids(rows: list[Row], at: int) -> tuple[list[Row], int]:
+    first = rows[0].stored_id
+    other = next(r.stored_id for r in rows if r.stored_id != first and r.version == 1)
+    swap = {first: other, other: first}
+    swapped = [replace(r, stored_id=swap.get(r.stored_id, r.stored_id)) for r in rows]
+    return swapped, 0
+
+
+def _truncate_case(rows: list[Row], at: int) -> tuple[list[Row], int]:
+    victim = rows[at].stored_id
+    last = max(i for i, r in enumerate(rows) if r.stored_id == victim)
+    return [*rows[:last], *rows[last + 1 :]], last
+
+
+def _truncate_log(rows: list[Row], at: int) -> tuple[list[Row], int]:
+    return rows[: len(rows) - 2], len(rows) - 2
+
+
+def _rewrite_decision(rows: list[Row], at: int) -> tuple[list[Row], int]:
+    index = next(i for i, r in enumerate(rows) if r.topic.endswith("DecisionRecorded") and i >= at // 2)
+
+    def change(data: dict[str, Any]) -> None:
+        decision = data["decision"]["_data_"]
+        decision["outcome"]["tier"] = 1
+        decision["facts"] = {**decision["facts"], "support_needed": []}
+
+    return [*rows[:index], replace(rows[index], state=_json_edit(rows[index].state, change)), *rows[index + 1 :]], index
+
+
+def _forge_release(rows: list[Row], at: int) -> tuple[list[Row], int]:
+    index = next(i for i, r in enumerate(rows) if "PolicyRelease" in r.topic)
+
+    def change(data: dict[str, Any]) -> None:
+        data["text"] = data["text"].replace("tier", "tyer", 1)
+
+    return [*rows[:index], replace(rows[index], state=_json_edit(rows[index].state, change)), *rows[index + 1 :]], index
+
+
+def _edit_publication(rows: list[Row], at: int) -> tuple[list[Row], int]:
+    index = next(i for i, r in enumerate(rows) if "VersionPublication" in r.topic)
+
+    def change(data: dict[str, Any]) -> None:
+        data["published_by"] = "Someone Else"
+
+    return [*rows[:index], replace(rows[index], state=_json_edit(rows[index].state, change)), *rows[index + 1 :]], index
+
+
+def _delete_publication(rows: list[Row], at: int) -> tuple[list[Row], int]:
+    index = next(i for i, r in enumerate(rows) if "VersionPublication" in r.topic)
+    return [*rows[:index], *rows[index + 1 :]], index
+
+
+ATTACKS: dict[str, Callable[[list[Row], int], tuple[list[Row], int]]] = {
+    "flipped byte": _flip,
+    "deleted record": _delete,
+    "inserted record": _insert,
+    "reordered records": _reorder,
+    "swapped case ids": _swap_ids,
+    "case tail truncated": _truncate_case,
+    "log tail truncated": _truncate_log,
+    "decision facts and outcome rewritten": _rewrite_decision,
+    "forged policy release": _forge_release,
+    "publication edited": _edit_publication,
+    "publication deleted": _delete_publication,
+}
+
+
+def _attack(database: Database, name: str, at: int, thorough: bool) -> int:
+    """Apply an attack; return the index of the first leaf it changed."""
+    rows = database.rows()
+    changed, first = ATTACKS[name](rows, at % len(rows))
+    renumbered = [replace(r, position=n) for n, r in enumerate(changed, start=1)]
+    if thorough:  # every leaf recomputed to fit the new rows: only a checkpoint can tell
+        leaves = {r.position: r.leaf() for r in renumbered}
+    else:  # the rows changed, the stored leaves left as they were
+        leaves = database.leaves()
+    database.rewrite(renumbered, leaves)
+    return first
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield str(tmp_path / "cases.db")
+    else:
+        url: str = request.getfixturevalue("postgres_url")
+        _reset_postgres(url)
+        yield url
+
+
+def _kept(location: str) -> tuple[Any, bytes]:
+    with CaseRecords(location, SPECS) as records:
+        _fill(records)
+        _publish(records)
+        return load_checkpoint(make_checkpoint(records)), checkpoint_leaves(records)
+
+
+@pytest.mark.parametrize("thorough", [False, True], ids=["careless", "thorough"])
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_every_attack_is_found_against_a_kept_checkpoint(location: str, attack: str, thorough: bool) -> None:
+    checkpoint, leaves = _kept(location)
+    first = _attack(Database(location), attack, 3, thorough)
+    with CaseRecords(location, SPECS, read_only=True) as records:
+        report = verify_store(records, checkpoints=[(checkpoint, leaves)])
+    assert not report.ok
+    assert report.log is not None and report.log.findings, report.render()
+    named = [f.leaf_index for f in report.log.findings if f.leaf_index is not None]
+    assert named and min(named) == first, report.render()
+
+
+def test_an_untouched_store_extends_its_checkpoints_append_only(location: str) -> None:
+    with CaseRecords(location, SPECS) as records:
+        _fill(records, ("A-1",))
+        week_1 = load_checkpoint(make_checkpoint(records))
+        _fill(records, ("B-2", "C-3"))
+        week_2 = load_checkpoint(make_checkpoint(records))
+    with CaseRecords(location, SPECS, read_only=True) as records:
+        report = verify_store(records, checkpoints=[week_1, week_2])
+        assert report.ok and report.anchored, report.render()
+        assert [c["consistent"] for c in report.log.checkpoints] == [True, True]  # type: ignore[union-attr]
+        full = verify_store(records)
+        weekly = verify_store(records, since=week_1)
+    assert weekly.ok and weekly.since == week_1.checkpoint.size
+    assert weekly.cases == 2 and weekly.decisions == 2  # only the new part was replayed
+    assert full.cases == 3 and full.decisions == 3
+
+
+def test_a_store_rolled_back_to_an_older_copy_is_found(tmp_path: Path) -> None:
+    store = tmp_path / "cases.db"
+    with CaseRecords(store, SPECS) as records:
+        _fill(records, ("A-1",))
+    shutil.copy(store, tmp_path / "old.db")
+    with CaseRecords(store, SPECS) as records:
+        _fill(records, ("B-2",))
+        kept = load_checkpoint(make_checkpoint(records))
+    shutil.copy(tmp_path / "old.db", store)
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        report = verify_store(records, checkpoints=[kept])
+    assert not report.ok
+    assert any("rolled back" in f.problem for f in report.log.findings)  # type: ignore[union-attr]
+
+
+def test_without_a_checkpoint_a_careless_edit_is_still_found_by_its_stored_leaf(tmp_path: Path) -> None:
+    store = str(tmp_path / "cases.db")
+    with CaseRecords(store, SPECS) as records:
+        _fill(records)
+    first = _attack(Database(store), "flipped byte", 4, thorough=False)
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        report = verify_store(records)
+    assert not report.ok
+    finding = report.log.findings[0]  # type: ignore[union-attr]
+    assert finding.leaf_index == first and finding.aggregate == "case A-1" and finding.version == 4
+
+
+def test_a_checkpoint_of_another_store_is_refused(tmp_path: Path) -> None:
+    with CaseRecords(tmp_path / "one.db", SPECS) as one, CaseRecords(tmp_path / "two.db", SPECS) as two:
+        _fill(one, ("A-1",))
+        _fill(two, ("A-1",))
+        report = verify_log(two, [load_checkpoint(make_checkpoint(one))])
+    assert not report.ok and "another log" in report.findings[0].problem
+    assert store_origin(str(tmp_path / "one.db")) != store_origin(str(tmp_path / "two.db"))
+
+
+def test_a_payload_that_gains_an_optional_field_still_verifies(tmp_path: Path, monkeypatch: Any) -> None:
+    store = tmp_path / "cases.db"
+    with CaseRecords(store, SPECS) as records:
+        _fill(records)
+        kept = load_checkpoint(make_checkpoint(records))
+    # A later schema adds an optional field with a default: every decoded referral now has it.
+    # The log hashes the bytes as stored, so nothing about the old records changes.
+    dump = Referral.model_dump
+
+    def with_new_field(self: Referral, **kwargs: Any) -> dict[str, Any]:
+        return {**dump(self, **kwargs), "urgency": None}
+
+    monkeypatch.setattr(Referral, "model_dump", with_new_field)
+    assert Referral(received_on=date(2025, 1, 1), source="gp").model_dump()["urgency"] is None
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        report = verify_store(records, checkpoints=[kept])
+    assert report.ok, report.render()
+
+
+def test_migrate_builds_the_log_of_an_old_store_once_and_says_so(tmp_path: Path) -> None:
+    store = tmp_path / "cases.db"
+    with CaseRecords(store, SPECS) as records:
+        _fill(records)
+    Database(str(store))._run("DELETE FROM stored_events_leaves")  # as written before the log
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        before = verify_store(records)
+        assert before.ok and before.log is not None and not before.log.built
+    with CaseRecords(store, SPECS) as records:
+        done = migrate_log(records)
+        assert done.status == "migrated" and done.chains_checked == 3
+        assert migrate_log(records).status == "already built"
+        assert any(r.topic.endswith("LogMigration.Migrated") for r in records.store.records())
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        after = verify_store(records)
+    assert after.ok and after.log is not None and after.log.built, after.render()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    attack=st.sampled_from(sorted(ATTACKS)),
+    at=st.integers(0, 10_000),
+    thorough=st.booleans(),
+    cases=st.integers(1, 4),
+)
+def test_any_one_random_change_to_a_random_store_is_found(
+    tmp_path: Path, attack: str, at: int, thorough: bool, cases: int
+) -> None:
+    folder = tmp_path / f"{attack}-{at}-{thorough}-{cases}".replace(" ", "_")
+    folder.mkdir()
+    location = str(folder / "cases.db")
+    with CaseRecords(location, SPECS) as records:
+        _fill(records, tuple(f"R-{n}" for n in range(max(cases, 2))))
+        _publish(records)
+        kept = load_checkpoint(make_checkpoint(records))
+    _attack(Database(location), attack, at, thorough)
+    with CaseRecords(location, SPECS, read_only=True) as records:
+        report = verify_store(records, checkpoints=[kept])
+    assert not report.ok
