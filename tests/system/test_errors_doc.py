@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import vrrules
+from vrrules import errors
 from vrrules.errors import VrrulesError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,8 +24,14 @@ def diagnostic_codes() -> set[str]:
 
 
 def error_codes() -> set[str]:
-    classes = [getattr(vrrules, name) for name in vrrules.__all__]
+    # every error class of the one error module, whether exported at the top level or not
+    classes = [getattr(errors, name) for name in errors.__all__]
     return {c.code for c in classes if isinstance(c, type) and issubclass(c, VrrulesError)}
+
+
+def test_the_errors_a_case_system_catches_are_exported_at_the_top() -> None:
+    for name in ("StoreUnavailableError", "StoreNotVrrulesError", "StoreReadOnlyError", "ArgumentInvalidError"):
+        assert name in vrrules.__all__ and getattr(vrrules, name) is getattr(errors, name)
 
 
 def documented_codes() -> set[str]:
@@ -42,7 +49,8 @@ def test_no_code_is_documented_that_does_not_exist() -> None:
 
 
 def test_error_classes_also_inherit_the_builtin_users_catch() -> None:
-    for name in vrrules.__all__:
-        obj = getattr(vrrules, name)
+    # PermissionError: a write refused on a read-only store is what open() would raise too
+    for name in errors.__all__:
+        obj = getattr(errors, name)
         if isinstance(obj, type) and issubclass(obj, VrrulesError) and obj is not VrrulesError:
-            assert issubclass(obj, ValueError | LookupError | RuntimeError), name
+            assert issubclass(obj, ValueError | LookupError | RuntimeError | PermissionError), name
