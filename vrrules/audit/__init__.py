@@ -20,7 +20,7 @@ from vrrules.audit.chain import ChainCheck, check_chain, store_digest
 from vrrules.audit.log import LogReport, make_checkpoint, migrate_log, verify_log
 from vrrules.audit.replay import Replayer, ReplayResult, redecide_recorded, replay, replay_all
 from vrrules.audit.timeline import case_as_of
-from vrrules.audit.verify import AuditReport, count_decisions, verify_store
+from vrrules.audit.verify import AuditReport, count_decisions, merge_reports, verify_store
 from vrrules.audit.whatif import Change, ImpactReport, impact
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "export_bundle",
     "impact",
     "make_checkpoint",
+    "merge_reports",
     "migrate_log",
     "redecide_recorded",
     "replay",

@@ -181,8 +181,15 @@ class DigestBuilder:
     def __init__(self) -> None:
         self._hasher = hashlib.sha256()
 
+    @staticmethod
+    def line(check: ChainCheck) -> str:
+        return f"case|{check.case_ref}|{check.events}|{check.head}"
+
     def add(self, check: ChainCheck) -> None:
-        self._hasher.update(f"case|{check.case_ref}|{check.events}|{check.head}\n".encode())
+        self.add_line(self.line(check))
+
+    def add_line(self, line: str) -> None:
+        self._hasher.update(f"{line}\n".encode())
 
     def finish(self, releases: list[str]) -> str:
         for sha in sorted(releases):

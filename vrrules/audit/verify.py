@@ -19,13 +19,14 @@ from eventsourcing.utils import get_topic
 
 from vrrules.audit.chain import ChainCheck, DigestBuilder, release_hashes, walk_case
 from vrrules.audit.checkpoint import Checkpoint, ParsedCheckpoint
-from vrrules.audit.log import KeptCheckpoint, LogReport, StoreLog, verify_log
+from vrrules.audit.log import KeptCheckpoint, LogFinding, LogReport, StoreLog, verify_log
 from vrrules.audit.replay import Replayer, ReplayResult
+from vrrules.errors import ArgumentInvalidError
 from vrrules.events.application import CaseRecords
 from vrrules.events.domain import Case
 from vrrules.events.store import StoreHandle
 
-__all__ = ["AuditReport", "count_decisions", "verify_store"]
+__all__ = ["AuditReport", "count_decisions", "merge_reports", "verify_store"]
 
 
 @dataclass
@@ -44,6 +45,10 @@ class AuditReport:
     expected_digest: str | None = None
     log: LogReport | None = None
     since: int | None = None  # with --since: the checkpoint size after which records were checked
+    shard: tuple[int, int] | None = None  # with --shard K/N: this report covers share K of N
+    # with a shard: each case's place in opening order and its digest line, for the merge
+    case_lines: list[tuple[int, str]] = field(default_factory=list)
+    releases: list[str] = field(default_factory=list)
 
     def add_chain(self, check: ChainCheck) -> None:
         self.cases += 1
@@ -92,6 +97,16 @@ class AuditReport:
             "not_reproduced": [r.as_dict() for r in self.failures],
             "log": self.log.as_dict() if self.log is not None else None,
             "since": self.since,
+            **(
+                {
+                    "shard": f"{self.shard[0]}/{self.shard[1]}",
+                    "case_lines": [list(line) for line in self.case_lines],
+                    "releases": self.releases,
+                    "expected_digest": self.expected_digest,
+                }
+                if self.shard is not None
+                else {}
+            ),
         }
 
     def render(self) -> str:
@@ -141,6 +156,7 @@ class AuditReport:
 
 @dataclass
 class _CaseOutcome:
+    stored_id: UUID
     check: ChainCheck
     counts: dict[str, Counter[str]]
     failures: list[ReplayResult]
@@ -157,7 +173,7 @@ def _verify_cases(replayer: Replayer, ids: _Job) -> list[_CaseOutcome]:
         counts: dict[str, Counter[str]] = {}
         for result in replays:
             counts.setdefault(result.family, Counter())[result.status] += 1
-        outcomes.append(_CaseOutcome(check, counts, [r for r in replays if not r.reproduced]))
+        outcomes.append(_CaseOutcome(stored_id, check, counts, [r for r in replays if not r.reproduced]))
     return outcomes
 
 
@@ -206,6 +222,7 @@ def verify_store(
     workers: int = 1,
     checkpoints: Sequence[KeptCheckpoint] = (),
     since: ParsedCheckpoint | Checkpoint | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> AuditReport:
     """Check every chain and replay every decision, reading each case once.
 
@@ -218,19 +235,35 @@ def verify_store(
     (:func:`vrrules.audit.log.verify_log`). With ``since`` (a checkpoint kept at an earlier
     audit), it is checked against that one too, and only the decisions recorded after it
     are replayed (the weekly audit); the digest is then left out.
+
+    With ``shard`` ``(k, n)`` only share ``k`` of ``n`` is verified: the cases whose stored id
+    is ``k`` modulo ``n`` and the leaves whose index is; hosts run the shares against one
+    store, and :func:`merge_reports` combines their partial reports into the verdict a
+    single full run gives.
     """
-    report = AuditReport(expected_digest=expected_digest)
-    log = StoreLog(records.store)
+    if shard is not None and not (
+        isinstance(shard[1], int) and shard[1] >= 1 and 0 <= shard[0] < shard[1]
+    ):
+        raise ArgumentInvalidError(
+            f"shard: expected K/N with 0 <= K < N, got {shard!r}", argument="shard"
+        )
+    report = AuditReport(expected_digest=expected_digest, shard=shard)
+    log = StoreLog(records.store, share=shard)
     base = since.checkpoint if isinstance(since, ParsedCheckpoint) else since
     report.log = verify_log(records.store, [*checkpoints, *([base] if base is not None else [])], log=log)
     report.since = base.size if base is not None else None
     cases = _cases_to_walk(log, report.since)
+    order = {stored_id: index for index, (stored_id, _) in enumerate(cases)}
+    if shard is not None:
+        cases = [(stored_id, first) for stored_id, first in cases if stored_id.int % shard[1] == shard[0]]
     builder = DigestBuilder()
 
     def take(outcome: _CaseOutcome) -> None:
         check = outcome.check
         report.add_chain(check)
         builder.add(check)
+        if shard is not None:
+            report.case_lines.append((order[outcome.stored_id], DigestBuilder.line(check)))
         for family, counts in outcome.counts.items():
             report.counts.setdefault(family, Counter()).update(counts)
             report.decisions += sum(counts.values())
@@ -264,8 +297,84 @@ def verify_store(
             for outcomes in pool.imap(_verify_share, jobs):
                 for outcome in outcomes:
                     take(outcome)
-    report.digest = builder.finish(release_hashes(store)) if report.since is None else ""
+    releases = release_hashes(store)
+    report.digest = builder.finish(releases) if report.since is None and shard is None else ""
+    if shard is not None:
+        report.releases = sorted(releases)
     return report
+
+
+def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:
+    """One verdict from the partial reports of ``--shard 0/N`` … ``N-1/N``: the report a
+    single full run gives (the same counts, findings, failures and digest)."""
+    shares = sorted(str(p.get("shard", "")) for p in partials)
+    count = len(partials)
+    if shares != sorted(f"{k}/{count}" for k in range(count)):
+        raise ArgumentInvalidError(
+            f"expected the partial reports of shards 0/{count} to {count - 1}/{count}, each once, "
+            f"got {shares}",
+            argument="reports",
+        )
+    first = partials[0]
+    merged = AuditReport(expected_digest=first.get("expected_digest"), since=first.get("since"))
+    lines: list[tuple[int, str]] = []
+    broken: list[tuple[int, ChainCheck]] = []
+    failures: list[tuple[int, ReplayResult]] = []
+    for partial in partials:
+        place = {line.split("|", 2)[1]: int(index) for index, line in partial["case_lines"]}
+        lines.extend((int(index), str(line)) for index, line in partial["case_lines"])
+        merged.cases += int(partial["cases"])
+        merged.decisions += int(partial["decisions"])
+        for family, counts in partial["families"].items():
+            merged.counts.setdefault(family, Counter()).update(counts)
+        for item in partial["broken_chains"]:
+            check = ChainCheck(item["case"], 0, "", item["first_broken_event"], item["reason"])
+            broken.append((place.get(item["case"], -1), check))
+        for item in partial["not_reproduced"]:
+            result = ReplayResult(
+                item["case"],
+                item["event"],
+                item["family"],
+                item["version"],
+                item["status"],
+                tuple(item["differences"]),
+            )
+            failures.append((place.get(item["case"], -1), result))
+    merged.broken = [check for _, check in sorted(broken, key=lambda b: b[0])]
+    merged.failures = [r for _, r in sorted(failures, key=lambda f: (f[0], f[1].case_version))]
+    if merged.since is None:
+        digest = DigestBuilder()
+        for _, line in sorted(lines):
+            digest.add_line(line)
+        merged.digest = digest.finish(list(first["releases"]))
+    merged.log = _merge_logs([p["log"] for p in partials if p.get("log") is not None])
+    return merged
+
+
+def _merge_logs(logs: list[dict[str, Any]]) -> LogReport | None:
+    if not logs:
+        return None
+    best: dict[str, LogFinding] = {}
+    for log in logs:
+        for item in log["findings"]:
+            finding = LogFinding(
+                item["problem"], item["leaf_index"], item["position"], item["record"], item["version"]
+            )
+            known = best.get(finding.problem)
+            if known is None or (finding.leaf_index or 0) < (known.leaf_index or 0):
+                best[finding.problem] = finding
+    findings = sorted(best.values(), key=lambda f: (f.stage, f.leaf_index or 0))
+    checkpoints = [
+        {**summary, "consistent": all(log["checkpoints"][n]["consistent"] for log in logs)}
+        for n, summary in enumerate(logs[0]["checkpoints"])
+    ]
+    return LogReport(
+        size=int(logs[0]["size"]),
+        root="" if findings else str(logs[0]["root"]),
+        built=all(bool(log["built"]) for log in logs),
+        checkpoints=checkpoints,
+        findings=findings,
+    )
 
 
 # cases per job handed to a worker: large enough to amortise the hand-over, small enough to share

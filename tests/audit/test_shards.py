@@ -1,0 +1,88 @@
+"""``--shard K/N`` on N processes against one store, merged, gives the verdict of one full run."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.audit.test_log import Database, _attack
+from tests.conftest import SPECS, TIER2_ASSESSMENT, _reset_postgres
+from vrrules import ArgumentInvalidError, CaseRecords
+from vrrules.audit import make_checkpoint, merge_reports, verify_store
+from vrrules.audit.log import load_checkpoint
+
+
+def _fill(location: str) -> str:
+    with CaseRecords(location, SPECS) as records:
+        for n in range(7):
+            ref = f"S-{n}"
+            records.open_case(ref, date(2025, 11, 3))
+            records.record(ref, "referral_received", {"received_on": "2025-11-03", "source": "employer"})
+            records.record(ref, "assessment_completed", TIER2_ASSESSMENT)
+            records.decide(ref, "tiers")
+            if n % 2:
+                records.decide(ref, "assessment-first")
+        return make_checkpoint(records)
+
+
+def _share(job: tuple[str, str, int, int]) -> str:
+    """One host's run: its own process, its own read-only handle, a partial report as JSON."""
+    location, checkpoint, k, n = job
+    with CaseRecords(location, SPECS, read_only=True) as records:
+        report = verify_store(records, checkpoints=[load_checkpoint(checkpoint)], shard=(k, n))
+    return json.dumps(report.as_dict())
+
+
+def _full(location: str, checkpoint: str) -> dict[str, Any]:
+    with CaseRecords(location, SPECS, read_only=True) as records:
+        return verify_store(records, checkpoints=[load_checkpoint(checkpoint)]).as_dict()
+
+
+def _merged(location: str, checkpoint: str, n: int) -> dict[str, Any]:
+    with multiprocessing.get_context("spawn").Pool(min(n, 3)) as pool:
+        partials = [json.loads(p) for p in pool.map(_share, [(location, checkpoint, k, n) for k in range(n)])]
+    return merge_reports(partials).as_dict()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "cases.db")
+    url: str = request.getfixturevalue("postgres_url")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_the_merged_shares_equal_a_full_run(location: str, n: int) -> None:
+    checkpoint = _fill(location)
+    full = _full(location, checkpoint)
+    assert full["ok"] is True and full["decisions"] == 10
+    assert _merged(location, checkpoint, n) == full
+
+
+@pytest.mark.parametrize("attack", ["flipped byte", "decision facts and outcome rewritten", "deleted record"])
+def test_the_merged_shares_find_what_a_full_run_finds(tmp_path: Path, attack: str) -> None:
+    location = str(tmp_path / "cases.db")
+    checkpoint = _fill(location)
+    _attack(Database(location), attack, 9, thorough=False)
+    full = _full(location, checkpoint)
+    assert full["ok"] is False
+    assert _merged(location, checkpoint, 3) == full
+
+
+def test_missing_or_repeated_shares_are_refused(tmp_path: Path) -> None:
+    location = str(tmp_path / "cases.db")
+    checkpoint = _fill(location)
+    one = json.loads(_share((location, checkpoint, 0, 2)))
+    with pytest.raises(ArgumentInvalidError, match="each once"):
+        merge_reports([one])
+    with pytest.raises(ArgumentInvalidError, match="each once"):
+        merge_reports([one, one])
+    with CaseRecords(location, SPECS, read_only=True) as records, pytest.raises(ArgumentInvalidError):
+        verify_store(records, shard=(2, 2))
