@@ -41,7 +41,9 @@ def _edit(raw: bytes, change: Any) -> bytes:
     return json.dumps(data).encode()
 
 
-def test_a_genuine_bundle_verifies_offline_against_its_checkpoint(exported: tuple[bytes, str, str, str]) -> None:
+def test_a_genuine_bundle_verifies_offline_against_its_checkpoint(
+    exported: tuple[bytes, str, str, str],
+) -> None:
     raw, checkpoint, _, verifier = exported
     assert not raw.startswith(b"vrrules-audit-bundle")  # one JSON document, no header line
     by_checkpoint = verify_bundle(raw, checkpoint=checkpoint)
@@ -66,13 +68,15 @@ def test_a_bundle_forged_from_scratch_is_refused(exported: tuple[bytes, str, str
 
 
 def test_a_truncated_bundle_is_refused_even_resealed(exported: tuple[bytes, str, str, str]) -> None:
-    raw, checkpoint, signer, verifier = exported
+    raw, checkpoint, _, verifier = exported
 
     def drop_last(data: dict[str, Any]) -> None:
         data["records"] = [r for r in data["records"] if not (r["version"] == 4 and "Case" in r["topic"])]
 
     truncated = _edit(raw, drop_last)
-    assert any("records are missing" in p for p in verify_bundle(truncated, checkpoint=checkpoint).problems)
+    assert any(
+        "records are missing" in p for p in verify_bundle(truncated, checkpoint=checkpoint).problems
+    )
     # resealed: the case rebuilt without its last record and a new checkpoint signed for it
     with CaseRecords("memory", SPECS) as rebuilt:
         rebuilt.open_case("A-1", date(2025, 11, 3))
@@ -83,7 +87,9 @@ def test_a_truncated_bundle_is_refused_even_resealed(exported: tuple[bytes, str,
     assert not verify_bundle(resealed, trusted_keys=[verifier]).verified
 
 
-def test_a_bundle_with_swapped_ids_or_edited_records_is_refused(exported: tuple[bytes, str, str, str]) -> None:
+def test_a_bundle_with_swapped_ids_or_edited_records_is_refused(
+    exported: tuple[bytes, str, str, str],
+) -> None:
     raw, checkpoint, _, _ = exported
 
     def swap(data: dict[str, Any]) -> None:
@@ -124,7 +130,9 @@ def test_a_phantom_case_is_refused(exported: tuple[bytes, str, str, str]) -> Non
     assert any("Z-9" in p and "phantom" in p for p in check.problems)
 
 
-def test_a_checkpoint_inconsistent_with_the_trusted_one_is_refused(exported: tuple[bytes, str, str, str]) -> None:
+def test_a_checkpoint_inconsistent_with_the_trusted_one_is_refused(
+    exported: tuple[bytes, str, str, str],
+) -> None:
     raw, _, _, _ = exported
     with CaseRecords("memory", SPECS) as other:
         _store(other, ("A-1",))
@@ -134,6 +142,11 @@ def test_a_checkpoint_inconsistent_with_the_trusted_one_is_refused(exported: tup
 
 
 def test_a_hostile_bundle_is_a_finding_never_a_crash() -> None:
-    for raw in (b"", b"not json", b"[" * 100_000, json.dumps({"format": "vrrules-audit-bundle/2"}).encode()):
+    for raw in (
+        b"",
+        b"not json",
+        b"[" * 100_000,
+        json.dumps({"format": "vrrules-audit-bundle/2"}).encode(),
+    ):
         check = verify_bundle(raw)
         assert not check.verified and check.problems

@@ -97,7 +97,10 @@ class Database:
         return [Row(int(p), i, int(v), str(t), bytes(s)) for p, i, v, t, s in found]
 
     def leaves(self) -> dict[int, bytes]:
-        return {int(p): bytes(leaf) for p, leaf in self._run(f"SELECT position, leaf FROM {self.events}_leaves")}
+        return {
+            int(p): bytes(leaf)
+            for p, leaf in self._run(f"SELECT position, leaf FROM {self.events}_leaves")
+        }
 
     def rewrite(self, rows: list[Row], leaves: dict[int, bytes]) -> None:
         """Replace every row and every leaf (positions as given)."""
@@ -110,7 +113,9 @@ class Database:
             many=True,
         )
         self._run(
-            f"INSERT INTO {self.events}_leaves (position, leaf) VALUES (?, ?)", list(leaves.items()), many=True
+            f"INSERT INTO {self.events}_leaves (position, leaf) VALUES (?, ?)",
+            list(leaves.items()),
+            many=True,
         )
 
 
@@ -139,7 +144,9 @@ def _insert(rows: list[Row], at: int) -> tuple[list[Row], int]:
     victim = rows[at]
     forged = replace(victim, state=victim.state + b" ")  # valid JSON, other bytes
     shifted = [
-        replace(r, version=r.version + 1) if r.stored_id == victim.stored_id and r.version >= victim.version else r
+        replace(r, version=r.version + 1)
+        if r.stored_id == victim.stored_id and r.version >= victim.version
+        else r
         for r in rows
     ]
     return [*shifted[:at], forged, *shifted[at:]], at
@@ -176,7 +183,11 @@ def _rewrite_decision(rows: list[Row], at: int) -> tuple[list[Row], int]:
         decision["outcome"]["tier"] = 1
         decision["facts"] = {**decision["facts"], "support_needed": []}
 
-    return [*rows[:index], replace(rows[index], state=_json_edit(rows[index].state, change)), *rows[index + 1 :]], index
+    return [
+        *rows[:index],
+        replace(rows[index], state=_json_edit(rows[index].state, change)),
+        *rows[index + 1 :],
+    ], index
 
 
 def _forge_release(rows: list[Row], at: int) -> tuple[list[Row], int]:
@@ -185,7 +196,11 @@ def _forge_release(rows: list[Row], at: int) -> tuple[list[Row], int]:
     def change(data: dict[str, Any]) -> None:
         data["text"] = data["text"].replace("tier", "tyer", 1)
 
-    return [*rows[:index], replace(rows[index], state=_json_edit(rows[index].state, change)), *rows[index + 1 :]], index
+    return [
+        *rows[:index],
+        replace(rows[index], state=_json_edit(rows[index].state, change)),
+        *rows[index + 1 :],
+    ], index
 
 
 def _edit_publication(rows: list[Row], at: int) -> tuple[list[Row], int]:
@@ -194,7 +209,11 @@ def _edit_publication(rows: list[Row], at: int) -> tuple[list[Row], int]:
     def change(data: dict[str, Any]) -> None:
         data["published_by"] = "Someone Else"
 
-    return [*rows[:index], replace(rows[index], state=_json_edit(rows[index].state, change)), *rows[index + 1 :]], index
+    return [
+        *rows[:index],
+        replace(rows[index], state=_json_edit(rows[index].state, change)),
+        *rows[index + 1 :],
+    ], index
 
 
 def _delete_publication(rows: list[Row], at: int) -> tuple[list[Row], int]:
@@ -249,7 +268,9 @@ def _kept(location: str) -> tuple[Any, bytes]:
 
 @pytest.mark.parametrize("thorough", [False, True], ids=["careless", "thorough"])
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
-def test_every_attack_is_found_against_a_kept_checkpoint(location: str, attack: str, thorough: bool) -> None:
+def test_every_attack_is_found_against_a_kept_checkpoint(
+    location: str, attack: str, thorough: bool
+) -> None:
     checkpoint, leaves = _kept(location)
     first = _attack(Database(location), attack, 3, thorough)
     with CaseRecords(location, SPECS, read_only=True) as records:

@@ -45,7 +45,9 @@ def _full(location: str, checkpoint: str) -> dict[str, Any]:
 
 def _merged(location: str, checkpoint: str, n: int) -> dict[str, Any]:
     with multiprocessing.get_context("spawn").Pool(min(n, 3)) as pool:
-        partials = [json.loads(p) for p in pool.map(_share, [(location, checkpoint, k, n) for k in range(n)])]
+        partials = [
+            json.loads(p) for p in pool.map(_share, [(location, checkpoint, k, n) for k in range(n)])
+        ]
     return merge_reports(partials).as_dict()
 
 
@@ -66,7 +68,9 @@ def test_the_merged_shares_equal_a_full_run(location: str, n: int) -> None:
     assert _merged(location, checkpoint, n) == full
 
 
-@pytest.mark.parametrize("attack", ["flipped byte", "decision facts and outcome rewritten", "deleted record"])
+@pytest.mark.parametrize(
+    "attack", ["flipped byte", "decision facts and outcome rewritten", "deleted record"]
+)
 def test_the_merged_shares_find_what_a_full_run_finds(tmp_path: Path, attack: str) -> None:
     location = str(tmp_path / "cases.db")
     checkpoint = _fill(location)
