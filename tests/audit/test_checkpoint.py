@@ -41,7 +41,6 @@ from vrrules.audit.checkpoint import (
     verify_case_head,
     verify_checkpoint,
 )
-from vrrules.events.tlog import EMPTY_ROOT, LogTree, leaf_hash
 from vrrules.errors import (
     CaseHeadsInvalidError,
     CheckpointMalformedError,
@@ -51,6 +50,7 @@ from vrrules.errors import (
     SigningKeyInvalidError,
     VrrulesError,
 )
+from vrrules.events.tlog import EMPTY_ROOT, LogTree, leaf_hash
 
 PETER_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 PETER_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"

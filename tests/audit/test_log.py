@@ -241,10 +241,9 @@ def _attack(database: Database, name: str, at: int, thorough: bool) -> int:
     rows = database.rows()
     changed, first = ATTACKS[name](rows, at % len(rows))
     renumbered = [replace(r, position=n) for n, r in enumerate(changed, start=1)]
-    if thorough:  # every leaf recomputed to fit the new rows: only a checkpoint can tell
-        leaves = {r.position: r.leaf() for r in renumbered}
-    else:  # the rows changed, the stored leaves left as they were
-        leaves = database.leaves()
+    # thorough: every leaf recomputed to fit the new rows, so only a checkpoint can tell;
+    # careless: the rows changed, the stored leaves left as they were
+    leaves = {r.position: r.leaf() for r in renumbered} if thorough else database.leaves()
     database.rewrite(renumbered, leaves)
     return first
 

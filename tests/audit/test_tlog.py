@@ -24,6 +24,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vrrules.errors import (
+    LogHashInvalidError,
+    LogProofMalformedError,
+    LogRecordInvalidError,
+    LogSizeError,
+    VrrulesError,
+)
 from vrrules.events.tlog import (
     EMPTY_ROOT,
     LogTree,
@@ -39,13 +46,6 @@ from vrrules.events.tlog import (
     root_from_inclusion_proof,
     verify_consistency,
     verify_inclusion,
-)
-from vrrules.errors import (
-    LogHashInvalidError,
-    LogProofMalformedError,
-    LogRecordInvalidError,
-    LogSizeError,
-    VrrulesError,
 )
 
 h = bytes.fromhex
