@@ -4,6 +4,7 @@ Specs (YAML under ``specs/``) compile onto durable_rules; decisions are recorded
 of an event-sourced case history and can be replayed and verified later.
 """
 
+from vrrules.audit.replay import ReplayResult
 from vrrules.errors import (
     ArgumentInvalidError,
     CaseConflictError,
@@ -27,7 +28,6 @@ from vrrules.errors import (
     VersionAlreadyUsedError,
     VrrulesError,
 )
-from vrrules.audit.replay import ReplayResult
 from vrrules.events.application import EVENT_TYPES, CaseRecords, RecordedDecision
 from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_or_raise
 from vrrules.policies.decision import Decision, FiredRule

@@ -11,10 +11,10 @@ from tests.conftest import SPECS
 from vrrules import CaseRecords, StoreKeyError
 from vrrules.audit import verify_store
 from vrrules.cli import main
+from vrrules.events.domain import case_id
 from vrrules.events.importer import import_case, load_case_file
 from vrrules.events.persistence import new_store_key
 from vrrules.samples import SAMPLE_CASES
-from vrrules.events.domain import case_id
 
 CASES = load_case_file(SAMPLE_CASES).cases[:3]
 # what a sample case stores that identifies or describes a person

@@ -19,8 +19,8 @@ from vrrules import (
     SpecInvalidError,
     VrrulesError,
 )
-from vrrules.events.payloads import DecisionRecord
 from vrrules.audit import replay
+from vrrules.events.payloads import DecisionRecord
 
 ASSESSMENT = {
     "assessed_on": "2025-11-10",

@@ -11,9 +11,8 @@ from pathlib import Path
 from tests.conftest import SPECS, _reset_postgres
 from vrrules import CaseRecords
 from vrrules.audit import verify_store
-from vrrules.events.domain import Case
+from vrrules.events.domain import Case, case_id
 from vrrules.policies.engine import ENGINE_NAME
-from vrrules.events.domain import case_id
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "store-schema-1.sqlite"
 # what `vrrules audit digest` gave on the day the fixture was written (tests/fixtures/README.md)

@@ -12,7 +12,9 @@ from vrrules.errors import VrrulesError
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "errors.md"
 
-_DIAGNOSTIC = re.compile(r'(?:code=|PydanticCustomError\(\s*|report\(\s*)"([a-z_]+)"|"(spec_field_[a-z]+)"')
+_DIAGNOSTIC = re.compile(
+    r'(?:code=|PydanticCustomError\(\s*|report\(\s*)"([a-z_]+)"|"(spec_field_[a-z]+)"'
+)
 
 
 def diagnostic_codes() -> set[str]:
@@ -30,7 +32,12 @@ def error_codes() -> set[str]:
 
 
 def test_the_errors_a_case_system_catches_are_exported_at_the_top() -> None:
-    for name in ("StoreUnavailableError", "StoreNotVrrulesError", "StoreReadOnlyError", "ArgumentInvalidError"):
+    for name in (
+        "StoreUnavailableError",
+        "StoreNotVrrulesError",
+        "StoreReadOnlyError",
+        "ArgumentInvalidError",
+    ):
         assert name in vrrules.__all__ and getattr(vrrules, name) is getattr(errors, name)
 
 

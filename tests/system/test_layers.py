@@ -62,7 +62,12 @@ def test_a_lower_layer_imports_nothing_from_a_higher_one(layer: str, forbidden: 
 def test_only_the_store_touches_eventsourcing_machinery() -> None:
     # the application, recorder and mapper; domain events (eventsourcing.domain) are the
     # aggregate's own business, transcodings the persistence module's
-    machinery = ("eventsourcing.application", "eventsourcing.persistence", "eventsourcing.sqlite", "eventsourcing.postgres")
+    machinery = (
+        "eventsourcing.application",
+        "eventsourcing.persistence",
+        "eventsourcing.sqlite",
+        "eventsourcing.postgres",
+    )
     allowed = {"vrrules.events.store", "vrrules.events.persistence", "vrrules.events.pglog"}
     offending = sorted(
         f"{module} imports {name}"
