@@ -1,114 +1,146 @@
 """A readable HTML report of an audit (verify or what-if): one static file, no server, no script.
 
-An auditor opens it in a browser: the summary first, then what differs, then every case's
-trail of decisions with the reasons and the policy clauses they rest on.
+An auditor opens it in a browser: the verdict first, then every finding it rests on, then
+every case's trail of decisions with the outcome in words, the reasons and the policy
+clauses they rest on. The page is the jinja2 template ``vrrules/templates/report.html.j2``
+(autoescaped: stored text is shown as written, never interpreted).
+
+The verdict is computed from the same lists the page shows beneath it, so the two cannot
+disagree: a store with any finding (a broken chain, a decision not reproduced, a log
+finding, a digest that differs) is "NOT verified"; a what-if page leads with how many
+decisions would change and keeps the store's own check apart, under its own heading.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from vrrules.audit import AuditReport, ImpactReport
 from vrrules.events.application import CaseRecords
+from vrrules.policies.wording import outcome_text
+from vrrules.templates import render
 
-__all__ = ["render_html"]
-
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem;color:#1b1b1b}
-h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}h3{font-size:1rem;margin-bottom:.3rem}
-table{border-collapse:collapse;margin:.5rem 0}
-td,th{border:1px solid #bbb;padding:.25rem .6rem;text-align:left}
-th{background:#eee}.ok{color:#0a6a0a;font-weight:bold}.bad{color:#a00;font-weight:bold}
-.rule{margin:.2rem 0 .2rem 1rem}.ref{color:#555;font-size:.9em}code{font-size:.9em}
-"""
+__all__ = ["render_html", "store_findings", "store_verdict"]
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _digest_note(report: AuditReport) -> str:
-    if report.digest_matches is None:
-        return "."
-    if report.digest_matches:
-        return " matches the one kept."
-    return f" <span class='bad'>differs</span> from the one kept (<code>{_e(report.expected_digest)}</code>)."
-
-
-def _summary(report: AuditReport) -> list[str]:
-    verdict = (
-        '<span class="ok">intact and reproduced</span>'
-        if report.ok
-        else '<span class="bad">NOT verified</span>'
-    )
-    rows = [
-        f"<tr><td>{_e(family)}</td><td>{c['reproduced']}</td><td>{c['differs']}</td><td>{c['unreplayable']}</td></tr>"
-        for family, c in report.by_family().items()
+def store_findings(report: AuditReport) -> list[str]:
+    """Every finding of a verify, one sentence each: the list the verdict rests on."""
+    found = [
+        f"Chain broken in case {c.case_ref} at event {c.broken_at}: {c.reason}" for c in report.broken
     ]
-    out = [
-        f"<p id='verdict'>Verdict: {verdict}. Cases: {report.cases}. Decisions: {report.decisions}. "
-        f"Broken chains: {len(report.broken)}.</p>",
-        "<table id='families'><tr><th>family</th><th>reproduced</th><th>differs</th>"
-        "<th>unreplayable</th></tr>",
-        *rows,
-        "</table>",
-        f"<p>Store digest <code>{_e(report.digest)}</code>{_digest_note(report)}</p>",
-    ]
-    return out
-
-
-def _differences(report: AuditReport, impact: ImpactReport | None) -> list[str]:
-    out = ["<h2>Differences</h2>", "<ul id='differences'>"]
-    items = [
-        f"<li>Chain broken in case <b>{_e(c.case_ref)}</b> at event {c.broken_at}: {_e(c.reason)}</li>"
-        for c in report.broken
-    ]
-    items += [
-        f"<li>Case <b>{_e(r.case_ref)}</b>, event {r.case_version}, {_e(r.family)} {_e(r.version)}: "
-        f"{_e(r.status)}<ul>{''.join(f'<li>{_e(d)}</li>' for d in r.differences)}</ul></li>"
+    found += [
+        f"Case {r.case_ref}, event {r.case_version}, {r.family} {r.version}: {r.status.replace('_', ' ')}"
+        + (f" ({'; '.join(r.differences)})" if r.differences else "")
         for r in report.failures
     ]
-    if impact is not None:
-        items += [
-            f"<li>What-if: case <b>{_e(c.case_ref)}</b>, event {c.case_version}, {_e(c.family)} "
-            f"on {c.as_of}: "
-            f"recorded {_e(c.recorded_outcome)} ({_e(', '.join(c.recorded_rules))}) would become "
-            f"{_e(c.new_outcome)} ({_e(', '.join(c.new_rules))})</li>"
-            for c in impact.changes
-        ]
-    out += items or ["<li>None.</li>"]
-    out.append("</ul>")
-    return out
+    if report.log is not None:
+        found += [f"Log: {finding}" for finding in report.log.findings]
+    if report.digest_matches is False:
+        found.append(f"Store digest {report.digest} differs from the one kept ({report.expected_digest})")
+    return found
 
 
-def _trails(records: CaseRecords, case_refs: Iterable[str]) -> list[str]:
-    out = ["<h2>Case trails</h2>"]
+def store_verdict(report: AuditReport) -> tuple[bool, str]:
+    """(verified, the verdict in words), from the findings :func:`store_findings` lists."""
+    findings = store_findings(report)
+    if findings or not report.ok:
+        count = len(findings)
+        return False, f"NOT verified: {count} finding{'s' if count != 1 else ''}"
+    if report.anchored:
+        return True, (
+            "verified: every chain intact, every decision reproduced, append-only since every checkpoint"
+        )
+    return True, (
+        "verified: every chain intact, every decision reproduced (not anchored: give a checkpoint "
+        "kept apart to prove nothing was rolled back)"
+    )
+
+
+@dataclass
+class _Rule:
+    rule_id: str
+    reason: str
+    source: str
+
+
+@dataclass
+class _Decision:
+    event: int
+    family: str
+    version: str
+    as_of: str
+    outcome: str
+    rules: list[_Rule] = field(default_factory=list)
+
+
+@dataclass
+class _Trail:
+    case_ref: str
+    events: int | None = None
+    problem: str | None = None
+    decisions: list[_Decision] = field(default_factory=list)
+
+
+def _source(reference: Any) -> str:
+    if not isinstance(reference, dict):
+        return ""
+    return ", ".join(str(reference[k]) for k in ("document", "section") if reference.get(k))
+
+
+def _trails(records: CaseRecords, case_refs: Iterable[str]) -> list[_Trail]:
+    trails = []
     for case_ref in case_refs:
         try:
             case = records.case(case_ref)
         except Exception as error:  # a tampered record may no longer decode; say so, go on
-            out.append(
-                f"<h3 class='case'>Case {_e(case_ref)}</h3><p class='bad'>cannot be read: {_e(error)}</p>"
-            )
+            trails.append(_Trail(case_ref, problem=f"cannot be read: {error}"))
             continue
-        out.append(f"<h3 class='case'>Case {_e(case_ref)} ({case.version} events)</h3>")
+        trail = _Trail(case_ref, events=case.version)
         for version, record in case.decisions:
-            out.append(
-                f"<div class='decision'><b>event {version}</b>: {_e(record.family)} {_e(record.version)} "
-                f"on {record.as_of}: {_e(record.outcome)}"
-            )
-            for fired in record.fired:
-                ref = fired.get("reference", {})
-                source = ", ".join(str(ref[k]) for k in ("document", "section") if k in ref)
-                out.append(
-                    f"<div class='rule'>{_e(fired['rule_id'])}: {_e(fired['reason'])} "
-                    f"<span class='ref'>[{_e(source)}]</span></div>"
+            trail.decisions.append(
+                _Decision(
+                    version,
+                    record.family,
+                    record.version,
+                    record.as_of.isoformat(),
+                    "no rule applied" if record.status == "no_rule_applied" and not record.outcome
+                    else outcome_text(record.outcome),
+                    [
+                        _Rule(str(f.get("rule_id")), str(f.get("reason", "")), _source(f.get("reference")))
+                        for f in record.fired
+                    ],
                 )
-            out.append("</div>")
-    return out
+            )
+        trails.append(trail)
+    return trails
+
+
+def _changes(impact: ImpactReport) -> list[dict[str, str]]:
+    return [
+        {
+            "where": f"Case {c.case_ref}, event {c.case_version}, {c.family} on {c.as_of.isoformat()}",
+            "recorded": outcome_text(c.recorded_outcome),
+            "recorded_rules": ", ".join(c.recorded_rules) or "no rule",
+            "now": outcome_text(c.new_outcome),
+            "now_rules": ", ".join(c.new_rules) or "no rule",
+        }
+        for c in impact.changes
+    ]
+
+
+def _impact_verdict(impact: ImpactReport) -> tuple[bool, str]:
+    changed = len(impact.changes)
+    total = sum(sum(c.values()) for c in impact.counts.values())
+    undecidable = len(impact.not_decidable)
+    if not changed and not undecidable:
+        return True, f"no change: all {total} recorded decisions come out the same"
+    words = [f"{changed} of {total} recorded decisions would come out differently"]
+    if undecidable:
+        words.append(f"{undecidable} could not be decided")
+    return False, "; ".join(words)
 
 
 def render_html(
@@ -118,18 +150,52 @@ def render_html(
     title: str = "vrrules audit report",
     trails: bool = True,
 ) -> str:
-    """The whole report as one HTML document."""
-    made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    parts = [
-        "<!doctype html>",
-        "<html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{_e(title)}</h1><p>Made {made}.</p>",
-        "<h2>Summary</h2>",
-        *_summary(report),
-        *_differences(report, impact),
+    """The whole report as one HTML document: a verify report, or with ``impact`` a what-if
+    report (the changes first, the store's own check beneath under its own heading)."""
+    verified, verdict = store_verdict(report)
+    families = [
+        {
+            "family": family,
+            "reproduced": counts["reproduced"],
+            "differs": counts["differs"],
+            "unreplayable": counts["unreplayable"],
+        }
+        for family, counts in report.by_family().items()
     ]
-    if trails:
-        parts += _trails(records, records.case_refs())
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    context: dict[str, Any] = {
+        "title": title,
+        "made": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "store": {
+            "verified": verified,
+            "verdict": verdict,
+            "findings": store_findings(report),
+            "cases": report.cases,
+            "decisions": report.decisions,
+            "broken": len(report.broken),
+            "digest": report.digest,
+            "digest_matches": report.digest_matches,
+            "since": report.since,
+            "log": report.log,
+            "families": families,
+        },
+        "impact": None,
+        "trails": _trails(records, records.case_refs()) if trails else None,
+    }
+    if impact is not None:
+        same, impact_verdict = _impact_verdict(impact)
+        context["impact"] = {
+            "same": same,
+            "verdict": impact_verdict,
+            "changes": _changes(impact),
+            "not_decidable": list(impact.not_decidable),
+            "families": [
+                {
+                    "family": family,
+                    "same": counts["same"],
+                    "changed": counts["changed"],
+                    "not_decidable": counts["not_decidable"],
+                }
+                for family, counts in sorted(impact.counts.items())
+            ],
+        }
+    return render("report.html.j2", **context)
