@@ -14,6 +14,7 @@ from typing import Any
 from vrrules.audit.replay import redecide_recorded
 from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords
+from vrrules.policies.wording import outcome_text
 
 __all__ = ["Change", "ImpactReport", "impact"]
 
@@ -66,8 +67,9 @@ class ImpactReport:
         for change in self.changes:
             lines.append(
                 f"  {change.case_ref}@{change.case_version} {change.family} on {change.as_of}: "
-                f"{change.recorded_outcome} ({', '.join(change.recorded_rules) or 'no rule'}) -> "
-                f"{change.new_outcome} ({', '.join(change.new_rules) or 'no rule'})"
+                f"recorded {outcome_text(change.recorded_outcome)} "
+                f"({', '.join(change.recorded_rules) or 'no rule'}), "
+                f"now {outcome_text(change.new_outcome)} ({', '.join(change.new_rules) or 'no rule'})"
             )
         lines.extend(f"  not decidable: {reason}" for reason in self.not_decidable)
         return "\n".join(lines)

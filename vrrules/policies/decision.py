@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from vrrules.policies.wording import outcome_text
+
 __all__ = ["Decision", "DecisionStatus", "FiredRule"]
 
 DecisionStatus = Literal["decided", "no_rule_applied"]
@@ -57,13 +59,13 @@ class Decision:
         if self.status == "no_rule_applied":
             head += "no rule applied"
             if self.outcome:
-                head += f" (recorded as {self.outcome})"
+                head += f" (recorded as: {outcome_text(self.outcome)})"
         else:
-            head += f"{self.outcome}"
+            head += outcome_text(self.outcome)
         lines = [head]
         for rule in self.fired:
             ref = rule.reference
-            source = f"{ref.get('document')}, {ref.get('section')}"
+            source = ", ".join(str(ref[k]) for k in ("document", "section") if ref.get(k))
             lines.append(f"  - {rule.rule_id}: {rule.reason} [{source}]")
             if rule.fix:
                 lines.append(f"    to change this: {rule.fix}")
