@@ -21,6 +21,7 @@ from vrrules.policies.decision import Decision
 from vrrules.policies.derive import derived_names
 from vrrules.policies.engine import ENGINE_NAME
 from vrrules.policies.library import PolicyLibrary
+from vrrules.policies.wording import outcome_text
 
 __all__ = [
     "ENGINE_NAME",
@@ -56,7 +57,7 @@ class RecordedDecision:
     def explain(self) -> str:
         text = f"case {self.case_ref} (event {self.case_version}): {self.decision.explain()}"
         if self.changed:
-            text += f"\n  changed from {self.previous_outcome}"
+            text += f"\n  changed from: {outcome_text(self.previous_outcome)}"
         return text
 
 
