@@ -25,6 +25,15 @@ PLAN = {
         "curriculum_attached",
         "labor_market_where_worker_lives",
         "closing_report_directions_followed",
+        # WAC 296-19A-100's contents and RCW 51.32.096(3)(b)'s school (issue 14, item 9)
+        "occupational_goal_and_services",
+        "skills_and_aptitudes",
+        "labor_market_survey",
+        "time_and_costs",
+        "medically_approved_job_analysis",
+        "skills_to_be_acquired",
+        "transition_services",
+        "school_accredited_licensed_or_approved",
     ],
 }
 
@@ -101,6 +110,7 @@ def test_caller_facts_for_a_bill_are_recorded_and_replayed(records: CaseRecords)
 
 def test_option_two_only_once_across_elections(records: CaseRecords) -> None:
     records.open_case("R-4", "2024-01-02")
+    records.record("R-4", "plan_approved", {"approved_on": "2024-01-31"})  # the window opens on approval
     election = {"option": "option_2", "elected_on": "2024-02-01", "window_ends_on": "2024-03-29"}
     records.record("R-4", "option_elected", election)
     assert records.decide("R-4", "option-election").decision.outcome == {"verdict": "accepted"}

@@ -403,6 +403,15 @@ PlanChecklistItem = Literal[
     "labor_market_where_worker_lives",
     "previous_plans_reviewed",
     "closing_report_directions_followed",
+    # the contents WAC 296-19A-100 requires, and RCW 51.32.096(3)(b) for schools
+    "occupational_goal_and_services",
+    "skills_and_aptitudes",
+    "labor_market_survey",
+    "time_and_costs",
+    "medically_approved_job_analysis",
+    "skills_to_be_acquired",
+    "transition_services",
+    "school_accredited_licensed_or_approved",
 ]
 COST_ITEMS: tuple[str, ...] = CostItem.__args__  # type: ignore[attr-defined]
 PLAN_CHECKLIST: tuple[str, ...] = PlanChecklistItem.__args__  # type: ignore[attr-defined]
