@@ -189,6 +189,15 @@ def _parameter_rows(spec: FamilySpec) -> list[str]:
     return rows
 
 
+def _when(condition: Any, spec: FamilySpec) -> list[str]:
+    """A rule's condition under "When ...": a top-level group's items listed directly."""
+    if isinstance(condition, AllOf | AnyOf):
+        items = condition.all if isinstance(condition, AllOf) else condition.any
+        head = "When all of these hold:" if isinstance(condition, AllOf) else "When any of these holds:"
+        return [head, "", *(line for item in items for line in condition_lines(item, spec))]
+    return ["When:", "", *condition_lines(condition, spec)]
+
+
 def _rule_outcome(spec: FamilySpec, rule: Rule) -> str:
     """A rule's outcome in words: parameters with a single value shown by it, others by name."""
     values: dict[str, Any] = {}
@@ -243,9 +252,7 @@ def _family(spec: FamilySpec) -> list[str]:
         lines += [
             f"#### {number}. {rule.id}",
             "",
-            "When:",
-            "",
-            *condition_lines(rule.when, spec),
+            *_when(rule.when, spec),
             "",
             f"Then: {_cell(_rule_outcome(spec, rule))}.",
             "",

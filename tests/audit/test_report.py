@@ -1,104 +1,47 @@
-"""The HTML audit report, rendered by headless Chromium and read back from its DOM."""
+"""The HTML audit and what-if reports, rendered by headless Chromium and read back from its DOM.
+
+A screenshot of each page is kept as ``test-artifacts/<name>.png`` (see tests/system/browser.py).
+"""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
-import subprocess
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SPECS
-from vrrules import CaseRecords
-from vrrules.audit import verify_store
-from vrrules.audit.report import render_html
+from tests.system.browser import PageText, assert_reads_clean, rendered
+from vrrules import CaseRecords, PolicyLibrary
+from vrrules.audit import AuditReport, impact, verify_store
+from vrrules.audit.log import LogFinding, LogReport
+from vrrules.audit.report import render_html, store_findings, store_verdict
+from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.domain import case_id
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ASSESSMENT = {
+    "assessed_on": "2025-11-10",
+    "kind": "initial",
+    "depth": "detailed",
+    "assessor_id": "x",
+    "domains_examined": ["health"],
+    "support_needed": ["rtw_planning"],
+}
 
 
-class _Text(HTMLParser):
-    """The visible text of elements by id, and the table rows."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.by_id: dict[str, str] = {}
-        self._open: list[str] = []
-        self.rows = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "tr":
-            self.rows += 1
-        element_id = dict(attrs).get("id")
-        if element_id:
-            self._open.append(element_id)
-            self.by_id[element_id] = ""
-
-    def handle_data(self, data: str) -> None:
-        for element_id in self._open:
-            self.by_id[element_id] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("p", "ul", "table") and self._open:
-            self._open.pop()
-
-
-def _rendered_by_chromium(page: Path, tmp_path: Path) -> str:
-    if CHROMIUM is None:
-        if os.environ.get("VRRULES_REQUIRE_CHROMIUM"):
-            pytest.fail("VRRULES_REQUIRE_CHROMIUM is set but chromium is not installed")
-        pytest.skip("Chromium is not installed here (Debian package 'chromium'); .ci/run installs it")
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ]
-    done = subprocess.run(
-        [CHROMIUM, *flags, "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    shot = tmp_path / "report.png"
-    subprocess.run(
-        [CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1200,900", page.as_uri()],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    assert shot.stat().st_size > 10_000  # a real page was painted, not a blank one
-    return done.stdout
+def _store(path: Path, specs: Path, refs: tuple[str, ...] = ("A-1", "B-2")) -> None:
+    with CaseRecords(path, specs) as records:
+        for ref in refs:
+            records.open_case(ref, date(2025, 11, 3))
+            records.record(ref, "assessment_completed", ASSESSMENT)
+            records.decide(ref, "tiers")
 
 
 def test_the_report_shows_the_verdict_differences_and_trails(tmp_path: Path) -> None:
     store = tmp_path / "cases.db"
-    with CaseRecords(store, SPECS) as records:
-        for ref in ("A-1", "B-2"):
-            records.open_case(ref, date(2025, 11, 3))
-            records.record(
-                ref,
-                "assessment_completed",
-                {
-                    "assessed_on": "2025-11-10",
-                    "kind": "initial",
-                    "depth": "detailed",
-                    "assessor_id": "x",
-                    "domains_examined": ["health"],
-                    "support_needed": ["rtw_planning"],
-                },
-            )
-            records.decide(ref, "tiers")
+    _store(store, SPECS)
     with sqlite3.connect(store) as db:  # tamper with one stored event
         where = (case_id("A-1").hex,)
         query = "FROM stored_events WHERE originator_id = ? AND originator_version = 2"
@@ -109,11 +52,85 @@ def test_the_report_shows_the_verdict_differences_and_trails(tmp_path: Path) -> 
         )
     page = tmp_path / "report.html"
     with CaseRecords(store, SPECS) as records:
-        page.write_text(render_html(records, verify_store(records)), encoding="utf-8")
-    dom = _rendered_by_chromium(page, tmp_path)
-    text = _Text()
-    text.feed(dom)
+        report = verify_store(records)
+        page.write_text(render_html(records, report), encoding="utf-8")
+    text = PageText(rendered(page, tmp_path, "audit-report"))
     assert "NOT verified" in text.by_id["verdict"]
     assert "Chain broken in case A-1 at event 2" in text.by_id["differences"]
-    assert "tiers" in text.by_id["families"] and text.rows == 2  # header and one family row
-    assert "tier-2-targeted-assessment" in dom and "Vocational Case Management tiers of support" in dom
+    assert "tiers" in text.by_id["families"] and text.tags["tr"] == 2  # header and one family row
+    # the verdict counts exactly the findings listed beneath it
+    assert f"{len(store_findings(report))} finding" in text.by_id["verdict"]
+    assert text.by_id["differences"].count("\n") >= len(store_findings(report)) - 1
+    # the trail shows the outcome in words and each rule's reason and source
+    assert "Tier 2 (targeted assessment and recommendations), from 6 weeks up to 6 months" in text.text
+    assert "tier-2-targeted-assessment" in text.text
+    assert "Vocational Case Management tiers of support" in text.text
+    assert_reads_clean(text.text)
+
+
+def test_the_what_if_page_leads_with_what_would_change(tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(SPECS / "tiers", old / "tiers")
+    shutil.copytree(SPECS / "tiers", new / "tiers")
+    spec = new / "tiers" / "2025.1.yaml"
+    spec.write_text(spec.read_text().replace("2025-10-01: 6\n", "2025-10-01: 9\n", 1))
+    store = tmp_path / "cases.db"
+    _store(store, old, ("A-1", "B-2", "C-3"))
+    page = tmp_path / "what-if.html"
+    with CaseRecords(store, old) as records:
+        verified = verify_store(records)
+        assert verified.ok  # the history itself is intact: only the draft changes outcomes
+        changes = impact(records, PolicyLibrary(new, case_sources=CASE_SOURCES))
+        assert len(changes.changes) == 3
+        page.write_text(
+            render_html(records, verified, changes, title="vrrules what-if report"), encoding="utf-8"
+        )
+    text = PageText(rendered(page, tmp_path, "what-if-report"))
+    verdict = text.by_id["verdict"]
+    assert "3 of 3 recorded decisions would come out differently" in verdict
+    assert "intact and reproduced" not in text.text  # never above a list of differences
+    assert text.by_id["changes"].count("would be:") == 3
+    assert "from 9 weeks up to 6 months" in text.by_id["changes"]
+    assert "from 6 weeks up to 6 months" in text.by_id["changes"]
+    assert "verified" in text.by_id["store-verdict"] and "NOT" not in text.by_id["store-verdict"]
+    assert_reads_clean(text.text)
+
+
+def test_a_what_if_with_no_change_says_so(tmp_path: Path) -> None:
+    store = tmp_path / "cases.db"
+    _store(store, SPECS, ("A-1",))
+    with CaseRecords(store, SPECS) as records:
+        page = render_html(records, verify_store(records), impact(records), title="what-if")
+    assert "no change: all 1 recorded decisions come out the same" in page
+    assert "None: every recorded decision comes out the same." in page
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        AuditReport(),
+        AuditReport(log=LogReport(findings=[LogFinding("leaf hash differs", leaf_index=3)])),
+        AuditReport(expected_digest="abc", digest="def"),
+    ],
+    ids=["clean", "log-finding", "digest-differs"],
+)
+def test_the_verdict_never_contradicts_the_findings(report: AuditReport) -> None:
+    verified, verdict = store_verdict(report)
+    findings = store_findings(report)
+    assert verified == (not findings) == report.ok
+    assert verdict.startswith("verified") if verified else verdict.startswith("NOT verified")
+    assert "intact and reproduced" not in verdict
+
+
+def test_stored_text_is_shown_as_written_never_as_html(tmp_path: Path) -> None:
+    store = tmp_path / "cases.db"
+    with CaseRecords(store, SPECS) as records:
+        records.open_case("X-1", date(2025, 11, 3))
+        records.record("X-1", "assessment_completed", ASSESSMENT)
+        records.decide("X-1", "tiers")
+        report = verify_store(records)
+        log = LogReport(findings=[LogFinding("<script>alert(1)</script>")])
+        report.log = log
+        page = render_html(records, report)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert "NOT verified" in page
