@@ -2,22 +2,29 @@
 
 The suite starts this as a subprocess so that each figure's peak memory is its own::
 
-    python -m benchmarks.verify_run STORE verify WORKERS
-    python -m benchmarks.verify_run STORE read
+    python -m benchmarks.verify_run STORE verify WORKERS   # full: the log against a checkpoint, every replay
+    python -m benchmarks.verify_run STORE since            # after ~1% growth: only what came after
+    python -m benchmarks.verify_run STORE read             # eventsourcing reading and decoding every event
+    python -m benchmarks.verify_run STORE floor            # the raw floor: read, hash, decode, nothing else
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import resource
+import sqlite3
 import sys
 import time
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 
 from vrrules import CaseRecords
 from vrrules.audit import verify_store
+from vrrules.audit.checkpoint import Checkpoint
+from vrrules.audit.log import StoreLog, store_origin
 from vrrules.events.persistence import register_transcodings, store_environment
 
 
@@ -27,10 +34,21 @@ def _peak_mib() -> dict[str, float]:
     return {"peak_rss_mib": round(own, 1), "peak_worker_rss_mib": round(children, 1)}
 
 
+def _checkpoint_at(records: CaseRecords, size: int) -> Checkpoint:
+    """The checkpoint an auditor would have kept when the store held its first ``size`` records
+    (the store only grows, so its prefix is exactly what was there then)."""
+    log = StoreLog(records.store)
+    return Checkpoint(
+        store_origin(records.store.location), size, log.tree.tree_hash(size)
+    ).with_case_heads(log.case_heads(size).commitment)
+
+
 def verify(store: str, workers: int) -> dict[str, object]:
+    with CaseRecords(store, read_only=True) as records:
+        kept = _checkpoint_at(records, sum(1 for _ in records.store.records()))
     started = time.perf_counter()
-    with CaseRecords(store) as records:
-        report = verify_store(records, workers=workers)
+    with CaseRecords(store, read_only=True) as records:
+        report = verify_store(records, workers=workers, checkpoints=[kept])
     elapsed = time.perf_counter() - started
     return {
         "decisions": report.decisions,
@@ -39,6 +57,46 @@ def verify(store: str, workers: int) -> dict[str, object]:
         "digest": report.digest,
         "seconds": round(elapsed, 3),
         "per_second": round(report.decisions / elapsed, 1),
+        **_peak_mib(),
+    }
+
+
+def since(store: str) -> dict[str, object]:
+    """The weekly audit: a checkpoint kept at 99% of the records, verified since."""
+    with CaseRecords(store, read_only=True) as records:
+        total = sum(1 for _ in records.store.records())
+        kept = _checkpoint_at(records, total * 99 // 100)
+    started = time.perf_counter()
+    with CaseRecords(store, read_only=True) as records:
+        report = verify_store(records, since=kept)
+    elapsed = time.perf_counter() - started
+    return {"decisions": report.decisions, "ok": report.ok, "seconds": round(elapsed, 3), **_peak_mib()}
+
+
+def floor(store: str) -> dict[str, object]:
+    """Reading every stored row, hashing its bytes and decoding its JSON, with no audit logic:
+    what any verification of the same rows costs at least."""
+    started = time.perf_counter()
+    rows = decisions = 0
+    connection = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    try:
+        cursor = connection.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid"
+        )
+        while batch := cursor.fetchmany(10_000):
+            for _, _, topic, state in batch:
+                hashlib.sha256(state).digest()
+                orjson.loads(state)
+                rows += 1
+                decisions += topic.endswith("DecisionRecorded")
+    finally:
+        connection.close()
+    elapsed = time.perf_counter() - started
+    return {
+        "rows": rows,
+        "decisions": decisions,
+        "seconds": round(elapsed, 3),
+        "per_second": round(decisions / elapsed, 1),
         **_peak_mib(),
     }
 
@@ -81,7 +139,10 @@ def read(store: str) -> dict[str, object]:
 
 def main() -> None:
     store, what = sys.argv[1], sys.argv[2]
-    figures = verify(store, int(sys.argv[3])) if what == "verify" else read(store)
+    if what == "verify":
+        figures = verify(store, int(sys.argv[3]))
+    else:
+        figures = {"since": since, "floor": floor, "read": read}[what](store)
     print(json.dumps(figures))
 
 

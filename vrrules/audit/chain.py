@@ -86,7 +86,6 @@ def walk_case(
         except Exception as error:  # a record edited into something that no longer decodes
             return broken(expected_version, f"the stored event cannot be read: {error}")
         kind = record.topic.rsplit(".", 1)[-1]
-        expected = link(head, kind, expected_version, event_content(event))
         if isinstance(event, Case.Opened) != (expected_version == 1):
             return broken(expected_version, f"{kind} out of place in the case")
         if record.stored_leaf is not None:
@@ -97,7 +96,9 @@ def walk_case(
                     expected_version,
                     f"{kind} was changed: its stored bytes no longer hash to the leaf stored with it",
                 )
-        elif getattr(event, "chain", None) != expected:
+        elif getattr(event, "chain", None) != (
+            expected := link(head, kind, expected_version, event_content(event))
+        ):
             return broken(
                 expected_version,
                 f"{kind} does not match its chain link: it was changed, or an event before it was",

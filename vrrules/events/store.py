@@ -112,6 +112,18 @@ class StoreHandle:
 def known_topics() -> frozenset[str]:
     """The topics a vrrules store may hold: the registry's events, their former names, and
     the opening, decision, release and publication events."""
+    count = len(EVENT_TYPES)
+    cached = _KNOWN_TOPICS.get(count)
+    if cached is None:
+        cached = _KNOWN_TOPICS[count] = _known_topics()
+    return cached
+
+
+# known topics by the number of registered event types (a payload registered later adds one)
+_KNOWN_TOPICS: dict[int, frozenset[str]] = {}
+
+
+def _known_topics() -> frozenset[str]:
     module = Case.__module__
     topics = {
         get_topic(Case.Opened),
