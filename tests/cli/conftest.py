@@ -74,6 +74,15 @@ class Files:
     facts: Path
     wrong_digest: Path
     big: Path
+    checkpoint: Path  # signed by signer, with its .leaves beside it
+    unsigned: Path  # the same store, unsigned, no leaves
+    memory_checkpoint: Path  # of another (empty) log
+    bad_leaves: Path  # a checkpoint whose .leaves file is junk
+    signer: Path
+    verifier: Path
+    other_verifier: Path  # a key that signed nothing here
+    partial0: Path
+    partial1: Path
 
     def fill(self, args: Sequence[str]) -> list[str]:
         values = {name: str(getattr(self, name)) for name in self.__dataclass_fields__}
@@ -130,8 +139,28 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
     ran = run(["demo", "--store", str(store)])
     # exit 1 is a finding (a decision that does not replay): the store is still there to use
     assert ran.code in (0, 1) and store.exists(), ran.err
+    assert run(["key", "--signing", "auditor.example", "--out", str(tmp / "auditor")]).code == 0
+    assert run(["key", "--signing", "stranger.example", "--out", str(tmp / "stranger")]).code == 0
+    checkpoint = tmp / "kept.checkpoint"
+    signed = ["--signing-key", str(tmp / "auditor.key")]
+    assert run(["audit", "checkpoint", "--store", str(store), *signed, "--out", str(checkpoint)]).code == 0
+    unsigned = tmp / "unsigned.checkpoint"
+    assert (
+        run(["audit", "checkpoint", "--store", str(store), "--no-leaves", "--out", str(unsigned)]).code == 0
+    )
+    memory_checkpoint = tmp / "memory.checkpoint"
+    assert run(["audit", "checkpoint", "--store", "memory", "--out", str(memory_checkpoint)]).code == 0
+    bad_leaves = tmp / "bad-leaves.checkpoint"
+    shutil.copy(checkpoint, bad_leaves)
+    Path(f"{bad_leaves}.leaves").write_bytes(b"not 32-byte hashes")
+    Path(tmp / "taken.checkpoint.leaves").write_bytes(b"")  # an output's .leaves that exists
     bundle = tmp / "all.bundle.json"
-    assert run(["audit", "bundle", "--store", str(store), "--out", str(bundle)]).code == 0
+    anchored = ["--checkpoint", str(checkpoint)]
+    assert run(["audit", "bundle", "--store", str(store), *anchored, "--out", str(bundle)]).code == 0
+    partials = [tmp / "part-0.json", tmp / "part-1.json"]
+    for share, partial in enumerate(partials):
+        ran = run(["audit", "verify", "--store", str(store), "--shard", f"{share}/2", "--out", str(partial)])
+        assert ran.code == 0, ran.err
     digest = tmp / "kept.digest"
     assert run(["audit", "digest", "--store", str(store), "--out", str(digest)]).code == 0
     (tmp / "junk.txt").write_text("not a store, not a digest, not YAML cases at all\n")
@@ -171,4 +200,13 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
         facts=tmp / "facts.yaml",
         wrong_digest=tmp / "wrong.digest",
         big=tmp / "big.yaml",
+        checkpoint=checkpoint,
+        unsigned=unsigned,
+        memory_checkpoint=memory_checkpoint,
+        bad_leaves=bad_leaves,
+        signer=tmp / "auditor.key",
+        verifier=tmp / "auditor.pub",
+        other_verifier=tmp / "stranger.pub",
+        partial0=partials[0],
+        partial1=partials[1],
     )

@@ -13,6 +13,7 @@ import click
 
 from vrrules import ReplayResult, SpecInvalidError, VrrulesError
 from vrrules.audit import count_decisions, impact, replay_all
+from vrrules.audit.checkpoint import generate_signing_key
 from vrrules.authoring import json_schemas, run_examples, write_json_schemas
 from vrrules.cli import audit_commands, case_commands
 from vrrules.cli.common import (
@@ -254,25 +255,95 @@ def _print_replay_summary(
 
 
 @cli.command(cls=Command)
+@click.option(
+    "--signing",
+    "signing",
+    default=None,
+    metavar="NAME",
+    help="make an Ed25519 key pair NAME for signing checkpoints instead (signer and verifier key)",
+)
+@click.option(
+    "--out",
+    "prefix",
+    default=None,
+    metavar="PREFIX",
+    help="with --signing: write PREFIX.key (the signer, secret) and PREFIX.pub (the verifier)",
+)
+@force_flag
 @json_flag
-def key(*, json_mode: bool) -> int:
-    """Print a new key for an encrypted store.
+@click.pass_context
+def key(ctx: click.Context, *, signing: str | None, prefix: str | None, force: bool, json_mode: bool) -> int:
+    """Print a new key for an encrypted store, or (--signing) a key pair for checkpoints.
 
-    Keep the key apart from the store, and export it as VRRULES_STORE_KEY before
-    demo, replay, audit ... to write and read an encrypted store.
+    Keep a store key apart from the store, and export it as VRRULES_STORE_KEY before
+    demo, replay, audit ... to write and read an encrypted store. With --signing NAME,
+    the signer key signs checkpoints ('audit checkpoint --signing-key') and stays secret;
+    the verifier key is handed to whoever checks them ('--public-key').
 
     \b
     Examples:
       vrrules key > store.key
       export VRRULES_STORE_KEY=$(vrrules key)
+      vrrules key --signing auditor.example --out auditor
+      vrrules key --signing auditor.example --json
     """
     out = Output(json_mode)
-    new = new_store_key()
-    out.result({"key": new, "variable": STORE_KEY_VARIABLE}, lambda: out.text(new))
-    out.note(
-        f"# keep this key apart from the store; export {STORE_KEY_VARIABLE}=<key> before "
-        "`vrrules demo`, `replay`, `audit` ... to write and read an encrypted store"
-    )
+    if signing is None:
+        if prefix is not None:
+            raise click.UsageError(
+                "expected --out only with --signing NAME (a store key is printed), got --out alone", ctx
+            )
+        new = new_store_key()
+        out.result({"key": new, "variable": STORE_KEY_VARIABLE}, lambda: out.text(new))
+        out.note(
+            f"# keep this key apart from the store; export {STORE_KEY_VARIABLE}=<key> before "
+            "`vrrules demo`, `replay`, `audit` ... to write and read an encrypted store"
+        )
+        return EXIT_OK
+    targets: list[Path] = []
+    if prefix is not None:
+        targets = [Path(f"{prefix}.key"), Path(f"{prefix}.pub")]
+        for target in targets:
+            problem = (
+                f"the folder {str(target)!r}"
+                if target.is_dir()
+                else f"{str(target)!r}, which exists; pass --force to replace it"
+                if target.exists() and not force
+                else f"{str(target)!r}, in a folder that does not exist"
+                if not target.parent.is_dir()
+                else None
+            )
+            if problem is not None:
+                raise click.BadParameter(f"expected a new file, got {problem}", ctx, param_hint="--out")
+    signer, verifier = generate_signing_key(signing)  # signing_key_invalid for a bad name
+    if targets:
+        secret, public = targets
+        secret.unlink(missing_ok=True)  # --force: made afresh, so the mode below holds
+        descriptor = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(signer + "\n")
+        public.write_text(verifier + "\n", encoding="utf-8")
+    document = {
+        "name": signing,
+        "signer": signer,
+        "verifier": verifier,
+        "written": [str(t) for t in targets],
+    }
+
+    def render() -> None:
+        if targets:
+            out.text(f"wrote {targets[0]} (the signer key: keep it secret) and {targets[1]} (verifier key)")
+            out.text(verifier)
+        else:
+            out.text(signer)
+            out.text(verifier)
+
+    out.result(document, render)
+    if not targets:
+        out.note(
+            "# line 1 is the signer key (keep it secret; 'audit checkpoint --signing-key FILE'), "
+            "line 2 the verifier key to hand out ('--public-key FILE')"
+        )
     return EXIT_OK
 
 
@@ -653,7 +724,7 @@ for _command in case_commands.COMMANDS:
 
 # What `vrrules --help` lists beside each command: the help's first sentence, shortened
 _SHORT_HELP = {
-    "audit": "verify stores: chains, replays, digests; look back; bundles",
+    "audit": "verify stores against checkpoints; look back; bundles",
     "case": "one case: its timeline",
     "cases": "the cases in a store, with last events and decisions",
     "check": "load every spec and report every problem",
@@ -663,17 +734,20 @@ _SHORT_HELP = {
     "facts": "the facts a family needs, and where each comes from",
     "handbook": "render the specs as a handbook (Markdown, HTML)",
     "import": "import a YAML or JSON case file, all or nothing",
-    "key": "print a new key for an encrypted store",
+    "key": "print a new store key, or a checkpoint signing key pair",
     "publish": "record spec versions as published in a store",
     "rates": "turn a per-diem rate CSV into a table period",
     "replay": "replay every recorded decision in a store",
     "schema": "write JSON Schemas (specs, examples, CLI output)",
     "test": "run the worked examples and report rule coverage",
-    "audit bundle": "export cases as a self-contained audit bundle",
+    "audit bundle": "export cases as a bundle anchored to a checkpoint",
+    "audit checkpoint": "write a checkpoint of the store's log to keep apart",
+    "audit merge": "combine the partial reports of --shard runs",
+    "audit migrate": "build the log of a store written before it",
     "audit case": "a case by business date, recording time or event",
     "audit digest": "print or write the store digest to keep",
-    "audit verify": "check every chain, replay every decision, compare the digest",
-    "audit verify-bundle": "check a bundle without the store",
+    "audit verify": "the log against checkpoints, every chain, every replay",
+    "audit verify-bundle": "check a bundle against a checkpoint, without the store",
     "audit what-if": "re-decide the history under drafts or corrected facts",
     "case show": "every event and decision, business date and recording time",
 }

@@ -6,14 +6,34 @@ verifiable-log work can be added to it without reshaping the tree.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from vrrules.audit import case_as_of, export_bundle, impact, store_digest, verify_bundle, verify_store
+from vrrules.audit import (
+    AuditReport,
+    case_as_of,
+    export_bundle,
+    impact,
+    merge_reports,
+    migrate_log,
+    store_digest,
+    verify_bundle,
+    verify_store,
+)
+from vrrules.audit.checkpoint import (
+    MAX_NOTE_BYTES,
+    ParsedCheckpoint,
+    SignerKey,
+    VerifierKey,
+    parse_checkpoint,
+)
+from vrrules.audit.log import checkpoint_leaves, make_checkpoint, read_checkpoint_file
 from vrrules.audit.report import render_html
 from vrrules.cli.common import (
     Command,
@@ -28,24 +48,32 @@ from vrrules.cli.common import (
     store_option,
 )
 from vrrules.cli.errors import EXIT_OK, CommandError
-from vrrules.cli.output import Output, outcome_text, progress
-from vrrules.cli.params import ISO_DATE, ISO_MOMENT, Count, ExistingPath, OutputPath
+from vrrules.cli.output import Output, dumps, outcome_text, progress
+from vrrules.cli.params import ISO_DATE, ISO_MOMENT, Count, ExistingPath, OutputPath, Shard
+from vrrules.errors import SigningKeyInvalidError, VrrulesError
 
 __all__ = ["audit"]
 
 DIGEST_LIMIT = 64_000
 BUNDLE_LIMIT = 512_000_000
+KEY_LIMIT = 64_000
+PARTIAL_LIMIT = 512_000_000
+LEAVES_SUFFIX = ".leaves"
+LEAF_SIZE = 32
+LEAVES_LIMIT = LEAF_SIZE * 100_000_000  # a hundred million records
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
 @click.group(cls=Group)
 def audit() -> None:
-    """Verify a store: hash chains, replayed decisions, the store digest; look back; bundles.
+    """Verify a store against checkpoints kept apart: its log, chains, replayed decisions;
+    look back; bundles.
 
     \b
     Examples:
-      vrrules audit digest --store vrrules-demo.db --out kept.digest
-      vrrules audit verify --store vrrules-demo.db --digest kept.digest
+      vrrules audit checkpoint --store vrrules-demo.db --out week-48.checkpoint
+      vrrules audit verify --store vrrules-demo.db --since week-48.checkpoint
+      vrrules audit verify --store vrrules-demo.db --checkpoint week-48.checkpoint
     """
 
 
@@ -68,8 +96,210 @@ def _read_digest(path: Path) -> str:
     return text[0]
 
 
+def _read_text(path: Path, limit: int, what: str) -> str:
+    return read_limited(path, limit, what).decode("utf-8")
+
+
+def _read_verifier_keys(paths: Sequence[Path]) -> list[str]:
+    """The verifier keys in ``--public-key`` files: one key text a line (``#`` lines are notes)."""
+    keys: list[str] = []
+    for path in paths:
+        found = [
+            line.strip()
+            for line in _read_text(path, KEY_LIMIT, "public key file").splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        ]
+        if not found:
+            raise SigningKeyInvalidError(
+                f"{path}: expected a verifier key (name+hash+key, as `vrrules key --signing` writes to "
+                "PREFIX.pub), got an empty file; give the .pub file of whoever signs the checkpoints",
+                path=str(path),
+            )
+        for text in found:
+            if text.startswith("PRIVATE+KEY+"):
+                raise SigningKeyInvalidError(
+                    f"{path}: expected a verifier key (PREFIX.pub), got a signer key, which must stay "
+                    "secret; give the .pub file instead",
+                    path=str(path),
+                )
+            VerifierKey.parse(text)  # refused at once when malformed: signing_key_invalid
+        keys.extend(found)
+    return keys
+
+
+def _read_signer_key(path: Path) -> str:
+    text = _read_text(path, KEY_LIMIT, "signing key file").strip()
+    SignerKey.parse(text)  # signing_key_invalid, naming what is wrong (never the key itself)
+    return text
+
+
+def _leaves_path(checkpoint: Path) -> Path:
+    return Path(f"{checkpoint}{LEAVES_SUFFIX}")
+
+
+def _read_checkpoint(path: Path, keys: Sequence[str] = ()) -> ParsedCheckpoint:
+    """A kept checkpoint, signed by one of ``keys`` when any are given (coded errors otherwise)."""
+    read_limited(path, MAX_NOTE_BYTES, "checkpoint file")
+    return read_checkpoint_file(path, keys)
+
+
+def _read_kept(path: Path, keys: Sequence[str]) -> tuple[ParsedCheckpoint, bytes | None]:
+    """A checkpoint and, when ``C.leaves`` lies beside it, the leaf hashes kept with it."""
+    parsed = _read_checkpoint(path, keys)
+    leaves_file = _leaves_path(path)
+    if not leaves_file.is_file():
+        return parsed, None
+    leaves = read_limited(leaves_file, LEAVES_LIMIT, "leaves file")
+    if len(leaves) % LEAF_SIZE or len(leaves) < LEAF_SIZE * parsed.checkpoint.size:
+        raise CommandError(
+            f"expected the leaves file written beside {path} ({parsed.checkpoint.size} leaf hashes of "
+            f"{LEAF_SIZE} bytes), got {len(leaves):,} bytes at {leaves_file}; keep the two files together "
+            "as `vrrules audit checkpoint` wrote them, or remove the leaves file",
+            code="leaves_invalid",
+            path=str(leaves_file),
+        )
+    return parsed, leaves
+
+
+def _first_problems(report: AuditReport, digest: Path | None) -> str:
+    """What did not hold, the first bad record first."""
+    problems = []
+    if report.log is not None and report.log.findings:
+        findings = report.log.findings
+        problems.append(f"{len(findings)} log finding(s), first: {findings[0]}")
+    if report.broken:
+        first = report.broken[0]
+        problems.append(
+            f"{len(report.broken)} broken chain(s), first case {first.case_ref} at event {first.broken_at}"
+        )
+    if report.failures:
+        first_failure = report.failures[0]
+        problems.append(
+            f"{len(report.failures)} decision(s) not reproduced, first "
+            f"{first_failure.case_ref}@{first_failure.case_version}"
+        )
+    if report.digest_matches is False:
+        kept = f" in {digest}" if digest is not None else ""
+        problems.append(f"digest {report.digest} differs from the one kept{kept}")
+    return "expected an intact, reproduced store, got " + "; ".join(problems)
+
+
 @audit.command(cls=Command)
 @store_option()
+@click.option(
+    "--out",
+    required=True,
+    type=OutputPath(),
+    help="checkpoint file to write (keep it apart from the store); OUT.leaves is written beside it",
+)
+@click.option(
+    "--signing-key",
+    type=ExistingPath(file=True, folder=False, what="signing key file"),
+    default=None,
+    help="sign the checkpoint with this key (PREFIX.key from 'vrrules key --signing')",
+)
+@click.option(
+    "--origin",
+    default=None,
+    help="the log's name in the checkpoint (default: the store's own; 'audit verify' expects that one)",
+)
+@click.option(
+    "--no-leaves", is_flag=True, help="write the checkpoint alone, without the OUT.leaves file beside it"
+)
+@force_flag
+@json_flag
+@click.pass_context
+def checkpoint(
+    ctx: click.Context,
+    *,
+    store: str,
+    out: Path,
+    signing_key: Path | None,
+    origin: str | None,
+    no_leaves: bool,
+    force: bool,
+    json_mode: bool,
+) -> int:
+    """Write a checkpoint of the store's log (a C2SP signed note), to keep apart from the store.
+
+    The checkpoint commits to every record stored so far; a later 'audit verify
+    --checkpoint' or '--since' proves the store only grew since. OUT.leaves, the leaf
+    hashes, lets that audit name the exact first record that changed.
+
+    \b
+    Examples:
+      vrrules audit checkpoint --store vrrules-demo.db --out week-48.checkpoint
+      vrrules audit checkpoint --store vrrules-demo.db --signing-key auditor.key --out week-48.checkpoint
+    """
+    output = Output(json_mode)
+    leaves_out = None if no_leaves else _leaves_path(out)
+    if leaves_out is not None and (leaves_out.is_dir() or (leaves_out.exists() and not force)):
+        raise click.BadParameter(  # the same rules as --out itself
+            f"expected a new file beside the checkpoint, got {str(leaves_out)!r}, which exists; pass "
+            "--force to replace it (or --no-leaves)"
+            if not leaves_out.is_dir()
+            else f"expected a file beside the checkpoint, got the folder {str(leaves_out)!r}",
+            ctx,
+            param_hint="--out",
+        )
+    refuse_store_as_output(store, {"--out": out, "--out (its .leaves file)": leaves_out}, ctx)
+    if origin is not None and (not origin or any(c.isspace() for c in origin) or len(origin) > 200):
+        raise click.BadParameter(
+            f"expected a log name with no spaces (e.g. example.org/cases), got {origin[:60]!r}",
+            ctx,
+            param_hint="--origin",
+        )
+    signer = _read_signer_key(signing_key) if signing_key is not None else None
+    with open_records(store, read_only=True) as records:
+        text = make_checkpoint(records, signer, origin=origin)
+        leaves = checkpoint_leaves(records) if leaves_out is not None else None
+    parsed = parse_checkpoint(text).checkpoint
+    out.write_text(text, encoding="utf-8")
+    if leaves_out is not None and leaves is not None:
+        leaves_out.write_bytes(leaves)
+    signed_by = SignerKey.parse(signer).name if signer is not None else None
+    document = {
+        "written": str(out),
+        "leaves": str(leaves_out) if leaves_out is not None else None,
+        "origin": parsed.origin,
+        "size": parsed.size,
+        "root": parsed.root.hex(),
+        "signed_by": signed_by,
+        "checkpoint": text,
+    }
+
+    def render() -> None:
+        also = f" and {leaves_out}" if leaves_out is not None else ""
+        output.text(f"wrote {out}{also}: {parsed.size} records, root {parsed.root.hex()[:16]}…")
+        output.text(f"origin {parsed.origin}, " + (f"signed by {signed_by}" if signed_by else "unsigned"))
+
+    output.result(document, render)
+    output.note("# keep the checkpoint apart from the store: an audit is only as good as where it is kept")
+    return EXIT_OK
+
+
+@audit.command(cls=Command)
+@store_option()
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=ExistingPath(file=True, folder=False, what="checkpoint file"),
+    help="a checkpoint kept earlier: prove the store extends it (repeatable; reads C.leaves beside it)",
+)
+@click.option(
+    "--since",
+    type=ExistingPath(file=True, folder=False, what="checkpoint file"),
+    default=None,
+    help="the last checkpoint kept: prove the store extends it, check only what came after it",
+)
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=ExistingPath(file=True, folder=False, what="public key file"),
+    help="every checkpoint given must be signed by one of these keys (PREFIX.pub; repeatable)",
+)
 @click.option(
     "--digest",
     type=ExistingPath(file=True, folder=False, what="digest file"),
@@ -87,6 +317,18 @@ def _read_digest(path: Path) -> str:
     show_default=True,
     help="processes to share the cases among (a store on disk or a server)",
 )
+@click.option(
+    "--shard",
+    type=Shard(),
+    default=None,
+    help="verify share K of N only (0/2 and 1/2 on two hosts), writing a partial report to --out",
+)
+@click.option(
+    "--out",
+    type=OutputPath(),
+    default=None,
+    help="with --shard: the partial report to write, for 'vrrules audit merge'",
+)
 @force_flag
 @json_flag
 @click.pass_context
@@ -94,26 +336,62 @@ def verify(
     ctx: click.Context,
     *,
     store: str,
+    checkpoints: tuple[Path, ...],
+    since: Path | None,
+    public_keys: tuple[Path, ...],
     digest: Path | None,
     html: Path | None,
     per_case: bool,
     workers: int,
+    shard: tuple[int, int] | None,
+    out: Path | None,
     force: bool,
     json_mode: bool,
 ) -> int:
-    """Check every case's hash chain, replay every decision, compare the digest.
+    """Check the store's log against the checkpoints kept, every chain, every decision replayed.
 
-    Exit 0 only if every chain is intact, every decision reproduces and the digest
-    (when given) matches; exit 1 with the first difference otherwise.
+    Exit 0 only if the log extends every checkpoint given, every chain is intact, every
+    decision reproduces and the digest (when given) matches; exit 1 naming the first bad
+    record otherwise. Without --checkpoint or --since an intact store still exits 0, but
+    the verdict says "not anchored": nothing proves it was not rolled back.
 
     \b
     Examples:
-      vrrules audit verify --store vrrules-demo.db --digest kept.digest
+      vrrules audit verify --store vrrules-demo.db --since week-48.checkpoint
+      vrrules audit verify --store vrrules-demo.db --checkpoint week-48.checkpoint --public-key auditor.pub
+      vrrules audit verify --store vrrules-demo.db --shard 0/2 --out part-0.json
       vrrules audit verify --store vrrules-demo.db --json --per-case
       vrrules audit verify --store big.db --workers 2 --html report.html
     """
-    out = Output(json_mode)
-    refuse_store_as_output(store, {"--html": html}, ctx)
+    output = Output(json_mode)
+    refuse_store_as_output(store, {"--html": html, "--out": out}, ctx)
+    if (shard is None) != (out is None):
+        raise click.UsageError(
+            "expected --shard K/N and --out PARTIAL.json together (the partial report goes to --out), got "
+            + ("--shard without --out" if out is None else "--out without --shard"),
+            ctx,
+        )
+    if shard is not None and html is not None:
+        raise click.UsageError(
+            "expected no --html with --shard (a share is not the whole store), got both; write the HTML "
+            "report from a full run",
+            ctx,
+        )
+    if since is not None and digest is not None:
+        raise click.UsageError(
+            "expected --since or --digest, got both: --since checks only what came after the checkpoint, "
+            "and the digest covers the whole store",
+            ctx,
+        )
+    keys = _read_verifier_keys(public_keys)
+    if keys and not checkpoints and since is None:
+        raise click.UsageError(
+            "expected --checkpoint or --since with --public-key (the key checks a checkpoint's "
+            "signature), got none",
+            ctx,
+        )
+    kept = [_read_kept(path, keys) for path in checkpoints]
+    base = _read_checkpoint(since, keys) if since is not None else None
     expected = _read_digest(digest) if digest is not None else None
     lines: list[str] = []
 
@@ -121,40 +399,128 @@ def verify(
         if json_mode:
             lines.append(line)
         else:
-            out.text(line)
+            output.text(line)
 
     with open_records(store, read_only=True) as records:
         cases = sum(1 for _ in records.case_refs())
         with progress("verifying", cases) as advance:
             report = verify_store(
-                records, expected, progress=advance, on_case=on_case if per_case else None, workers=workers
+                records,
+                expected,
+                progress=advance,
+                on_case=on_case if per_case else None,
+                workers=workers,
+                checkpoints=kept,
+                since=base,
+                shard=shard,
             )
         if html is not None:
             html.write_text(render_html(records, report), encoding="utf-8")
-            out.note(f"wrote {html}")
-    document: dict[str, Any] = {**report.as_dict(), "html": str(html) if html else None}
+            output.note(f"wrote {html}")
+    document: dict[str, Any] = {
+        **report.as_dict(),
+        "anchored": report.anchored,
+        "html": str(html) if html else None,
+    }
     if per_case:
         document["per_case"] = lines
-    out.result(document, lambda: out.text(report.render()))
+    if out is not None and shard is not None:
+        out.write_text(dumps(report.as_dict()) + "\n", encoding="utf-8")
+        document["written"] = str(out)
+        output.note(f"wrote {out}: share {shard[0]}/{shard[1]}; merge the shares with 'vrrules audit merge'")
+    output.result(document, lambda: output.text(report.render()))
     if not report.ok:
-        problems = []
-        if report.broken:
-            first = report.broken[0]
-            problems.append(
-                f"{len(report.broken)} broken chain(s), first case {first.case_ref} "
-                f"at event {first.broken_at}"
-            )
-        if report.failures:
-            first_failure = report.failures[0]
-            problems.append(
-                f"{len(report.failures)} decision(s) not reproduced, first "
-                f"{first_failure.case_ref}@{first_failure.case_version}"
-            )
-        if report.digest_matches is False:
-            problems.append(f"digest {report.digest} differs from the one kept in {digest}")
-        return out.finding(
-            code="not_verified", message="expected an intact, reproduced store, got " + "; ".join(problems)
+        return output.finding(code="not_verified", message=_first_problems(report, digest))
+    return EXIT_OK
+
+
+def _read_partial(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(_read_text(path, PARTIAL_LIMIT, "partial report"))
+    except json.JSONDecodeError as error:
+        raise CommandError(
+            f"expected a partial report written by 'vrrules audit verify --shard K/N --out', got "
+            f"{error.msg} at line {error.lineno} of {path}",
+            code="partial_invalid",
+            path=str(path),
+        ) from None
+    needed = ("shard", "case_lines", "releases", "cases", "decisions", "families", "broken_chains")
+    if not isinstance(data, dict) or any(key not in data for key in needed):
+        lacking = [key for key in needed if key not in data] if isinstance(data, dict) else []
+        got = f"a JSON document without {lacking[0]!r}" if lacking else "JSON that is not an object"
+        raise CommandError(
+            f"expected a partial report written by 'vrrules audit verify --shard K/N --out', got {got} "
+            f"at {path}; give the files the shards wrote",
+            code="partial_invalid",
+            path=str(path),
         )
+    return data
+
+
+@audit.command(cls=Command)
+@click.argument(
+    "partials", nargs=-1, required=True, type=ExistingPath(file=True, folder=False, what="partial report")
+)
+@json_flag
+def merge(*, partials: tuple[Path, ...], json_mode: bool) -> int:
+    """Combine the partial reports of 'audit verify --shard 0/N' … 'N-1/N' into one verdict.
+
+    The verdict, counts, findings and digest are those of one full run; exit 0 when it
+    holds, 1 (not_verified) naming the first bad record otherwise, as verify does.
+
+    \b
+    Examples:
+      vrrules audit merge part-0.json part-1.json
+      vrrules audit merge part-*.json --json
+    """
+    output = Output(json_mode)
+    documents = [_read_partial(path) for path in partials]
+    try:
+        report = merge_reports(documents)
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        if isinstance(error, VrrulesError):
+            raise
+        raise CommandError(
+            f"expected partial reports as 'vrrules audit verify --shard' writes them, got one that does "
+            f"not fit ({type(error).__name__}: {error}); give the files the shards wrote, unedited",
+            code="partial_invalid",
+        ) from None
+    document = {**report.as_dict(), "anchored": report.anchored, "partials": [str(p) for p in partials]}
+    output.result(document, lambda: output.text(report.render()))
+    if not report.ok:
+        return output.finding(code="not_verified", message=_first_problems(report, None))
+    return EXIT_OK
+
+
+@audit.command(cls=Command)
+@store_option()
+@click.option(
+    "--by", default="vrrules audit migrate", show_default=True, help="who migrates (kept in the log)"
+)
+@json_flag
+def migrate(*, store: str, by: str, json_mode: bool) -> int:
+    """Build the log of a store written before it (after checking every old hash chain).
+
+    Opens the store for writing. Refused, with nothing written (log_migration_refused),
+    when a chain is broken or records were inserted outside vrrules; a store already
+    built is left as it is.
+
+    \b
+    Examples:
+      vrrules audit migrate --store old-cases.db
+      vrrules audit migrate --store old-cases.db --by "A. Auditor" --json
+    """
+    output = Output(json_mode)
+    with open_records(store) as records:
+        done = migrate_log(records, migrated_by=by)
+    document = done.as_dict()
+    output.result(
+        document,
+        lambda: output.text(
+            f"{done.status}: {done.records} records, {done.chains_checked} chain(s) checked, "
+            f"root {done.root[:16]}…"
+        ),
+    )
     return EXIT_OK
 
 
@@ -339,74 +705,135 @@ def what_if(
 @click.argument("case_refs", nargs=-1)
 @store_option()
 @click.option("--out", required=True, type=OutputPath(), help="bundle file to write")
+@click.option(
+    "--checkpoint",
+    "kept",
+    type=ExistingPath(file=True, folder=False, what="checkpoint file"),
+    default=None,
+    help="anchor the bundle to this checkpoint kept earlier (default: one of the store as it is now)",
+)
 @force_flag
 @json_flag
 @click.pass_context
 def bundle(
-    ctx: click.Context, *, case_refs: tuple[str, ...], store: str, out: Path, force: bool, json_mode: bool
+    ctx: click.Context,
+    *,
+    case_refs: tuple[str, ...],
+    store: str,
+    out: Path,
+    kept: Path | None,
+    force: bool,
+    json_mode: bool,
 ) -> int:
-    """Export cases (default: all) as a self-contained audit bundle.
+    """Export cases (default: all) as one JSON document anchored to a checkpoint.
+
+    Each record carries its inclusion proof and each case its head proof, so the bundle
+    verifies offline against the checkpoint the auditor keeps ('audit verify-bundle').
 
     \b
     Examples:
-      vrrules audit bundle VR-2025-0102 --store vrrules-demo.db --out case.bundle.json
+      vrrules audit bundle VR-2025-0102 --store vrrules-demo.db --checkpoint week-49.checkpoint \\
+          --out case.bundle.json
       vrrules audit bundle --store vrrules-demo.db --out all.bundle.json --force
     """
     output = Output(json_mode)
     refuse_store_as_output(store, {"--out": out}, ctx)
+    anchor = None
+    if kept is not None:
+        _read_checkpoint(kept)  # a coded error for a file that is not a checkpoint
+        anchor = _read_text(kept, MAX_NOTE_BYTES, "checkpoint file")
     with open_records(store, read_only=True) as records:
         refs = list(case_refs) or list(records.case_refs())
         for ref in refs:
             records.case(ref)  # an unknown reference is refused before anything is written
-        data = export_bundle(records, refs)
+        data = export_bundle(records, refs, checkpoint=anchor)
+    head = parse_checkpoint(json.loads(data)["checkpoint"]).checkpoint
     out.write_bytes(data)
+    document = {
+        "written": str(out),
+        "cases": refs,
+        "bytes": len(data),
+        "checkpoint": str(kept) if kept is not None else None,
+        "size": head.size,
+        "root": head.root.hex(),
+    }
+    anchored_to = f"checkpoint {kept}" if kept is not None else "a checkpoint of the store now"
     output.result(
-        {"written": str(out), "cases": refs, "bytes": len(data)},
-        lambda: output.text(f"wrote {out}: {len(refs)} case(s)"),
+        document,
+        lambda: output.text(
+            f"wrote {out}: {len(refs)} case(s), anchored to {anchored_to} ({head.size} records)"
+        ),
     )
     return EXIT_OK
 
 
 @audit.command("verify-bundle", cls=Command)
 @click.argument("file", type=ExistingPath(file=True, folder=False, what="bundle file"))
+@click.option(
+    "--checkpoint",
+    "kept",
+    type=ExistingPath(file=True, folder=False, what="checkpoint file"),
+    default=None,
+    help="the checkpoint you kept: the bundle must be anchored to exactly it",
+)
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=ExistingPath(file=True, folder=False, what="public key file"),
+    help="accept the bundle's checkpoint when one of these keys signed it (PREFIX.pub; repeatable)",
+)
 @json_flag
-def verify_bundle_command(*, file: Path, json_mode: bool) -> int:
-    """Check a bundle on its own, without the store: digest, chains, replays.
+def verify_bundle_command(
+    *, file: Path, kept: Path | None, public_keys: tuple[Path, ...], json_mode: bool
+) -> int:
+    """Check a bundle without the store: inclusion proofs, complete cases, replayed decisions.
+
+    Exit 0 only when the bundle verifies against a trusted anchor (--checkpoint, or
+    --public-key of whoever signed its checkpoint). With no anchor an intact bundle is
+    only "internally consistent, not anchored" and exits 1 (not_anchored); a damaged or
+    forged one exits 1 (bundle_invalid, or not_verified when a case differs).
 
     \b
     Examples:
-      vrrules audit verify-bundle case.bundle.json
-      vrrules audit verify-bundle case.bundle.json --json
+      vrrules audit verify-bundle case.bundle.json --checkpoint week-49.checkpoint
+      vrrules audit verify-bundle case.bundle.json --public-key auditor.pub --json
     """
     out = Output(json_mode)
-    # verify_bundle answers (report, problems), or a BundleCheck (report, problems, anchoring)
-    # since the verifiable log: both are read here until the log's bundle lands everywhere
-    checked: Any = verify_bundle(read_limited(file, BUNDLE_LIMIT, "bundle"))
-    if isinstance(checked, tuple):
-        report, problems = checked
-        anchoring: dict[str, Any] = {}
-    else:
-        report, problems = checked.report, list(checked.problems)
-        anchoring = {k: v for k, v in checked.as_dict().items() if k in ("verified", "anchored", "verdict")}
+    keys = _read_verifier_keys(public_keys)
+    anchor = None
+    if kept is not None:
+        _read_checkpoint(kept, keys)  # with --public-key the kept checkpoint itself must be signed
+        anchor = _read_text(kept, MAX_NOTE_BYTES, "checkpoint file")
+    checked = verify_bundle(read_limited(file, BUNDLE_LIMIT, "bundle"), checkpoint=anchor, trusted_keys=keys)
+    report, problems = checked.report, list(checked.problems)
     document = {
         **report.as_dict(),
-        **anchoring,
-        "ok": report.ok and not problems,
+        "verified": checked.verified,
+        "anchored": checked.anchored,
+        "verdict": checked.verdict,
+        "ok": checked.verified,
         "bundle_problems": problems,
     }
 
     def render() -> None:
-        lines = report.render().splitlines()
-        if problems or anchoring:  # the store report's verdict knows nothing of the bundle itself
-            lines = [line for line in lines if not line.startswith("verdict: ")]
-        for line in lines:
-            out.text(line)
+        # the report is of the bundle's records replayed apart: its log line and verdict know
+        # nothing of the bundle's checkpoint or its anchor, which are said here instead
+        for line in report.render().splitlines():
+            if not line.startswith(("verdict: ", "log: ")):
+                out.text(line)
+        if checked.checkpoint is not None:
+            head = checked.checkpoint
+            out.text(
+                f"checkpoint: {head.origin}, {head.size} records, root {head.root.hex()[:16]}…, "
+                + ("anchored (trusted)" if checked.anchored else "not anchored")
+            )
         for problem in problems:
             out.text(f"bundle: {problem}")
         if problems:
-            out.text("verdict: NOT verified (the bundle itself is damaged)")
-        elif anchoring:
-            out.text(f"verdict: {anchoring['verdict']}")
+            out.text("verdict: NOT verified (the bundle itself is damaged, forged or not anchored as asked)")
+        else:
+            out.text(f"verdict: {checked.verdict}")
 
     out.result(document, render)
     if problems:
@@ -414,5 +841,11 @@ def verify_bundle_command(*, file: Path, json_mode: bool) -> int:
     if not report.ok:
         return out.finding(
             code="not_verified", message="expected the bundle's cases intact and reproduced, got differences"
+        )
+    if not checked.anchored:
+        return out.finding(
+            code="not_anchored",
+            message="expected a bundle anchored to a checkpoint you trust, got one that is internally "
+            "consistent but not anchored; give --checkpoint (the one you kept) or --public-key",
         )
     return EXIT_OK

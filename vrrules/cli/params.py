@@ -19,6 +19,7 @@ __all__ = [
     "IsoDate",
     "IsoMoment",
     "OutputPath",
+    "Shard",
     "StoreLocation",
     "store_file",
 ]
@@ -150,9 +151,33 @@ class OutputPath(click.ParamType):  # type: ignore[type-arg]
                 param,
                 ctx,
             )
-        if not path.parent.exists():
+        if not path.parent.is_dir():
             self.fail(f"expected a file in an existing folder, got {str(path)!r}", param, ctx)
         return path
+
+
+class Shard(click.ParamType):  # type: ignore[type-arg]
+    """``K/N``: share ``K`` of ``N`` (``0 <= K < N``, ``N`` from 1 to 1024), as ``(K, N)``."""
+
+    name = "K/N"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip()
+        found = re.fullmatch(r"([0-9]{1,4})/([0-9]{1,4})", text)
+        if found is None:
+            self.fail(f"expected K/N, share K of N counted from 0 (e.g. 0/2), got {text[:40]!r}", param, ctx)
+        share, count = int(found[1]), int(found[2])
+        if not (1 <= count <= 1024 and share < count):
+            self.fail(
+                f"expected K/N with 0 <= K < N and N from 1 to 1024 (e.g. 0/2 and 1/2), got {text!r}",
+                param,
+                ctx,
+            )
+        return share, count
 
 
 class StoreLocation(click.ParamType):  # type: ignore[type-arg]

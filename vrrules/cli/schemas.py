@@ -93,6 +93,9 @@ _CHANGE = _object(
 _IMPACT = {"families": _COUNTS, "changes": _array(_CHANGE), "not_decidable": _STRINGS}
 _WRITTEN = _object({"written": _STRINGS})
 _FIRED = _object({"rule_id": _STR, "reason": _NULL_STR}, required=["rule_id"], extra=True)
+_HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_SIGNER_KEY = {"type": "string", "pattern": r"^PRIVATE\+KEY\+[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$"}
+_VERIFIER_KEY = {"type": "string", "pattern": r"^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$"}
 _DECISION_SUMMARY = _object(
     {
         "family": _STR,
@@ -135,7 +138,12 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
             "not_reproduced": _array(_REPLAY_RESULT),
         }
     ),
-    "key": _object({"key": _STR, "variable": _STR}),
+    "key": {
+        "oneOf": [
+            _object({"key": _STR, "variable": _STR}),
+            _object({"name": _STR, "signer": _SIGNER_KEY, "verifier": _VERIFIER_KEY, "written": _STRINGS}),
+        ]
+    },
     "replay": _object(
         {"cases": _INT, "decisions": _INT, "reproduced": _INT, "results": _array(_REPLAY_RESULT)}
     ),
@@ -194,9 +202,33 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
     "rates": _object({"yaml": _STR, "from": _DATE, "until": _DATE}),
     # the audit documents are the audit layer's reports, which grow (checkpoints, logs): extensible
     "audit-verify": _object(
-        {**_AUDIT_REPORT, "html": _NULL_STR, "per_case": _STRINGS},
-        required=sorted([*_AUDIT_REQUIRED, "html"]),
+        {**_AUDIT_REPORT, "anchored": _BOOL, "html": _NULL_STR, "per_case": _STRINGS, "written": _STR},
+        required=sorted([*_AUDIT_REQUIRED, "anchored", "html"]),
         extra=True,
+    ),
+    "audit-checkpoint": _object(
+        {
+            "written": _STR,
+            "leaves": _NULL_STR,
+            "origin": _STR,
+            "size": _INT,
+            "root": _HEX64,
+            "signed_by": _NULL_STR,
+            "checkpoint": _STR,
+        }
+    ),
+    "audit-merge": _object(
+        {**_AUDIT_REPORT, "anchored": _BOOL, "partials": _STRINGS},
+        required=sorted([*_AUDIT_REQUIRED, "anchored", "partials"]),
+        extra=True,
+    ),
+    "audit-migrate": _object(
+        {
+            "status": {"enum": ["migrated", "already built"]},
+            "records": _INT,
+            "chains_checked": _INT,
+            "root": _HEX64,
+        }
     ),
     "audit-digest": _object(
         {"digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "written": _NULL_STR}
@@ -226,10 +258,25 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
         }
     ),
     "audit-what-if": _object({**_IMPACT, "html": _NULL_STR}, extra=True),
-    "audit-bundle": _object({"written": _STR, "cases": _STRINGS, "bytes": _INT}),
+    "audit-bundle": _object(
+        {
+            "written": _STR,
+            "cases": _STRINGS,
+            "bytes": _INT,
+            "checkpoint": _NULL_STR,
+            "size": _INT,
+            "root": _HEX64,
+        }
+    ),
     "audit-verify-bundle": _object(
-        {**_AUDIT_REPORT, "bundle_problems": _STRINGS},
-        required=sorted([*_AUDIT_REQUIRED, "bundle_problems"]),
+        {
+            **_AUDIT_REPORT,
+            "verified": _BOOL,
+            "anchored": _BOOL,
+            "verdict": _STR,
+            "bundle_problems": _STRINGS,
+        },
+        required=sorted([*_AUDIT_REQUIRED, "verified", "anchored", "verdict", "bundle_problems"]),
         extra=True,
     ),
     "cases": _object(
