@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -145,18 +147,43 @@ def open_records(location: str, specs: Any = None, *, read_only: bool = False) -
     """The store as the command line opens it: encrypted when VRRULES_STORE_KEY holds a key;
     ``read_only`` for commands that only read (the store file is then never touched)."""
     path = store_file(location)
-    if not read_only and path is not None and path.is_file() and path.stat().st_size > 0:
-        with path.open("rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
-        if head != SQLITE_MAGIC:
-            raise CommandError(
-                f"expected a vrrules store (SQLite), got a file that is not SQLite at {str(path)!r} "
-                f"(it starts {head[:8]!r}); check that --store names the store",
-                code="store_not_vrrules",
-                store=str(path),
-            )
+    if not read_only and path is not None and path.is_file():
+        _refuse_foreign_file(path)
     key = os.environ.get(STORE_KEY_VARIABLE) or None
     return CaseRecords(store=location, specs=specs, encryption_key=key, read_only=read_only)
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """A file that exists is written to only when it is a vrrules store: never an empty file, a
+    file that is not SQLite, or another application's SQLite database (all left untouched)."""
+    with path.open("rb") as handle:
+        head = handle.read(len(SQLITE_MAGIC))
+    if not head:
+        raise CommandError(
+            f"expected a vrrules store, got an empty file at {str(path)!r}; check that --store names the "
+            "store, or delete the empty file to start a new store there",
+            code="store_not_vrrules",
+            store=str(path),
+        )
+    if head != SQLITE_MAGIC:
+        raise CommandError(
+            f"expected a vrrules store (SQLite), got a file that is not SQLite at {str(path)!r} "
+            f"(it starts {head[:8]!r}); check that --store names the store",
+            code="store_not_vrrules",
+            store=str(path),
+        )
+    try:
+        with closing(sqlite3.connect(f"file:{path.resolve().as_posix()}?mode=ro", uri=True)) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error:
+        return  # the library's own open reports what is wrong with it
+    if tables and "stored_events" not in tables:
+        raise CommandError(
+            f"expected a vrrules store, got another SQLite database at {str(path)!r} (tables "
+            f"{', '.join(sorted(tables)[:5])}); it was left untouched: check that --store names the store",
+            code="store_not_vrrules",
+            store=str(path),
+        )
 
 
 def refuse_store_as_output(store: str, outputs: dict[str, Path | None], ctx: click.Context) -> None:
