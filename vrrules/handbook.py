@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
+from vrrules._pages import render
 from vrrules.policies.library import PolicyLibrary
 from vrrules.policies.model import (
     AllOf,
@@ -28,7 +29,6 @@ from vrrules.policies.model import (
     Rule,
 )
 from vrrules.policies.wording import outcome_text, value_text
-from vrrules.templates import render
 
 __all__ = ["condition_lines", "condition_text", "handbook_html", "handbook_markdown"]
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from vrrules._pages import render
 from vrrules.audit import AuditReport, ImpactReport
 from vrrules.events.application import CaseRecords
 from vrrules.policies.wording import outcome_text
-from vrrules.templates import render
 
 __all__ = ["render_html", "store_findings", "store_verdict"]
 

@@ -1,8 +1,9 @@
-"""The package's HTML pages as jinja2 templates (autoescape on, undefined names refused).
+"""The package's HTML pages: jinja2 templates under ``vrrules/templates/`` (autoescape on,
+undefined names refused).
 
-Every page vrrules writes (the audit and what-if reports, the handbook) is a template here,
-shipped in the wheel beside this module; values are escaped unless a template says a value
-is already HTML (the handbook's rendered Markdown).
+Every page vrrules writes (the audit and what-if reports, the handbook) is a template there,
+shipped in the wheel inside the package; values are escaped unless they are marked as HTML
+already (``markupsafe.Markup``: the handbook's rendered Markdown).
 """
 
 from __future__ import annotations
