@@ -391,3 +391,50 @@ def test_any_one_random_change_to_a_random_store_is_found(
     with CaseRecords(location, SPECS, read_only=True) as records:
         report = verify_store(records, checkpoints=[kept])
     assert not report.ok
+
+
+def _sha(path: Path) -> str:
+    import hashlib  # noqa: PLC0415
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_audits_leave_the_store_file_as_it_was(tmp_path: Path) -> None:
+    store = tmp_path / "cases.db"
+    with CaseRecords(store, SPECS) as records:
+        _fill(records)
+    before = {p.name: _sha(p) for p in tmp_path.iterdir()}
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        kept = load_checkpoint(make_checkpoint(records))
+        assert verify_store(records, checkpoints=[kept]).ok
+        assert verify_store(records, since=kept).ok
+        from vrrules.audit import export_bundle  # noqa: PLC0415
+
+        assert export_bundle(records, ["A-1"])
+        with pytest.raises(Exception, match="read-only") as refused:
+            records.record("A-1", "worker_contacted", {"contacted_on": "2025-11-20"})
+        assert getattr(refused.value, "code", None) == "store_read_only"
+    assert {p.name: _sha(p) for p in tmp_path.iterdir() if p.name in before} == before
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "store_not_vrrules"),
+        (b"hello, not a database\n", "store_not_vrrules"),
+        (None, "store_not_vrrules"),  # a SQLite database of something else
+    ],
+    ids=["empty", "text", "foreign sqlite"],
+)
+def test_a_hostile_store_file_is_refused_untouched(tmp_path: Path, content: bytes | None, code: str) -> None:
+    path = tmp_path / "suspect.db"
+    if content is None:
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE payroll (name TEXT, salary INTEGER)")
+    else:
+        path.write_bytes(content)
+    before = _sha(path)
+    with pytest.raises(Exception) as refused:
+        CaseRecords(path, SPECS, read_only=True)
+    assert getattr(refused.value, "code", None) == code
+    assert _sha(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["suspect.db"]
