@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -102,7 +103,6 @@ class StoreHandle:
 
     location: str | None
     encryption_key: str | None = field(default=None, repr=False)
-
     read_only: bool = False
 
     def open(self) -> CaseStore:
@@ -175,7 +175,7 @@ def _read_only(env: dict[str, str]) -> dict[str, str]:
         raise StoreNotVrrulesError(
             f"expected a vrrules store (SQLite), got {what} at {str(path)!r}", store=str(path)
         )
-    uri = f"file:{path.resolve().as_posix()}?mode=ro"
+    uri = f"file:{quote(path.resolve().as_posix())}?mode=ro"
     writable_folder = os.access(path.resolve().parent, os.W_OK)
     if not writable_folder or header[18:20] != b"\x02\x02":
         # read-only media (no room for SQLite's shared-memory file), or a store not in WAL
