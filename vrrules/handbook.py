@@ -7,6 +7,7 @@ on) into a jinja2 page with a table of contents, never Markdown shown as text.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
@@ -198,6 +199,12 @@ def _when(condition: Any, spec: FamilySpec) -> list[str]:
     return ["When:", "", *condition_lines(condition, spec)]
 
 
+def _months(months: list[int] | None) -> str:
+    if not months:
+        return "all year"
+    return ", ".join(calendar.month_abbr[m] for m in months)
+
+
 def _rule_outcome(spec: FamilySpec, rule: Rule) -> str:
     """A rule's outcome in words: parameters with a single value shown by it, others by name."""
     values: dict[str, Any] = {}
@@ -243,7 +250,7 @@ def _family(spec: FamilySpec) -> list[str]:
             ]
             lines += [
                 f"| {_cell(r.location)} | {value_text(r.lodging, 'money')} | "
-                f"{value_text(r.meals, 'money')} | {', '.join(map(str, r.months or [])) or 'all year'} |"
+                f"{value_text(r.meals, 'money')} | {_months(r.months)} |"
                 for r in period.rows
             ]
             lines.append("")
