@@ -47,8 +47,8 @@ def test_diff_names_each_change_and_the_decisions_it_would_change(
     out = capsys.readouterr().out
     assert "parameter tier1_max_weeks from 2025-10-01: was 4 weeks, now 6 weeks" in out
     assert "D-1@3 tiers" in out
-    assert "recorded Tier 1 (advice information signposting), up to 4 weeks" in out
-    assert "now Tier 1 (advice information signposting), up to 6 weeks" in out
+    assert "recorded: Tier 1 (advice information signposting), up to 4 weeks" in out
+    assert "now:      Tier 1 (advice information signposting), up to 6 weeks" in out
     assert "{'" not in out and "None ->" not in out and " -> " not in out
     assert main(["diff", str(old), str(old)]) == 0
     assert "no changes" in capsys.readouterr().out

@@ -65,12 +65,13 @@ class ImpactReport:
                 f"{family:<26}{counts['same']:>8}{counts['changed']:>9}{counts['not_decidable']:>15}"
             )
         for change in self.changes:
-            lines.append(
-                f"  {change.case_ref}@{change.case_version} {change.family} on {change.as_of}: "
-                f"recorded {outcome_text(change.recorded_outcome)} "
-                f"({', '.join(change.recorded_rules) or 'no rule'}), "
-                f"now {outcome_text(change.new_outcome)} ({', '.join(change.new_rules) or 'no rule'})"
-            )
+            lines += [
+                f"  {change.case_ref}@{change.case_version} {change.family} on {change.as_of}:",
+                f"    recorded: {outcome_text(change.recorded_outcome)} "
+                f"({', '.join(change.recorded_rules) or 'no rule'})",
+                f"    now:      {outcome_text(change.new_outcome)} "
+                f"({', '.join(change.new_rules) or 'no rule'})",
+            ]
         lines.extend(f"  not decidable: {reason}" for reason in self.not_decidable)
         return "\n".join(lines)
 
