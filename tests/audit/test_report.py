@@ -102,7 +102,7 @@ def test_a_what_if_with_no_change_says_so(tmp_path: Path) -> None:
     with CaseRecords(store, SPECS) as records:
         page = render_html(records, verify_store(records), impact(records), title="what-if")
     assert "no change: all 1 recorded decisions come out the same" in page
-    assert "None: every recorded decision comes out the same." in page
+    assert "No decision would change: every recorded decision comes out the same." in page
 
 
 @pytest.mark.parametrize(
