@@ -120,6 +120,8 @@ def test_the_verdict_never_contradicts_the_findings(report: AuditReport) -> None
     assert verified == (not findings) == report.ok
     assert verdict.startswith("verified") if verified else verdict.startswith("NOT verified")
     assert "intact and reproduced" not in verdict
+    text = report.render()  # the text report agrees with the page
+    assert ("verdict: NOT verified" in text) == (not verified)
 
 
 def test_stored_text_is_shown_as_written_never_as_html(tmp_path: Path) -> None:
