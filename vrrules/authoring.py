@@ -1,10 +1,13 @@
 """Tools for policy authors: check specs with the lint, run the worked examples with rule
 coverage, and the JSON Schema.
 
-``check_library`` is what ``vrrules check`` runs: every stage that finds problems (load,
-check and lint), which a library loaded to decide never runs in full. ``run_examples`` is
-what ``vrrules test`` prints; the pytest plugin runs the same examples one test each.
-``json_schemas`` is what ``vrrules schema`` writes for YAML-aware editors.
+``check_library`` is what ``vrrules check`` loads: every stage that finds problems (load,
+check and lint), which a library loaded to decide never runs in full; ``check_examples``
+validates the worked examples beside the specs against them (facts declared, rule ids
+that exist, error codes vrrules raises), and :mod:`vrrules.policies.invariants` searches
+for a decision that breaks a declared invariant. ``run_examples`` is what ``vrrules test``
+prints, with rule coverage per version; the pytest plugin runs the same examples one test
+each. ``json_schemas`` is what ``vrrules schema`` writes for YAML-aware editors.
 """
 
 from __future__ import annotations
@@ -12,28 +15,147 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from vrrules import errors
+from vrrules.errors import Diagnostic, SpecInvalidError, VrrulesError
 from vrrules.policies.caseschema import CASE_SOURCES
 from vrrules.policies.check import TEMPLATE_MARKERS
 from vrrules.policies.examples import ExampleFile, ExampleResult, load_examples, run_example
+from vrrules.policies.family import CompiledFamily
 from vrrules.policies.library import PolicyLibrary, is_example_file
 from vrrules.policies.lint import example_firing
 from vrrules.policies.model import DERIVATIONS, IDENT, FamilySpec
 from vrrules.policies.resolve import parameter_periods
+from vrrules.policies.yamlsource import read_yaml
 
-__all__ = ["ExampleRun", "check_library", "json_schemas", "run_examples"]
+__all__ = [
+    "ExampleRun",
+    "check_examples",
+    "check_library",
+    "example_files",
+    "json_schemas",
+    "known_error_codes",
+    "run_examples",
+]
 
 
-def check_library(path: Path | str | None = None) -> PolicyLibrary:
+def check_library(
+    path: Path | str | None = None, *, case_sources: Mapping[str, str] | None = None
+) -> PolicyLibrary:
     """Every spec under ``path`` through load, check and lint (what ``vrrules check`` reports).
 
     Raises :class:`~vrrules.errors.SpecInvalidError` with every error; the returned library's
     ``warnings`` hold the rest, lint findings (``rule_never_fires``, ``lint_inconclusive``) included.
     """
-    return PolicyLibrary(path, lint=True)
+    return PolicyLibrary(path, case_sources=case_sources, lint=True)
+
+
+def known_error_codes() -> set[str]:
+    """The codes a worked example may expect: those of the errors vrrules raises."""
+    classes = [getattr(errors, name) for name in errors.__all__]
+    return {c.code for c in classes if isinstance(c, type) and issubclass(c, VrrulesError)} - {
+        VrrulesError.code
+    }
+
+
+def example_files(root: Path) -> list[Path]:
+    """The worked-example files under ``root`` (``examples.yaml``, ``NAME.examples.yaml``)."""
+    if root.is_file():
+        return [root] if is_example_file(root) else []
+    return sorted(p for p in root.rglob("*.yaml") if is_example_file(p))
+
+
+def _versions_for(library: PolicyLibrary, family: str, on: date) -> list[CompiledFamily]:
+    """The version an example dated ``on`` runs against, else (none in force) every version."""
+    versions = library.versions(family)
+    in_force = [v for v in versions if v.in_force_on(on)]
+    return in_force or versions
+
+
+def check_examples(library: PolicyLibrary, root: Path | None = None) -> tuple[int, list[Diagnostic]]:
+    """Validate every worked-example file under ``root`` (default: the library's folder)
+    against the specs: each given fact is declared by the family, each ``fired:`` id is a
+    rule of the version the example runs against, each ``expect_error`` is a code vrrules
+    raises. Returns how many examples were read and a located diagnostic per problem."""
+    found: list[Diagnostic] = []
+    codes = known_error_codes()
+    count = 0
+    for path in example_files(root if root is not None else library.root):
+        try:
+            examples = load_examples(path)
+        except SpecInvalidError as error:
+            found.extend(error.diagnostics)
+            continue
+        document, _ = read_yaml(path.read_text(encoding="utf-8"), str(path))
+
+        def line(*place: str | int) -> int | None:
+            return document.line_of(place) if document is not None else None  # noqa: B023
+
+        if examples.family not in library.families():
+            found.append(
+                Diagnostic(
+                    code="example_family_unknown",
+                    message=f"expected a family among {library.families()}, got {examples.family!r}",
+                    file=str(path),
+                    line=line("family"),
+                    field="family",
+                    hint="name the family of the specs beside this file",
+                )
+            )
+            continue
+        for index, example in enumerate(examples.examples):
+            count += 1
+            versions = _versions_for(library, examples.family, example.at)
+            label = " or ".join(v.version for v in versions)
+            declared = {name for v in versions for name in v.spec.facts}
+            # an example that expects a refusal may give what the family does not declare
+            for name in example.given if example.expect_error is None else ():
+                if name not in declared:
+                    found.append(
+                        Diagnostic(
+                            code="example_fact_unknown",
+                            message=f"example {example.name!r}: expected a fact {examples.family} {label} "
+                            f"declares ({', '.join(sorted(declared))}), got {name!r}",
+                            file=str(path),
+                            line=line("examples", index, "given", name),
+                            field=f"examples.{index}.given.{name}",
+                            hint="correct the fact's name, or declare the fact in the spec",
+                        )
+                    )
+            rules = {rule.id for v in versions for rule in v.spec.rules}
+            fired = example.expect.fired if example.expect is not None else None
+            for position, rule_id in enumerate(fired or []):
+                if rule_id not in rules:
+                    found.append(
+                        Diagnostic(
+                            code="example_rule_unknown",
+                            message=f"example {example.name!r}: expected a rule id of {examples.family} "
+                            f"{label} ({', '.join(sorted(rules))}), got {rule_id!r} under fired",
+                            file=str(path),
+                            line=line("examples", index, "expect", "fired", position),
+                            rule=rule_id,
+                            field=f"examples.{index}.expect.fired.{position}",
+                            hint="correct the id to one of the rules the spec declares",
+                        )
+                    )
+            if example.expect_error is not None and example.expect_error not in codes:
+                found.append(
+                    Diagnostic(
+                        code="example_error_unknown",
+                        message=f"example {example.name!r}: expected an error code vrrules raises "
+                        f"({', '.join(sorted(codes))}), got {example.expect_error!r}",
+                        file=str(path),
+                        line=line("examples", index, "expect_error"),
+                        field=f"examples.{index}.expect_error",
+                        hint="use one of the codes in docs/errors.md",
+                    )
+                )
+    return count, found
 
 
 @dataclass
@@ -41,9 +163,10 @@ class ExampleRun:
     """Every example under a folder, run, with which rules they exercised."""
 
     results: list[tuple[Path, ExampleResult]] = field(default_factory=list)
-    rules: dict[str, list[str]] = field(default_factory=dict)  # family -> every rule id, all versions
+    # coverage is per version, keyed "family version": a copied 2026.1 earns none of 2025.1's
+    rules: dict[str, list[str]] = field(default_factory=dict)  # "family version" -> its rule ids
     fired: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    # family -> rule -> facts on which the rule would fire (from the rule analysis), to write one
+    # "family version" -> rule -> facts on which the rule would fire (the rule analysis), to write one
     suggestions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
 
     @property
@@ -51,7 +174,7 @@ class ExampleRun:
         return [(path, result) for path, result in self.results if not result.passed]
 
     def uncovered(self) -> dict[str, list[str]]:
-        """Rules no passing example makes fire, by family."""
+        """Rules no passing example makes fire, by family and version (``"tiers 2025.1"``)."""
         return {
             family: missing
             for family, ids in sorted(self.rules.items())
@@ -95,16 +218,18 @@ def run_examples(root: Path) -> ExampleRun:
         if library is None:
             library = libraries[folder] = PolicyLibrary(folder, lint=True)
             for family in library.families():
-                ids = run.rules.setdefault(family, [])
                 for compiled in library.versions(family):
+                    key = f"{family} {compiled.version}"
+                    ids = run.rules.setdefault(key, [])
                     ids.extend(rule.id for rule in compiled.spec.rules if rule.id not in ids)
-                    _suggest(run.suggestions[family], compiled.spec)
+                    _suggest(run.suggestions[key], compiled.spec)
         examples: ExampleFile = load_examples(path)
         for example in examples.examples:
             result = run_example(library, examples.family, example)
             run.results.append((path, result))
             if result.passed and result.decision is not None:
-                run.fired[examples.family].update(result.decision.fired_rule_ids)
+                decision = result.decision
+                run.fired[f"{decision.family} {decision.version}"].update(decision.fired_rule_ids)
     return run
 
 

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from tests.conftest import SPECS
-from vrrules.authoring import json_schemas, run_examples
+from vrrules.authoring import check_examples, check_library, json_schemas, known_error_codes, run_examples
 from vrrules.cli import main
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.policies.library import PolicyLibrary, is_example_file, spec_files
@@ -88,7 +88,7 @@ examples:
     run = run_examples(tmp_path)
     assert not run.failed
     assert run.uncovered() == {
-        "tiers": [
+        "tiers 2025.1": [
             "initial-assessment-first",
             "tier-3-integrated-intervention",
             "tier-3-multi-layered-needs",
@@ -99,8 +99,8 @@ examples:
     # each uncovered rule comes with facts to write its example from, and they do fire it
     library = PolicyLibrary(family, case_sources=CASE_SOURCES)
     on = date(2025, 11, 10)
-    for rule in run.uncovered()["tiers"]:
-        facts = run.suggestions["tiers"][rule]
+    for rule in run.uncovered()["tiers 2025.1"]:
+        facts = run.suggestions["tiers 2025.1"][rule]
         assert f"{rule} fires on e.g." in run.report()
         assert library.in_force("tiers", on).decide(facts, on).fired_rule_ids == (rule,)
 
@@ -122,3 +122,118 @@ examples:
     out = capsys.readouterr().out
     assert "outcome.tier: expected 2, got 1" in out and "0 passed, 1 failed" in out
     assert main(["test", str(SPECS)]) == 0
+
+
+TIER_1_ONLY = """family: tiers
+examples:
+  - name: only tier 1
+    at: 2025-11-10
+    given: {assessment_completed: true}
+    expect: {outcome: {tier: 1}, fired: [tier-1-advice-and-signposting]}
+"""
+
+
+def _two_versions(folder: Path) -> Path:
+    """tiers 2025.1, ended, and a copy of it as 2026.1 from 2026-01-01 (the same rule ids)."""
+    folder.mkdir()
+    text = (SPECS / "tiers" / "2025.1.yaml").read_text()
+    ended = text.replace(
+        "effective_from: 2025-10-01\n", "effective_from: 2025-10-01\neffective_until: 2025-12-31\n", 1
+    )
+    copied = text.replace('version: "2025.1"', 'version: "2026.1"', 1).replace(
+        "effective_from: 2025-10-01", "effective_from: 2026-01-01", 1
+    )
+    (folder / "2025.1.yaml").write_text(ended)
+    (folder / "2026.1.yaml").write_text(copied)
+    return folder
+
+
+def test_coverage_is_per_version_so_a_copied_version_earns_nothing(tmp_path: Path) -> None:
+    family = _two_versions(tmp_path / "tiers")
+    (family / "examples.yaml").write_text(TIER_1_ONLY)
+    run = run_examples(tmp_path)
+    assert not run.failed
+    copied = [r.id for r in PolicyLibrary(family).versions("tiers")[1].spec.rules]
+    assert run.uncovered()["tiers 2026.1"] == copied  # no example runs on 2026.1
+    assert "tier-1-advice-and-signposting" not in run.uncovered()["tiers 2025.1"]
+    total = 2 * len(copied)
+    assert f"rule coverage 1/{total}" in run.report()
+
+
+def test_check_examples_names_unknown_facts_rules_and_codes_with_their_place(tmp_path: Path) -> None:
+    family = tmp_path / "tiers"
+    family.mkdir()
+    (family / "2025.1.yaml").write_text((SPECS / "tiers" / "2025.1.yaml").read_text())
+    (family / "examples.yaml").write_text("""family: tiers
+examples:
+  - name: a misspelt fact
+    at: 2025-11-10
+    given: {assessment_complete: true}
+    expect: {outcome: {tier: 1}}
+  - name: a rule that does not exist
+    at: 2025-11-10
+    given: {assessment_completed: true}
+    expect: {fired: [tier-one]}
+  - name: an error vrrules never raises
+    at: 2025-11-10
+    given: {assessment_completed: true}
+    expect_error: tier_exploded
+  - name: an unknown fact is fine where a refusal is expected
+    at: 2025-11-10
+    given: {salary: 3}
+    expect_error: facts_invalid
+""")
+    checked, found = check_examples(check_library(tmp_path, case_sources=CASE_SOURCES))
+    assert checked == 4
+    by_code = {d.code: d for d in found}
+    assert sorted(by_code) == ["example_error_unknown", "example_fact_unknown", "example_rule_unknown"]
+    assert (
+        by_code["example_fact_unknown"].line == 5
+        and "assessment_complete" in by_code["example_fact_unknown"].message
+    )
+    assert by_code["example_fact_unknown"].field == "examples.0.given.assessment_complete"
+    assert by_code["example_rule_unknown"].line == 10 and by_code["example_rule_unknown"].rule == "tier-one"
+    assert by_code["example_error_unknown"].line == 14
+    assert all(d.file.endswith("examples.yaml") and d.severity == "error" for d in found)
+
+
+def test_check_examples_refuses_a_file_of_an_unknown_family(tmp_path: Path) -> None:
+    (tmp_path / "2025.1.yaml").write_text((SPECS / "tiers" / "2025.1.yaml").read_text())
+    (tmp_path / "examples.yaml").write_text(TIER_1_ONLY.replace("family: tiers", "family: teirs"))
+    _, found = check_examples(check_library(tmp_path, case_sources=CASE_SOURCES))
+    assert [(d.code, d.line) for d in found] == [("example_family_unknown", 1)]
+
+
+def test_the_shipped_examples_fit_their_specs() -> None:
+    checked, found = check_examples(check_library(SPECS, case_sources=CASE_SOURCES))
+    assert checked > 100 and not found, [str(d) for d in found]
+
+
+def test_known_error_codes_are_the_library_errors() -> None:
+    codes = known_error_codes()
+    assert {"facts_invalid", "parameter_missing", "policy_not_in_force", "rules_conflict"} <= codes
+    assert "vrrules_error" not in codes and "usage" not in codes
+
+
+def test_vrrules_check_fails_on_a_broken_invariant_and_on_misfit_examples(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    family = tmp_path / "tiers"
+    family.mkdir()
+    text = (SPECS / "tiers" / "2025.1.yaml").read_text()
+    rule = text.index("id: tier-3-integrated-intervention")
+    slip = text.index("tier: 3", rule)
+    (family / "2025.1.yaml").write_text(text[:slip] + "tier: 1" + text[slip + 7 :])
+    assert main(["check", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert (
+        captured.err.startswith("error[invariant_broken]: ") and "tier-3-work-is-never-tier-1" in captured.err
+    )
+    assert "2025.1.yaml:" in captured.out
+    (family / "2025.1.yaml").write_text(text)
+    (family / "examples.yaml").write_text(TIER_1_ONLY.replace("tier-1-advice-and-signposting", "tier-zero"))
+    assert main(["check", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.startswith("error[example_rule_unknown]: ")
+    assert main(["check", str(tmp_path), "--invariant-examples", "0"]) == 1  # the examples still count
+    (family / "examples.yaml").write_text(TIER_1_ONLY)
+    assert main(["check", str(tmp_path)]) == 0

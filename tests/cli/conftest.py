@@ -83,6 +83,8 @@ class Files:
     other_verifier: Path  # a key that signed nothing here
     partial0: Path
     partial1: Path
+    broken_invariant: Path  # tiers, its Tier 3 rule assigning Tier 1
+    misfit_examples: Path  # tiers, an example naming a fact and a rule that do not exist
 
     def fill(self, args: Sequence[str]) -> list[str]:
         values = {name: str(getattr(self, name)) for name in self.__dataclass_fields__}
@@ -120,6 +122,15 @@ cases:
         payload: {received_on: 2025-11-04, source: employer}
 """
 
+MISFIT_EXAMPLES = """\
+family: tiers
+examples:
+  - name: a misspelt fact and a rule that does not exist
+    at: 2025-11-10
+    given: {assessment_complete: true}
+    expect: {fired: [tier-one]}
+"""
+
 BAD_CASES = (
     GOOD_CASES
     + """\
@@ -130,6 +141,20 @@ BAD_CASES = (
         payload: {received_on: 2025-13-05, source: employer}
 """
 )
+
+
+def _authoring_folders(tmp: Path) -> tuple[Path, Path]:
+    """Specs ``vrrules check`` refuses although they load: a broken invariant, misfit examples."""
+    tiers = (SPECS / "tiers" / "2025.1.yaml").read_text()
+    slip = tiers.index("tier: 3", tiers.index("id: tier-3-integrated-intervention"))
+    broken_invariant = tmp / "broken-invariant"
+    broken_invariant.mkdir()
+    (broken_invariant / "2025.1.yaml").write_text(tiers[:slip] + "tier: 1" + tiers[slip + 7 :])
+    misfit_examples = tmp / "misfit-examples"
+    misfit_examples.mkdir()
+    (misfit_examples / "2025.1.yaml").write_text(tiers)
+    (misfit_examples / "examples.yaml").write_text(MISFIT_EXAMPLES)
+    return broken_invariant, misfit_examples
 
 
 @pytest.fixture(scope="session")
@@ -173,6 +198,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
     bad_specs.mkdir()
     source = Path(__file__).parent.parent / "bad_specs" / "condition_fact_unknown.yaml"
     (bad_specs / "bad.yaml").write_text(source.read_text())
+    broken_invariant, misfit_examples = _authoring_folders(tmp)
     (tmp / "cases.yaml").write_text(GOOD_CASES)
     (tmp / "bad-cases.yaml").write_text(BAD_CASES)
     (tmp / "rates.csv").write_text("location,lodging,meals\nSeattle,200.00,80.00\nOther,110.00,68.00\n")
@@ -209,4 +235,6 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
         other_verifier=tmp / "stranger.pub",
         partial0=partials[0],
         partial1=partials[1],
+        broken_invariant=broken_invariant,
+        misfit_examples=misfit_examples,
     )

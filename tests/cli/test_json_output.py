@@ -26,6 +26,8 @@ COMMANDS: list[tuple[str, list[str], int]] = [
     ("replay", ["replay", "--store", "{store}"], 0),
     ("check", ["check"], 0),
     ("check", ["check", "{bad_specs}"], 1),
+    ("check", ["check", "{broken_invariant}"], 1),
+    ("check", ["check", "{misfit_examples}", "--invariant-examples", "0"], 1),
     ("test", ["test", "{specs}/tiers"], 0),
     ("test", ["test", "{empty_folder}"], 1),
     ("schema", ["schema", "--out", "{tmp}/{mode}-schemas"], 0),

@@ -14,7 +14,7 @@ import click
 from vrrules import ReplayResult, SpecInvalidError, VrrulesError
 from vrrules.audit import count_decisions, impact, replay_all
 from vrrules.audit.checkpoint import generate_signing_key
-from vrrules.authoring import json_schemas, run_examples, write_json_schemas
+from vrrules.authoring import check_examples, check_library, json_schemas, run_examples, write_json_schemas
 from vrrules.cli import audit_commands, case_commands
 from vrrules.cli.common import (
     DEMO_STORE,
@@ -34,11 +34,13 @@ from vrrules.cli.common import (
 )
 from vrrules.cli.errors import EXIT_OK, EXIT_USAGE, CommandError
 from vrrules.cli.output import Output, progress
-from vrrules.cli.params import ISO_DATE, ExistingPath, OutputPath, StoreLocation, store_file
+from vrrules.cli.params import ISO_DATE, Count, ExistingPath, OutputPath, StoreLocation, store_file
 from vrrules.cli.schemas import write_cli_schemas
+from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.importer import Undecided, import_case, iter_decide_steps
 from vrrules.events.persistence import new_store_key
 from vrrules.handbook import handbook_html, handbook_markdown
+from vrrules.policies.invariants import CHECK_EXAMPLES, search_library
 from vrrules.policies.library import default_specs_dir
 from vrrules.policies.model import Reference
 from vrrules.policies.rates import period_yaml, read_rate_csv
@@ -387,24 +389,35 @@ def replay(*, store: str, json_mode: bool) -> int:
 
 @cli.command(cls=Command, uses_specs=True)
 @click.argument("path", required=False, type=ExistingPath(what="spec file or folder"))
+@click.option(
+    "--invariant-examples",
+    type=Count(0, 100_000),
+    default=CHECK_EXAMPLES,
+    show_default=True,
+    help="facts tried per invariant in the search for a decision that breaks it (0: no search)",
+)
 @json_flag
 @click.pass_context
-def check(ctx: click.Context, *, path: Path | None, json_mode: bool) -> int:
-    """Load every spec under PATH and report all problems at once.
+def check(ctx: click.Context, *, path: Path | None, invariant_examples: int, json_mode: bool) -> int:
+    """Load every spec under PATH with the rule analysis, search each family's invariants,
+    validate the worked examples, and report all problems at once.
 
     PATH defaults to --specs, else $VRRULES_SPECS, else specs/. Each problem names its
-    file, line, rule, field, code and a hint. Exit 1 when any spec is refused.
+    file, line, rule, field, code and a hint. Exit 1 when any spec is refused, a decision
+    breaks a declared invariant (invariant_broken), or an example names an unknown fact,
+    rule or error code (example_fact_unknown, example_rule_unknown, example_error_unknown).
 
     \b
     Examples:
       vrrules check
       vrrules check specs/tiers/
       vrrules --specs my-draft/ check --json
+      vrrules check --invariant-examples 500
     """
     out = Output(json_mode)
     root = specs_root(ctx, path)
     try:
-        loaded = library(root)
+        loaded = check_library(root, case_sources=CASE_SOURCES)
     except SpecInvalidError as error:
         errors = [d for d in error.diagnostics if d.severity == "error"]
         document: dict[str, Any] = {
@@ -412,6 +425,8 @@ def check(ctx: click.Context, *, path: Path | None, json_mode: bool) -> int:
             "root": str(root) if root else None,
             "files": None,
             "families": {},
+            "invariants": None,
+            "examples": None,
             "diagnostics": [d.as_dict() for d in error.diagnostics],
         }
 
@@ -421,6 +436,11 @@ def check(ctx: click.Context, *, path: Path | None, json_mode: bool) -> int:
 
         out.result(document, render_errors)
         return out.finding(code="spec_invalid", message=error.message)
+    searched, broken = search_library(loaded, max_examples=invariant_examples, scratch=True)
+    checked, misfits = check_examples(loaded, root if root is not None else loaded.root)
+    found = [*broken, *misfits]
+    problems = [d for d in found if d.severity == "error"]
+    warnings = [*loaded.warnings, *(d for d in found if d.severity != "error")]
     families = {
         family: [
             {
@@ -433,24 +453,46 @@ def check(ctx: click.Context, *, path: Path | None, json_mode: bool) -> int:
         for family in loaded.families()
     }
     document = {
-        "ok": True,
+        "ok": not problems,
         "root": str(loaded.root),
         "files": len(loaded.files),
         "families": families,
-        "diagnostics": [w.as_dict() for w in loaded.warnings],
+        "invariants": {
+            "searched": searched,
+            "examples_each": invariant_examples,
+            "broken": sum(d.code == "invariant_broken" for d in problems),
+        },
+        "examples": {"checked": checked, "problems": len(misfits)},
+        "diagnostics": [d.as_dict() for d in [*problems, *warnings]],
     }
 
     def render() -> None:
         for family, versions in families.items():
             listed = ", ".join(f"{v['version']} (from {v['effective_from']})" for v in versions)
             out.text(f"{family}: {listed}")
-        for warning in loaded.warnings:
+        for problem in problems:
+            out.text(str(problem))
+        for warning in warnings:
             out.text(f"warning: {warning}")
+        searched_text = (
+            f"{searched} invariant(s) searched ({invariant_examples} facts each)"
+            if searched
+            else "no invariant searched"
+        )
+        verdict = "ok" if not problems else f"{len(problems)} problem(s)"
         out.text(
-            f"ok: {len(loaded.files)} spec file(s) under {loaded.root}, {len(loaded.warnings)} warning(s)"
+            f"{verdict}: {len(loaded.files)} spec file(s) under {loaded.root}, {searched_text}, "
+            f"{checked} example(s) validated, {len(warnings)} warning(s)"
         )
 
     out.result(document, render)
+    if problems:
+        first = problems[0]
+        return out.finding(
+            code=first.code,
+            message=f"expected specs whose invariants hold and whose examples fit them, got "
+            f"{len(problems)} problem(s); first: {first}",
+        )
     return EXIT_OK
 
 
@@ -727,7 +769,7 @@ _SHORT_HELP = {
     "audit": "verify stores against checkpoints; look back; bundles",
     "case": "one case: its timeline",
     "cases": "the cases in a store, with last events and decisions",
-    "check": "load every spec and report every problem",
+    "check": "lint every spec, search its invariants, validate examples",
     "decide": "decide a family on a case (or --dry-run)",
     "demo": "record, decide and replay the sample cases",
     "diff": "what changed between two spec folders",

@@ -164,6 +164,13 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
                     )
                 ),
             },
+            "invariants": {
+                "oneOf": [
+                    {"type": "null"},
+                    _object({"searched": _INT, "examples_each": _INT, "broken": _INT}),
+                ]
+            },
+            "examples": {"oneOf": [{"type": "null"}, _object({"checked": _INT, "problems": _INT})]},
             "diagnostics": _array(_DIAGNOSTIC),
         }
     ),
