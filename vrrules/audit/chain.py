@@ -121,7 +121,9 @@ def walk_case(
             ):
                 try:
                     replays.append(
-                        replayer.replay_decision(case, expected_version, event.decision, then=case)
+                        replayer.replay_decision(
+                            case, expected_version, event.decision, then=case, decided_at=event.timestamp
+                        )
                     )
                 except Exception as error:  # a record that decodes but no longer makes sense
                     return broken(expected_version, f"cannot replay: {error}")

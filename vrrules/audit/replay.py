@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
+
+from eventsourcing.utils import get_topic
 
 from vrrules.errors import ReleaseUnknownError, SpecInvalidError, VrrulesError
 from vrrules.events.application import CaseRecords
@@ -70,6 +73,33 @@ class Replayer:
         self.store = store
         self._releases: dict[str, CompiledFamily] = {}
         self._memo: dict[tuple[str, int, str], Decision] = {}
+        self._workers: dict[str, list[str]] | None = None
+
+    def _worker_cases(self, case: Case, decided_at: datetime | None) -> list[Case]:
+        """The worker's other cases as they stood when the decision was recorded (the facade
+        hands the decider the worker's cases as they stand at that moment)."""
+        worker = case.opening.worker
+        if worker is None:
+            return []
+        if self._workers is None:
+            self._workers = {}
+            for record in self.store.records([get_topic(Case.Opened)]):
+                try:
+                    event = self.store.decode(record)
+                except Exception:
+                    continue
+                if isinstance(event, Case.Opened) and event.opening.worker is not None:
+                    self._workers.setdefault(event.opening.worker, []).append(event.opening.case_ref)
+        others = []
+        for ref in self._workers.get(worker, []):
+            if ref == case.case_ref:
+                continue
+            known = [
+                e for e in self.store.history(ref) if decided_at is None or e.timestamp <= decided_at
+            ]
+            if known:
+                others.append(self.store.case(ref, known[-1].originator_version))
+        return others
 
     def release(self, sha256: str) -> CompiledFamily:
         """The stored policy release with this hash, loaded for deciding (once per process)."""
@@ -96,10 +126,17 @@ class Replayer:
         return replayed
 
     def replay_decision(
-        self, case: Case, case_version: int, record: DecisionRecord, then: Case | None = None
+        self,
+        case: Case,
+        case_version: int,
+        record: DecisionRecord,
+        then: Case | None = None,
+        decided_at: datetime | None = None,
     ) -> ReplayResult:
         """Re-decide one recorded decision; ``then`` is the case at the version it read, if
-        the caller has it at hand (an audit walking the case does), else it is loaded."""
+        the caller has it at hand (an audit walking the case does), else it is loaded;
+        ``decided_at`` is when the decision was recorded (the worker's other cases are read
+        as they stood then)."""
 
         def result(status: Status, notes: list[str]) -> ReplayResult:
             return ReplayResult(
@@ -120,7 +157,8 @@ class Replayer:
         try:
             if then is None or then.version != record.case_version_read:
                 then = self.store.case(case.case_ref, record.case_version_read)
-            notes.extend(_facts_against_history(compiled, then, record))
+            others = self._worker_cases(then, decided_at)
+            notes.extend(_facts_against_history(compiled, then, record, others))
         except VrrulesError as error:
             notes.append(f"facts could not be derived again: [{error.code}] {error.message}")
         return result("differs" if notes else "reproduced", notes)
@@ -147,9 +185,12 @@ def _differences(replayed: Decision, record: DecisionRecord) -> list[str]:
     return notes
 
 
-def _facts_against_history(compiled: CompiledFamily, then: Case, record: DecisionRecord) -> list[str]:
-    """The sourced facts must be the ones the history established at the version read."""
-    view = case_view(then, record.as_of)
+def _facts_against_history(
+    compiled: CompiledFamily, then: Case, record: DecisionRecord, others: list[Case]
+) -> list[str]:
+    """The sourced facts must be the ones the history established at the version read, read
+    the way the decision read it (what had happened by its date, or everything recorded)."""
+    view = case_view(then, record.as_of, happened_only=record.reads_business_time, others=others)
     sourced = {name: view.get(decl.source) for name, decl in compiled.spec.facts.items() if decl.source}
     try:
         from_history = compiled.check_facts(sourced)
