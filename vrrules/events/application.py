@@ -27,6 +27,7 @@ from vrrules.errors import ArgumentInvalidError, CaseExistsError
 from vrrules.events.caseview import case_view
 from vrrules.events.decider import ENGINE_NAME, FactSource, RecordedDecision, decide, fact_sources
 from vrrules.events.domain import Case, VersionPublication
+from vrrules.events.due import DueItem, DueProjection
 from vrrules.events.intake import new_case, validated
 from vrrules.events.publishing import Publisher, store_release
 from vrrules.events.registry import EVENT_TYPES, Payload
@@ -36,7 +37,7 @@ from vrrules.policies.compiler import CompiledFamily
 from vrrules.policies.library import PolicyLibrary
 from vrrules.policies.values import parse_iso_date
 
-__all__ = ["EVENT_TYPES", "CaseRecords", "RecordedDecision"]
+__all__ = ["EVENT_TYPES", "CaseRecords", "DueItem", "RecordedDecision"]
 
 
 class CaseRecords:
@@ -66,6 +67,7 @@ class CaseRecords:
         self._publisher = Publisher(self.store)
         self._workers: dict[str, list[str]] = {}  # worker identity -> case refs, in opening order
         self._workers_read = 0  # store position the worker index has read to
+        self._due: DueProjection | None = None
 
     @property
     def policies(self) -> PolicyLibrary:
@@ -177,6 +179,26 @@ class CaseRecords:
             if isinstance(event, Case.Opened) and event.opening.worker is not None:
                 self._workers.setdefault(event.opening.worker, []).append(event.opening.case_ref)
         return [self.store.case(ref) for ref in self._workers.get(worker, []) if ref != case.case_ref]
+
+    def due(self, as_of: date | str, within: int = 0, *, rebuild: bool = False) -> list[DueItem]:
+        """Every case's deadlines passed, or coming within ``within`` days, as of ``as_of``
+        (business date): family, rule, due date, days overdue or left, reference, what to do.
+
+        Answered by a projection (:class:`~vrrules.events.due.DueProjection`) that follows the
+        store's records and is kept for this facade; ``rebuild`` builds it again from the log.
+        For the CLI: ``vrrules due --store S --as-of D [--within N] [--rebuild]``."""
+        day = _day(as_of, "as_of")
+        assert day is not None
+        if isinstance(within, bool) or not isinstance(within, int) or not 0 <= within <= 36500:
+            raise ArgumentInvalidError(
+                f"within: expected a whole number of days from 0 to 36500, got {str(within)[:40]!r}",
+                argument="within",
+            )
+        if self._due is None:
+            self._due = DueProjection(self)
+        elif rebuild:
+            self._due.rebuild()
+        return self._due.due(day, within)
 
     def facts(self, family: str, as_of: date | str | None = None) -> list[FactSource]:
         """The facts ``family`` reads (the version in force on ``as_of``, else the latest) and
