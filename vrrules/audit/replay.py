@@ -28,6 +28,7 @@ from vrrules.events.store import CaseStore
 from vrrules.policies.compiler import CompiledFamily, load_release
 from vrrules.policies.decision import Decision
 from vrrules.policies.library import PolicyLibrary
+from vrrules.policies.wording import outcome_text
 
 __all__ = ["ReplayResult", "Replayer", "redecide_recorded", "replay", "replay_all"]
 
@@ -178,7 +179,9 @@ def _differences(replayed: Decision, record: DecisionRecord) -> list[str]:
     if replayed.status != record.status:
         notes.append(f"status: recorded {record.status}, replayed {replayed.status}")
     if replayed.outcome != record.outcome:
-        notes.append(f"outcome: recorded {record.outcome}, replayed {replayed.outcome}")
+        notes.append(
+            f"outcome: recorded {outcome_text(record.outcome)}, replayed {outcome_text(replayed.outcome)}"
+        )
     recorded_fired = [f["rule_id"] for f in record.fired]
     if list(replayed.fired_rule_ids) != recorded_fired:
         notes.append(f"fired rules: recorded {recorded_fired}, replayed {list(replayed.fired_rule_ids)}")
