@@ -100,3 +100,27 @@ def test_output_paths(files: Files, name: str, force: bool) -> None:
         _assert_documented([*args, "--force"] if force else args)
     finally:
         os.chdir(previous)
+
+
+shares = st.one_of(
+    st.from_regex(r"\A-?[0-9]{1,12}/-?[0-9]{1,12}\Z"),
+    st.tuples(st.integers(-2, 1030), st.integers(-2, 1030)).map(lambda p: f"{p[0]}/{p[1]}"),
+    junk,
+)
+
+
+@SETTINGS
+@given(share=shares)
+def test_verify_shard_values(files: Files, share: str) -> None:
+    out = files.tmp / "outputs" / "generated-part.json"
+    out.parent.mkdir(exist_ok=True)
+    _assert_documented(
+        ["audit", "verify", "--store", str(files.store), f"--shard={share}", f"--out={out}", "--force"]
+    )
+
+
+@SETTINGS
+@given(checkpoint=paths, key=st.one_of(st.none(), paths))
+def test_verify_checkpoint_and_key_paths(files: Files, checkpoint: str, key: str | None) -> None:
+    args = ["audit", "verify", "--store", str(files.store), f"--checkpoint={checkpoint}"]
+    _assert_documented([*args, f"--public-key={key}"] if key is not None else args)

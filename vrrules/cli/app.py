@@ -302,6 +302,13 @@ def key(ctx: click.Context, *, signing: str | None, prefix: str | None, force: b
             "`vrrules demo`, `replay`, `audit` ... to write and read an encrypted store"
         )
         return EXIT_OK
+    if signing.startswith("-"):
+        raise click.BadParameter(
+            f"expected a key name (e.g. auditor.example.org), got {signing[:40]!r}, which reads as an "
+            "option; give the name right after --signing",
+            ctx,
+            param_hint="--signing",
+        )
     targets: list[Path] = []
     if prefix is not None:
         targets = [Path(f"{prefix}.key"), Path(f"{prefix}.pub")]
