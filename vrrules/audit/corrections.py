@@ -25,13 +25,17 @@ from typing import Any
 from vrrules.audit.replay import Replayer
 from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords
-from vrrules.events.caseview import happened_by
-from vrrules.events.decider import decide_with, given_facts_of
-from vrrules.events.domain import Case, Recorded
-from vrrules.events.payloads import DecisionRecord
+from vrrules.events.decider import corrected_history, corrections_to, decide_with, given_facts_of
 from vrrules.policies.decision import Decision
 
-__all__ = ["Correction", "CorrectionsReport", "corrected_history", "corrections", "corrections_of"]
+__all__ = [
+    "CorrectingEvent",
+    "Correction",
+    "CorrectionsReport",
+    "corrected_history",
+    "corrections",
+    "corrections_of",
+]
 
 
 @dataclass(frozen=True)
@@ -121,27 +125,6 @@ class CorrectionsReport:
         return "\n".join(lines)
 
 
-def _correcting(case: Case, record: DecisionRecord) -> list[Recorded]:
-    return [
-        r
-        for r in case.recorded
-        if r.version > record.case_version_read
-        and (r.payload.business_date is None or r.payload.business_date <= record.as_of)
-    ]
-
-
-def corrected_history(case: Case, record: DecisionRecord) -> Case:
-    """The history ``record`` read plus its corrections, with later progress left out
-    (a read-only copy; read it the way the decision read its case)."""
-    fixes = {r.version for r in _correcting(case, record)}
-    corrected = happened_by(case, date.max)  # a copy with every event
-    corrected.recorded = [
-        r for r in corrected.recorded if r.version <= record.case_version_read or r.version in fixes
-    ]
-    corrected.decisions = [(v, d) for v, d in corrected.decisions if v <= record.case_version_read]
-    return corrected
-
-
 def _same(a: Decision, b: Decision) -> bool:
     return a.outcome == b.outcome and a.fired_rule_ids == b.fired_rule_ids
 
@@ -157,7 +140,7 @@ def corrections_of(
     report = report if report is not None else CorrectionsReport()
     case = records.case(case_ref)
     for version, record in case.decisions:
-        fixes = _correcting(case, record)
+        fixes = corrections_to(case, record)
         if not fixes:
             report.without_corrections += 1
             continue

@@ -13,8 +13,8 @@ from datetime import date
 from typing import Any
 
 from vrrules.errors import FactsInvalidError
-from vrrules.events.caseview import case_view
-from vrrules.events.domain import Case
+from vrrules.events.caseview import case_view, happened_by
+from vrrules.events.domain import Case, Recorded
 from vrrules.events.payloads import DecisionRecord
 from vrrules.policies.compiler import CompiledFamily
 from vrrules.policies.decision import Decision
@@ -28,6 +28,8 @@ __all__ = [
     "FactSource",
     "Made",
     "RecordedDecision",
+    "corrected_history",
+    "corrections_to",
     "decide",
     "decide_with",
     "effective_date",
@@ -251,14 +253,39 @@ def view_as_read(case: Case, record: DecisionRecord) -> dict[str, Any]:
     return case_view(case, record.as_of, happened_only=record.reads_business_time)
 
 
+def corrections_to(case: Case, record: DecisionRecord) -> list[Recorded]:
+    """The corrections of a recorded decision in ``case``: events recorded after the version
+    it read whose business date is on or before its date (later-dated ones are progress)."""
+    return [
+        r
+        for r in case.recorded
+        if r.version > record.case_version_read
+        and (r.payload.business_date is None or r.payload.business_date <= record.as_of)
+    ]
+
+
+def corrected_history(case: Case, record: DecisionRecord) -> Case:
+    """The history ``record`` read plus its corrections, later progress left out (a read-only
+    copy, read the way the decision read its case). ``case`` at the version read gives it back
+    unchanged."""
+    fixes = {r.version for r in corrections_to(case, record)}
+    corrected = happened_by(case, date.max)  # a copy with every event
+    corrected.recorded = [
+        r for r in corrected.recorded if r.version <= record.case_version_read or r.version in fixes
+    ]
+    corrected.decisions = [(v, d) for v, d in corrected.decisions if v <= record.case_version_read]
+    return corrected
+
+
 def redecide(library: PolicyLibrary, case: Case, record: DecisionRecord) -> Decision:
-    """A recorded decision decided again on ``case`` with ``library``, recording nothing:
-    with the current history it shows what corrections would change, with a draft library
-    what a policy change would."""
+    """A recorded decision decided again with ``library``, recording nothing: on the history it
+    read plus the corrections ``case`` holds since (:func:`corrected_history`; ordinary later
+    progress is left out). With the current case it shows what corrections would change, with
+    a draft library what a policy change would."""
     compiled = library.in_force(record.family, record.as_of)
     return decide_with(
         compiled,
-        case,
+        corrected_history(case, record),
         record.as_of,
         given_facts_of(compiled, record),
         happened_only=record.reads_business_time,
