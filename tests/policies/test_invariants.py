@@ -82,3 +82,15 @@ def test_the_search_of_a_check_writes_nothing_in_the_current_folder(
     declared = len(library.versions("tiers")[0].spec.invariants)
     assert search_library(library, max_examples=5, scratch=True) == (declared, [])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_pytest_plugin_collects_each_invariant_when_asked(pytester: pytest.Pytester) -> None:
+    specs = pytester.path / "specs"
+    specs.mkdir()
+    _tiers_with_tier_3_work_in_tier_1(specs / "tiers")
+    pytester.makeini("[pytest]\nvrrules_specs = specs\n")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes()  # off by default
+    pytester.makeini("[pytest]\nvrrules_specs = specs\nvrrules_invariant_examples = 40\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*[[]invariant_broken[]]*tier-3-work-is-never-tier-1*"])
