@@ -76,3 +76,16 @@ def test_what_we_knew_on_t_about_d(records: CaseRecords) -> None:
     assert case_as_of(records, "K-1", None, known_at=date(2000, 1, 1)) == (None, [])
     assert case_as_of(records, "K-1", date(2025, 9, 30)) == (None, [])  # not opened yet
     assert case_as_of(records, "NOPE", date(2026, 1, 1)) == (None, [])
+
+
+def test_what_if_with_current_facts_leaves_later_progress_out(records: CaseRecords) -> None:
+    from vrrules.audit.whatif import impact  # noqa: PLC0415
+
+    records.open_case("P-1", "2025-10-01")
+    records.record("P-1", "work_status_changed", ABSENT)
+    records.decide("P-1", "early-intervention", as_of="2026-01-05")
+    records.record("P-1", "practitioner_assigned", _assign("2026-02-01"))  # progress
+    assert impact(records, current_facts=True).changes == []
+    records.record("P-1", "referral_received", {"received_on": "2025-11-01", "source": "gp"})  # a correction
+    changed = impact(records, current_facts=True).changes
+    assert [c.as_of for c in changed] == [date(2026, 1, 5)]
