@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from vrrules import CaseRecords, EventInvalidError
+from vrrules import CaseRecords, EventInvalidError, FactsInvalidError
 from vrrules.events.payloads import DecisionRecord
 
 
@@ -84,16 +84,24 @@ def test_option_2_once_per_worker_is_checked_across_cases(records: CaseRecords) 
 
 def test_the_decision_says_which_facts_came_from_the_caller(records: CaseRecords) -> None:
     records.open_case("F-1", "2025-10-01")
-    made = records.decide(
+    records.record("F-1", "plan_approved", {"approved_on": "2025-10-01"})
+    records.record(
         "F-1",
-        "billing",
-        as_of="2025-10-02",
-        facts={"code": "local_1038m", "provider_type": "physician"},
+        "option_elected",
+        {"option": "option_2", "elected_on": "2025-10-02", "window_ends_on": "2025-12-31"},
     )
-    assert {"code", "provider_type"} <= set(made.from_caller)
+    records.record("F-1", "option_2_confirmed", {"ordered_on": "2025-10-03"})
+    bill = {"bill_id": "b1", "code": "r0399", "provider_type": "credentialed_vrc", "service_on": "2025-10-05"}
+    records.record("F-1", "bill_submitted", {**bill, "service_kind": "counseling", "amount": "1750.01"})
+    made = records.decide("F-1", "billing", as_of="2025-10-05", facts={"option_2_funds": "17500.00"})
+    assert made.from_caller == ("option_2_funds",)
+    assert made.decision.facts["code"] == "r0399"  # from the recorded bill
+    assert made.decision.outcome is not None and made.decision.outcome["verdict"] == "refused"
     stored = records.case("F-1").decisions[-1][1]
     assert isinstance(stored, DecisionRecord) and stored.reads_business_time
-    assert stored.from_caller is not None and "code" in stored.from_caller
+    assert stored.from_caller == ["option_2_funds"]
+    with pytest.raises(FactsInvalidError, match="come from the case history"):
+        records.decide("F-1", "billing", as_of="2025-10-05", facts={"code": "r0398"})
 
 
 def test_facts_lists_where_each_fact_comes_from(records: CaseRecords) -> None:

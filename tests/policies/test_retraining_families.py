@@ -96,12 +96,10 @@ def test_money_is_exact_and_floats_are_refused(records: CaseRecords) -> None:
 
 def test_caller_facts_for_a_bill_are_recorded_and_replayed(records: CaseRecords) -> None:
     records.open_case("R-3", "2025-01-06")
-    made = records.decide(
-        "R-3",
-        "billing",
-        as_of=date(2025, 1, 10),
-        facts={"code": "local_1028m", "provider_type": "physician", "first_review_billed_before": False},
-    ).decision
+    # a bill is an event now (issue 14): its facts come from the history
+    bill = {"bill_id": "b1", "code": "local_1028m", "provider_type": "physician", "service_on": "2025-01-10"}
+    records.record("R-3", "bill_submitted", bill)
+    made = records.decide("R-3", "billing", as_of=date(2025, 1, 10)).decision
     assert made.fired_rule_ids == ("additional-review-needs-a-first",)
     with pytest.raises(FactsInvalidError, match="derived"):
         records.decide("R-3", "billing", as_of=date(2025, 1, 10), facts={"counseling_share_limit": "1.00"})
