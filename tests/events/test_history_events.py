@@ -129,3 +129,26 @@ def test_an_old_decision_serialises_as_it_was_stored() -> None:
     assert "time_basis" not in record.model_dump(mode="json")
     assert "from_caller" not in record.model_dump()
     assert not record.reads_business_time
+
+
+def test_an_unpublished_value_blocks_only_the_answers_that_need_it(records: CaseRecords) -> None:
+    from vrrules import ParameterMissingError  # noqa: PLC0415
+
+    records.open_case("U-1", "2025-10-01")
+    made = records.decide("U-1", "responsiveness", as_of="2025-11-10")  # nothing unanswered
+    assert made.decision.outcome == {"verdict": "no_alert"}
+    records.record(
+        "U-1",
+        "correspondence_sent",
+        {"correspondence_id": "c1", "sent_on": "2025-10-02", "to": "medical_provider"},
+    )
+    with pytest.raises(ParameterMissingError, match="reply_days"):
+        records.decide("U-1", "responsiveness", as_of="2025-11-10")  # the reply period is needed now
+    records.record("U-1", "correspondence_answered", {"correspondence_id": "c1", "answered_on": "2025-10-20"})
+    assert records.decide("U-1", "responsiveness", as_of="2025-11-10").decision.outcome == {
+        "verdict": "no_alert"
+    }
+    # and the decision made without the value replays
+    from vrrules.audit import replay  # noqa: PLC0415
+
+    assert all(r.reproduced for r in replay(records, "U-1"))
