@@ -191,13 +191,17 @@ def _breakpoints(case: Case, library: PolicyLibrary, families: list[str]) -> set
             days.add(happened)
     for _, decision in case.decisions:
         days.add(decision.as_of)
+    first = min(days)
     for family in families:
         for compiled in library.versions(family):
-            days.add(compiled.spec.effective_from)
+            changes = {compiled.spec.effective_from}
             if compiled.spec.effective_until is not None:
-                days.add(compiled.spec.effective_until + timedelta(days=1))
+                changes.add(compiled.spec.effective_until + timedelta(days=1))
             for param in compiled.spec.parameters.values():
-                days.update(param.values)
+                changes.update(param.values)
+            # before the first thing that happened on the case nothing is known of it, so
+            # policy changes then change nothing (the day before it stands for them all)
+            days.update(d for d in changes if d > first)
     return days
 
 
