@@ -80,6 +80,10 @@ class DueItem:
         }
 
 
+def _order(item: DueItem) -> tuple[date, str, str, str, str]:
+    return (item.due_on, item.case_ref, item.family, item.rule_id, item.finding)
+
+
 def timed_families(library: PolicyLibrary) -> list[str]:
     """The families some version of which reports a ``due_on`` in a rule's outcome."""
     found = set()
@@ -171,7 +175,7 @@ def due_sweep(
         case = records.case(case_ref)
         found, _ = _decided(library, case, records.worker_cases(case), wanted, as_of)
         items.extend(f.on(case_ref, as_of) for f in found if f.due_on <= as_of + timedelta(days=within))
-    return sorted(items)
+    return sorted(items, key=_order)
 
 
 @dataclass
@@ -239,7 +243,8 @@ class DueProjection:
     families: list[str] | None = None
     position: int = 0  # the store position read up to
     _spans: dict[str, list[_Span]] = field(default_factory=dict)
-    _index: list[tuple[int, int, str, int]] = field(default_factory=list)  # (last, due, case, n)
+    # one entry per span: (its last day, its earliest due date, case, span number), sorted
+    _index: list[tuple[int, int, str, int]] = field(default_factory=list)
     _refs: dict[UUID, str] = field(default_factory=dict)  # stored id -> case ref
     cases_worked_out: int = 0  # how many times a case's spans were worked out (for tests)
 
@@ -289,8 +294,8 @@ class DueProjection:
         self._spans[case_ref] = spans
         self.cases_worked_out += 1
         for n, span in enumerate(spans):
-            for item in span.items:
-                bisect.insort(self._index, (span.last.toordinal(), item.due_on.toordinal(), case_ref, n))
+            earliest = min(item.due_on for item in span.items).toordinal()
+            bisect.insort(self._index, (span.last.toordinal(), earliest, case_ref, n))
         if peers:  # the worker's other cases read this one (Option 2 once per worker, earlier plans)
             for other in others:
                 if other.case_ref in self._spans:
@@ -306,21 +311,21 @@ class DueProjection:
     def due(self, as_of: date, within: int = 0) -> list[DueItem]:
         """Every deadline passed or coming within ``within`` days, as of business date ``as_of``."""
         self.catch_up()
-        return sorted(self._listed(as_of, within))
+        return sorted(self._listed(as_of, within), key=_order)
 
     def _listed(self, as_of: date, within: int) -> Iterator[DueItem]:
-        horizon = (as_of + timedelta(days=within)).toordinal()
-        seen: set[tuple[str, int]] = set()
-        start = bisect.bisect_left(self._index, (as_of.toordinal(),))
-        for _, due, case_ref, n in self._index[start:]:
-            if due > horizon or (case_ref, n) in seen:
+        horizon = as_of + timedelta(days=within)
+        index = self._index
+        # every span that ends on or after the day asked about: the open ones and later ones
+        for position in range(bisect.bisect_left(index, (as_of.toordinal(),)), len(index)):
+            _, earliest, case_ref, n = index[position]
+            if earliest > horizon.toordinal():
                 continue
             span = self._spans[case_ref][n]
-            if not span.first <= as_of <= span.last:
+            if span.first > as_of:
                 continue
-            seen.add((case_ref, n))
             for item in span.items:
-                if item.due_on.toordinal() <= horizon:
+                if item.due_on <= horizon:
                     yield item.on(case_ref, as_of)
 
     def verify(self, days: Iterable[date], within: int = 0) -> list[str]:
