@@ -77,6 +77,7 @@ class Files:
     checkpoint: Path  # signed by signer, with its .leaves beside it
     unsigned: Path  # the same store, unsigned, no leaves
     memory_checkpoint: Path  # of another (empty) log
+    ahead_checkpoint: Path  # of the demo store's log grown further: the store does not extend it
     bad_leaves: Path  # a checkpoint whose .leaves file is junk
     signer: Path
     verifier: Path
@@ -157,13 +158,9 @@ def _authoring_folders(tmp: Path) -> tuple[Path, Path]:
     return broken_invariant, misfit_examples
 
 
-@pytest.fixture(scope="session")
-def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
-    tmp = tmp_path_factory.mktemp("cli")
-    store = tmp / "demo.db"
-    ran = run(["demo", "--store", str(store)])
-    # exit 1 is a finding (a decision that does not replay): the store is still there to use
-    assert ran.code in (0, 1) and store.exists(), ran.err
+def _checkpoints(tmp: Path, store: Path) -> tuple[Path, Path, Path, Path, Path]:
+    """Two key pairs; the store's checkpoint signed (with leaves) and unsigned; checkpoints of
+    an empty log and of the store grown further; one with a junk leaves file."""
     assert run(["key", "--signing", "auditor.example", "--out", str(tmp / "auditor")]).code == 0
     assert run(["key", "--signing", "stranger.example", "--out", str(tmp / "stranger")]).code == 0
     checkpoint = tmp / "kept.checkpoint"
@@ -175,10 +172,28 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
     )
     memory_checkpoint = tmp / "memory.checkpoint"
     assert run(["audit", "checkpoint", "--store", "memory", "--out", str(memory_checkpoint)]).code == 0
+    ahead = tmp / "ahead" / store.name  # the same origin, two cases more
+    ahead.parent.mkdir()
+    shutil.copy(store, ahead)
+    (tmp / "more-cases.yaml").write_text(GOOD_CASES)
+    assert run(["import", str(tmp / "more-cases.yaml"), "--store", str(ahead)]).code == 0
+    ahead_checkpoint = tmp / "ahead.checkpoint"
+    assert run(["audit", "checkpoint", "--store", str(ahead), "--out", str(ahead_checkpoint)]).code == 0
     bad_leaves = tmp / "bad-leaves.checkpoint"
     shutil.copy(checkpoint, bad_leaves)
     Path(f"{bad_leaves}.leaves").write_bytes(b"not 32-byte hashes")
     Path(tmp / "taken.checkpoint.leaves").write_bytes(b"")  # an output's .leaves that exists
+    return checkpoint, unsigned, memory_checkpoint, ahead_checkpoint, bad_leaves
+
+
+@pytest.fixture(scope="session")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
+    tmp = tmp_path_factory.mktemp("cli")
+    store = tmp / "demo.db"
+    ran = run(["demo", "--store", str(store)])
+    # exit 1 is a finding (a decision that does not replay): the store is still there to use
+    assert ran.code in (0, 1) and store.exists(), ran.err
+    checkpoint, unsigned, memory_checkpoint, ahead_checkpoint, bad_leaves = _checkpoints(tmp, store)
     bundle = tmp / "all.bundle.json"
     anchored = ["--checkpoint", str(checkpoint)]
     assert run(["audit", "bundle", "--store", str(store), *anchored, "--out", str(bundle)]).code == 0
@@ -229,6 +244,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
         checkpoint=checkpoint,
         unsigned=unsigned,
         memory_checkpoint=memory_checkpoint,
+        ahead_checkpoint=ahead_checkpoint,
         bad_leaves=bad_leaves,
         signer=tmp / "auditor.key",
         verifier=tmp / "auditor.pub",

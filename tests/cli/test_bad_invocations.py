@@ -352,6 +352,22 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
         INPUT,
         "checkpoint_malformed",
     ),
+    (
+        "bundle-checkpoint-not-extended",
+        [
+            "audit",
+            "bundle",
+            "--store",
+            "{store}",
+            "--out",
+            "{tmp}/b4.json",
+            "--checkpoint",
+            "{ahead_checkpoint}",
+        ],
+        INPUT,
+        "checkpoint_not_extended",
+    ),
+    ("verify-checkpoint-ahead", [*VERIFY, "--checkpoint", "{ahead_checkpoint}"], FINDING, "not_verified"),
     ("verify-bundle-not-anchored", VERIFY_BUNDLE, FINDING, "not_anchored"),
     (
         "verify-bundle-other-checkpoint",

@@ -50,7 +50,7 @@ from vrrules.cli.common import (
 from vrrules.cli.errors import EXIT_OK, CommandError
 from vrrules.cli.output import Output, dumps, outcome_text, progress
 from vrrules.cli.params import ISO_DATE, ISO_MOMENT, Count, ExistingPath, OutputPath, Shard
-from vrrules.errors import SigningKeyInvalidError, VrrulesError
+from vrrules.errors import CaseUnknownError, SigningKeyInvalidError, VrrulesError
 
 __all__ = ["audit"]
 
@@ -746,7 +746,19 @@ def bundle(
         refs = list(case_refs) or list(records.case_refs())
         for ref in refs:
             records.case(ref)  # an unknown reference is refused before anything is written
-        data = export_bundle(records, refs, checkpoint=anchor)
+        try:
+            data = export_bundle(records, refs, checkpoint=anchor)
+        except CaseUnknownError as error:
+            if kept is None or "checkpoint this store extends" not in error.message:
+                raise
+            raise CommandError(
+                f"expected a store that extends the checkpoint {kept}, got one that does not (it was "
+                "changed, truncated or rolled back since, or the checkpoint is of another store); nothing "
+                f"was written: run 'vrrules audit verify --store {store} --checkpoint {kept}' to have "
+                "the first bad record named",
+                code="checkpoint_not_extended",
+                checkpoint=str(kept),
+            ) from None
     head = parse_checkpoint(json.loads(data)["checkpoint"]).checkpoint
     out.write_bytes(data)
     document = {
