@@ -293,3 +293,17 @@ def test_ctrl_c_in_a_real_process_is_one_line_and_exit_130(tmp_path: Path) -> No
     assert running.returncode == 130, err
     assert err == "error[interrupted]: interrupted by the user; what was stored before stays stored\n"
     assert out == ""
+
+
+@pytest.mark.parametrize("code", ["rules_conflict", "rules_incomplete", "rule_never_fires"])
+def test_check_runs_the_rule_analysis(code: str) -> None:
+    """Found only by the lint, which a library loaded to decide never runs: check runs it."""
+    fixture = Path(__file__).parent.parent / "bad_specs" / f"{code}.yaml"
+    ran = run(["check", str(fixture), "--json"])
+    document = ran.json()
+    assert code in {d["code"] for d in document["diagnostics"]}
+    if code == "rule_never_fires":  # a warning: printed, not a refusal
+        assert ran.code == 0 and document["ok"], ran.err
+    else:
+        assert_clean_failure(ran, 1, "spec_invalid")
+        assert document["ok"] is False
