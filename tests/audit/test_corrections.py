@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,14 +91,6 @@ def test_what_if_with_current_facts_leaves_later_progress_out(records: CaseRecor
     assert [c.as_of for c in changed] == [date(2026, 1, 5)]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "vrrules/audit/replay.py checks a decision's sourced facts with case_view(then, as_of), "
-        "which counts every recorded event; it must read them as the decision did: "
-        "vrrules.events.decider.view_as_read(then, record)"
-    ),
-    strict=False,
-)
 def test_a_decision_as_of_a_past_date_replays_with_later_dated_events_recorded(records: CaseRecords) -> None:
     from vrrules.audit import replay  # noqa: PLC0415
 
