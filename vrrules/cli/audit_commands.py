@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ from vrrules.cli.common import (
 from vrrules.cli.errors import EXIT_OK, CommandError
 from vrrules.cli.output import Output, dumps, outcome_text, progress
 from vrrules.cli.params import ISO_DATE, ISO_MOMENT, Count, ExistingPath, OutputPath, Shard
-from vrrules.errors import CaseUnknownError, SigningKeyInvalidError, VrrulesError
+from vrrules.errors import CaseUnknownError, SigningKeyInvalidError, SpecInvalidError, VrrulesError
 
 __all__ = ["audit"]
 
@@ -122,15 +123,28 @@ def _read_verifier_keys(paths: Sequence[Path]) -> list[str]:
                     "secret; give the .pub file instead",
                     path=str(path),
                 )
-            VerifierKey.parse(text)  # refused at once when malformed: signing_key_invalid
+            with _naming(path):
+                VerifierKey.parse(text)  # refused at once when malformed: signing_key_invalid
         keys.extend(found)
     return keys
 
 
 def _read_signer_key(path: Path) -> str:
     text = _read_text(path, KEY_LIMIT, "signing key file").strip()
-    SignerKey.parse(text)  # signing_key_invalid, naming what is wrong (never the key itself)
+    with _naming(path):
+        SignerKey.parse(text)  # signing_key_invalid, naming what is wrong (never the key itself)
     return text
+
+
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """A library error about a file's content, re-raised with the file named first."""
+    try:
+        yield
+    except VrrulesError as error:
+        if str(path) in error.message or isinstance(error, SpecInvalidError):
+            raise
+        raise type(error)(f"{path}: {error.message}", **error.details) from None
 
 
 def _leaves_path(checkpoint: Path) -> Path:
@@ -140,7 +154,8 @@ def _leaves_path(checkpoint: Path) -> Path:
 def _read_checkpoint(path: Path, keys: Sequence[str] = ()) -> ParsedCheckpoint:
     """A kept checkpoint, signed by one of ``keys`` when any are given (coded errors otherwise)."""
     read_limited(path, MAX_NOTE_BYTES, "checkpoint file")
-    return read_checkpoint_file(path, keys)
+    with _naming(path):
+        return read_checkpoint_file(path, keys)
 
 
 def _read_kept(path: Path, keys: Sequence[str]) -> tuple[ParsedCheckpoint, bytes | None]:
