@@ -307,3 +307,14 @@ def test_check_runs_the_rule_analysis(code: str) -> None:
     else:
         assert_clean_failure(ran, 1, "spec_invalid")
         assert document["ok"] is False
+
+
+def test_check_searches_every_invariant_and_validates_every_example() -> None:
+    document = run(["check", str(SPECS), "--json"]).json()
+    library = PolicyLibrary(SPECS)
+    declared = sum(len(c.spec.invariants) for f in library.families() for c in library.versions(f))
+    assert document["ok"] is True
+    assert document["invariants"] == {"searched": declared, "examples_each": 40, "broken": 0}
+    assert document["examples"]["checked"] > 100 and document["examples"]["problems"] == 0
+    skipped = run(["check", str(SPECS), "--invariant-examples", "0", "--json"]).json()
+    assert skipped["invariants"]["searched"] == 0 and skipped["ok"] is True
