@@ -438,3 +438,24 @@ def test_a_hostile_store_file_is_refused_untouched(tmp_path: Path, content: byte
         CaseRecords(path, SPECS, read_only=True)
     assert getattr(refused.value, "code", None) == code
     assert _sha(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["suspect.db"]
+
+
+def test_a_record_naming_any_module_as_its_topic_is_a_finding_and_nothing_is_imported(tmp_path: Path) -> None:
+    import sys  # noqa: PLC0415
+
+    store = tmp_path / "cases.db"
+    with CaseRecords(store, SPECS) as records:
+        _fill(records, ("A-1", "B-2"))
+    database = Database(str(store))
+    rows = database.rows()
+    victim = next(i for i, r in enumerate(rows) if r.topic.endswith("ReferralReceived"))
+    rows[victim] = replace(rows[victim], topic="this:s")  # decoding it would print the Zen of Python
+    sys.modules.pop("this", None)
+    database.rewrite(rows, {r.position: r.leaf() for r in rows})
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        report = verify_store(records)
+    assert "this" not in sys.modules
+    assert not report.ok
+    assert [c.case_ref for c in report.broken] == ["A-1"]  # B-2 was audited as usual
+    assert "cannot be read" in (report.broken[0].reason or "") and report.broken[0].broken_at == 2
+    assert report.decisions == 1 and not report.failures

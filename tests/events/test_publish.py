@@ -82,3 +82,24 @@ def test_published_only_decisions_ignore_drafts_on_disk(
         assert records.policies.families() == ["tiers"]
     assert main(["publish", str(draft), "--store", str(store), "--by", "b", "--note", "edit in place"]) == 1
     assert "refused: [version_already_published]" in capsys.readouterr().out
+
+
+def test_publishing_other_content_under_a_version_decisions_used_is_refused(tmp_path: Path) -> None:
+    from tests.conftest import TIER2_ASSESSMENT  # noqa: PLC0415
+    from vrrules import VersionAlreadyUsedError  # noqa: PLC0415
+
+    edited = PolicyLibrary(
+        _tiers(tmp_path, "b", ("2025-10-01: 4\n", "2025-10-01: 5\n")), case_sources=CASE_SOURCES
+    ).versions("tiers")[0]
+    with CaseRecords(tmp_path / "cases.db", SPECS) as records:
+        records.open_case("U-1", date(2025, 11, 3))
+        records.record("U-1", "assessment_completed", TIER2_ASSESSMENT)
+        used = records.decide("U-1", "tiers").decision
+        assert (used.version, used.spec_sha256 != edited.sha256) == (edited.version, True)
+        count = sum(1 for _ in records.store.records())
+        with pytest.raises(VersionAlreadyUsedError) as caught:
+            records.publish(edited, "c.author", "the same id, other content")
+        assert caught.value.code == "version_already_used"
+        assert "case U-1 event 3" in str(caught.value)
+        assert caught.value.details["decisions"] and records.publications() == []
+        assert sum(1 for _ in records.store.records()) == count  # nothing was stored

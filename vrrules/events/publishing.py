@@ -96,8 +96,9 @@ class Publisher:
         }
         if not others:
             return
+        refs = {event.originator_id: event.opening.case_ref for event in self._decoded(Case.Opened)}
         used = [
-            f"{event.decision.family}@{event.originator_version} of case {event.originator_id}"
+            f"case {refs.get(event.originator_id, event.originator_id)} event {event.originator_version}"
             for event in self._decoded(Case.DecisionRecorded)
             if event.decision.spec_sha256 in others
         ]

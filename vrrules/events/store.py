@@ -27,7 +27,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, StoredEvent
 from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
 from eventsourcing.persistence import InternalError as PersistenceInternalError
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
@@ -68,8 +68,25 @@ _OPEN_ATTEMPTS = 5
 _T = TypeVar("_T")
 
 
+class _GuardedMapper(Mapper[UUID]):
+    """eventsourcing's mapper, decoding only the topics a vrrules store may hold.
+
+    eventsourcing resolves a stored topic by importing the module it names; every read goes
+    through this mapper (the repository's as well as the audit's), so no stored text can make
+    the reader import anything.
+    """
+
+    def to_domain_event(self, stored: StoredEvent) -> Any:
+        if stored.topic not in known_topics():
+            raise LookupError(f"expected a topic of a vrrules event, got {str(stored.topic)[:120]!r}")
+        return super().to_domain_event(stored)
+
+
 class _CaseLog(Application[UUID]):
     name = "VrrulesCases"
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=_GuardedMapper)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -529,8 +546,6 @@ class CaseStore:
         Raises ``LookupError`` for a topic the registry does not know (nothing is imported),
         and whatever the mapper raises for a record that no longer decodes.
         """
-        if record.topic not in known_topics():
-            raise LookupError(f"expected a topic of a vrrules event, got {record.topic[:120]!r}")
         return self._log.mapper.to_domain_event(
             StoredEvent(record.stored_id, record.version, record.topic, record.state)
         )
