@@ -4,6 +4,7 @@ bills, purchases, per-diem requests, earlier plans, and a worker's cases linked.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -152,3 +153,49 @@ def test_an_unpublished_value_blocks_only_the_answers_that_need_it(records: Case
     from vrrules.audit import replay  # noqa: PLC0415
 
     assert all(r.reproduced for r in replay(records, "U-1"))
+
+
+def test_earlier_plans_are_read_across_the_workers_cases(records: CaseRecords) -> None:
+    _plan_case(records, "E-1", worker="worker-9")
+    records.record("E-1", "plan_implementation_started", {"started_on": "2025-02-01"})
+    records.record(
+        "E-1",
+        "plan_ended",
+        {"ended_on": "2025-06-30", "reason": "option_2_elected", "option_2_elected": True},
+    )
+    records.open_case("E-2", "2025-09-01", worker="worker-9")
+    records.record("E-2", "plan_development_started", {"commenced_on": "2025-09-01"})
+    records.record(
+        "E-2",
+        "earlier_plan_recorded",
+        {
+            "ended_on": "2019-05-01",
+            "completed": True,
+            "amount_spent": "9000.00",
+            "creditable_spending": "1200.00",
+        },
+    )
+    view = records.case_view("E-2", on="2025-09-02")
+    assert view["plan.earlier_plans"] == 2 and view["plan.earlier_plan"] is True
+    assert view["plan.earlier_creditable_spending"] == Decimal("1200.00")
+    assert view["worker.other_cases"] == 1
+    # the plan on E-1 ended with Option 2 elected: Option 2 again on E-2 is a second election
+    records.record("E-2", "plan_approved", {"approved_on": "2025-10-01"})
+    records.record(
+        "E-2",
+        "option_elected",
+        {"option": "option_2", "elected_on": "2025-10-02", "window_ends_on": "2025-12-31"},
+    )
+    assert (
+        records.decide("E-2", "option-election", record=False).decision.facts["earlier_option_2_election"]
+        is True
+    )
+
+
+def test_an_option_2_order_needs_an_option_2_election(records: CaseRecords) -> None:
+    _plan_case(records)
+    with pytest.raises(EventInvalidError, match="Option 2 election"):
+        records.record("X-1", "option_2_confirmed", {"ordered_on": "2025-05-01"})
+    with pytest.raises(EventInvalidError, match="plan_development_started"):
+        records.open_case("X-2", "2025-01-01")
+        records.record("X-2", "plan_ended", {"ended_on": "2025-05-01", "reason": "other"})
