@@ -71,7 +71,8 @@ def histories(count_rounds: int, seed: int, start: int = 0) -> Iterator[CaseHist
             yield CaseHistory(
                 case_ref=f"G{seed}-{round_number:07d}-{index:02d}",
                 opened_on=template.opened_on + timedelta(days=days),
-                worker=template.worker,
+                # one worker per generated case, as in life, not every case of a template
+                worker=f"{template.worker} {seed}-{round_number}" if template.worker else None,
                 steps=steps,
             )
 

@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 
 from vrrules.errors import ReleaseUnknownError, SpecInvalidError, VrrulesError
 from vrrules.events.application import CaseRecords
-from vrrules.events.caseview import case_view
+from vrrules.events.caseview import case_view, reads_other_cases
 from vrrules.events.decider import decide_with, redecide
 from vrrules.events.domain import Case
 from vrrules.events.payloads import DecisionRecord
@@ -158,7 +158,8 @@ class Replayer:
         try:
             if then is None or then.version != record.case_version_read:
                 then = self.store.case(case.case_ref, record.case_version_read)
-            others = self._worker_cases(then, decided_at)
+            sources = (decl.source for decl in compiled.spec.facts.values())
+            others = self._worker_cases(then, decided_at) if reads_other_cases(sources) else []
             notes.extend(_facts_against_history(compiled, then, record, others))
         except VrrulesError as error:
             notes.append(f"facts could not be derived again: [{error.code}] {error.message}")

@@ -24,7 +24,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from vrrules.errors import ArgumentInvalidError, CaseExistsError
-from vrrules.events.caseview import case_view
+from vrrules.events.caseview import case_view, reads_other_cases
 from vrrules.events.decider import ENGINE_NAME, FactSource, RecordedDecision, decide, fact_sources
 from vrrules.events.domain import Case, VersionPublication
 from vrrules.events.due import DueItem, DueProjection
@@ -237,8 +237,13 @@ class CaseRecords:
         library.refresh()
         made: list[RecordedDecision] = []
 
+        needs_others = any(
+            reads_other_cases(decl.source for decl in version.spec.facts.values())
+            for version in library.versions(family)
+        )
+
         def decide_and_append(case: Case) -> bool | None:
-            others = self.worker_cases(case)
+            others = self.worker_cases(case) if needs_others else []
             outcome = decide(library, case, family, as_of=day, facts=given, others=others)
             if record:
                 store_release(self.store, outcome.compiled)

@@ -17,7 +17,7 @@ Counting time, on the decision date ``on``:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -378,3 +378,15 @@ def case_view(
     view["worker.known"] = case.opening.worker is not None
     view["worker.other_cases"] = len(others)
     return view
+
+
+# the paths whose value reads the worker's other cases: only families sourcing one of them
+# need those cases loaded (a worker may have many)
+FROM_OTHER_CASES = frozenset(
+    {"option.earlier_option_2_election", "plan.earlier_plan", "plan.earlier_plans", "worker.other_cases"}
+)
+
+
+def reads_other_cases(sources: Iterable[str | None]) -> bool:
+    """Whether facts sourced from these paths need the worker's other cases."""
+    return any(source in FROM_OTHER_CASES for source in sources)
