@@ -34,7 +34,8 @@ def store(tmp_path: Path) -> Path:
 def _rows(path: Path, ref: str) -> dict[int, bytes]:
     with sqlite3.connect(path) as db:
         rows = db.execute(
-            "SELECT originator_version, state FROM stored_events WHERE originator_id = ?", (case_id(ref).hex,)
+            "SELECT originator_version, state FROM stored_events WHERE originator_id = ?",
+            (case_id(ref).hex,),
         ).fetchall()
     return {version: state for version, state in rows}
 
@@ -153,7 +154,10 @@ def test_a_correction_shows_what_was_decided_then_and_what_would_be_now(tmp_path
         now = impact(records, current_facts=True)
         assert then.changes == [] and then.counts["early-intervention"]["same"] == 1
         [change] = now.changes
-        assert (change.recorded_outcome, change.new_outcome["verdict"]) == ({"verdict": "no_alert"}, "alert")
+        assert (change.recorded_outcome, change.new_outcome["verdict"]) == (
+            {"verdict": "no_alert"},
+            "alert",
+        )
         assert change.new_rules == ("off-work-three-months-without-help",)
         # nothing stored was rewritten: the first status, the decision and the correction all remain
         kinds = [type(e).__name__ for e in records.history("C-9")]
@@ -184,25 +188,46 @@ def test_what_if_a_draft_spec_lists_the_decisions_it_would_change(store: Path, t
 def test_a_bundle_verifies_without_the_store_and_reveals_changes(
     store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    kept = tmp_path / "kept.checkpoint"
     bundle = tmp_path / "a1.bundle.json"
-    assert main(["audit", "bundle", "A-1", "--store", str(store), "--out", str(bundle)]) == 0
+    assert main(["audit", "checkpoint", "--store", str(store), "--out", str(kept)]) == 0
+    assert (
+        main(
+            [
+                "audit",
+                "bundle",
+                "A-1",
+                "--store",
+                str(store),
+                "--checkpoint",
+                str(kept),
+                "--out",
+                str(bundle),
+            ]
+        )
+        == 0
+    )
     store.unlink()  # another machine: no store at all
-    assert main(["audit", "verify-bundle", str(bundle)]) == 0
-    assert "verdict: intact and reproduced" in capsys.readouterr().out
-    head, _, body = bundle.read_bytes().partition(b"\n")
-    data = json.loads(body)
-    assert len(data["cases"]) == 1 and len(data["releases"]) == 1
-    events = data["cases"][0]["events"]
-    events[1]["state"], events[2]["state"] = events[2]["state"], events[1]["state"]
-    bundle.write_bytes(head + b"\n" + json.dumps(data).encode())
+    capsys.readouterr()
+    assert main(["audit", "verify-bundle", str(bundle), "--checkpoint", str(kept)]) == 0
+    assert "verified against the trusted checkpoint" in capsys.readouterr().out
+    # with no anchor, an intact bundle is only internally consistent, and says so
     assert main(["audit", "verify-bundle", str(bundle)]) == 1
+    assert "not anchored" in capsys.readouterr().out
+    data = json.loads(bundle.read_bytes())
+    assert len(data["heads"]) == 2  # the case and the release its decision used
+    records = [r for r in data["records"] if "Case" in r["topic"]]
+    records[1]["state"], records[2]["state"] = records[2]["state"], records[1]["state"]
+    bundle.write_bytes(json.dumps(data).encode())
+    assert main(["audit", "verify-bundle", str(bundle), "--checkpoint", str(kept)]) == 1
     out = capsys.readouterr().out
-    assert "chain broken: case A-1 at event 2" in out and "changed after export" in out
+    assert "version 2 (leaf 1) is not in the checkpoint's log" in out
 
 
 def test_bundling_an_unknown_case_writes_nothing(store: Path, tmp_path: Path) -> None:
     out = tmp_path / "x.json"
-    assert main(["audit", "bundle", "NOPE", "--store", str(store), "--out", str(out)]) == 2
+    # an unknown case is an input error (exit 3, case_unknown), and nothing is written
+    assert main(["audit", "bundle", "NOPE", "--store", str(store), "--out", str(out)]) == 3
     assert not out.exists()
 
 
