@@ -17,9 +17,9 @@ _DIAGNOSTIC = re.compile(
 )
 
 
-def diagnostic_codes() -> set[str]:
+def diagnostic_codes(folder: Path = ROOT / "vrrules") -> set[str]:
     codes: set[str] = set()
-    for path in (ROOT / "vrrules").rglob("*.py"):
+    for path in folder.rglob("*.py"):
         for found in _DIAGNOSTIC.findall(path.read_text()):
             codes.update(code for code in found if code)
     return codes

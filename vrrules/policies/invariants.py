@@ -126,7 +126,7 @@ def _boundaries(spec: FamilySpec, fact: str, params: dict[str, Any]) -> list[Any
 def facts_strategy(spec: FamilySpec, params: dict[str, Any]) -> SearchStrategy[dict[str, Any]]:
     """Facts for any family, concentrated on the boundaries its rules test (each ±1); every
     fact may also be unknown (``None``). Derived facts are computed, never given."""
-    from hypothesis import strategies as st  # noqa: PLC0415  (a test dependency)
+    from hypothesis import strategies as st  # noqa: PLC0415  loaded only when invariants are searched
 
     fields: dict[str, SearchStrategy[Any]] = {}
     for name, decl in spec.facts.items():
@@ -227,7 +227,7 @@ def search_library(
     library: PolicyLibrary, *, max_examples: int = CHECK_EXAMPLES, scratch: bool = False
 ) -> tuple[int, list[Diagnostic]]:
     """Search every invariant of every version; return how many were searched and a
-    diagnostic for each one broken (or one warning when Hypothesis is not installed).
+    diagnostic for each one broken.
 
     ``scratch``: keep what Hypothesis caches in a temporary folder, removed afterwards,
     rather than in ``.hypothesis`` under the current folder (``vrrules check`` writes nothing
@@ -235,18 +235,6 @@ def search_library(
     cases = list(invariant_cases(library))
     if max_examples <= 0 or not cases:
         return 0, []
-    try:
-        import hypothesis  # noqa: F401, PLC0415
-    except ImportError:
-        return 0, [
-            Diagnostic(
-                code="invariants_not_searched",
-                message="the invariants were not searched: the hypothesis package is not installed",
-                file=str(library.root),
-                severity="warning",
-                hint="pip install hypothesis (it comes with vrrules[test])",
-            )
-        ]
     from hypothesis import configuration  # noqa: PLC0415
 
     found = []
