@@ -11,11 +11,12 @@ from typing import Any
 
 import click
 
-from vrrules import ReplayResult, SpecInvalidError, VrrulesError
+from vrrules import CaseRecords, ReplayResult, SpecInvalidError, VrrulesError
 from vrrules.audit import count_decisions, impact, replay_all
 from vrrules.audit.checkpoint import generate_signing_key
 from vrrules.authoring import check_examples, check_library, json_schemas, run_examples, write_json_schemas
 from vrrules.cli import audit_commands, case_commands
+from vrrules.cli.case_commands import DUE_COLUMNS, due_rows
 from vrrules.cli.common import (
     DEMO_STORE,
     EPILOG,
@@ -33,10 +34,11 @@ from vrrules.cli.common import (
     store_option,
 )
 from vrrules.cli.errors import EXIT_OK, EXIT_USAGE, CommandError
-from vrrules.cli.output import Output, progress
+from vrrules.cli.output import Output, label, progress
 from vrrules.cli.params import ISO_DATE, Count, ExistingPath, OutputPath, StoreLocation, store_file
 from vrrules.cli.schemas import write_cli_schemas
 from vrrules.events.caseview import CASE_SOURCES
+from vrrules.events.due import DueItem
 from vrrules.events.importer import Undecided, import_case, iter_decide_steps
 from vrrules.events.persistence import new_store_key
 from vrrules.handbook import handbook_html, handbook_markdown
@@ -180,11 +182,11 @@ def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bo
                         undecided.append(result)
                         continue
                     made = result.decision
-                    outcome = made.outcome or {}
-                    label = outcome.get("tier", outcome.get("verdict", outcome.get("decision", made.status)))
-                    outcomes[f"{made.family}: {label}"] += 1
+                    outcomes[f"{made.family}: {label(made.outcome, made.status)}"] += 1
         with progress("replaying", count_decisions(records)) as advance:
             results = list(replay_all(records, advance))
+        due_as_of = _latest_business_date(records)
+        due_items = records.due(due_as_of, DEMO_DUE_WITHIN) if due_as_of is not None else []
     elapsed = time.perf_counter() - started
     statuses = _replay_rows(results)
     not_decided: list[dict[str, str | None]] = []
@@ -210,10 +212,17 @@ def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bo
         "outcomes": dict(sorted(outcomes.items())),
         "not_decided": not_decided,
         "not_reproduced": [r.as_dict() for r in results if not r.reproduced],
+        "due": {
+            "as_of": due_as_of.isoformat() if due_as_of else None,
+            "within": DEMO_DUE_WITHIN,
+            "items": [item.as_dict() for item in due_items],
+        },
     }
 
     def render() -> None:
         _print_replay_summary(out, results, len(case_file.cases), elapsed, outcomes)
+        if due_as_of is not None:
+            _print_due(out, store, due_as_of, due_items)
         if not_decided:
             out.text(
                 f"not decided    {len(not_decided)} (expected: the sources publish no value for "
@@ -234,6 +243,34 @@ def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bo
             f"{len(results) - statuses['reproduced']} that did not",
         )
     return EXIT_OK
+
+
+DEMO_DUE_WITHIN = 14
+
+
+def _latest_business_date(records: CaseRecords) -> date | None:
+    """The latest day anything in the store happened: the day the demo's due list is as of."""
+    days = [
+        recorded.payload.business_date
+        for ref in records.case_refs()
+        for recorded in records.case(ref).recorded
+        if recorded.payload.business_date is not None
+    ]
+    return max(days, default=None)
+
+
+def _print_due(out: Output, store: str, as_of: date, items: list[DueItem]) -> None:
+    """The demo's due list: a short table as of the cases' latest business date."""
+    when = f"as of {as_of.isoformat()} (the cases' latest business date) or within {DEMO_DUE_WITHIN} days"
+    if not items:
+        out.text(f"due            nothing overdue or coming {when}")
+    else:
+        overdue = sum(1 for item in items if item.overdue)
+        out.text(f"due            {overdue} overdue, {len(items) - overdue} coming, {when}")
+        out.table(DUE_COLUMNS[:6], [row[:6] for row in due_rows(items)])
+    out.text(
+        f"  the full list: vrrules due --store {store} --as-of {as_of.isoformat()} --within {DEMO_DUE_WITHIN}"
+    )
 
 
 def _print_replay_summary(

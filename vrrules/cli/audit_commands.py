@@ -34,6 +34,7 @@ from vrrules.audit.checkpoint import (
     VerifierKey,
     parse_checkpoint,
 )
+from vrrules.audit.corrections import corrections
 from vrrules.audit.log import checkpoint_leaves, make_checkpoint, read_checkpoint_file
 from vrrules.audit.report import render_html
 from vrrules.cli.common import (
@@ -49,7 +50,7 @@ from vrrules.cli.common import (
     store_option,
 )
 from vrrules.cli.errors import EXIT_OK, CommandError
-from vrrules.cli.output import Output, dumps, outcome_text, progress
+from vrrules.cli.output import Output, dumps, facts_text, outcome_text, progress
 from vrrules.cli.params import ISO_DATE, ISO_MOMENT, Count, ExistingPath, OutputPath, Shard
 from vrrules.errors import CaseUnknownError, SigningKeyInvalidError, SpecInvalidError, VrrulesError
 
@@ -662,6 +663,70 @@ def audit_case(
             )
             for fired in row["fired"]:
                 out.text(f"    - {fired['rule_id']}: {fired['reason']}")
+            if not row["fired"]:
+                out.text("    (no rule fired)")
+            out.text(f"    facts: {facts_text(row['facts'])}")
+
+    out.result(document, render)
+    return EXIT_OK
+
+
+@audit.command("corrections", cls=Command)
+@click.argument("case_refs", nargs=-1, metavar="[CASE_REF]...")
+@store_option()
+@json_flag
+def audit_corrections(*, case_refs: tuple[str, ...], store: str, json_mode: bool) -> int:
+    """The decisions whose outcome the corrections alone would change; write nothing.
+
+    A correction is an event recorded after a decision and dated on or before the
+    decision's date (a late report, a back-dated fix). Each decision with corrections is
+    decided again with its own stored release: on the history it read, and on that history
+    plus its corrections; later progress (events dated after the decision) is left out.
+    Listing corrections is information, not a failure: the command exits 0 when it runs.
+    Give CASE_REFs to look at those cases only.
+
+    \b
+    Examples:
+      vrrules audit corrections --store vrrules-demo.db
+      vrrules audit corrections VR-2025-0102 --store vrrules-demo.db --json
+    """
+    out = Output(json_mode)
+    with open_records(store, read_only=True) as records:
+        for case_ref in case_refs:
+            records.case(case_ref)  # an unknown case is refused: case_unknown
+        report = corrections(records, list(case_refs) if case_refs else None)
+    changed = [c.as_dict() for c in report.changed]
+    for row, correction in zip(changed, report.changed, strict=True):
+        row["then"]["text"] = outcome_text(correction.outcome_then)
+        row["corrected"]["text"] = outcome_text(correction.outcome_corrected)
+    document = {**report.as_dict(), "changed": changed, "cases": list(case_refs) or None}
+
+    def render() -> None:
+        out.text(
+            f"decisions changed by corrections: {len(report.changed)}; corrected but unchanged: "
+            f"{report.corrected_unchanged}; without corrections: {report.without_corrections}"
+        )
+        for correction in report.changed:
+            out.text(
+                f"  {correction.case_ref} event {correction.case_version}: {correction.family} as of "
+                f"{correction.as_of.isoformat()} (read up to event {correction.version_read})"
+            )
+            out.text(
+                f"    then:      {outcome_text(correction.outcome_then)} "
+                f"[{', '.join(correction.rules_then) or 'no rule fired'}]"
+            )
+            out.text(
+                f"    corrected: {outcome_text(correction.outcome_corrected)} "
+                f"[{', '.join(correction.rules_corrected) or 'no rule fired'}]"
+            )
+            for event in correction.events:
+                happened = event.happened_on.isoformat() if event.happened_on else "undated"
+                out.text(
+                    f"    by event {event.version} {event.event_type}: happened {happened}, "
+                    f"recorded {event.recorded_at.isoformat(timespec='seconds')}"
+                )
+        for reason in report.not_decidable:
+            out.text(f"  not decidable: {reason}")
 
     out.result(document, render)
     return EXIT_OK

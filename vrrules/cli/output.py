@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,8 +19,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vrrules.cli.errors import EXIT_FINDING
+from vrrules.policies import wording
+from vrrules.policies.model import FamilySpec
 
-__all__ = ["Output", "dumps", "headline", "json_default", "outcome_text", "progress", "table"]
+__all__ = [
+    "Output",
+    "dumps",
+    "facts_text",
+    "headline",
+    "json_default",
+    "label",
+    "outcome_text",
+    "progress",
+    "table",
+]
 
 
 def json_default(value: Any) -> Any:
@@ -38,36 +50,33 @@ def json_default(value: Any) -> Any:
     return str(value)
 
 
-def outcome_text(outcome: Any) -> str:
-    """An outcome as words, not a Python dict (until the shared outcome formatter lands):
-    its scalar values by name, and lists (a collect family's findings) by count."""
-    if not outcome:
-        return "-"
-    if not isinstance(outcome, dict):
-        return str(outcome)
-    parts = []
-    for name, value in outcome.items():
-        if value is None:
-            continue
-        label = name.replace("_", " ")
-        if isinstance(value, list | dict):
-            codes = (
-                [v.get("finding") for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-            )
-            named = ", ".join(str(c) for c in codes if c)
-            parts.append(f"{len(value)} {label}" + (f" ({named})" if named else ""))
-        else:
-            parts.append(f"{label} {value}")
-    return "; ".join(parts)
+def outcome_text(outcome: Any, spec: FamilySpec | None = None, *, rule_id: str | None = None) -> str:
+    """An outcome as a sentence: the library's one formatter
+    (:func:`vrrules.policies.wording.outcome_text`), never a second one here."""
+    return wording.outcome_text(outcome, spec, rule_id=rule_id)
 
 
-def headline(outcome: Any) -> str:
-    """The one value that sums an outcome up: its tier, verdict or decision."""
-    if isinstance(outcome, dict):
-        for name in ("tier", "verdict", "decision"):
-            if outcome.get(name) is not None:
-                return f"tier {outcome[name]}" if name == "tier" else str(outcome[name])
-    return outcome_text(outcome)
+def headline(outcome: Any, spec: FamilySpec | None = None) -> str:
+    """The outcome's first clause (its tier, decision or verdict in words), from the same
+    formatter: ``Tier 2 (targeted assessment and recommendations), from 6 weeks up to 6 months``."""
+    return outcome_text(outcome, spec).split("; ")[0]
+
+
+def label(outcome: Any, status: str = "decided") -> str:
+    """A short label to count outcomes by: the outcome's tier, decision or verdict alone, in
+    the formatter's words (``Tier 2``, ``On time``), else the status in words."""
+    if isinstance(outcome, Mapping):
+        for key in ("tier", "decision", "verdict"):
+            if outcome.get(key) is not None:
+                return outcome_text({key: outcome[key]})
+    return wording.code_text(status)
+
+
+def facts_text(facts: Mapping[str, Any] | None) -> str:
+    """The facts a decision was decided on, one ``name: value`` each, values in words."""
+    if not facts:
+        return "none"
+    return "; ".join(f"{name}: {wording.value_text(value)}" for name, value in sorted(facts.items()))
 
 
 def dumps(document: Any) -> str:

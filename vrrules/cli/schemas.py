@@ -63,6 +63,20 @@ _DIAGNOSTIC = _object(
     },
     extra=True,
 )
+_DUE_ITEM = _object(
+    {
+        "case": _STR,
+        "family": _STR,
+        "rule": _STR,
+        "finding": _STR,
+        "verdict": _STR,
+        "due_on": _DATE,
+        "days_overdue": _INT,
+        "days_left": _INT,
+        "reference": _STR,
+        "what_to_do": _STR,
+    }
+)
 _COUNTS = {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": _INT}}
 _AUDIT_REPORT = {
     "ok": _BOOL,
@@ -136,6 +150,9 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
                 _object({"case": _STR, "family": _STR, "code": _STR, "reason": _STR, "file": _NULL_STR})
             ),
             "not_reproduced": _array(_REPLAY_RESULT),
+            "due": _object(
+                {"as_of": {"type": ["string", "null"]}, "within": _INT, "items": _array(_DUE_ITEM)}
+            ),
         }
     ),
     "key": {
@@ -265,6 +282,38 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
         }
     ),
     "audit-what-if": _object({**_IMPACT, "html": _NULL_STR}, extra=True),
+    "audit-corrections": _object(
+        {
+            "cases": {"type": ["array", "null"], "items": _STR},
+            "changed": _array(
+                _object(
+                    {
+                        "case": _STR,
+                        "event": _INT,
+                        "family": _STR,
+                        "as_of": _DATE,
+                        "version_read": _INT,
+                        "recorded": _OUTCOME,
+                        "then": _object({"outcome": _OUTCOME, "rules": _STRINGS, "text": _STR}),
+                        "corrected": _object({"outcome": _OUTCOME, "rules": _STRINGS, "text": _STR}),
+                        "corrections": _array(
+                            _object(
+                                {
+                                    "event": _INT,
+                                    "type": _STR,
+                                    "happened_on": {"type": ["string", "null"]},
+                                    "recorded_at": _TIMESTAMP,
+                                }
+                            )
+                        ),
+                    }
+                )
+            ),
+            "corrected_unchanged": _INT,
+            "without_corrections": _INT,
+            "not_decidable": _STRINGS,
+        }
+    ),
     "audit-bundle": _object(
         {
             "written": _STR,
@@ -350,6 +399,16 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
             "decisions": _INT,
             "undecided": _array(_object({"case": _STR, "family": _STR, "code": _STR})),
             "failed": _array(_object({"case": _STR, "code": _STR, "message": _STR})),
+        }
+    ),
+    "due": _object(
+        {
+            "as_of": _DATE,
+            "within": _INT,
+            "rebuilt": _BOOL,
+            "overdue": _INT,
+            "coming": _INT,
+            "items": _array(_DUE_ITEM),
         }
     ),
     "facts": _object(
