@@ -459,3 +459,16 @@ def test_a_record_naming_any_module_as_its_topic_is_a_finding_and_nothing_is_imp
     assert [c.case_ref for c in report.broken] == ["A-1"]  # B-2 was audited as usual
     assert "cannot be read" in (report.broken[0].reason or "") and report.broken[0].broken_at == 2
     assert report.decisions == 1 and not report.failures
+
+
+def test_a_renamed_store_still_proves_its_checkpoints(tmp_path: Path) -> None:
+    store = tmp_path / "cases.db"
+    with CaseRecords(store, SPECS) as records:
+        _fill(records)
+        kept = load_checkpoint(make_checkpoint(records))
+        named = load_checkpoint(make_checkpoint(records, origin="audit.example/vr-cases"))
+    moved = tmp_path / "archive-2026.db"
+    store.rename(moved)
+    with CaseRecords(moved, SPECS, read_only=True) as records:
+        report = verify_log(records, [kept, named])
+    assert report.ok and [c["consistent"] for c in report.checkpoints] == [True, True]

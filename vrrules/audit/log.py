@@ -318,14 +318,18 @@ def verify_log(
         checkpoint = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         summary = {"size": checkpoint.size, "root": checkpoint.root.hex(), "consistent": False}
         report.checkpoints.append(summary)
-        if checkpoint.origin != origin:
+        extends = checkpoint.size <= log.size and log.tree.tree_hash(checkpoint.size) == checkpoint.root
+        # The origin only names the log: a checkpoint written under another origin (`--origin`)
+        # or before the store file was renamed still proves this log if its root does.
+        if checkpoint.origin != origin and not extends:
             findings.append(
                 LogFinding(
-                    f"checkpoint of another log: origin {checkpoint.origin!r}, this store's is {origin!r}"
+                    f"checkpoint of another log: origin {checkpoint.origin!r}, this store's is {origin!r}, "
+                    "and the store does not extend it"
                 )
             )
             continue
-        if checkpoint.size > log.size or log.tree.tree_hash(checkpoint.size) != checkpoint.root:
+        if not extends:
             findings.append(_first_difference(log, checkpoint, kept, stored_tree))
             continue
         heads = checkpoint.case_heads

@@ -135,7 +135,8 @@ class AuditReport:
             lines.extend(f"  LOG: {finding}" for finding in self.log.findings)
         if self.since is not None:
             lines.append(f"checked the records after the first {self.since} (--since)")
-        lines.append(f"store digest {self.digest}")
+        if self.digest:
+            lines.append(f"store digest {self.digest}")
         if self.digest_matches is not None:
             lines.append(
                 "digest matches the one kept"
