@@ -14,6 +14,7 @@ VERIFY = ["audit", "verify", "--store", "{store}"]
 DECIDE = ["decide", "VR-2025-0102", "tiers", "--store", "{store}", "--dry-run"]
 CHECKPOINT = ["audit", "checkpoint", "--store", "{store}"]
 VERIFY_BUNDLE = ["audit", "verify-bundle", "{bundle}"]
+DUE = ["due", "--store", "{store}", "--as-of"]
 
 # (id, arguments with {placeholders}, exit code, error code or None for any)
 CORPUS: list[tuple[str, list[str], int, str | None]] = [
@@ -437,6 +438,42 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("facts-unknown-family", ["facts", "nope"], INPUT, "policy_not_in_force"),
     ("facts-before-force", ["facts", "tiers", "--as-of", "1999-01-01"], INPUT, "policy_not_in_force"),
     ("facts-bad-date", ["facts", "tiers", "--as-of", "soon"], USAGE, "usage"),
+    # due
+    ("due-no-store", ["due", "--as-of", "2026-01-15"], USAGE, "usage"),
+    ("due-no-as-of", [*DUE[:3]], USAGE, "usage"),
+    ("due-store-missing", ["due", "--store", "{missing}", "--as-of", "2026-01-15"], USAGE, "usage"),
+    ("due-store-text", ["due", "--store", "{junk}", "--as-of", "2026-01-15"], INPUT, "store_not_vrrules"),
+    ("due-store-bytes", ["due", "--store", "{random}", "--as-of", "2026-01-15"], INPUT, "store_not_vrrules"),
+    ("due-store-empty", ["due", "--store", "{empty}", "--as-of", "2026-01-15"], INPUT, "store_not_vrrules"),
+    ("due-store-folder", ["due", "--store", "{folder}", "--as-of", "2026-01-15"], USAGE, "usage"),
+    ("due-month-13", [*DUE, "2026-13-01"], USAGE, "usage"),
+    ("due-feb-30", [*DUE, "2026-02-30"], USAGE, "usage"),
+    ("due-compact-date", [*DUE, "20260115"], USAGE, "usage"),
+    ("due-week-date", [*DUE, "2026-W03-1"], USAGE, "usage"),
+    ("due-within-negative", [*DUE, "2026-01-15", "--within", "-1"], USAGE, "usage"),
+    ("due-within-word", [*DUE, "2026-01-15", "--within", "soon"], USAGE, "usage"),
+    ("due-within-huge", [*DUE, "2026-01-15", "--within", "99999999999999999999"], USAGE, "usage"),
+    ("due-within-too-far", [*DUE, "2026-01-15", "--within", "36501"], USAGE, "usage"),
+    ("due-within-fraction", [*DUE, "2026-01-15", "--within", "1.5"], USAGE, "usage"),
+    ("due-specs-missing", ["--specs", "/nonexistent/specs", *DUE, "2026-01-15"], USAGE, "usage"),
+    # audit corrections
+    ("corrections-no-store", ["audit", "corrections"], USAGE, "usage"),
+    ("corrections-store-missing", ["audit", "corrections", "--store", "{missing}"], USAGE, "usage"),
+    ("corrections-store-text", ["audit", "corrections", "--store", "{junk}"], INPUT, "store_not_vrrules"),
+    ("corrections-store-bytes", ["audit", "corrections", "--store", "{random}"], INPUT, "store_not_vrrules"),
+    ("corrections-store-empty", ["audit", "corrections", "--store", "{empty}"], INPUT, "store_not_vrrules"),
+    (
+        "corrections-unknown-case",
+        ["audit", "corrections", "NOPE-1", "--store", "{store}"],
+        INPUT,
+        "case_unknown",
+    ),
+    (
+        "corrections-specs",
+        ["--specs", "{specs}", "audit", "corrections", "--store", "{store}"],
+        USAGE,
+        "usage",
+    ),
 ]
 
 
@@ -490,5 +527,7 @@ def test_the_corpus_is_large_and_spans_every_command() -> None:
         "decide",
         "import",
         "facts",
+        "due",
+        "audit corrections",
     ]:
         assert any(c == command or c.startswith(command + " ") for c in commands), command

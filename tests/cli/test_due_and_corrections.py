@@ -1,0 +1,189 @@
+"""`vrrules due`, `vrrules audit corrections`, what `audit case` shows of each decision, and
+the one outcome formatter every command prints outcomes through."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.cli.conftest import Files, run
+from tests.conftest import SPECS
+from vrrules import CaseRecords
+from vrrules.cli import output
+from vrrules.cli.schemas import cli_json_schemas
+from vrrules.events.due import DueItem
+from vrrules.policies import wording
+
+ITEMS = [
+    DueItem(
+        date(2026, 1, 20),
+        "B-2",
+        "plan-timeframes",
+        "plan-due",
+        "plan_due",
+        "due",
+        -5,
+        "RCW 51.32.096",
+        "submit",
+    ),
+    DueItem(date(2026, 1, 5), "A-1", "early-intervention", "alert-due", "alert", "alert", 10, "", "refer"),
+    DueItem(
+        date(2026, 1, 15), "C-3", "tier-review", "review-due", "review", "review_due", 0, "WAC", "review"
+    ),
+]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_due_reads_the_store_and_leaves_it_byte_for_byte(files: Files) -> None:
+    store = files.store_copy("due-read.db")
+    before = _digest(store)
+    ran = run(
+        ["due", "--store", str(store), "--as-of", "2026-02-02", "--within", "14", "--rebuild", "--json"]
+    )
+    assert ran.code == 0, ran.err
+    document = ran.json()
+    assert (document["as_of"], document["within"], document["rebuilt"]) == ("2026-02-02", 14, True)
+    jsonschema.validate(document, cli_json_schemas()["due.schema.json"])
+    assert _digest(store) == before
+
+
+def test_due_lists_items_by_due_date_with_days_overdue_or_left(
+    files: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[Any, ...]] = []
+
+    def due(self: CaseRecords, as_of: date, within: int = 0, *, rebuild: bool = False) -> list[DueItem]:
+        asked.append((as_of, within, rebuild))
+        return sorted(ITEMS)
+
+    monkeypatch.setattr(CaseRecords, "due", due)
+    args = ["due", "--store", str(files.store), "--as-of", "2026-01-15", "--within", "7"]
+    ran = run(args)
+    assert ran.code == 0, ran.err
+    assert asked == [(date(2026, 1, 15), 7, False)]
+    lines = ran.out.splitlines()
+    assert "1 overdue, 2 coming" in lines[0]
+    header = lines[1]
+    for column in ("due", "overdue / left", "case", "family", "rule", "reference", "what to do"):
+        assert column in header
+    rows = [line for line in lines[2:] if line.strip()]
+    assert [row.split()[0] for row in rows] == ["2026-01-05", "2026-01-15", "2026-01-20"]
+    assert "10 days overdue" in rows[0] and "due today" in rows[1] and "5 days left" in rows[2]
+    assert "alert-due" in rows[0] and "RCW 51.32.096" in rows[2]
+    document = run([*args, "--json"]).json()
+    jsonschema.validate(document, cli_json_schemas()["due.schema.json"])
+    assert [i["due_on"] for i in document["items"]] == ["2026-01-05", "2026-01-15", "2026-01-20"]
+    assert (document["overdue"], document["coming"]) == (1, 2)
+    assert document["items"][0]["days_overdue"] == 10 and document["items"][2]["days_left"] == 5
+
+
+def test_nothing_due_says_so(files: Files) -> None:
+    ran = run(["due", "--store", str(files.store), "--as-of", "2026-02-02"])
+    assert ran.code == 0 and ran.out.strip(), ran.err
+
+
+@pytest.fixture
+def corrected_store(tmp_path: Path) -> Path:
+    """A decision as of 3 November, then an event recorded later saying the worker had been off
+    work since 1 July: a correction that turns 'no alert' into an alert."""
+    path = tmp_path / "corrected.db"
+    with CaseRecords(path, SPECS) as records:
+        records.open_case("C-9", date(2025, 11, 3))
+        records.record(
+            "C-9",
+            "work_status_changed",
+            {"status": "absent", "effective_on": "2025-11-03", "off_work_since": "2025-08-04"},
+        )
+        records.decide("C-9", "early-intervention", as_of=date(2025, 11, 3))
+        records.record(
+            "C-9",
+            "work_status_changed",
+            {"status": "absent", "effective_on": "2025-11-03", "off_work_since": "2025-07-01"},
+        )
+    return path
+
+
+def test_audit_corrections_lists_the_decision_a_correction_changes(corrected_store: Path) -> None:
+    before = _digest(corrected_store)
+    ran = run(["audit", "corrections", "--store", str(corrected_store)])
+    assert ran.code == 0, ran.err  # a list of corrections is information, not a failure
+    assert "decisions changed by corrections: 1" in ran.out
+    assert "C-9 event 3: early-intervention as of 2025-11-03" in ran.out
+    assert "No alert" in ran.out and "Alert" in ran.out and "{'" not in ran.out
+    assert "by event 4 work_status_changed" in ran.out
+    document = run(["audit", "corrections", "C-9", "--store", str(corrected_store), "--json"]).json()
+    jsonschema.validate(document, cli_json_schemas()["audit-corrections.schema.json"])
+    [changed] = document["changed"]
+    assert changed["then"]["outcome"] == {"verdict": "no_alert"}
+    assert changed["then"]["text"] == wording.outcome_text({"verdict": "no_alert"})
+    assert changed["corrected"]["outcome"]["verdict"] == "alert"
+    assert [c["event"] for c in changed["corrections"]] == [4]
+    assert _digest(corrected_store) == before
+
+
+def test_audit_case_shows_the_rules_fired_and_the_facts(files: Files) -> None:
+    ran = run(["audit", "case", "VR-2025-0102", "--store", str(files.store)])
+    assert ran.code == 0, ran.err
+    assert "facts:" in ran.out and "    - " in ran.out
+    assert "{'" not in ran.out and "decision tier_assigned" not in ran.out
+    document = run(["audit", "case", "VR-2025-0102", "--store", str(files.store), "--json"]).json()
+    for row in document["decisions"]:
+        for fired in row["fired"]:
+            assert f"- {fired['rule_id']}: " in ran.out
+        assert wording.outcome_text(row["outcome"]) in ran.out
+
+
+OUTCOMES: list[Any] = [
+    None,
+    {},
+    {
+        "decision": "tier_assigned",
+        "tier": 2,
+        "focus": "targeted_assessment_and_recommendations",
+        "max_months": 6,
+    },
+    {"verdict": "refused", "cap": "19802.63", "cap_provisional": False},
+    {"verdict": "violation", "findings": [{"finding": "plan_late"}]},
+]
+
+
+@pytest.mark.parametrize("outcome", OUTCOMES)
+def test_the_cli_outcome_formatter_is_the_librarys(outcome: Any) -> None:
+    assert output.outcome_text(outcome) == wording.outcome_text(outcome)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["cases", "--store", "{store}"],
+        ["case", "show", "VR-2025-0102", "--store", "{store}"],
+        ["decide", "VR-2025-0102", "tiers", "--store", "{store}", "--dry-run"],
+        ["audit", "case", "VR-2025-0102", "--store", "{store}"],
+        ["replay", "--store", "{store}"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_no_command_shows_an_outcome_as_code(files: Files, args: list[str]) -> None:
+    ran = run(files.fill(args))
+    assert ran.code == 0, ran.err
+    for code_text in ("{'", "decision tier_assigned", "tier 2;", "verdict on_time"):
+        assert code_text not in ran.out, code_text
+
+
+def test_demo_shows_a_due_list(files: Files, tmp_path: Path) -> None:
+    ran = run(["demo", "--store", str(tmp_path / "d.db")])
+    assert ran.code in (0, 1), ran.err
+    assert "due            " in ran.out
+    assert "the full list: vrrules due --store" in ran.out
+    assert "tiers: Tier 2" in ran.out  # outcomes counted by the formatter's words
+    document = json.loads(run(["demo", "--store", str(tmp_path / "e.db"), "--json"]).out)
+    assert document["due"]["as_of"] == "2026-02-02" and document["due"]["within"] == 14
