@@ -65,6 +65,8 @@ def test_documented_commands_cover_the_new_ones() -> None:
         "vrrules decide",
         "vrrules import",
         "vrrules facts",
+        "vrrules due",
+        "vrrules audit corrections",
     ]:
         assert command in lines, command
 
