@@ -163,6 +163,9 @@ def decide(
         )
     with open_records(store, specs_root(ctx, None), read_only=dry_run) as records:
         made = records.decide(case_ref, family, as_of=as_of, facts=facts, record=not dry_run)
+        spec = next(
+            (c.spec for c in records.policies.versions(family) if c.version == made.decision.version), None
+        )
     document = _decision_document(made, not dry_run)
 
     def render() -> None:
@@ -170,7 +173,7 @@ def decide(
         out.text(
             f"case {case_ref}: {document['family']} {document['version']} on {document['as_of']} ({where})"
         )
-        out.text(f"  {document['status'].replace('_', ' ')}: {outcome_text(document['outcome'])}")
+        out.text(f"  {document['status'].replace('_', ' ')}: {outcome_text(document['outcome'], spec)}")
         for rule in document["fired"]:
             out.text(f"  - {rule.get('rule_id')}: {rule.get('reason')}")
 
