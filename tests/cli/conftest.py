@@ -76,7 +76,7 @@ class Files:
     big: Path
     checkpoint: Path  # signed by signer, with its .leaves beside it
     unsigned: Path  # the same store, unsigned, no leaves
-    memory_checkpoint: Path  # of another (empty) log
+    memory_checkpoint: Path  # of another store's log, which this store does not extend
     ahead_checkpoint: Path  # of the demo store's log grown further: the store does not extend it
     bad_leaves: Path  # a checkpoint whose .leaves file is junk
     signer: Path
@@ -170,8 +170,13 @@ def _checkpoints(tmp: Path, store: Path) -> tuple[Path, Path, Path, Path, Path]:
     assert (
         run(["audit", "checkpoint", "--store", str(store), "--no-leaves", "--out", str(unsigned)]).code == 0
     )
-    memory_checkpoint = tmp / "memory.checkpoint"
-    assert run(["audit", "checkpoint", "--store", "memory", "--out", str(memory_checkpoint)]).code == 0
+    # another store's log (not an empty one: every log extends the empty log, whatever its origin)
+    other = tmp / "other" / "other.db"
+    other.parent.mkdir()
+    (tmp / "other-cases.yaml").write_text(GOOD_CASES)
+    assert run(["import", str(tmp / "other-cases.yaml"), "--store", str(other)]).code == 0
+    memory_checkpoint = tmp / "other.checkpoint"
+    assert run(["audit", "checkpoint", "--store", str(other), "--out", str(memory_checkpoint)]).code == 0
     ahead = tmp / "ahead" / store.name  # the same origin, two cases more
     ahead.parent.mkdir()
     shutil.copy(store, ahead)
