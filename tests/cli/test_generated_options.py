@@ -124,3 +124,10 @@ def test_verify_shard_values(files: Files, share: str) -> None:
 def test_verify_checkpoint_and_key_paths(files: Files, checkpoint: str, key: str | None) -> None:
     args = ["audit", "verify", "--store", str(files.store), f"--checkpoint={checkpoint}"]
     _assert_documented([*args, f"--public-key={key}"] if key is not None else args)
+
+
+@SETTINGS
+@given(as_of=dates, within=st.one_of(st.none(), counts))
+def test_due_dates_and_days(files: Files, as_of: str, within: str | None) -> None:
+    args = ["due", "--store", str(files.store), f"--as-of={as_of}"]
+    _assert_documented([*args, f"--within={within}"] if within is not None else args)

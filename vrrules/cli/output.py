@@ -31,6 +31,7 @@ __all__ = [
     "label",
     "outcome_text",
     "progress",
+    "status",
     "table",
 ]
 
@@ -130,6 +131,17 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | No
     for row in rows:
         grid.add_row(*("" if cell is None else str(cell) for cell in row))
     return grid
+
+
+@contextmanager
+def status(label: str) -> Iterator[None]:
+    """A spinner on stderr while work of unknown length runs; nothing when stderr is not a terminal."""
+    console = Console(file=sys.stderr)
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(label):
+        yield
 
 
 @contextmanager
