@@ -65,6 +65,12 @@ def export_bundle(records: CaseRecords, case_refs: list[str], checkpoint: str | 
             wanted.setdefault(release_id(decision.spec_sha256), f"release {decision.spec_sha256}")
     entries = [e for e in log.entries[: head.size] if e.record.stored_id in wanted]
     present = {e.record.stored_id for e in entries}
+    # the log keeps no states: read the wanted records' bytes, as stored
+    states = {
+        (r.stored_id, r.version): r.state
+        for stored_id in present
+        for r in records.store.records_of(stored_id)
+    }
     missing = [name for stored_id, name in wanted.items() if stored_id not in present]
     if missing:
         raise CaseUnknownError(
@@ -79,7 +85,7 @@ def export_bundle(records: CaseRecords, case_refs: list[str], checkpoint: str | 
                 "stored_id": str(e.record.stored_id),
                 "version": e.record.version,
                 "topic": e.record.topic,
-                "state": _b64(e.record.state),
+                "state": _b64(states[e.record.stored_id, e.record.version]),
                 "proof": [_b64(h) for h in log.tree.inclusion_proof(e.index, head.size)],
             }
             for e in entries
@@ -257,7 +263,9 @@ def _check_heads(
             )
             continue
         last = head_proof.head
-        named = release_id(name.removeprefix("release ")) if name.startswith("release ") else case_id(name)
+        named = (
+            release_id(name.removeprefix("release ")) if name.startswith("release ") else case_id(name)
+        )
         if named != last.stored_id:
             problems.append(f"{name}: its stored id is not the one its name maps to")
             continue

@@ -23,7 +23,7 @@ with their leaves leave no trace; keep checkpoints often (``vrrules audit checkp
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -148,11 +148,15 @@ class StoreLog:
         self.store = store
         stored = store.stored_leaves()
         self.entries: list[LogEntry] = []
+        opened = get_topic(Case.Opened)
         for index, record in enumerate(store.records()):
             stored_leaf = stored.pop(record.position, None)
             mine = share is None or index % share[1] == share[0] or stored_leaf is None
             leaf = record.leaf_hash() if mine or stored_leaf is None else stored_leaf
-            self.entries.append(LogEntry(index, record, leaf, stored_leaf))
+            # only the openings' bytes are kept (they name the cases): the log of a large store
+            # must fit in memory, its states need not
+            light = record if record.topic == opened else replace(record, state=b"")
+            self.entries.append(LogEntry(index, light, leaf, stored_leaf))
         self.orphans = sorted(stored)  # positions whose leaf lost its record
         self.tree = LogTree(entry.leaf for entry in self.entries)
         self._names: dict[UUID, str] | None = None
