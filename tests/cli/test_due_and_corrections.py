@@ -182,8 +182,17 @@ def test_no_command_shows_an_outcome_as_code(files: Files, args: list[str]) -> N
 def test_demo_shows_a_due_list(files: Files, tmp_path: Path) -> None:
     ran = run(["demo", "--store", str(tmp_path / "d.db")])
     assert ran.code in (0, 1), ran.err
-    assert "due            " in ran.out
-    assert "the full list: vrrules due --store" in ran.out
+    assert "due list       as of 2026-02-02, the cases' latest date, and 14 days on: " in ran.out
+    assert "the full list: vrrules due --as-of 2026-02-02 --within 14" in ran.out
     assert "tiers: Tier 2" in ran.out  # outcomes counted by the formatter's words
     document = json.loads(run(["demo", "--store", str(tmp_path / "e.db"), "--json"]).out)
     assert document["due"]["as_of"] == "2026-02-02" and document["due"]["within"] == 14
+
+
+def test_demo_due_table_stays_short(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(CaseRecords, "due", lambda self, as_of, within=0, **_: sorted(ITEMS))
+    ran = run(["demo", "--store", str(tmp_path / "d.db")])
+    assert ran.code in (0, 1), ran.err
+    block = ran.out.split("due list       ")[1].split("the full list")[0]
+    assert "1 overdue, 2 coming" in block and "alert-due" in block and "10 days overdue" in block
+    assert all(len(line) < 100 for line in block.splitlines())

@@ -222,7 +222,7 @@ def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bo
     def render() -> None:
         _print_replay_summary(out, results, len(case_file.cases), elapsed, outcomes)
         if due_as_of is not None:
-            _print_due(out, store, due_as_of, due_items)
+            _print_due(out, due_as_of, due_items)
         if not_decided:
             out.text(
                 f"not decided    {len(not_decided)} (expected: the sources publish no value for "
@@ -259,17 +259,16 @@ def _latest_business_date(records: CaseRecords) -> date | None:
     return max(days, default=None)
 
 
-def _print_due(out: Output, store: str, as_of: date, items: list[DueItem]) -> None:
-    """The demo's due list: a short table as of the cases' latest business date."""
-    when = f"as of {as_of.isoformat()} (the cases' latest business date) or within {DEMO_DUE_WITHIN} days"
-    if not items:
-        out.text(f"due            nothing overdue or coming {when}")
-    else:
-        overdue = sum(1 for item in items if item.overdue)
-        out.text(f"due            {overdue} overdue, {len(items) - overdue} coming, {when}")
-        out.table(DUE_COLUMNS[:6], [row[:6] for row in due_rows(items)])
+def _print_due(out: Output, as_of: date, items: list[DueItem]) -> None:
+    """The demo's due list: a short table as of the cases' latest business date and 14 days on."""
+    when = f"as of {as_of.isoformat()}, the cases' latest date, and {DEMO_DUE_WITHIN} days on"
+    overdue = sum(1 for item in items if item.overdue)
+    counted = f"{overdue} overdue, {len(items) - overdue} coming" if items else "nothing due"
+    out.text(f"due list       {when}: {counted}")
+    if items:
+        out.table(DUE_COLUMNS[:5], [row[:5] for row in due_rows(items)], width=99)
     out.text(
-        f"  the full list: vrrules due --store {store} --as-of {as_of.isoformat()} --within {DEMO_DUE_WITHIN}"
+        f"  the full list: vrrules due --as-of {as_of.isoformat()} --within {DEMO_DUE_WITHIN} --store (below)"
     )
 
 
@@ -818,6 +817,7 @@ _SHORT_HELP = {
     "demo": "record, decide and replay the sample cases",
     "diff": "what changed between two spec folders",
     "facts": "the facts a family needs, and where each comes from",
+    "due": "deadlines passed or coming on every case, as of a date",
     "handbook": "render the specs as a handbook (Markdown, HTML)",
     "import": "import a YAML or JSON case file, all or nothing",
     "key": "print a new store key, or a checkpoint signing key pair",
@@ -835,6 +835,7 @@ _SHORT_HELP = {
     "audit verify": "the log against checkpoints, every chain, every replay",
     "audit verify-bundle": "check a bundle against a checkpoint, without the store",
     "audit what-if": "re-decide the history under drafts or corrected facts",
+    "audit corrections": "decisions that back-dated events alone would change",
     "case show": "every event and decision, business date and recording time",
 }
 

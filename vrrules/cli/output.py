@@ -111,10 +111,19 @@ class Output:
         click.echo(f"error[{code}]: {' '.join(message.split())}", err=True)
         return EXIT_FINDING
 
-    def table(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
+    def table(
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        title: str | None = None,
+        width: int | None = None,
+    ) -> None:
+        """A table on stdout (nothing in JSON mode); ``width`` caps it (cells fold)."""
         if self.json_mode:
             return
-        console = Console(file=sys.stdout, width=_width(sys.stdout), highlight=False, soft_wrap=False)
+        wide = _width(sys.stdout)
+        wide = width if wide is None or (width is not None and width < wide) else wide
+        console = Console(file=sys.stdout, width=wide, highlight=False, soft_wrap=False)
         with console.capture() as captured:
             console.print(table(columns, rows, title))
         click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
