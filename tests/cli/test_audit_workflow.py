@@ -286,6 +286,8 @@ def _audits(store: Path, files: Files, out: Path) -> list[list[str]]:
         ["audit", "digest", *s, "--out", str(out / "kept.digest")],
         ["audit", "case", "VR-2025-0102", *s, "--as-of", "2025-11-30"],
         ["audit", "what-if", *s, "--current-facts", "--html", str(out / "what-if.html")],
+        ["audit", "corrections", *s],
+        ["due", *s, "--as-of", "2026-02-02", "--within", "30", "--rebuild"],
         ["audit", "bundle", *s, "--checkpoint", str(kept), "--out", str(out / "all.bundle.json")],
         ["audit", "migrate", *s],  # the log is built: left as it is
         ["replay", *s],
@@ -329,6 +331,8 @@ def _foreign_sqlite(path: Path) -> Path:
         ["audit", "digest"],
         ["audit", "bundle", "--out", "{out}/b.json"],
         ["audit", "migrate"],
+        ["audit", "corrections"],
+        ["due", "--as-of", "2026-02-02"],
         ["replay"],
     ],
     ids=lambda c: " ".join(w for w in c if not w.startswith(("-", "{"))),
