@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -93,7 +94,7 @@ class _CaseLog(Application[UUID]):
         register_transcodings(transcoder)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredRecord:
     """One stored record exactly as the store holds it.
 
@@ -473,6 +474,9 @@ class CaseStore:
     ) -> Iterator[StoredRecord]:
         """Every stored record in the store's total order (optionally of some topics only)."""
         wanted = list(topics) if topics is not None else None
+        if self._backend == "sqlite":
+            yield from self._sqlite_records(wanted, start, max(page, 10_000))
+            return
         while True:
             batch = self._log.recorder.select_notifications(start=start, limit=page, topics=wanted or ())
             if not batch:
@@ -482,7 +486,7 @@ class CaseStore:
                     notification.id,
                     _uuid(notification.originator_id),
                     notification.originator_version,
-                    notification.topic,
+                    sys.intern(notification.topic),
                     bytes(notification.state),
                 )
                 # an in-memory store's records cannot be reached but through this process
@@ -492,6 +496,28 @@ class CaseStore:
                     else record
                 )
             start = batch[-1].id + 1
+
+    def _sqlite_records(self, topics: list[str] | None, start: int, page: int) -> Iterator[StoredRecord]:
+        # straight from the table, a page at a time in one read transaction each: the audit's
+        # hot loop, where eventsourcing's notification objects cost more than the read itself
+        where = f" AND topic IN ({', '.join('?' * len(topics))})" if topics else ""
+        query = (
+            f"SELECT rowid, originator_id, originator_version, topic, state FROM {self._events_table} "
+            f"WHERE rowid >= ?{where} ORDER BY rowid LIMIT ?"
+        )
+        datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
+        intern: dict[str, str] = {}
+        while True:
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute(query, (start, *(topics or ()), page))
+                rows = cursor.fetchall()
+            if not rows:
+                return
+            for position, stored_id, version, topic, state in rows:
+                yield StoredRecord(
+                    position, UUID(hex=stored_id), version, intern.setdefault(topic, topic), bytes(state)
+                )
+            start = rows[-1][0] + 1
 
     def records_of(self, stored_id: UUID) -> list[StoredRecord]:
         """One aggregate's stored records, oldest first, each with its position and the leaf
