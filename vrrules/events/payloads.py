@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from vrrules.events.registry import Payload
+from vrrules.policies.caseschema import COST_ITEMS
 from vrrules.policies.values import parse_money
 
 __all__ = [
@@ -378,21 +379,12 @@ class DecisionRecord(Payload):
 
 # --------------------------------------------------------------- retraining plans (Washington L&I)
 
-CostItem = Literal[
-    # counted against the retraining fund (RCW 51.32.096(3)(d))
-    "books",
-    "tuition",
-    "fees",
-    "supplies",
-    "equipment",
-    "dependent_care",
-    "ojt_fees",
-    "tools_and_equipment",
-    "other_necessary",
-    # paid separately, outside the fund ((3)(e) and (3)(f))
-    "transportation",
-    "board_and_lodging",
-]
+# the cost items the case schema names (counted against the retraining fund, RCW
+# 51.32.096(3)(d), or paid separately, (3)(e) and (3)(f)): one list, declared there
+if TYPE_CHECKING:
+    CostItem = str
+else:
+    CostItem = Literal[COST_ITEMS]
 PlanChecklistItem = Literal[
     "rtw_priorities_considered_in_order",
     "rights_reviewed_at_first_meeting",
@@ -413,7 +405,6 @@ PlanChecklistItem = Literal[
     "transition_services",
     "school_accredited_licensed_or_approved",
 ]
-COST_ITEMS: tuple[str, ...] = CostItem.__args__  # type: ignore[attr-defined]
 PLAN_CHECKLIST: tuple[str, ...] = PlanChecklistItem.__args__  # type: ignore[attr-defined]
 GoodCause = Literal[
     "death_in_immediate_family",
