@@ -22,11 +22,11 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, 
 
 from tests import strategies as gen
 from tests.conftest import SPECS, _reset_postgres
-from tests.policies.test_invariants import _breaks
 from vrrules import CaseRecords, PolicyLibrary, VrrulesError
 from vrrules.audit import verify_store
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.policies.evaluate import condition_holds as holds
+from vrrules.policies.invariants import breaks as _breaks
 from vrrules.policies.resolve import resolve_parameters
 
 LIBRARY = PolicyLibrary(SPECS, case_sources=CASE_SOURCES)
