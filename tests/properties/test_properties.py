@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tests import strategies as gen
 from tests.conftest import SPECS
 from vrrules import CaseRecords, FactsInvalidError, PolicyLibrary, SpecSource, compile_or_raise
+from vrrules.audit import replay_all
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.policies.engine import encode_rules
 from vrrules.policies.evaluate import PlainEvaluator
@@ -21,7 +22,6 @@ from vrrules.policies.facts import typed_facts
 from vrrules.policies.lower import lower
 from vrrules.policies.model import FamilySpec
 from vrrules.policies.resolve import resolve_parameters
-from vrrules.audit import replay_all
 
 TIERS = PolicyLibrary(SPECS, case_sources=CASE_SOURCES).in_force("tiers", gen.FIRST_DAY)
 
