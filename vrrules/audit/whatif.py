@@ -7,6 +7,7 @@ with ``current_facts`` it re-reads each case as it stands now, after corrections
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -82,14 +83,18 @@ def impact(
     *,
     current_facts: bool = False,
     families: set[str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ImpactReport:
     """Re-decide every recorded decision without writing anything, and list what changes.
 
     ``policies`` is another spec library (a draft); ``current_facts`` re-reads the facts
     from the case as it stands now (after corrections) instead of as it stood then.
+    ``progress`` is called with each case's reference once its decisions are done.
     """
     report = ImpactReport()
     for case_ref in records.case_refs():
+        if progress is not None:
+            progress(case_ref)
         for version, record in records.case(case_ref).decisions:
             if families is not None and record.family not in families:
                 continue

@@ -769,7 +769,9 @@ def what_if(
     root = specs_root(ctx, None)
     with open_records(store, root, read_only=True) as records:
         draft_library = library(draft) if draft is not None else library(root) if root is not None else None
-        report = impact(records, draft_library, current_facts=current_facts)
+        cases = sum(1 for _ in records.case_refs())
+        with progress("what-if", cases) as advance:
+            report = impact(records, draft_library, current_facts=current_facts, progress=advance)
         if html is not None:
             verified = verify_store(records)
             html.write_text(
