@@ -33,6 +33,9 @@ from vrrules.policies.wording import outcome_text
 __all__ = ["ReplayResult", "Replayer", "redecide_recorded", "replay", "replay_all"]
 
 _MEMO_SIZE = 20_000
+# releases loaded in this process, by the hash of their text (oldest dropped first)
+_LOADED: dict[str, CompiledFamily] = {}
+_LOADED_SIZE = 256
 Status = Literal["reproduced", "differs", "unreplayable"]
 
 
@@ -106,7 +109,16 @@ class Replayer:
         """The stored policy release with this hash, loaded for deciding (once per process)."""
         compiled = self._releases.get(sha256)
         if compiled is None:
-            compiled = self._releases[sha256] = load_release(release_source(self.store, sha256))
+            source = release_source(self.store, sha256)
+            # a release is named by the hash of its text, so one loaded from any store serves
+            # every store in this process: an audit repeated often does not parse it again
+            loaded = _LOADED.get(sha256)
+            if loaded is None or loaded.source.text != source.text:
+                loaded = load_release(source)
+                if len(_LOADED) >= _LOADED_SIZE:
+                    _LOADED.pop(next(iter(_LOADED)))
+                _LOADED[sha256] = loaded
+            compiled = self._releases[sha256] = loaded
         return compiled
 
     def _decide_again(self, compiled: CompiledFamily, record: DecisionRecord) -> Decision:
