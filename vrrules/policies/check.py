@@ -315,7 +315,85 @@ _DERIVED_TYPE = {
     "months_between": {"int"},
     "fraction": {"money"},
     "lookup": {"money"},
+    "shift": {"date"},
+    "period_end": {"date"},
+    "earliest": {"date"},
+    "latest": {"date"},
+    "table_sum": {"money"},
 }
+_WHOLE = ("int", "days")
+
+
+def _new_derivation_problems(spec: FamilySpec, decl: FactDecl, kind: str) -> list[tuple[str, str]]:
+    """Type problems of the date and amount derivations (shift, period_end, earliest, latest,
+    product, table_sum)."""
+    derivation = decl.derive
+    assert derivation is not None
+    problems: list[tuple[str, str]] = []
+
+    def type_of(name: str) -> str | None:
+        found = spec.facts.get(name)
+        return found.type if found is not None else None
+
+    moved = derivation.shift or derivation.period_end
+    if moved is not None:
+        if type_of(moved.date) not in (None, "date"):
+            problems.append((f"{kind} moves a date fact, got {moved.date!r}", "name a date fact"))
+        for item in [*moved.days, *moved.months]:
+            if isinstance(item, str) and type_of(item) not in (None, *_WHOLE):
+                problems.append(
+                    (f"{kind} moves by whole days or months, got {item!r}", "name an int or days fact")
+                )
+            param = spec.parameters.get(item.param) if isinstance(item, ParamRef) else None
+            if param is not None and param.type not in _WHOLE:
+                problems.append((f"{kind} moves by an int or days parameter, got {item!r}", "use one"))
+    for name in derivation.earliest or derivation.latest or []:
+        if type_of(name) not in (None, "date"):
+            problems.append((f"{kind} reads date facts, got {name!r}", "name date facts"))
+    if derivation.product:
+        money = [i for i in derivation.product if isinstance(i, str) and type_of(i) == "money"]
+        money += [
+            i.param
+            for i in derivation.product
+            if isinstance(i, ParamRef)
+            and i.param in spec.parameters
+            and spec.parameters[i.param].type == "money"
+        ]
+        if len(money) > 1:
+            problems.append(
+                (
+                    "a product multiplies one amount by whole numbers, got several amounts",
+                    "multiply one money fact by int or days facts",
+                )
+            )
+        wanted = "money" if money else decl.type
+        if decl.type != wanted or decl.type not in ("money", *_WHOLE):
+            problems.append(
+                (
+                    f"this product gives {wanted}, but the fact is declared {decl.type}",
+                    "declare the type the product gives",
+                )
+            )
+        for item in derivation.product:
+            if isinstance(item, str) and type_of(item) not in (None, "money", *_WHOLE):
+                problems.append(
+                    (
+                        f"a product reads amounts and whole numbers, got {item!r}",
+                        "name money, int or days facts",
+                    )
+                )
+    total = derivation.table_sum
+    if total is not None:
+        if total.table not in spec.tables:
+            problems.append((f"expected a table under 'tables', got {total.table!r}", "declare the table"))
+        for name in (total.from_, total.to):
+            if type_of(name) not in (None, "date"):
+                problems.append((f"'from' and 'to' must be date facts, got {name!r}", "name date facts"))
+        if type_of(total.key) not in (None, "text", "enum"):
+            problems.append(
+                (f"'key' must be a text or enum fact, got {total.key!r}", "name the location fact")
+            )
+    return problems
 
 
 def _derivation_problems(spec: FamilySpec, decl: FactDecl, earlier: set[str]) -> list[tuple[str, str]]:
@@ -326,10 +404,12 @@ def _derivation_problems(spec: FamilySpec, decl: FactDecl, earlier: set[str]) ->
     for name in derivation.inputs:
         if name not in earlier:
             problems.append((f"expected a fact declared before it, got {name!r}", "declare the input above"))
-    for item in derivation.sum or derivation.difference or []:
-        if isinstance(item, ParamRef) and item.param not in spec.parameters:
-            problems.append((f"expected a declared parameter, got {item.param!r}", "declare the parameter"))
+    for param in derivation.params:
+        if param not in spec.parameters:
+            problems.append((f"expected a declared parameter, got {param!r}", "declare the parameter"))
     kind = next(k for k in DERIVATIONS if getattr(derivation, k))
+    if kind in ("shift", "period_end", "earliest", "latest", "product", "table_sum"):
+        problems.extend(_new_derivation_problems(spec, decl, kind))
     allowed = _DERIVED_TYPE.get(kind, {"money", "int", "days"})
     if decl.type not in allowed:
         problems.append(

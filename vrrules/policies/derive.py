@@ -12,15 +12,25 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any
 
 from vrrules.errors import ParameterMissingError
-from vrrules.policies.model import Derivation, FactDecl, FamilySpec, Lookup, ParamRef, Table
+from vrrules.policies.model import Derivation, FactDecl, FamilySpec, Lookup, ParamRef, Shift, Table, TableSum
 from vrrules.policies.values import CENT, parse_iso_date, parse_money
 
-__all__ = ["derive_facts", "derived_names", "look_up", "whole_months"]
+__all__ = ["add_months", "derive_facts", "derived_names", "look_up", "shifted", "whole_months"]
+
+
+def add_months(start: date, months: int) -> date:
+    """``start`` moved by whole calendar months, keeping the day of the month; a month without
+    that day gives its last day (31 January + 1 month = 28 February, or 29 in a leap year).
+    The inverse reading of :func:`whole_months`: ``whole_months(d, add_months(d, n)) == n``."""
+    index = start.year * 12 + (start.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def whole_months(start: date, on: date) -> int | None:
@@ -81,6 +91,27 @@ def look_up(table_name: str, table: Table, location: str, on: date, column: str)
     )
 
 
+def shifted(start: date, days: int, months: int, minus: bool = False) -> date:
+    """``start`` moved by ``months`` calendar months, then by ``days`` days (back with ``minus``)."""
+    sign = -1 if minus else 1
+    return add_months(start, sign * months) + timedelta(days=sign * days)
+
+
+def _table_sum(spec: FamilySpec, total: TableSum, location: str, start: date, end: date) -> Decimal:
+    columns = ("lodging", "meals") if total.column == "both" else (total.column,)
+    amount = Decimal("0.00")
+    day = start
+    while day <= end:
+        for column in columns:
+            amount += look_up(total.table, spec.tables[total.table], location, day, column)
+        day += timedelta(days=1)
+    return amount
+
+
+# the longest span a table sum walks day by day (ten years): a bound on the work one fact can ask
+_TABLE_SUM_MAX_DAYS = 3653
+
+
 def _evaluate(
     derivation: Derivation,
     decl: FactDecl,
@@ -88,10 +119,56 @@ def _evaluate(
     facts: Mapping[str, Any],
     params: Mapping[str, Any],
 ) -> Any:
-    def value_of(item: str | ParamRef) -> Any:
+    def value_of(item: str | ParamRef | int) -> Any:
         if isinstance(item, ParamRef):
             return params.get(item.param)  # absent when deriving without a decision date
+        if isinstance(item, int):
+            return item
         return facts.get(item)
+
+    def moved(shift: Shift, end: bool) -> Any:
+        start = facts.get(shift.date)
+        days = [value_of(i) for i in shift.days]
+        months = [value_of(i) for i in shift.months]
+        if start is None or any(v is None for v in [*days, *months]):
+            return None
+        result = shifted(
+            parse_iso_date(start), sum(int(d) for d in days), sum(int(m) for m in months), shift.minus
+        )
+        return (result - timedelta(days=1) if end else result).isoformat()
+
+    if derivation.shift is not None:
+        return moved(derivation.shift, end=False)
+    if derivation.period_end is not None:
+        return moved(derivation.period_end, end=True)
+    if derivation.earliest or derivation.latest:
+        # unknown dates are left out: the earliest (latest) of the dates known, if any
+        known = [
+            parse_iso_date(v)
+            for v in (facts.get(n) for n in derivation.earliest or derivation.latest or [])
+            if v is not None
+        ]
+        if not known:
+            return None
+        return (min(known) if derivation.earliest else max(known)).isoformat()
+    if derivation.product:
+        items = [value_of(i) for i in derivation.product]
+        if any(v is None for v in items):
+            return None
+        product: Decimal | int = 1
+        for item, decl_item in zip(items, derivation.product, strict=True):
+            money = isinstance(decl_item, str) and spec.facts[decl_item].type == "money"
+            product = product * (parse_money(item) if money else int(item))
+        return _recorded(decl, product)
+    if derivation.table_sum is not None:
+        total = derivation.table_sum
+        location, start, end = (facts.get(n) for n in (total.key, total.from_, total.to))
+        if location is None or start is None or end is None:
+            return None
+        first, last = parse_iso_date(start), parse_iso_date(end)
+        if last < first or (last - first).days >= _TABLE_SUM_MAX_DAYS:
+            return None  # an empty or implausible span: unknown rather than a guess
+        return str(_table_sum(spec, total, location, first, last).quantize(CENT))
 
     if derivation.sum or derivation.difference:
         items = [value_of(i) for i in (derivation.sum or derivation.difference or [])]

@@ -19,7 +19,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from vrrules.errors import FactsInvalidError, RulesConflictError
+from vrrules.errors import FactsInvalidError, ParameterMissingError, RulesConflictError
 from vrrules.policies.decision import Decision, FiredRule
 from vrrules.policies.derive import derive_facts, derived_names
 from vrrules.policies.engine import durable_evaluator
@@ -29,6 +29,7 @@ from vrrules.policies.load import SpecSource
 from vrrules.policies.lower import LoweredFamily, LoweredRule, lower
 from vrrules.policies.model import FamilySpec
 from vrrules.policies.resolve import ParameterTimeline
+from vrrules.policies.unpublished import decide_without_unneeded
 
 __all__ = ["CompiledFamily"]
 
@@ -140,7 +141,17 @@ class CompiledFamily:
             )
 
     def decide(self, facts: Mapping[str, Any], as_of: date, where: str | None = None) -> Decision:
-        """Decide on ``facts`` with the parameters in force on ``as_of``."""
+        """Decide on ``facts`` with the parameters in force on ``as_of``.
+
+        A parameter with no value on ``as_of`` raises ``parameter_missing`` only when a rule
+        reading it could apply (:mod:`vrrules.policies.unpublished`)."""
+        try:
+            return self.decide_exactly(facts, as_of, where)
+        except ParameterMissingError as error:
+            return decide_without_unneeded(self, facts, as_of, where, error)
+
+    def decide_exactly(self, facts: Mapping[str, Any], as_of: date, where: str | None = None) -> Decision:
+        """:meth:`decide`, raising ``parameter_missing`` whenever a parameter has no value."""
         lowered = self.lowered_on(as_of)
         recorded = self.check_facts(facts, where, as_of)
         by_id = {rule.id: rule for rule in lowered.rules}

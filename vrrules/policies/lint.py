@@ -133,7 +133,7 @@ def _may_be_absent(spec: FamilySpec) -> dict[str, bool]:
         if derivation is None:
             result[name] = decl.default is None
         else:
-            undefined_sometimes = bool(derivation.months_between or derivation.lookup)
+            undefined_sometimes = bool(derivation.months_between or derivation.lookup or derivation.table_sum)
             result[name] = undefined_sometimes or any(result.get(i, True) for i in derivation.inputs)
     return result
 

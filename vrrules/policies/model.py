@@ -103,7 +103,20 @@ class FactRef(_Strict):
 DerivationInput = str | ParamRef
 
 
-DERIVATIONS = ("sum", "difference", "days_between", "months_between", "fraction", "lookup")
+DERIVATIONS = (
+    "sum",
+    "difference",
+    "days_between",
+    "months_between",
+    "fraction",
+    "lookup",
+    "shift",
+    "period_end",
+    "earliest",
+    "latest",
+    "product",
+    "table_sum",
+)
 
 
 class FractionOf(_Strict):
@@ -124,6 +137,36 @@ class Lookup(_Strict):
     column: Literal["lodging", "meals"]
 
 
+class Shift(_Strict):
+    """A date moved by whole days and calendar months (``minus``: back instead of forward).
+
+    Months are added first, keeping the day of the month; a month without that day ends on
+    its last day (31 January plus one month is 28 or 29 February), as months are counted
+    everywhere else. Then days are added."""
+
+    date: str = Field(pattern=IDENT)
+    days: list[DerivationInput | int] = Field(default_factory=list)
+    months: list[DerivationInput | int] = Field(default_factory=list)
+    minus: bool = False
+
+    @model_validator(mode="after")
+    def _moves(self) -> Shift:
+        if not self.days and not self.months:
+            raise PydanticCustomError("derivation_invalid", "expected days or months to move the date by", {})
+        return self
+
+
+class TableSum(_Strict):
+    """The sum of a table's daily rate over each day from one date to another, both included
+    (a rate that changes by month or period is taken day by day)."""
+
+    table: str = Field(pattern=IDENT)
+    key: str = Field(pattern=IDENT, description="the fact matched against the table's locations")
+    from_: str = Field(alias="from", pattern=IDENT)
+    to: str = Field(pattern=IDENT)
+    column: Literal["lodging", "meals", "both"]
+
+
 class Derivation(_Strict):
     """How a derived fact is computed from facts declared before it: exactly one operation.
 
@@ -142,6 +185,16 @@ class Derivation(_Strict):
     inclusive: bool = Field(default=False, description="days_between: count both end days")
     fraction: FractionOf | None = None
     lookup: Lookup | None = None
+    shift: Shift | None = Field(default=None, description="a date plus or minus days and months")
+    period_end: Shift | None = Field(
+        default=None, description="the last day of a period of days and months starting on a date"
+    )
+    earliest: list[str] | None = Field(default=None, min_length=1, description="the earliest known date")
+    latest: list[str] | None = Field(default=None, min_length=1, description="the latest known date")
+    product: list[DerivationInput] | None = Field(
+        default=None, min_length=2, description="an amount times whole numbers"
+    )
+    table_sum: TableSum | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Derivation:
@@ -149,15 +202,32 @@ class Derivation(_Strict):
         if len(used) != 1:
             raise PydanticCustomError(
                 "derivation_invalid",
-                "expected exactly one of sum, difference, days_between, months_between, fraction, "
-                "lookup; got {got}",
-                {"got": used or "none"},
+                "expected exactly one of {names}; got {got}",
+                {"names": ", ".join(DERIVATIONS), "got": used or "none"},
             )
         return self
 
     @property
+    def params(self) -> list[str]:
+        """The parameters this derivation reads."""
+        items: list[Any] = [*(self.sum or self.difference or self.product or [])]
+        moved = self.shift or self.period_end
+        if moved is not None:
+            items += [*moved.days, *moved.months]
+        return [i.param for i in items if isinstance(i, ParamRef)]
+
+    @property
     def inputs(self) -> list[str]:
         """The facts this derivation reads (parameters are not facts)."""
+        moved = self.shift or self.period_end
+        if moved is not None:
+            return [moved.date, *(i for i in [*moved.days, *moved.months] if isinstance(i, str))]
+        if self.earliest or self.latest:
+            return list(self.earliest or self.latest or [])
+        if self.product:
+            return [i for i in self.product if isinstance(i, str)]
+        if self.table_sum is not None:
+            return [self.table_sum.key, self.table_sum.from_, self.table_sum.to]
         if self.sum or self.difference:
             return [i for i in (self.sum or self.difference or []) if isinstance(i, str)]
         if self.days_between or self.months_between:

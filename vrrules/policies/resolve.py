@@ -33,8 +33,7 @@ def param_refs(spec: FamilySpec) -> list[str]:
     for decl in spec.facts.values():
         derivation = decl.derive
         if derivation is not None:
-            items = derivation.sum or derivation.difference or []
-            names.extend(i.param for i in items if isinstance(i, ParamRef))
+            names.extend(derivation.params)
     return sorted(set(names))
 
 
