@@ -7,26 +7,20 @@ sourced from the history and handed to the engine cannot drift between them.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from vrrules.errors import FactsInvalidError, ParameterMissingError
+from vrrules.errors import FactsInvalidError
 from vrrules.events.caseview import case_view, happened_by
 from vrrules.events.domain import Case, Recorded
 from vrrules.events.payloads import DecisionRecord
 from vrrules.policies.compiler import CompiledFamily
-from vrrules.policies.conditions import operand_items, walk
 from vrrules.policies.decision import Decision
 from vrrules.policies.derive import derived_names
 from vrrules.policies.engine import ENGINE_NAME
-from vrrules.policies.evaluate import PlainEvaluator
 from vrrules.policies.library import PolicyLibrary
-from vrrules.policies.model import ParamRef
-from vrrules.policies.values import parse_money
 from vrrules.policies.wording import outcome_text
 
 __all__ = [
@@ -152,120 +146,7 @@ def decide_with(
 
 
 def _decided(compiled: CompiledFamily, facts: Mapping[str, Any], as_of: date, where: str | None) -> Decision:
-    try:
-        return compiled.decide(facts, as_of, where=where)
-    except ParameterMissingError as error:
-        return _without_unneeded_parameters(compiled, facts, as_of, where, error)
-
-
-# How many combinations of stand-in values are tried before a missing value is reported.
-_MAX_PROBES = 64
-_FAR = 10**9
-_PROBED: dict[tuple[str, date, tuple[tuple[str, Any], ...]], CompiledFamily] = {}
-
-
-def _stand_ins(kind: str, facts: Mapping[str, Any]) -> list[Any] | None:
-    """Values tried for a parameter with no value: both far ends and every value the facts
-    hold of its type, with the values either side (None: a type not tried)."""
-    if kind in ("int", "days"):
-        held = {v for v in facts.values() if isinstance(v, int) and not isinstance(v, bool)}
-        return sorted({-_FAR, _FAR, *held, *(v - 1 for v in held), *(v + 1 for v in held)})
-    if kind == "money":
-        held_money: set[Decimal] = set()
-        for value in facts.values():
-            if isinstance(value, Decimal | str):
-                try:
-                    held_money.add(parse_money(value))
-                except ValueError:
-                    continue
-        cent = Decimal("0.01")
-        ends = {Decimal(-_FAR), Decimal(_FAR)}
-        return sorted(ends | held_money | {v - cent for v in held_money} | {v + cent for v in held_money})
-    if kind == "bool":
-        return [False, True]
-    return None
-
-
-def _without_unneeded_parameters(
-    compiled: CompiledFamily,
-    facts: Mapping[str, Any],
-    as_of: date,
-    where: str | None,
-    error: ParameterMissingError,
-) -> Decision:
-    """Decide although a parameter has no value, when no rule that reads it could apply.
-
-    An unpublished value blocks only the answers it is needed for: a rule reading it is
-    needed when it applies for some value of it. That is tried with stand-in values (both far
-    ends, and each value of its type the facts hold, with the values either side); if no
-    rule reading a missing parameter applies under any of them, the decision stands without
-    it (the rules not reading it decide, and nothing the stand-ins gave is reported). Else,
-    or when a derivation reads the parameter or it is of a type not tried, ``error`` is
-    raised as it was: the value is needed and is never guessed.
-    """
-    missing = error.details.get("parameters")
-    spec = compiled.spec
-    if not isinstance(missing, list) or not missing or any(m not in spec.parameters for m in missing):
-        raise error
-    if any(
-        set(_derivation_params(decl.derive)) & set(missing) for decl in spec.facts.values() if decl.derive
-    ):
-        raise error
-    needing = {rule.id for rule in spec.rules if set(missing) & set(_params_of(rule))}
-    recorded = compiled.check_facts(facts, where)  # derived facts that read no parameter, too
-    choices: list[list[Any]] = []
-    for name in missing:
-        values = _stand_ins(spec.parameters[name].type, recorded)
-        if values is None:
-            raise error
-        choices.append(values)
-    combos = list(itertools.islice(itertools.product(*choices), _MAX_PROBES + 1))
-    if len(combos) > _MAX_PROBES:
-        raise error
-    decided: Decision | None = None
-    for combo in combos:
-        probe = _probe(compiled, as_of, tuple(zip(missing, combo, strict=True)))
-        decision = probe.decide(facts, as_of, where=where)
-        if needing & set(decision.fired_rule_ids):
-            raise error
-        decided = decided or decision
-    assert decided is not None
-    return decided
-
-
-def _derivation_params(derivation: Any) -> list[str]:
-    items = [*(derivation.sum or derivation.difference or [])]
-    return [i.param for i in items if isinstance(i, ParamRef)] + list(getattr(derivation, "params", []) or [])
-
-
-def _params_of(rule: Any) -> list[str]:
-    from_conditions = [
-        item.param
-        for comparison, _ in walk(rule.when, ())
-        for item in operand_items(comparison)
-        if isinstance(item, ParamRef)
-    ]
-    return from_conditions + [v.param for v in rule.outcome.values() if isinstance(v, ParamRef)]
-
-
-def _probe(compiled: CompiledFamily, as_of: date, values: tuple[tuple[str, Any], ...]) -> CompiledFamily:
-    key = (compiled.sha256, as_of, values)
-    probe = _PROBED.get(key)
-    if probe is None:
-        spec = compiled.spec
-        stand_in = {
-            name: spec.parameters[name].model_copy(update={"values": {date.min: value}, "unpublished": None})
-            for name, value in values
-        }
-        probe = CompiledFamily(
-            spec.model_copy(update={"parameters": {**spec.parameters, **stand_in}}),
-            compiled.source,
-            PlainEvaluator(),
-        )
-        if len(_PROBED) > 1000:
-            _PROBED.clear()
-        _PROBED[key] = probe
-    return probe
+    return compiled.decide(facts, as_of, where=where)
 
 
 def decide(

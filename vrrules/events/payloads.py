@@ -493,8 +493,12 @@ class OptionElection(Payload):
 
     option: Literal["option_1", "option_2"]
     elected_on: date
-    window_ends_on: date = Field(
-        description="end of the first academic quarter or of three months of training"
+    window_ends_on: date | None = Field(
+        default=None,
+        description=(
+            "end of the first academic quarter, where the school has quarters; without it the "
+            "window is counted from the start of implementation (three months of training)"
+        ),
     )
     written_explanation: bool = False
     earlier_option_2_election: bool = Field(
