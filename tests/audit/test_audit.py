@@ -143,7 +143,8 @@ def test_a_correction_shows_what_was_decided_then_and_what_would_be_now(tmp_path
             {"status": "absent", "effective_on": "2025-11-03", "off_work_since": "2025-08-04"},
         )
         first = records.decide("C-9", "early-intervention", as_of=date(2025, 11, 3))
-        assert first.decision.outcome == {"verdict": "no_alert"}
+        assert first.decision.outcome is not None and first.decision.outcome["verdict"] == "no_alert"
+        assert first.decision.outcome["findings"][0]["due_on"] == "2025-11-04"  # when the alert falls due
         # Found later: the worker had been off since 1 July. A new event corrects it.
         records.record(
             "C-9",
@@ -154,10 +155,7 @@ def test_a_correction_shows_what_was_decided_then_and_what_would_be_now(tmp_path
         now = impact(records, current_facts=True)
         assert then.changes == [] and then.counts["early-intervention"]["same"] == 1
         [change] = now.changes
-        assert (change.recorded_outcome, change.new_outcome["verdict"]) == (
-            {"verdict": "no_alert"},
-            "alert",
-        )
+        assert (change.recorded_outcome["verdict"], change.new_outcome["verdict"]) == ("no_alert", "alert")
         assert change.new_rules == ("off-work-three-months-without-help",)
         # nothing stored was rewritten: the first status, the decision and the correction all remain
         kinds = [type(e).__name__ for e in records.history("C-9")]
