@@ -27,6 +27,7 @@ from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords
 from vrrules.events.decider import corrected_history, corrections_to, decide_with, given_facts_of
 from vrrules.policies.decision import Decision
+from vrrules.policies.wording import outcome_text
 
 __all__ = [
     "CorrectingEvent",
@@ -91,9 +92,9 @@ class Correction:
             for e in self.events
         )
         return (
-            f"{self.case_ref}@{self.case_version} {self.family} as of {self.as_of}: "
-            f"{self.outcome_then} ({', '.join(self.rules_then) or 'no rule'}) -> "
-            f"{self.outcome_corrected} ({', '.join(self.rules_corrected) or 'no rule'}); "
+            f"{self.case_ref}@{self.case_version} {self.family} as of {self.as_of}: was "
+            f"{outcome_text(self.outcome_then)} ({', '.join(self.rules_then) or 'no rule'}), corrected "
+            f"{outcome_text(self.outcome_corrected)} ({', '.join(self.rules_corrected) or 'no rule'}); "
             f"corrected by {events}"
         )
 
