@@ -61,7 +61,9 @@ def test_due_lists_items_by_due_date_with_days_overdue_or_left(
 ) -> None:
     asked: list[tuple[Any, ...]] = []
 
-    def due(self: CaseRecords, as_of: date, within: int = 0, *, rebuild: bool = False) -> list[DueItem]:
+    def due(
+        self: CaseRecords, as_of: date, within: int = 0, *, rebuild: bool = False, progress: Any = None
+    ) -> list[DueItem]:
         asked.append((as_of, within, rebuild))
         return sorted(ITEMS)
 

@@ -22,7 +22,7 @@ from vrrules.cli.common import (
     store_option,
 )
 from vrrules.cli.errors import EXIT_OK, CommandError
-from vrrules.cli.output import Output, headline, outcome_text, progress, status
+from vrrules.cli.output import Output, headline, outcome_text, progress
 from vrrules.cli.params import ISO_DATE, Count, ExistingPath
 from vrrules.cli.timeline import case_summary, timeline
 from vrrules.events.due import DueItem
@@ -392,9 +392,10 @@ def due(ctx: click.Context, *, store: str, as_of: date, within: int, rebuild: bo
       vrrules due --store vrrules-demo.db --as-of 2026-01-15 --within 30 --rebuild --json
     """
     out = Output(json_mode)
-    working = status("working out the due list (every timed family on every case)")
-    with open_records(store, specs_root(ctx, None), read_only=True) as records, working:
-        items = records.due(as_of, within, rebuild=rebuild)
+    with open_records(store, specs_root(ctx, None), read_only=True) as records:
+        cases = sum(1 for _ in records.case_refs())
+        with progress("working out the due list", cases) as advance:
+            items = records.due(as_of, within, rebuild=rebuild, progress=advance)
     document = {
         "as_of": as_of.isoformat(),
         "within": within,

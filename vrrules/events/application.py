@@ -16,7 +16,7 @@ Replaying and auditing recorded decisions is the auditor's business: :mod:`vrrul
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -180,13 +180,21 @@ class CaseRecords:
                 self._workers.setdefault(event.opening.worker, []).append(event.opening.case_ref)
         return [self.store.case(ref) for ref in self._workers.get(worker, []) if ref != case.case_ref]
 
-    def due(self, as_of: date | str, within: int = 0, *, rebuild: bool = False) -> list[DueItem]:
+    def due(
+        self,
+        as_of: date | str,
+        within: int = 0,
+        *,
+        rebuild: bool = False,
+        progress: Callable[[str], None] | None = None,
+    ) -> list[DueItem]:
         """Every case's deadlines passed, or coming within ``within`` days, as of ``as_of``
         (business date): family, rule, due date, days overdue or left, reference, what to do.
 
         Answered by a projection (:class:`~vrrules.events.due.DueProjection`) that follows the
         store's records and is kept for this facade; ``rebuild`` builds it again from the log.
-        For the CLI: ``vrrules due --store S --as-of D [--within N] [--rebuild]``."""
+        For the CLI: ``vrrules due --store S --as-of D [--within N] [--rebuild]``;
+        ``progress`` is told each case as it is worked out (a progress bar)."""
         day = _day(as_of, "as_of")
         assert day is not None
         if isinstance(within, bool) or not isinstance(within, int) or not 0 <= within <= 36500:
@@ -195,10 +203,15 @@ class CaseRecords:
                 argument="within",
             )
         if self._due is None:
-            self._due = DueProjection(self)
-        elif rebuild:
-            self._due.rebuild()
-        return self._due.due(day, within)
+            self._due = DueProjection(self, progress=progress)
+        else:
+            self._due.progress = progress
+            if rebuild:
+                self._due.rebuild()
+        try:
+            return self._due.due(day, within)
+        finally:
+            self._due.progress = None
 
     def facts(self, family: str, as_of: date | str | None = None) -> list[FactSource]:
         """The facts ``family`` reads (the version in force on ``as_of``, else the latest) and

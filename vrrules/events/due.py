@@ -25,7 +25,7 @@ again from the first record. :meth:`DueProjection.verify` checks it against the 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -247,6 +247,7 @@ class DueProjection:
     _index: list[tuple[int, int, str, int]] = field(default_factory=list)
     _refs: dict[UUID, str] = field(default_factory=dict)  # stored id -> case ref
     cases_worked_out: int = 0  # how many times a case's spans were worked out (for tests)
+    progress: Callable[[str], None] | None = None  # told each case worked out (a progress bar)
 
     def __post_init__(self) -> None:
         if self.families is None:
@@ -275,6 +276,8 @@ class DueProjection:
                 touched.add(ref)
         for ref in sorted(touched):
             self._work_out(ref, peers=True)
+            if self.progress is not None:
+                self.progress(ref)
         return read
 
     def rebuild(self) -> None:
