@@ -23,6 +23,7 @@ from vrrules.events.payloads import (
     SUPPORT_ACTIVITIES,
 )
 from vrrules.events.registry import EVENT_TYPES
+from vrrules.policies.invariants import facts_strategy
 
 CODES = ["alpha", "beta", "gamma", "delta"]
 FIRST_DAY = date(2025, 10, 1)
@@ -236,68 +237,10 @@ def case_histories(draw: st.DrawFn) -> list[tuple[str, Any]]:
 # ------------------------------------------------------------ any shipped family's facts
 
 
-def _boundaries(spec: Any, fact: str, params: dict[str, Any]) -> list[Any]:
-    """Values a family's conditions compare ``fact`` with: where its boundaries are."""
-    from vrrules.policies.conditions import operand_items, walk  # noqa: PLC0415
-    from vrrules.policies.model import ParamRef  # noqa: PLC0415
-
-    found: list[Any] = []
-    for decl in spec.facts.values():
-        lookup = decl.derive.lookup if decl.derive is not None else None
-        if lookup is not None:
-            periods = spec.tables[lookup.table].periods
-            if lookup.key == fact:
-                found.extend(row.location for p in periods for row in p.rows)
-            if lookup.date == fact:
-                found.extend(day for p in periods for day in (p.from_, p.until))
-    owners = [*spec.rules, *spec.invariants]
-    for owner in owners:
-        for comparison, _ in walk(owner.when, ()):
-            if comparison.fact != fact:
-                continue
-            for item in operand_items(comparison):
-                found.append(params.get(item.param) if isinstance(item, ParamRef) else item)
-    return [v for v in found if v is not None]
-
-
 def family_facts(spec: Any, params: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
-    """Facts for any family, concentrated on the boundaries its rules test (each ±1)."""
-    fields: dict[str, st.SearchStrategy[Any]] = {}
-    for name, decl in spec.facts.items():
-        if decl.derive is not None:
-            continue  # computed from the others, never given
-        edges = _boundaries(spec, name, params)
-        if decl.type == "bool":
-            values: st.SearchStrategy[Any] = st.booleans()
-        elif decl.type in ("int", "days"):
-            near = sorted({e + d for e in edges if isinstance(e, int) for d in (-1, 0, 1)} | {0})
-            values = st.one_of(st.sampled_from(near), st.integers(-3, 1000))
-        elif decl.type == "money":
-            cents = [Decimal(str(e)) for e in edges]
-            near_money = sorted(
-                {c + d for c in cents for d in (Decimal("-0.01"), Decimal(0), Decimal("0.01"))}
-            )
-            values = st.one_of(
-                st.sampled_from(near_money or [Decimal(0)]),
-                st.integers(0, 10**8).map(lambda c: Decimal(c) / 100),
-            )
-        elif decl.type == "date":
-            days = [date.fromisoformat(e) if isinstance(e, str) else e for e in edges]
-            near_days = sorted({d + timedelta(days=k) for d in days for k in (-1, 0, 1)} | {FIRST_DAY})
-            values = st.one_of(
-                st.sampled_from(near_days),
-                st.tuples(st.sampled_from(near_days), st.integers(0, 120)).map(
-                    lambda pair: pair[0] + timedelta(days=pair[1])
-                ),
-            )
-        elif decl.type == "enum":
-            values = st.sampled_from(decl.values)
-        elif decl.type == "set":
-            values = st.lists(st.sampled_from(decl.values), unique=True)
-        else:
-            values = st.sampled_from([*(e for e in edges if isinstance(e, str)), "other"])
-        fields[name] = st.one_of(st.none(), values)
-    return st.fixed_dictionaries(fields)
+    """Facts for any family, concentrated on the boundaries its rules test (each ±1): the
+    search `vrrules check` runs over invariants, so the tests and the check draw alike."""
+    return facts_strategy(spec, params)
 
 
 # ------------------------------------------------------------ case lifecycles
