@@ -49,7 +49,7 @@ def export_bundle(records: CaseRecords, case_refs: list[str], checkpoint: str | 
     """A bundle of some cases, anchored to ``checkpoint`` (text of one kept earlier, which the
     store must still extend) or, without one, to a checkpoint of the store as it is now."""
     log = StoreLog(records.store)
-    text = checkpoint or make_checkpoint(records)
+    text = checkpoint or make_checkpoint(records, log=log)
     head = parse_checkpoint(text).checkpoint
     if head.size > log.size or log.tree.tree_hash(head.size) != head.root:
         raise CaseUnknownError(

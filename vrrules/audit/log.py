@@ -210,9 +210,16 @@ class StoreLog:
         return LogFinding(problem, index, record.position, self.name(record.stored_id), record.version)
 
 
-def make_checkpoint(records: CaseRecords, signer: str | None = None, *, origin: str | None = None) -> str:
-    """A checkpoint of the store as it is now, as text to keep apart from the store."""
-    log = StoreLog(records.store)
+def make_checkpoint(
+    records: CaseRecords,
+    signer: str | None = None,
+    *,
+    origin: str | None = None,
+    log: StoreLog | None = None,
+) -> str:
+    """A checkpoint of the store as it is now (or of ``log``, read once for both this and
+    :func:`checkpoint_leaves`), as text to keep apart from the store."""
+    log = log or StoreLog(records.store)
     checkpoint = Checkpoint(
         origin or store_origin(records.store.location), log.size, log.tree.root()
     ).with_case_heads(log.case_heads().commitment)
@@ -253,10 +260,11 @@ class LogReport:
 KeptCheckpoint = ParsedCheckpoint | Checkpoint | tuple[ParsedCheckpoint | Checkpoint, bytes | None]
 
 
-def checkpoint_leaves(records: CaseRecords) -> bytes:
+def checkpoint_leaves(records: CaseRecords, *, log: StoreLog | None = None) -> bytes:
     """The log's leaf hashes as of now, packed (32 bytes each): kept beside a checkpoint, they
-    let a later audit name the exact first record that differs, whatever else was rewritten."""
-    return StoreLog(records.store).tree.leaf_hashes()
+    let a later audit name the exact first record that differs, whatever else was rewritten.
+    Give the ``log`` the checkpoint was made from, so both describe the same records."""
+    return (log or StoreLog(records.store)).tree.leaf_hashes()
 
 
 def verify_log(

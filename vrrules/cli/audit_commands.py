@@ -35,7 +35,7 @@ from vrrules.audit.checkpoint import (
     parse_checkpoint,
 )
 from vrrules.audit.corrections import corrections
-from vrrules.audit.log import checkpoint_leaves, make_checkpoint, read_checkpoint_file
+from vrrules.audit.log import StoreLog, checkpoint_leaves, make_checkpoint, read_checkpoint_file
 from vrrules.audit.report import render_html
 from vrrules.cli.common import (
     Command,
@@ -267,8 +267,9 @@ def checkpoint(
         )
     signer = _read_signer_key(signing_key) if signing_key is not None else None
     with open_records(store, read_only=True) as records:
-        text = make_checkpoint(records, signer, origin=origin)
-        leaves = checkpoint_leaves(records) if leaves_out is not None else None
+        log = StoreLog(records.store)  # read once: the checkpoint and its leaves describe one log
+        text = make_checkpoint(records, signer, origin=origin, log=log)
+        leaves = checkpoint_leaves(records, log=log) if leaves_out is not None else None
     parsed = parse_checkpoint(text).checkpoint
     out.write_text(text, encoding="utf-8")
     if leaves_out is not None and leaves is not None:
