@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from vrrules import CaseRecords
 from vrrules.events.application import EVENT_TYPES
+from vrrules.events.registry import Payload
 
 __all__ = ["TimelineEntry", "case_summary", "timeline"]
 
@@ -55,14 +56,9 @@ def _payload(event: Any) -> BaseModel | None:
 
 
 def _business_date(payload: BaseModel) -> tuple[str | None, date | None]:
-    """The payload's business date: its ``dated_by`` field, else its first ``..._on`` date."""
-    named = getattr(type(payload), "dated_by", None)
-    if isinstance(named, str) and isinstance(getattr(payload, named, None), date):
-        return named, getattr(payload, named)
-    for name in type(payload).model_fields:
-        value = getattr(payload, name)
-        if name.endswith("_on") and isinstance(value, date):
-            return name, value
+    """The payload's business date, as the event registry declares it (``dated_by``)."""
+    if isinstance(payload, Payload):
+        return payload.dated_by, payload.business_date
     return None, None
 
 
