@@ -261,3 +261,40 @@ def test_a_release_whose_text_does_not_load_is_refused() -> None:
     with pytest.raises(SpecInvalidError) as caught:
         load_release(SpecSource("family: [", "broken.yaml"))
     assert caught.value.codes == ["yaml_syntax"]
+
+
+def test_a_set_holding_every_code_of_a_group_is_searched() -> None:
+    """`contains_all` of two codes no other test names: the set holding both must be tried
+    (the search once capped a group at one code and called the rule dead)."""
+    spec = {
+        "family": "generated",
+        "version": "t0",
+        "title": "generated family",
+        "effective_from": "2025-10-01",
+        "hit_policy": "first",
+        "reference": {"document": "test document", "section": "1"},
+        "facts": {
+            "tags": {"type": "set", "description": "several codes", "values": ["alpha", "beta", "gamma"]}
+        },
+        "parameters": {
+            "some_codes": {
+                "type": "codes",
+                "description": "a code list",
+                "reference": {"document": "test document", "section": "1"},
+                "values": {"2025-10-01": ["alpha", "beta"]},
+            }
+        },
+        "rules": [
+            {
+                "id": "rule-0",
+                "when": {"all": [{"fact": "tags", "contains_all": {"param": "some_codes"}}]},
+                "outcome": {"rule": 0},
+                "reason": "reason 0",
+                "reference": {"document": "test document", "section": "1"},
+            }
+        ],
+    }
+    compiled, diagnostics = lint_source(SpecSource(json.dumps(spec), "generated.yaml"))
+    assert compiled is not None
+    assert "rule_never_fires" not in {d.code for d in diagnostics}
+    assert compiled.decide({"tags": ["alpha", "beta"]}, FIRST_DAY).fired_rule_ids == ("rule-0",)

@@ -101,7 +101,8 @@ def _constants(whens: Sequence[LoweredCondition]) -> dict[str, list[tuple[str, t
 def _set_shapes(decl: FactDecl, uses: list[tuple[str, tuple[Any, ...]]]) -> list[frozenset[str]]:
     codes = list(decl.values or ())
     # Codes named by exactly the same tests are interchangeable; only how many of each group
-    # a set holds matters, and counts matter only up to the largest count tested plus one.
+    # a set holds matters, and counts matter only up to the largest count tested plus one
+    # (and the whole group, below).
     signature: dict[str, tuple[int, ...]] = {
         code: tuple(i for i, (op, items) in enumerate(uses) if not op.startswith("count_") and code in items)
         for code in codes
@@ -111,7 +112,10 @@ def _set_shapes(decl: FactDecl, uses: list[tuple[str, tuple[Any, ...]]]) -> list
         groups.setdefault(signature[code], []).append(code)
     counts = [int(items[0]) for op, items in uses if op.startswith("count_")]
     most = max(counts, default=0) + 1
-    choices = [range(min(len(group), max(most, 1)) + 1) for group in groups.values()]
+    # ... and the whole group: a `contains_all` of the group holds only when every code is held
+    choices = [
+        sorted(set(range(min(len(group), max(most, 1)) + 1)) | {len(group)}) for group in groups.values()
+    ]
     size = 1
     for choice in choices:
         size *= len(choice)
