@@ -63,8 +63,9 @@ def export_bundle(records: CaseRecords, case_refs: list[str], checkpoint: str | 
         wanted[case_id(ref)] = ref
         for _, decision in case.decisions:
             wanted.setdefault(release_id(decision.spec_sha256), f"release {decision.spec_sha256}")
-    entries = [e for e in log.entries[: head.size] if e.record.stored_id in wanted]
-    present = {e.record.stored_id for e in entries}
+    indices = log.indices_of(wanted, head.size)
+    entries = [log.record(index) for index in indices]
+    present = {record.stored_id for record in entries}
     # the log keeps no states: read the wanted records' bytes, as stored
     states = {
         (r.stored_id, r.version): r.state
@@ -81,14 +82,14 @@ def export_bundle(records: CaseRecords, case_refs: list[str], checkpoint: str | 
         "checkpoint": text,
         "records": [
             {
-                "leaf_index": e.index,
-                "stored_id": str(e.record.stored_id),
-                "version": e.record.version,
-                "topic": e.record.topic,
-                "state": _b64(states[e.record.stored_id, e.record.version]),
-                "proof": [_b64(h) for h in log.tree.inclusion_proof(e.index, head.size)],
+                "leaf_index": index,
+                "stored_id": str(record.stored_id),
+                "version": record.version,
+                "topic": record.topic,
+                "state": _b64(states[record.stored_id, record.version]),
+                "proof": [_b64(h) for h in log.tree.inclusion_proof(index, head.size)],
             }
-            for e in entries
+            for index, record in zip(indices, entries, strict=True)
         ],
         "heads": [_head_data(heads.proof(stored_id), name) for stored_id, name in wanted.items()],
     }

@@ -50,6 +50,8 @@ def walk_case(
     replayer: Replayer | None = None,
     *,
     replay_from: int = 1,
+    upto: int | None = None,
+    leaves: list[tuple[int, bytes]] | None = None,
 ) -> tuple[ChainCheck, list[ReplayResult]]:
     """Check one case's chain (and with a ``replayer``, replay its decisions), decoding each
     event once; ``label`` names the case, else its opening does.
@@ -61,6 +63,11 @@ def walk_case(
     as stored; only a record written before the store had a log is checked against its chain
     link, which commits to the event as decoded today (a later optional payload field would
     break every such link: `vrrules audit migrate` builds the log over them).
+
+    ``upto``: only the records at positions up to it (the audit's reading of the log).
+    ``leaves`` collects ``(position, leaf)`` for every record of the case whose recomputed
+    leaf is not the one stored beside it (or that has none), all of them, however early the
+    chain breaks: the audit's log check takes the case's leaves from here.
     """
     head = ""
     name = _label(stored_id, label)
@@ -74,7 +81,15 @@ def walk_case(
         return ChainCheck(name, count, head, first_version, first_reason), []
 
     count = 0
-    for expected_version, record in enumerate(store.records_of(stored_id), start=1):
+    stored = store.records_of(stored_id, upto=upto)
+    recomputed = [record.leaf_hash() for record in stored]
+    if leaves is not None:
+        leaves.extend(
+            (record.position, leaf)
+            for record, leaf in zip(stored, recomputed, strict=True)
+            if leaf != record.stored_leaf
+        )
+    for expected_version, record in enumerate(stored, start=1):
         count += 1
         if record.version != expected_version:
             return broken(
@@ -90,21 +105,23 @@ def walk_case(
             return broken(expected_version, f"{kind} out of place in the case")
         if record.stored_leaf is not None:
             expected = str(getattr(event, "chain", ""))
-            if record.stored_leaf != record.leaf_hash() and changed is None:
+            if record.stored_leaf != recomputed[expected_version - 1] and changed is None:
                 # the case is broken here; its decisions are still replayed, to show what changed
                 changed = (
                     expected_version,
                     f"{kind} was changed: its stored bytes no longer hash to the leaf stored with it",
                 )
-        elif getattr(event, "chain", None) != (
-            expected := link(head, kind, expected_version, event_content(event))
-        ):
+        elif (linked := _link_or_none(head, kind, expected_version, event)) is None or getattr(
+            event, "chain", None
+        ) != (expected := linked):
             return broken(
                 expected_version,
                 f"{kind} does not match its chain link: it was changed, or an event before it was",
             )
         if expected_version == 1 and isinstance(event, Case.Opened):
-            reference = event.opening.case_ref
+            reference = getattr(getattr(event, "opening", None), "case_ref", None)
+            if not isinstance(reference, str):  # decoded, but with its opening edited away
+                return broken(1, f"{kind} cannot be read: it names no case")
             if case_id(reference) != stored_id:
                 return broken(
                     1,
@@ -135,6 +152,14 @@ def walk_case(
     if changed is not None:
         return ChainCheck(name, count, head, *changed), replays
     return ChainCheck(name, count, head), replays
+
+
+def _link_or_none(head: str, kind: str, version: int, event: object) -> str | None:
+    """The chain link the event should carry; None when its content no longer reads."""
+    try:
+        return link(head, kind, version, event_content(event))
+    except (AttributeError, TypeError, ValueError):
+        return None
 
 
 def check_chain(records: CaseRecords, case_ref: str, stored_id: UUID | None = None) -> ChainCheck:

@@ -662,7 +662,7 @@ class CaseHeads:
     def __init__(self, heads: Iterable[CaseHead | tuple[UUID, int, int]]) -> None:
         given = [h if isinstance(h, CaseHead) else _as_head(h) for h in heads]
         leaves = {id(h): h.leaf_hash() for h in given}  # validates every head before sorting
-        ordered = sorted(given, key=lambda h: h.stored_id)
+        ordered = sorted(given, key=lambda h: h.stored_id.int)  # a UUID's order is its int's
         for before, after in itertools.pairwise(ordered):
             if before.stored_id == after.stored_id:
                 raise CaseHeadsInvalidError(

@@ -1,13 +1,21 @@
-"""``vrrules audit verify``: every chain checked and every decision replayed, reading each case once.
+"""``vrrules audit verify``: every leaf recomputed, every chain checked and every decision
+replayed, reading each record once.
 
-The walk streams (one case in memory at a time) and keeps only counts and failures, so the
-report stays small however large the store. With ``workers`` > 1 the cases are shared out
-in chunks among worker processes, each opening the store for itself; the report and the
-digest are the same as with one.
+The log is read first without the states (:class:`~vrrules.audit.log.StoreLog`: ids,
+versions, topics and the leaves the writer stored, a few dozen bytes a record). The case
+walks then read each case's records, recompute their leaves and replay their decisions; they
+stream (one case in memory at a time) and keep only counts, failures and the leaves that
+differ from the stored ones, so the report stays small however large the store. With
+``workers`` > 1 the walks are shared out in chunks among worker processes, each opening the
+store for itself, started before the log is read; the report and the digest are the same
+as with one. The log's check (:func:`~vrrules.audit.log.verify_log`) then runs over the
+recomputed leaves. ``--since`` reads only the stored leaves and what came after the
+checkpoint (:class:`~vrrules.audit.log.SinceLog`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,7 +27,7 @@ from eventsourcing.utils import get_topic
 
 from vrrules.audit.chain import ChainCheck, DigestBuilder, release_hashes, walk_case
 from vrrules.audit.checkpoint import Checkpoint, ParsedCheckpoint
-from vrrules.audit.log import KeptCheckpoint, LogFinding, LogReport, StoreLog, verify_log
+from vrrules.audit.log import KeptCheckpoint, LogFinding, LogReport, SinceLog, StoreLog, verify_log
 from vrrules.audit.replay import Replayer, ReplayResult
 from vrrules.errors import ArgumentInvalidError
 from vrrules.events.application import CaseRecords
@@ -161,20 +169,27 @@ class _CaseOutcome:
     check: ChainCheck
     counts: dict[str, Counter[str]]
     failures: list[ReplayResult]
+    leaves: list[tuple[int, bytes]]  # (position, recomputed leaf) wherever not the stored one
 
 
 _Job = list[tuple[UUID, int]]  # stored ids, each with the first version whose decisions to replay
 
 
-def _verify_cases(replayer: Replayer, ids: _Job) -> list[_CaseOutcome]:
-    """One worker's share: each case's chain check, its replay counts and its failures only."""
+def _verify_cases(replayer: Replayer, ids: _Job, upto: int) -> list[_CaseOutcome]:
+    """One worker's share: each case's leaves recomputed, its chain checked, its replay
+    counts, and its failures only."""
     outcomes = []
     for stored_id, replay_from in ids:
-        check, replays = walk_case(replayer.store, stored_id, None, replayer, replay_from=replay_from)
+        leaves: list[tuple[int, bytes]] = []
+        check, replays = walk_case(
+            replayer.store, stored_id, None, replayer, replay_from=replay_from, upto=upto, leaves=leaves
+        )
         counts: dict[str, Counter[str]] = {}
         for result in replays:
             counts.setdefault(result.family, Counter())[result.status] += 1
-        outcomes.append(_CaseOutcome(stored_id, check, counts, [r for r in replays if not r.reproduced]))
+        outcomes.append(
+            _CaseOutcome(stored_id, check, counts, [r for r in replays if not r.reproduced], leaves)
+        )
     return outcomes
 
 
@@ -182,12 +197,12 @@ def _verify_cases(replayer: Replayer, ids: _Job) -> list[_CaseOutcome]:
 _WORKER_REPLAYERS: dict[StoreHandle, Replayer] = {}
 
 
-def _verify_share(job: tuple[StoreHandle, _Job]) -> list[_CaseOutcome]:
-    handle, ids = job
+def _verify_share(job: tuple[StoreHandle, _Job, int]) -> list[_CaseOutcome]:
+    handle, ids, upto = job
     replayer = _WORKER_REPLAYERS.get(handle)
     if replayer is None:
         replayer = _WORKER_REPLAYERS[handle] = Replayer(handle.open())
-    return _verify_cases(replayer, ids)
+    return _verify_cases(replayer, ids, upto)
 
 
 def _chunks(cases: Iterable[tuple[UUID, int]], size: int) -> Iterator[_Job]:
@@ -201,17 +216,52 @@ def _chunks(cases: Iterable[tuple[UUID, int]], size: int) -> Iterator[_Job]:
         yield chunk
 
 
-def _cases_to_walk(log: StoreLog, since: int | None) -> list[tuple[UUID, int]]:
-    """Every case in opening order; with ``since``, only those with records after it, each
-    from its first new version."""
-    opened = get_topic(Case.Opened)
-    order = [e.record.stored_id for e in log.entries if e.record.topic == opened]
-    if since is None:
-        return [(stored_id, 1) for stored_id in order]
-    first_new: dict[UUID, int] = {}
-    for entry in log.entries[since:]:
-        first_new.setdefault(entry.record.stored_id, entry.record.version)
-    return [(stored_id, first_new[stored_id]) for stored_id in order if stored_id in first_new]
+def _cases_to_walk(log: StoreLog) -> list[tuple[UUID, int]]:
+    """Every case in opening order, each to be replayed from its first version."""
+    return [(stored_id, 1) for stored_id in log.openings()]
+
+
+class _Collector:
+    """Takes each case's outcome as the walks hand it over, in the store's case order."""
+
+    def __init__(
+        self,
+        report: AuditReport,
+        order: dict[UUID, int],
+        shard: tuple[int, int] | None,
+        on_case: Callable[[str], None] | None,
+        progress: Callable[[str], None] | None,
+    ) -> None:
+        self.report, self.order, self.shard = report, order, shard
+        self.on_case, self.progress = on_case, progress
+        self.digest = DigestBuilder()
+        self.walked: list[UUID] = []
+        self.leaves: list[tuple[int, bytes]] = []
+
+    def take(self, outcome: _CaseOutcome) -> None:
+        report = self.report
+        self.walked.append(outcome.stored_id)
+        self.leaves.extend(outcome.leaves)
+        check = outcome.check
+        report.add_chain(check)
+        self.digest.add(check)
+        if self.shard is not None:
+            report.case_lines.append((self.order[outcome.stored_id], DigestBuilder.line(check)))
+        for family, counts in outcome.counts.items():
+            report.counts.setdefault(family, Counter()).update(counts)
+            report.decisions += sum(counts.values())
+        report.failures.extend(outcome.failures)
+        if self.on_case is not None:
+            if check.intact:
+                counts = sum(outcome.counts.values(), Counter())
+                self.on_case(
+                    f"{check.case_ref:<24} chain intact   reproduced {counts['reproduced']:>3}  "
+                    f"differs {counts['differs']:>3}  unreplayable {counts['unreplayable']:>3}"
+                )
+            else:
+                self.on_case(f"{check.case_ref:<24} chain BROKEN at event {check.broken_at}: {check.reason}")
+        if self.progress is not None:
+            self.progress(check.case_ref)
 
 
 def verify_store(
@@ -237,8 +287,9 @@ def verify_store(
     audit), it is checked against that one too, and only the decisions recorded after it
     are replayed (the weekly audit); the digest is then left out.
 
-    With ``shard`` ``(k, n)`` only share ``k`` of ``n`` is verified: the cases whose stored id
-    is ``k`` modulo ``n`` and the leaves whose index is; hosts run the shares against one
+    With ``shard`` ``(k, n)`` only share ``k`` of ``n`` is verified: the cases (and the other
+    aggregates) whose stored id is ``k`` modulo ``n``, with their records' leaves; the
+    other leaves are taken as stored, for their own shares to check. Hosts run the shares against one
     store, and :func:`merge_reports` combines their partial reports into the verdict a
     single full run gives.
     """
@@ -248,61 +299,60 @@ def verify_store(
         raise ArgumentInvalidError(
             f"shard: expected K/N with 0 <= K < N, got {shard!r}", argument="shard"
         )
-    report = AuditReport(expected_digest=expected_digest, shard=shard)
-    log = StoreLog(records.store, share=shard)
-    base = since.checkpoint if isinstance(since, ParsedCheckpoint) else since
-    report.log = verify_log(records.store, [*checkpoints, *([base] if base is not None else [])], log=log)
-    report.since = base.size if base is not None else None
-    cases = _cases_to_walk(log, report.since)
-    order = {stored_id: index for index, (stored_id, _) in enumerate(cases)}
-    if shard is not None:
-        cases = [(stored_id, first) for stored_id, first in cases if stored_id.int % shard[1] == shard[0]]
-    builder = DigestBuilder()
-
-    def take(outcome: _CaseOutcome) -> None:
-        check = outcome.check
-        report.add_chain(check)
-        builder.add(check)
-        if shard is not None:
-            report.case_lines.append((order[outcome.stored_id], DigestBuilder.line(check)))
-        for family, counts in outcome.counts.items():
-            report.counts.setdefault(family, Counter()).update(counts)
-            report.decisions += sum(counts.values())
-        report.failures.extend(outcome.failures)
-        if on_case is not None:
-            if check.intact:
-                counts = sum(outcome.counts.values(), Counter())
-                on_case(
-                    f"{check.case_ref:<24} chain intact   reproduced {counts['reproduced']:>3}  "
-                    f"differs {counts['differs']:>3}  unreplayable {counts['unreplayable']:>3}"
-                )
-            else:
-                on_case(f"{check.case_ref:<24} chain BROKEN at event {check.broken_at}: {check.reason}")
-        if progress is not None:
-            progress(check.case_ref)
-
     store = records.store
     handle = store.handle()
     shareable = handle.location not in (None, "memory", ":memory:")
-    if workers <= 1 or not shareable:
-        replayer = Replayer(store)
-        for chunk in _chunks(cases, _CHUNK):
-            for outcome in _verify_cases(replayer, chunk):
-                take(outcome)
-    else:
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(workers) as pool:
-            # The ids are read while the workers already verify the first chunks; imap keeps
-            # the store's case order, so the digest is the one a single worker makes.
-            jobs = ((handle, chunk) for chunk in _chunks(cases, _CHUNK))
+    with contextlib.ExitStack() as stack:
+        # the workers are started first, so that they start up while the log is read here
+        pool = (
+            stack.enter_context(multiprocessing.get_context("spawn").Pool(workers))
+            if workers > 1 and shareable
+            else None
+        )
+        report = AuditReport(expected_digest=expected_digest, shard=shard)
+        # The log is read once without the states (ids, versions, topics, the stored leaves);
+        # the case walks read each case's records and recompute their leaves, in the workers,
+        # and the log's check then runs on those leaves (anything the walks did not cover is
+        # recomputed here before it).
+        base = since.checkpoint if isinstance(since, ParsedCheckpoint) else since
+        report.since = base.size if base is not None else None
+        log: StoreLog
+        if base is not None:
+            log = SinceLog(records.store, base.size, share=shard)
+            cases = log.cases_to_walk()
+        else:
+            log = StoreLog(records.store, recompute=False)
+            cases = _cases_to_walk(log)
+        order = {stored_id: index for index, (stored_id, _) in enumerate(cases)}
+        if shard is not None:
+            cases = [(stored_id, first) for stored_id, first in cases if stored_id.int % shard[1] == shard[0]]
+        collector = _Collector(report, order, shard, on_case, progress)
+        take = collector.take
+
+        upto = log.last_position
+        if pool is None:
+            replayer = Replayer(store)
+            for chunk in _chunks(cases, _CHUNK):
+                for outcome in _verify_cases(replayer, chunk, upto):
+                    take(outcome)
+        else:
+            # imap keeps the store's case order, so the digest is the one a single worker makes
+            jobs = ((handle, chunk, upto) for chunk in _chunks(cases, _CHUNK))
             for outcomes in pool.imap(_verify_share, jobs):
                 for outcome in outcomes:
                     take(outcome)
-    releases = release_hashes(store)
-    report.digest = builder.finish(releases) if report.since is None and shard is None else ""
-    if shard is not None:
-        report.releases = sorted(releases)
-    return report
+            pool.close()
+        log.recomputed(collector.leaves, collector.walked)
+        if shard is not None:  # the other shares recompute the other aggregates' leaves
+            log.trust(n for n in list(log.unchecked) if log.ids[n].int % shard[1] != shard[0])
+        log.complete()
+        report.log = verify_log(store, [*checkpoints, *([base] if base is not None else [])], log=log)
+        if report.since is None:  # the digest (or a shard's part of it) needs the releases
+            releases = release_hashes(store)
+            report.digest = collector.digest.finish(releases) if shard is None else ""
+            if shard is not None:
+                report.releases = sorted(releases)
+        return report
 
 
 def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:

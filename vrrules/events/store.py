@@ -13,12 +13,14 @@ bundle cannot make the reader load a module of its choosing.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
 import sys
 import threading
 import time
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -62,7 +64,10 @@ from vrrules.events.persistence import (
 from vrrules.events.registry import EVENT_TYPES, event_class_name
 from vrrules.events.tlog import record_leaf_hash
 
-__all__ = ["CaseStore", "StoreHandle", "StoredRecord", "known_topics"]
+__all__ = ["CaseStore", "LogRow", "StoreHandle", "StoredRecord", "known_topics"]
+
+# (position, stored id, version, topic, state as stored or None, stored leaf or None)
+LogRow = tuple[int, UUID, int, str, bytes | None, bytes | None]
 
 _SAVE_ATTEMPTS = 5
 _OPEN_ATTEMPTS = 5
@@ -80,7 +85,37 @@ class _GuardedMapper(Mapper[UUID]):
     def to_domain_event(self, stored: StoredEvent) -> Any:
         if stored.topic not in known_topics():
             raise LookupError(f"expected a topic of a vrrules event, got {str(stored.topic)[:120]!r}")
-        return super().to_domain_event(stored)
+        event = super().to_domain_event(stored)
+        # eventsourcing builds the event without calling its constructor, so a state edited
+        # to lack a field, or to hold a plain mapping where a payload belongs, would decode
+        # into an event that breaks whoever reads it later: refused here, at the edge
+        for name, expected in _typed_fields(type(event)):
+            value = getattr(event, name, _MISSING)
+            if value is _MISSING or (expected is not None and not isinstance(value, expected)):
+                raise ValueError(
+                    f"expected {type(event).__qualname__}.{name} "
+                    + (f"of type {expected.__name__}" if expected is not None else "")
+                    + f", got {'nothing' if value is _MISSING else type(value).__name__}"
+                )
+        return event
+
+
+_MISSING = object()
+_FIELDS: dict[type, list[tuple[str, type | None]]] = {}
+
+
+def _typed_fields(event_class: type) -> list[tuple[str, type | None]]:
+    """The fields of an event class, each with the one class its value must be (None: any)."""
+    found = _FIELDS.get(event_class)
+    if found is None:
+        hints = typing.get_type_hints(event_class)
+        found = []
+        if dataclasses.is_dataclass(event_class):
+            for item in dataclasses.fields(event_class):
+                hint = hints.get(item.name)
+                found.append((item.name, hint if isinstance(hint, type) else None))
+        _FIELDS[event_class] = found
+    return found
 
 
 class _CaseLog(Application[UUID]):
@@ -437,6 +472,30 @@ class CaseStore:
         self.case(case_ref)
         return list(self._log.events.get(case_id(case_ref)))
 
+    # ------------------------------------------------------------ the due list's tables
+
+    def due_tables(self) -> Any:
+        """The tables the due list's projection is kept in, beside the events, through this
+        store's own connections (a :class:`vrrules.events.duetables.SqlDueTables`); ``None``
+        for an in-memory store, whose projection lives in memory."""
+        if self._backend == "memory":
+            return None
+        from vrrules.events.duetables import SqlDueTables  # noqa: PLC0415  (only the due list needs it)
+
+        return SqlDueTables(
+            self._backend,
+            self._log.recorder.datastore,  # type: ignore[attr-defined]
+            self._events_table,
+            read_only=self.read_only,
+            encryption_key=self._encryption_key,
+            location=self.location,
+        )
+
+    def last_position(self) -> int:
+        """The position of the latest stored record (0 when there is none): one indexed read,
+        so a reader following the records can tell cheaply that nothing is new."""
+        return int(self._log.recorder.max_notification_id() or 0)
+
     # --------------------------------------------------------- releases and publications
 
     def release(self, sha256: str) -> PolicyRelease | None:
@@ -519,9 +578,151 @@ class CaseStore:
                 )
             start = rows[-1][0] + 1
 
-    def records_of(self, stored_id: UUID) -> list[StoredRecord]:
+    def log_rows(self, *, states: bool, after: int = 0, page: int = 20_000) -> Iterator[LogRow]:
+        """Every stored record in the store's total order as a plain tuple ``(position,
+        stored id, version, topic, state or None, stored leaf or None)``: the audit's
+        one full read. Without ``states`` the bytes are not fetched (the log's index: ids,
+        versions, topics and the leaves the writer stored, a few dozen bytes a record)."""
+        if self._backend == "memory":
+            for record in self.records(start=after + 1):
+                leaf = record.leaf_hash()
+                yield (
+                    record.position,
+                    record.stored_id,
+                    record.version,
+                    record.topic,
+                    record.state if states else None,
+                    leaf,
+                )
+            return
+        datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
+        leaves = leaves_table(self._events_table)
+        state = "e.state" if states else "NULL"
+        topics: dict[str, str] = {}
+        ids: dict[Any, UUID] = {}
+        start = after
+        while True:
+            if self._backend == "sqlite":
+                with datastore.transaction(commit=False) as cursor:
+                    cursor.execute(
+                        f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, {state}, "
+                        f"l.leaf FROM {self._events_table} e LEFT JOIN {leaves} l "
+                        "ON l.position = e.rowid WHERE e.rowid > ? ORDER BY e.rowid LIMIT ?",
+                        (start, page),
+                    )
+                    rows = cursor.fetchall()
+            else:
+                from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
+
+                with datastore.transaction(commit=False) as cursor:
+                    cursor.execute(
+                        SQL(
+                            "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, "
+                            + state
+                            + ", l.leaf FROM {schema}.{events} e LEFT JOIN {schema}.{leaves} l "
+                            "ON l.position = e.notification_id WHERE e.notification_id > %s "
+                            "ORDER BY e.notification_id LIMIT %s"
+                        ).format(
+                            schema=Identifier(datastore.schema),
+                            events=Identifier(self._events_table),
+                            leaves=Identifier(leaves),
+                        ),
+                        (start, page),
+                    )
+                    rows = [tuple(row.values()) for row in cursor.fetchall()]
+            if not rows:
+                return
+            for position, raw_id, version, topic, data, leaf in rows:
+                # one object per aggregate and per topic: the log of a large store holds them
+                stored_id = ids.get(raw_id)
+                if stored_id is None:
+                    stored_id = ids[raw_id] = raw_id if isinstance(raw_id, UUID) else UUID(hex=raw_id)
+                yield (
+                    position,
+                    stored_id,
+                    version,
+                    topics.setdefault(topic, topic),
+                    bytes(data) if data is not None else None,
+                    bytes(leaf) if leaf is not None else None,
+                )
+            start = rows[-1][0]
+
+    def stored_leaf_rows(self) -> Iterator[tuple[int, bytes]]:
+        """Every leaf the writer stored, ``(position, leaf)`` by position (records not read)."""
+        if self._backend == "memory":
+            for record in self.records():
+                yield record.position, record.leaf_hash()
+            return
+        datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
+        leaves = leaves_table(self._events_table)
+        start = 0
+        while True:  # a page at a time: a million leaves are not all held at once
+            with datastore.transaction(commit=False) as cursor:
+                if self._backend == "sqlite":
+                    cursor.execute(
+                        f"SELECT position, leaf FROM {leaves} WHERE position > ? ORDER BY position LIMIT ?",
+                        (start, 50_000),
+                    )
+                    rows = cursor.fetchall()  # (int, bytes) as SQLite gives them
+                else:
+                    from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
+
+                    cursor.execute(
+                        SQL(
+                            "SELECT position, leaf FROM {schema}.{leaves} WHERE position > %s "
+                            "ORDER BY position LIMIT %s"
+                        ).format(schema=Identifier(datastore.schema), leaves=Identifier(leaves)),
+                        (start, 50_000),
+                    )
+                    rows = [(int(row["position"]), bytes(row["leaf"])) for row in cursor.fetchall()]
+            if not rows:
+                return
+            yield from rows
+            start = rows[-1][0]
+
+    def record_at(self, position: int) -> StoredRecord | None:
+        """The record at one position (None: there is none), with its stored leaf."""
+        for row in self.log_rows(states=True, after=position - 1, page=1):
+            if row[0] != position:
+                return None
+            found, stored_id, version, topic, state, leaf = row
+            return StoredRecord(found, stored_id, version, topic, state or b"", leaf)
+        return None
+
+    def orphan_leaves(self) -> list[int]:
+        """Positions holding a stored leaf but no record (a record deleted from under its leaf)."""
+        if self._backend == "memory":
+            return []
+        datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
+        leaves = leaves_table(self._events_table)
+        if self._backend == "sqlite":
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute(
+                    f"SELECT l.position FROM {leaves} l WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {self._events_table} e WHERE e.rowid = l.position) ORDER BY l.position"
+                )
+                return [int(row[0]) for row in cursor.fetchall()]
+        from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
+
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                SQL(
+                    "SELECT l.position FROM {schema}.{leaves} l WHERE NOT EXISTS (SELECT 1 FROM "
+                    "{schema}.{events} e WHERE e.notification_id = l.position) ORDER BY l.position"
+                ).format(
+                    schema=Identifier(datastore.schema),
+                    events=Identifier(self._events_table),
+                    leaves=Identifier(leaves),
+                )
+            )
+            return [int(row["position"]) for row in cursor.fetchall()]
+
+    def records_of(self, stored_id: UUID, upto: int | None = None) -> list[StoredRecord]:
         """One aggregate's stored records, oldest first, each with its position and the leaf
-        stored beside it (``None`` for a record written before the store had a log)."""
+        stored beside it (``None`` for a record written before the store had a log); with
+        ``upto``, only those at positions up to it (what an audit's reading of the log saw)."""
+        if upto is not None:
+            return [r for r in self.records_of(stored_id) if r.position <= upto]
         if self._backend == "memory":
             return [r for r in self.records() if r.stored_id == stored_id]
         leaves = leaves_table(self._events_table)

@@ -358,15 +358,16 @@ class LogTree:
         return cls(leaf_hash(record) for record in records)
 
     @classmethod
-    def from_packed(cls, packed: bytes) -> LogTree:
-        """A tree from leaf hashes packed back to back (32 bytes each), as a store may keep them."""
+    def from_packed(cls, packed: bytes | bytearray, *, copy: bool = True) -> LogTree:
+        """A tree from leaf hashes packed back to back (32 bytes each), as a store may keep them
+        (with ``copy=False`` a ``bytearray`` given becomes the tree's own: one copy in memory)."""
         if len(packed) % HASH_SIZE:
             raise LogHashInvalidError(
                 f"packed leaf hashes: expected a multiple of {HASH_SIZE} bytes, got {len(packed)}.",
                 what="packed leaf hashes",
             )
         tree = cls()
-        tree._levels[0] = bytearray(packed)
+        tree._levels[0] = packed if not copy and isinstance(packed, bytearray) else bytearray(packed)
         tree._build_from_leaves()
         return tree
 
@@ -438,19 +439,23 @@ class LogTree:
         self._size = count
         del self._levels[1:]
         tops: list[bytes] = []  # the frontier, smallest subtree first
-        if count & 1:
-            tops.append(bytes(packed[(count - 1) * HASH_SIZE :]))
-        nodes = [
-            _sha256(b"\x01" + packed[i : i + 2 * HASH_SIZE]).digest()
-            for i in range(0, (count // 2) * 2 * HASH_SIZE, 2 * HASH_SIZE)
-        ]
-        height = 1
-        while nodes:
-            if height % TILE_HEIGHT == 0:
-                self._levels.append(bytearray(b"".join(nodes)))
-            if len(nodes) & 1:
-                tops.append(nodes[-1])
-            nodes = [_sha256(b"\x01" + nodes[j] + nodes[j + 1]).digest() for j in range(0, len(nodes) - 1, 2)]
+        level = packed
+        width = count
+        height = 0
+        # each level packed in one bytearray (half the one below): a million leaves need
+        # 16 MB more at the widest, not a list of a million small bytes objects
+        while width:
+            if width & 1:
+                tops.append(bytes(level[(width - 1) * HASH_SIZE : width * HASH_SIZE]))
+            if height and height % TILE_HEIGHT == 0:
+                self._levels.append(bytearray(level[: width * HASH_SIZE]))
+            above = bytearray()
+            view = memoryview(level)
+            for i in range(0, (width // 2) * 2 * HASH_SIZE, 2 * HASH_SIZE):
+                above += _sha256(b"\x01" + view[i : i + 2 * HASH_SIZE]).digest()
+            view.release()
+            level = above
+            width //= 2
             height += 1
         tops.reverse()
         self._frontier = tops

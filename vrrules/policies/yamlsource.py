@@ -40,6 +40,17 @@ _NoDatesLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+# libyaml's parser, where PyYAML was built with it, composes the same nodes (marks included)
+# ten times faster: replaying an audit loads every stored release, so it pays there
+_Composer: type = _NoDatesLoader
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _NoDatesCLoader(yaml.CSafeLoader):
+        """The same loader on libyaml's parser."""
+
+    _NoDatesCLoader.yaml_implicit_resolvers = _NoDatesLoader.yaml_implicit_resolvers
+    _Composer = _NoDatesCLoader
+
 
 @dataclass
 class YamlDocument:
@@ -149,7 +160,7 @@ def _dotted(path: Path_) -> str | None:
 def read_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
     """Parse one YAML document strictly; return it with every problem found."""
     try:
-        node = yaml.compose(text, Loader=_NoDatesLoader)
+        node = yaml.compose(text, Loader=_Composer)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         return None, [
