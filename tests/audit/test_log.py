@@ -472,3 +472,77 @@ def test_a_renamed_store_still_proves_its_checkpoints(tmp_path: Path) -> None:
     with CaseRecords(moved, SPECS, read_only=True) as records:
         report = verify_log(records, [kept, named])
     assert report.ok and [c["consistent"] for c in report.checkpoints] == [True, True]
+
+
+# ------------------------------------------------------------- the weekly audit: --since
+
+# the attacks that can be aimed at the records appended after a checkpoint alone
+AFTER_CHECKPOINT = [
+    "case tail truncated",
+    "deleted record",
+    "flipped byte",
+    "inserted record",
+    "log tail truncated",
+    "reordered records",
+]
+
+
+def _week(location: str) -> tuple[Any, bytes]:
+    """A checkpoint kept after the first week, and a second week appended after it."""
+    with CaseRecords(location, SPECS) as records:
+        _fill(records)
+        _publish(records)
+        kept = load_checkpoint(make_checkpoint(records)), checkpoint_leaves(records)
+        _fill(records, ("D-4", "E-5"))
+    return kept
+
+
+def _named(report: Any, positions: list[int]) -> set[int]:
+    """The leaf indices the log findings name (a deleted record's by its leaf's position)."""
+    named = set()
+    for finding in report.log.findings:
+        if finding.leaf_index is not None:
+            named.add(finding.leaf_index)
+        elif finding.position is not None:
+            named.add(positions.index(finding.position))
+    return named
+
+
+@pytest.mark.parametrize("attack", AFTER_CHECKPOINT)
+def test_since_finds_a_careless_change_after_its_checkpoint(location: str, attack: str) -> None:
+    checkpoint, _ = _week(location)
+    database = Database(location)
+    positions = [row.position for row in database.rows()]
+    first = _attack(database, attack, checkpoint.checkpoint.size + 2, thorough=False)
+    assert first >= checkpoint.checkpoint.size  # the attack is on the new part only
+    with CaseRecords(location, SPECS, read_only=True) as records:
+        report = verify_store(records, since=checkpoint)
+    assert not report.ok, report.render()
+    assert min(_named(report, positions)) == first, report.render()
+
+
+@pytest.mark.parametrize("attack", sorted(set(ATTACKS) - {"log tail truncated"}))
+def test_since_finds_a_thorough_rewrite_of_what_its_checkpoint_covers(location: str, attack: str) -> None:
+    checkpoint, leaves = _week(location)
+    first = _attack(Database(location), attack, 3, thorough=True)
+    assert first < checkpoint.checkpoint.size
+    with CaseRecords(location, SPECS, read_only=True) as records:
+        report = verify_store(records, since=(checkpoint, leaves))
+    assert not report.ok, report.render()
+    named = [f.leaf_index for f in report.log.findings if f.leaf_index is not None]  # type: ignore[union-attr]
+    assert named and min(named) == first, report.render()
+
+
+def test_since_reads_only_the_new_part_a_full_verify_reads_the_rest(tmp_path: Path) -> None:
+    """The weekly audit proves the old part unchanged through its stored leaves; a record
+    whose bytes changed under an untouched leaf, in a case with nothing new, is what the
+    full audit (every leaf recomputed) is for."""
+    store = str(tmp_path / "cases.db")
+    checkpoint, _ = _week(store)
+    first = _attack(Database(store), "flipped byte", 4, thorough=False)  # case A-1, week one
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        weekly = verify_store(records, since=checkpoint)
+        full = verify_store(records, checkpoints=[checkpoint])
+    assert weekly.ok and weekly.cases == 2  # D-4 and E-5 only
+    assert not full.ok
+    assert min(f.leaf_index for f in full.log.findings if f.leaf_index is not None) == first  # type: ignore[union-attr]

@@ -26,7 +26,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from vrrules.audit.chain import ChainCheck, DigestBuilder, release_hashes, walk_case
-from vrrules.audit.checkpoint import Checkpoint, ParsedCheckpoint
+from vrrules.audit.checkpoint import ParsedCheckpoint
 from vrrules.audit.log import KeptCheckpoint, LogFinding, LogReport, SinceLog, StoreLog, verify_log
 from vrrules.audit.replay import Replayer, ReplayResult
 from vrrules.errors import ArgumentInvalidError
@@ -272,7 +272,7 @@ def verify_store(
     *,
     workers: int = 1,
     checkpoints: Sequence[KeptCheckpoint] = (),
-    since: ParsedCheckpoint | Checkpoint | None = None,
+    since: KeptCheckpoint | None = None,
     shard: tuple[int, int] | None = None,
 ) -> AuditReport:
     """Check every chain and replay every decision, reading each case once.
@@ -284,8 +284,9 @@ def verify_store(
 
     The store's Merkle log is checked on its own and against every ``checkpoints`` given
     (:func:`vrrules.audit.log.verify_log`). With ``since`` (a checkpoint kept at an earlier
-    audit), it is checked against that one too, and only the decisions recorded after it
-    are replayed (the weekly audit); the digest is then left out.
+    audit, with the leaves kept beside it or not), it is checked against that one too, and
+    only the records after it are read and the decisions among them replayed (the weekly
+    audit, :class:`~vrrules.audit.log.SinceLog`); the digest is then left out.
 
     With ``shard`` ``(k, n)`` only share ``k`` of ``n`` is verified: the cases (and the other
     aggregates) whose stored id is ``k`` modulo ``n``, with their records' leaves; the
@@ -314,7 +315,8 @@ def verify_store(
         # the case walks read each case's records and recompute their leaves, in the workers,
         # and the log's check then runs on those leaves (anything the walks did not cover is
         # recomputed here before it).
-        base = since.checkpoint if isinstance(since, ParsedCheckpoint) else since
+        given, since_leaves = since if isinstance(since, tuple) else (since, None)
+        base = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         report.since = base.size if base is not None else None
         log: StoreLog
         if base is not None:
@@ -346,7 +348,9 @@ def verify_store(
         if shard is not None:  # the other shares recompute the other aggregates' leaves
             log.trust(n for n in list(log.unchecked) if log.ids[n].int % shard[1] != shard[0])
         log.complete()
-        report.log = verify_log(store, [*checkpoints, *([base] if base is not None else [])], log=log)
+        report.log = verify_log(
+            store, [*checkpoints, *([(base, since_leaves)] if base is not None else [])], log=log
+        )
         if report.since is None:  # the digest (or a shard's part of it) needs the releases
             releases = release_hashes(store)
             report.digest = collector.digest.finish(releases) if shard is None else ""

@@ -408,7 +408,7 @@ def verify(
             ctx,
         )
     kept = [_read_kept(path, keys) for path in checkpoints]
-    base = _read_checkpoint(since, keys) if since is not None else None
+    base = _read_kept(since, keys) if since is not None else None
     expected = _read_digest(digest) if digest is not None else None
     lines: list[str] = []
 
@@ -419,7 +419,8 @@ def verify(
             output.text(line)
 
     with open_records(store, read_only=True) as records:
-        cases = sum(1 for _ in records.case_refs())
+        # --since walks only the cases with new records: no bar over every case then
+        cases = (lambda: sum(1 for _ in records.case_refs())) if since is None else 0
         with progress("verifying", cases) as advance:
             report = verify_store(
                 records,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -19,17 +19,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vrrules.cli.errors import EXIT_FINDING
-from vrrules.policies import wording
-from vrrules.policies.model import FamilySpec
+
+if TYPE_CHECKING:
+    from vrrules.policies.model import FamilySpec
+
+# The wording of outcomes (and through it the spec model) is imported where an outcome is
+# written: `vrrules due` writes none, and should not pay for loading them.
 
 __all__ = [
     "Output",
+    "counted_progress",
     "dumps",
     "facts_text",
     "headline",
     "json_default",
     "label",
     "outcome_text",
+    "plain_table",
     "progress",
     "status",
     "table",
@@ -54,6 +60,8 @@ def json_default(value: Any) -> Any:
 def outcome_text(outcome: Any, spec: FamilySpec | None = None, *, rule_id: str | None = None) -> str:
     """An outcome as a sentence: the library's one formatter
     (:func:`vrrules.policies.wording.outcome_text`), never a second one here."""
+    from vrrules.policies import wording  # noqa: PLC0415  (see the imports)
+
     return wording.outcome_text(outcome, spec, rule_id=rule_id)
 
 
@@ -70,6 +78,8 @@ def label(outcome: Any, status: str = "decided") -> str:
         for key in ("tier", "decision", "verdict"):
             if outcome.get(key) is not None:
                 return outcome_text({key: outcome[key]})
+    from vrrules.policies import wording  # noqa: PLC0415  (see the imports)
+
     return wording.code_text(status)
 
 
@@ -77,6 +87,8 @@ def facts_text(facts: Mapping[str, Any] | None) -> str:
     """The facts a decision was decided on, one ``name: value`` each, values in words."""
     if not facts:
         return "none"
+    from vrrules.policies import wording  # noqa: PLC0415  (see the imports)
+
     return "; ".join(f"{name}: {wording.value_text(value)}" for name, value in sorted(facts.items()))
 
 
@@ -154,13 +166,66 @@ def status(label: str) -> Iterator[None]:
 
 
 @contextmanager
-def progress(label: str, total: int) -> Iterator[Callable[..., None]]:
-    """A progress bar on stderr while the block runs; nothing at all when stderr is not a terminal."""
+def progress(label: str, total: int | Callable[[], int]) -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr while the block runs; nothing at all when stderr is not a
+    terminal. ``total`` may be a function, called only when a bar is shown (counting what
+    is to be done can cost a reading of the store)."""
     console = Console(file=sys.stderr)
-    if not console.is_terminal or total <= 0:
+    if not console.is_terminal:
+        yield lambda *_: None
+        return
+    total = total() if callable(total) else total
+    if total <= 0:
         yield lambda *_: None
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda *_: bar.advance(task)
+
+
+def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None) -> str:
+    """A table as plain aligned lines, a row a line and nothing folded: for lists that can run
+    to hundreds of thousands of rows, which a rich table lays out far too slowly (about a
+    millisecond a row). Columns are as wide as their widest cell; the last is not padded."""
+    widths = [len(c) for c in columns]
+    for row in rows:
+        for n, cell in enumerate(row):
+            widths[n] = max(widths[n], len(cell))
+    last = len(columns) - 1
+
+    def line(cells: Sequence[str]) -> str:
+        return " ".join(c if n == last else c.ljust(widths[n]) for n, c in enumerate(cells)).rstrip()
+
+    lines = [title] if title else []
+    lines.append(line(columns))
+    lines.extend(line(row) for row in rows)
+    return "\n".join(lines)
+
+
+@contextmanager
+def counted_progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for work whose size is known only once it starts: the callable
+    is told ``(done, total)``; the bar appears on the first call with work to show, and never
+    when stderr is not a terminal."""
+    console = Console(file=sys.stderr)
+    if not console.is_terminal:
+        yield lambda *_: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    bar = Progress(*columns, console=console, transient=True)
+    task: list[Any] = []
+
+    def tell(done: int, total: int) -> None:
+        if not task:
+            if total <= 0:
+                return
+            bar.start()
+            task.append(bar.add_task(label, total=total))
+        bar.update(task[0], completed=done, total=total)
+
+    try:
+        yield tell
+    finally:
+        if task:
+            bar.stop()
