@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 from vrrules.audit.replay import Replayer, ReplayResult
 from vrrules.events.application import CaseRecords
 from vrrules.events.domain import Case, PolicyRelease, case_id, event_content, link, release_id
-from vrrules.events.store import CaseStore
+from vrrules.events.store import CaseStore, StoredRecord
 
 __all__ = ["ChainCheck", "DigestBuilder", "check_chain", "release_hashes", "store_digest", "walk_case"]
 
@@ -52,6 +52,7 @@ def walk_case(
     replay_from: int = 1,
     upto: int | None = None,
     leaves: list[tuple[int, bytes]] | None = None,
+    stored: list[StoredRecord] | None = None,
 ) -> tuple[ChainCheck, list[ReplayResult]]:
     """Check one case's chain (and with a ``replayer``, replay its decisions), decoding each
     event once; ``label`` names the case, else its opening does.
@@ -65,6 +66,7 @@ def walk_case(
     break every such link: `vrrules audit migrate` builds the log over them).
 
     ``upto``: only the records at positions up to it (the audit's reading of the log).
+    ``stored``: the case's records, when the caller read them already (up to ``upto``).
     ``leaves`` collects ``(position, leaf)`` for every record of the case whose recomputed
     leaf is not the one stored beside it (or that has none), all of them, however early the
     chain breaks: the audit's log check takes the case's leaves from here.
@@ -81,7 +83,8 @@ def walk_case(
         return ChainCheck(name, count, head, first_version, first_reason), []
 
     count = 0
-    stored = store.records_of(stored_id, upto=upto)
+    if stored is None:
+        stored = store.records_of(stored_id, upto=upto)
     recomputed = [record.leaf_hash() for record in stored]
     if leaves is not None:
         leaves.extend(

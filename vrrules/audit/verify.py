@@ -179,10 +179,18 @@ def _verify_cases(replayer: Replayer, ids: _Job, upto: int) -> list[_CaseOutcome
     """One worker's share: each case's leaves recomputed, its chain checked, its replay
     counts, and its failures only."""
     outcomes = []
+    stored = replayer.store.records_of_many((stored_id for stored_id, _ in ids), upto)
     for stored_id, replay_from in ids:
         leaves: list[tuple[int, bytes]] = []
         check, replays = walk_case(
-            replayer.store, stored_id, None, replayer, replay_from=replay_from, upto=upto, leaves=leaves
+            replayer.store,
+            stored_id,
+            None,
+            replayer,
+            replay_from=replay_from,
+            upto=upto,
+            leaves=leaves,
+            stored=stored.pop(stored_id),
         )
         counts: dict[str, Counter[str]] = {}
         for result in replays:

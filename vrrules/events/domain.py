@@ -310,15 +310,30 @@ class Case(Aggregate):
 
     # --------------------------------------------------------------- reading the history
 
+    def _by_kind(self) -> dict[type, list[Any]]:
+        """The recorded payloads by their exact type, worked out once per state of the case.
+
+        A case view asks for a few dozen kinds in turn, and replay asks for a view at every
+        decision. The index is kept with the list it was made from and its length: ``recorded``
+        only ever grows by appending, and a copy (:func:`~vrrules.events.caseview.happened_by`)
+        gets a list of its own, so a stale index is never read."""
+        recorded = self.recorded
+        kept = self.__dict__.get("_payloads_by_kind")
+        if kept is None or kept[0] is not recorded or kept[1] != len(recorded):
+            index: dict[type, list[Any]] = {}
+            for item in recorded:
+                index.setdefault(type(item.payload), []).append(item.payload)
+            kept = (recorded, len(recorded), index)
+            self.__dict__["_payloads_by_kind"] = kept
+        return kept[2]
+
     def payloads(self, kind: type[_P]) -> list[_P]:
         """Every recorded payload of this kind, in the order recorded."""
-        return [r.payload for r in self.recorded if isinstance(r.payload, kind) and type(r.payload) is kind]
+        return list(self._by_kind().get(kind, ()))
 
     def _last(self, kind: type[_P]) -> _P | None:
-        for recorded in reversed(self.recorded):
-            if isinstance(recorded.payload, kind) and type(recorded.payload) is kind:
-                return recorded.payload
-        return None
+        found = self._by_kind().get(kind)
+        return found[-1] if found else None
 
     @property
     def referral(self) -> Referral | None:
