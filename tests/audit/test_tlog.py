@@ -35,6 +35,7 @@ from vrrules.events.tlog import (
     EMPTY_ROOT,
     LogTree,
     Mismatch,
+    TreeHasher,
     consistency_proof_size,
     find_first_mismatch,
     inclusion_proof_size,
@@ -507,6 +508,19 @@ records_st = st.tuples(
     st.text(max_size=20),
     st.binary(max_size=40),
 )
+
+
+
+@given(st.lists(st.binary(min_size=0, max_size=8), max_size=70))
+def test_the_streaming_hasher_gives_the_tree_hash_at_every_size(records: list[bytes]) -> None:
+    """The audit takes its roots from a compact range as the leaves stream past; they must be
+    the tree's own at every size on the way (the empty tree's included)."""
+    tree = LogTree.from_records(records)
+    hasher = TreeHasher()
+    assert hasher.root() == EMPTY_ROOT
+    for size, record in enumerate(records, start=1):
+        hasher.append(leaf_hash(record))
+        assert hasher.size == size and hasher.root() == tree.tree_hash(size)
 
 
 @given(records_st)

@@ -51,7 +51,7 @@ def walk_case(
     *,
     replay_from: int = 1,
     upto: int | None = None,
-    leaves: list[tuple[int, bytes]] | None = None,
+    leaves: list[tuple[int, bytes, bytes | None]] | None = None,
     stored: list[StoredRecord] | None = None,
 ) -> tuple[ChainCheck, list[ReplayResult]]:
     """Check one case's chain (and with a ``replayer``, replay its decisions), decoding each
@@ -67,7 +67,7 @@ def walk_case(
 
     ``upto``: only the records at positions up to it (the audit's reading of the log).
     ``stored``: the case's records, when the caller read them already (up to ``upto``).
-    ``leaves`` collects ``(position, leaf)`` for every record of the case whose recomputed
+    ``leaves`` collects ``(position, leaf, stored leaf)`` for every record of the case whose recomputed
     leaf is not the one stored beside it (or that has none), all of them, however early the
     chain breaks: the audit's log check takes the case's leaves from here.
     """
@@ -88,7 +88,7 @@ def walk_case(
     recomputed = [record.leaf_hash() for record in stored]
     if leaves is not None:
         leaves.extend(
-            (record.position, leaf)
+            (record.position, leaf, record.stored_leaf)
             for record, leaf in zip(stored, recomputed, strict=True)
             if leaf != record.stored_leaf
         )

@@ -27,7 +27,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlparse
 from uuid import UUID
 
@@ -48,7 +48,14 @@ from vrrules.errors import CheckpointMalformedError, LogMigrationRefusedError, V
 from vrrules.events.application import CaseRecords
 from vrrules.events.domain import Case, LogMigration
 from vrrules.events.store import CaseStore, LogRow, StoredRecord
-from vrrules.events.tlog import HASH_SIZE, LogTree, find_first_mismatch, record_leaf_hash
+from vrrules.events.tlog import (
+    EMPTY_ROOT,
+    HASH_SIZE,
+    LogTree,
+    TreeHasher,
+    find_first_mismatch,
+    record_leaf_hash,
+)
 
 __all__ = [
     "KeptCheckpoint",
@@ -141,6 +148,34 @@ _STAGES = (
 )
 
 
+class PackedIds(Sequence[UUID]):
+    """Stored ids packed 16 bytes each (a list of UUID objects costs some 150 bytes an id)."""
+
+    __slots__ = ("_packed",)
+
+    def __init__(self) -> None:
+        self._packed = bytearray()
+
+    def append(self, raw: bytes) -> None:
+        self._packed += raw
+
+    def __len__(self) -> int:
+        return len(self._packed) // 16
+
+    @overload
+    def __getitem__(self, index: int) -> UUID: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[UUID]: ...
+    def __getitem__(self, index: int | slice) -> UUID | list[UUID]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return UUID(bytes=bytes(self._packed[index * 16 : index * 16 + 16]))
+
+
 class StoreLog:
     """The log of one store as its rows give it (read once; nothing is written).
 
@@ -151,7 +186,12 @@ class StoreLog:
     """
 
     def __init__(
-        self, store: CaseStore, share: tuple[int, int] | None = None, *, recompute: bool = True
+        self,
+        store: CaseStore,
+        share: tuple[int, int] | None = None,
+        *,
+        recompute: bool = True,
+        roots_at: Iterable[int] = (),
     ) -> None:
         """With ``recompute`` every leaf is recomputed from the bytes as stored as they are
         read. Without it the states are not read and the leaves are the ones the writer
@@ -160,19 +200,27 @@ class StoreLog:
         and :meth:`complete` recomputes whatever it left. ``share`` ``(k, n)``: recompute only
         the records of the aggregates whose stored id is ``k`` modulo ``n`` (one host's share
         of ``vrrules audit verify --shard``); the others are taken as the writer stored them,
-        and their own shares check them."""
-        self._start(store, share)
+        and their own shares check them.
+
+        Without ``recompute`` the leaves are not kept either (32 bytes a record): the tree
+        hashes at the sizes ``roots_at`` and at the whole log are taken as the leaves stream
+        past, and stand as long as no recomputed leaf differs; otherwise (a store that
+        fails) the tree is built from the stored leaves, read again, and the recomputed ones."""
+        self._start(store, share, keep_from=0 if recompute else _NEVER, roots_at=roots_at)
         self._read(store.log_rows(states=recompute), trusted=not recompute)
+        self._finish_read()
         self.orphans = store.orphan_leaves()  # positions whose leaf lost its record
 
-    def _start(self, store: CaseStore, share: tuple[int, int] | None) -> None:
+    def _start(
+        self, store: CaseStore, share: tuple[int, int] | None, *, keep_from: int, roots_at: Iterable[int]
+    ) -> None:
         self.store = store
         self.share = share
         self.positions = array("q")
         self.versions = array("i")
         self.aggregates = array("i")  # per record: its aggregate's number, an index into ids
         self.topic_codes = array("H")  # per record: an index into topic_names
-        self.ids: list[UUID] = []  # aggregates in the order of their first records
+        self.ids = PackedIds()  # aggregates in the order of their first records
         self.first_index = array("q")  # per aggregate: the leaf index of its first record
         self.topic_names: list[str] = []
         # where the leaf stored beside a record is not its recomputed leaf: leaf index -> the
@@ -182,16 +230,39 @@ class StoreLog:
         self.first_stored: int | None = None  # the first leaf index with a stored leaf
         self.known_from = 0  # the first leaf index whose record was read (SinceLog: later)
         self.versions_before: dict[int, int] = {}  # SinceLog: aggregate -> its version then
-        self._numbers: dict[UUID, int] = {}  # stored id -> aggregate number
+        self._numbers: dict[bytes, int] = {}  # stored id's bytes -> aggregate number
         self._topics: dict[str, int] = {}
-        self._tree_leaves = bytearray()
+        self._tree_leaves = bytearray()  # the leaves from leaf index _keep_from on, packed
+        self._keep_from = keep_from
         self._tree: LogTree | None = None
         self._names: dict[UUID, str] = {}
+        # the tree hashes taken while reading, valid while no leaf is recomputed otherwise
+        self._hasher = TreeHasher()
+        self._roots_at = set(roots_at)
+        self._roots: dict[int, bytes] = {0: EMPTY_ROOT}
+        self._streamed = True
+        self._patches: dict[int, bytes] = {}  # leaf index -> recomputed leaf, below _keep_from
+
+    def _add_leaf(self, leaf: bytes) -> None:
+        hasher = self._hasher
+        if hasher.size >= self._keep_from:
+            self._tree_leaves += leaf
+            if not self._keep_from:  # every leaf kept: the tree will be built from them
+                self._streamed = False
+                hasher.size += 1
+                return
+        hasher.append(leaf)
+        if hasher.size in self._roots_at:
+            self._roots[hasher.size] = hasher.root()
+
+    def _finish_read(self) -> None:
+        if self._streamed:
+            self._roots[self._hasher.size] = self._hasher.root()
 
     def _read(self, rows: Iterable[LogRow], *, trusted: bool) -> None:
         """Add the records ``rows`` gives; ``trusted``: their leaves are the stored ones, to
         be recomputed later (the aggregates are marked unchecked)."""
-        numbers, topics, leaves, share = self._numbers, self._topics, self._tree_leaves, self.share
+        numbers, topics, share, add_leaf = self._numbers, self._topics, self.share, self._add_leaf
         for index, (position, stored_id, version, topic, state, stored_leaf) in enumerate(
             rows, start=self.size
         ):
@@ -213,9 +284,11 @@ class StoreLog:
             if stored_leaf is not None and self.first_stored is None:
                 self.first_stored = index
             if state is not None and (
-                stored_leaf is None or share is None or stored_id.int % share[1] == share[0]
+                stored_leaf is None
+                or share is None
+                or int.from_bytes(stored_id, "big") % share[1] == share[0]
             ):
-                leaf = record_leaf_hash(stored_id, version, topic, state)
+                leaf = record_leaf_hash(UUID(bytes=stored_id), version, topic, state)
                 if leaf != stored_leaf:
                     self.stored_differs[index] = stored_leaf
             elif stored_leaf is not None:
@@ -223,7 +296,8 @@ class StoreLog:
             else:  # a record without a stored leaf, its state unread: recomputed later
                 leaf = _NO_LEAF
                 self.stored_differs[index] = None
-            leaves += leaf
+                self._streamed = False
+            add_leaf(leaf)
 
     # ------------------------------------------------------------------ the records
 
@@ -254,9 +328,18 @@ class StoreLog:
 
     def leaf(self, index: int) -> bytes:
         """The recomputed leaf at ``index``."""
-        if self._tree is not None:
-            return self._tree.leaf(index)
-        return bytes(self._tree_leaves[index * HASH_SIZE : (index + 1) * HASH_SIZE])
+        if self._tree is None and 0 <= index - self._keep_from < self.size - self._keep_from:
+            at = (index - self._keep_from) * HASH_SIZE
+            return bytes(self._tree_leaves[at : at + HASH_SIZE])
+        return self.tree.leaf(index)
+
+    def tree_hash(self, size: int) -> bytes:
+        """``MTH`` of the first ``size`` recomputed leaves (the tree is built only if need be)."""
+        if self._tree is None:
+            self.complete()
+            if self._streamed and size in self._roots:
+                return self._roots[size]
+        return self.tree.tree_hash(size)
 
     def stored_leaf(self, index: int) -> bytes | None:
         """The leaf the writer stored beside the record at ``index`` (None: none)."""
@@ -269,7 +352,7 @@ class StoreLog:
 
     def indices_of(self, wanted: Iterable[UUID], size: int | None = None) -> list[int]:
         """The leaf indices (below ``size``) of the records of the aggregates ``wanted``."""
-        numbers = {self._numbers[i] for i in wanted if i in self._numbers}
+        numbers = {self._numbers[i.bytes] for i in wanted if i.bytes in self._numbers}
         aggregates = self.aggregates
         return [i for i in range(self.size if size is None else size) if aggregates[i] in numbers]
 
@@ -281,12 +364,15 @@ class StoreLog:
 
     # --------------------------------------------------------- leaves recomputed later
 
-    def recomputed(self, position_leaves: Iterable[tuple[int, bytes]], checked: Iterable[UUID]) -> None:
+    def recomputed(
+        self, position_leaves: Iterable[tuple[int, bytes, bytes | None]], checked: Iterable[UUID]
+    ) -> None:
         """The leaves the caller recomputed for the records of the aggregates ``checked``,
-        by position, wherever they are not the stored ones (or none was stored)."""
-        self._patch(dict(position_leaves))
+        ``(position, recomputed leaf, stored leaf or None)`` wherever they are not the stored
+        ones (or none was stored)."""
+        self._patch({position: (leaf, stored) for position, leaf, stored in position_leaves})
         for stored_id in checked:
-            number = self._numbers.get(stored_id)
+            number = self._numbers.get(stored_id.bytes)
             if number is not None:
                 self.unchecked.discard(number)
 
@@ -300,43 +386,68 @@ class StoreLog:
         """Recompute here the leaves no one recomputed yet (of the aggregates ``wanted``
         picks by number, default all of them): what the case walks did not cover."""
         chosen = sorted(n for n in self.unchecked if wanted is None or wanted(n))
-        found: dict[int, bytes] = {}
+        found: dict[int, tuple[bytes, bytes | None]] = {}
         upto = self.last_position
         for number in chosen:
             for record in self.store.records_of(self.ids[number], upto=upto):
                 leaf = record.leaf_hash()
                 if leaf != record.stored_leaf:
-                    found[record.position] = leaf
+                    found[record.position] = (leaf, record.stored_leaf)
             self.unchecked.discard(number)
         self._patch(found)
 
-    def _patch(self, found: dict[int, bytes]) -> None:
+    def _patch(self, found: dict[int, tuple[bytes, bytes | None]]) -> None:
         if not found:
             return
         if self._tree is not None:
             raise RuntimeError("the log's tree is built: recomputed leaves come before it")
-        leaves = self._tree_leaves
         positions = self.positions
-        for position, leaf in found.items():
+        for position, (leaf, stored) in found.items():
             index = bisect_left(positions, position)
             if index == len(positions) or positions[index] != position:
                 continue  # not a record this reading of the log saw
-            at = index * HASH_SIZE
-            old = bytes(leaves[at : at + HASH_SIZE])
-            if index not in self.stored_differs:
-                self.stored_differs[index] = old
-            elif self.stored_differs[index] == leaf:
-                del self.stored_differs[index]  # it was stored right after all
-            leaves[at : at + HASH_SIZE] = leaf
+            self._streamed = False
+            if leaf == stored:
+                self.stored_differs.pop(index, None)
+            else:
+                self.stored_differs[index] = stored
+            if index >= self._keep_from:
+                at = (index - self._keep_from) * HASH_SIZE
+                self._tree_leaves[at : at + HASH_SIZE] = leaf
+            else:
+                self._patches[index] = leaf
 
     @property
     def tree(self) -> LogTree:
         """The tree of the recomputed leaves (built on first use)."""
         if self._tree is None:
             self.complete()
-            self._tree = LogTree.from_packed(self._tree_leaves, copy=False)
+            packed = self._stored_prefix(min(self._keep_from, self.size))
+            for index, leaf in self._patches.items():
+                packed[index * HASH_SIZE : (index + 1) * HASH_SIZE] = leaf
+            packed += self._tree_leaves
             self._tree_leaves = bytearray()
+            self._keep_from = _NEVER
+            self._tree = LogTree.from_packed(packed, copy=False)
         return self._tree
+
+    def _stored_prefix(self, count: int) -> bytearray:
+        """The stored leaves of the first ``count`` records, read again, by position (zeros
+        where a record has none: its recomputed leaf is a patch)."""
+        packed = bytearray(HASH_SIZE * count)
+        if not count:
+            return packed
+        positions = self.positions
+        index = 0
+        for position, leaf in self.store.stored_leaf_rows():
+            while index < count and positions[index] < position:
+                index += 1
+            if index >= count:
+                break
+            if positions[index] == position:
+                packed[index * HASH_SIZE : (index + 1) * HASH_SIZE] = leaf
+                index += 1
+        return packed
 
     def stored_tree(self) -> LogTree | None:
         """The tree of the leaves the writer stored, when every record has one."""
@@ -393,6 +504,7 @@ class StoreLog:
 
 _OPENED = get_topic(Case.Opened)
 _NO_LEAF = bytes(HASH_SIZE)
+_NEVER = 2**62  # a leaf index no log reaches: keep no leaves
 
 
 # the aggregate the records before a --since checkpoint stand for (they are not read)
@@ -412,36 +524,43 @@ class SinceLog(StoreLog):
     case heads.
     """
 
-    def __init__(self, store: CaseStore, since: int, share: tuple[int, int] | None = None) -> None:
-        self._start(store, share)
+    def __init__(
+        self,
+        store: CaseStore,
+        since: int,
+        share: tuple[int, int] | None = None,
+        *,
+        roots_at: Iterable[int] = (),
+    ) -> None:
+        self._start(store, share, keep_from=since, roots_at=(since, *roots_at))
         later: set[int] = set()  # positions of the stored leaves after the checkpoint's last
         for position, leaf in store.stored_leaf_rows():
             if len(self.positions) < since:
                 self.positions.append(position)
-                self._tree_leaves += leaf
+                self._add_leaf(leaf)  # hashed, not kept
             else:
                 later.add(position)
-        self.known_from = known = len(self.positions)
+        self.known_from = self._keep_from = known = len(self.positions)
         boundary = self.positions[-1] if self.positions else 0
         # the records before the checkpoint all stand as one aggregate, "not read"
         self.versions.extend(array("i", bytes(4 * known)))
         self.aggregates.extend(array("i", bytes(4 * known)))
         self.topic_codes.extend(array("H", bytes(2 * known)))
-        self.ids.append(_NOT_READ)
+        self.ids.append(_NOT_READ.bytes)
         self.first_index.append(0)
         self.topic_names.append("(a record before the checkpoint, not read)")
-        self._numbers[_NOT_READ] = 0
+        self._numbers[_NOT_READ.bytes] = 0
         self.first_stored = 0 if known else None
         self._read(store.log_rows(states=True, after=boundary), trusted=False)
+        self._finish_read()
         self.orphans = sorted(later.difference(self.positions[known:]))
         self._cases: dict[UUID, int] = {}  # cases with records after it: their first new version
         for index in range(known, self.size):
             if self.topic(index).startswith(_CASE_TOPICS):
                 self._cases.setdefault(self.stored_id(index), self.versions[index])
-        for stored_id, number in self._numbers.items():
-            if number:  # where each aggregate with new records stood at the checkpoint
-                old = [r.version for r in store.records_of(stored_id, upto=boundary)]
-                self.versions_before[number] = max(old, default=0)
+        for number in range(1, len(self.ids)):  # where each aggregate with new records stood then
+            old = [r.version for r in store.records_of(self.ids[number], upto=boundary)]
+            self.versions_before[number] = max(old, default=0)
 
     def cases_to_walk(self) -> list[tuple[UUID, int]]:
         """The cases with records after the checkpoint, each with its first new version."""
@@ -522,12 +641,12 @@ def verify_log(
     """
     store = records.store if isinstance(records, CaseRecords) else records
     log = log or StoreLog(store)
-    report = LogReport(size=log.size, root=log.tree.root().hex(), built=log.built)
+    log.complete()  # every leaf recomputed from here on
+    report = LogReport(size=log.size, root=log.tree_hash(log.size).hex(), built=log.built)
     findings = report.findings
     # 1. each record still hashes to the leaf stored with it; none lost its leaf or record.
     # Records older than the first stored leaf predate the log (a store written before it,
     # later written to): `vrrules audit migrate` gives them their leaves.
-    tree = log.tree  # every leaf recomputed by now
     if log.built:
         first = log.first_stored if log.first_stored is not None else log.size
         report.built = first == 0
@@ -572,7 +691,7 @@ def verify_log(
         checkpoint = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         summary = {"size": checkpoint.size, "root": checkpoint.root.hex(), "consistent": False}
         report.checkpoints.append(summary)
-        extends = checkpoint.size <= log.size and tree.tree_hash(checkpoint.size) == checkpoint.root
+        extends = checkpoint.size <= log.size and log.tree_hash(checkpoint.size) == checkpoint.root
         # The origin only names the log: a checkpoint written under another origin (`--origin`)
         # or before the store file was renamed still proves this log if its root does.
         if checkpoint.origin != origin and not extends:

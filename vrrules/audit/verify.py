@@ -169,7 +169,7 @@ class _CaseOutcome:
     check: ChainCheck
     counts: dict[str, Counter[str]]
     failures: list[ReplayResult]
-    leaves: list[tuple[int, bytes]]  # (position, recomputed leaf) wherever not the stored one
+    leaves: list[tuple[int, bytes, bytes | None]]  # (position, recomputed, stored) where they differ
 
 
 _Job = list[tuple[UUID, int]]  # stored ids, each with the first version whose decisions to replay
@@ -181,7 +181,7 @@ def _verify_cases(replayer: Replayer, ids: _Job, upto: int) -> list[_CaseOutcome
     outcomes = []
     stored = replayer.store.records_of_many((stored_id for stored_id, _ in ids), upto)
     for stored_id, replay_from in ids:
-        leaves: list[tuple[int, bytes]] = []
+        leaves: list[tuple[int, bytes, bytes | None]] = []
         check, replays = walk_case(
             replayer.store,
             stored_id,
@@ -224,6 +224,11 @@ def _chunks(cases: Iterable[tuple[UUID, int]], size: int) -> Iterator[_Job]:
         yield chunk
 
 
+def _size_of(item: KeptCheckpoint) -> int:
+    given = item[0] if isinstance(item, tuple) else item
+    return (given.checkpoint if isinstance(given, ParsedCheckpoint) else given).size
+
+
 def _cases_to_walk(log: StoreLog) -> list[tuple[UUID, int]]:
     """Every case in opening order, each to be replayed from its first version."""
     return [(stored_id, 1) for stored_id in log.openings()]
@@ -244,7 +249,7 @@ class _Collector:
         self.on_case, self.progress = on_case, progress
         self.digest = DigestBuilder()
         self.walked: list[UUID] = []
-        self.leaves: list[tuple[int, bytes]] = []
+        self.leaves: list[tuple[int, bytes, bytes | None]] = []
 
     def take(self, outcome: _CaseOutcome) -> None:
         report = self.report
@@ -327,11 +332,12 @@ def verify_store(
         base = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         report.since = base.size if base is not None else None
         log: StoreLog
+        sizes = [_size_of(item) for item in checkpoints]
         if base is not None:
-            log = SinceLog(records.store, base.size, share=shard)
+            log = SinceLog(records.store, base.size, share=shard, roots_at=sizes)
             cases = log.cases_to_walk()
         else:
-            log = StoreLog(records.store, recompute=False)
+            log = StoreLog(records.store, recompute=False, roots_at=sizes)
             cases = _cases_to_walk(log)
         order = {stored_id: index for index, (stored_id, _) in enumerate(cases)}
         if shard is not None:

@@ -66,8 +66,8 @@ from vrrules.events.tlog import record_leaf_hash
 
 __all__ = ["CaseStore", "LogRow", "StoreHandle", "StoredRecord", "known_topics"]
 
-# (position, stored id, version, topic, state as stored or None, stored leaf or None)
-LogRow = tuple[int, UUID, int, str, bytes | None, bytes | None]
+# (position, stored id's 16 bytes, version, topic, state as stored or None, stored leaf or None)
+LogRow = tuple[int, bytes, int, str, bytes | None, bytes | None]
 
 _SAVE_ATTEMPTS = 5
 _IDS_PER_QUERY = 400  # aggregates read in one query (SQLite allows 999 parameters at the least)
@@ -581,7 +581,7 @@ class CaseStore:
 
     def log_rows(self, *, states: bool, after: int = 0, page: int = 20_000) -> Iterator[LogRow]:
         """Every stored record in the store's total order as a plain tuple ``(position,
-        stored id, version, topic, state or None, stored leaf or None)``: the audit's
+        stored id as 16 bytes, version, topic, state or None, stored leaf or None)``: the audit's
         one full read. Without ``states`` the bytes are not fetched (the log's index: ids,
         versions, topics and the leaves the writer stored, a few dozen bytes a record)."""
         if self._backend == "memory":
@@ -589,7 +589,7 @@ class CaseStore:
                 leaf = record.leaf_hash()
                 yield (
                     record.position,
-                    record.stored_id,
+                    record.stored_id.bytes,
                     record.version,
                     record.topic,
                     record.state if states else None,
@@ -600,7 +600,6 @@ class CaseStore:
         leaves = leaves_table(self._events_table)
         state = "e.state" if states else "NULL"
         topics: dict[str, str] = {}
-        ids: dict[Any, UUID] = {}
         start = after
         while True:
             if self._backend == "sqlite":
@@ -634,13 +633,9 @@ class CaseStore:
             if not rows:
                 return
             for position, raw_id, version, topic, data, leaf in rows:
-                # one object per aggregate and per topic: the log of a large store holds them
-                stored_id = ids.get(raw_id)
-                if stored_id is None:
-                    stored_id = ids[raw_id] = raw_id if isinstance(raw_id, UUID) else UUID(hex=raw_id)
                 yield (
                     position,
-                    stored_id,
+                    raw_id.bytes if isinstance(raw_id, UUID) else bytes.fromhex(raw_id),
                     version,
                     topics.setdefault(topic, topic),
                     bytes(data) if data is not None else None,
@@ -687,7 +682,7 @@ class CaseStore:
             if row[0] != position:
                 return None
             found, stored_id, version, topic, state, leaf = row
-            return StoredRecord(found, stored_id, version, topic, state or b"", leaf)
+            return StoredRecord(found, UUID(bytes=stored_id), version, topic, state or b"", leaf)
         return None
 
     def orphan_leaves(self) -> list[int]:

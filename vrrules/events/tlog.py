@@ -87,6 +87,7 @@ __all__ = [
     "TILE_HEIGHT",
     "LogTree",
     "Mismatch",
+    "TreeHasher",
     "consistency_proof_size",
     "find_first_mismatch",
     "inclusion_proof_size",
@@ -331,6 +332,39 @@ def consistency_proof_size(old_size: int, new_size: int) -> int:
 
 
 # --- the tree --------------------------------------------------------------------------
+
+
+class TreeHasher:
+    """The tree hash of a growing sequence of leaf hashes, in O(log n) memory: the compact
+    range of the leaves so far (one hash per full subtree the size splits into), as a log
+    monitor keeps it. :meth:`root` is ``MTH`` of the leaves appended so far; nothing else of
+    them is kept (use :class:`LogTree` for proofs)."""
+
+    __slots__ = ("_frontier", "size")
+
+    def __init__(self) -> None:
+        self._frontier: list[bytes] = []
+        self.size = 0
+
+    def append(self, leaf: bytes) -> None:
+        """Add one leaf hash (32 bytes, not checked: the caller's own hashes)."""
+        frontier = self._frontier
+        node = leaf
+        i = self.size
+        while i & 1:
+            node = _sha256(b"\x01" + frontier.pop() + node).digest()
+            i >>= 1
+        frontier.append(node)
+        self.size += 1
+
+    def root(self) -> bytes:
+        """The tree hash of the leaves appended so far (:data:`EMPTY_ROOT` for none)."""
+        if not self._frontier:
+            return EMPTY_ROOT
+        node = self._frontier[-1]
+        for left in reversed(self._frontier[:-1]):
+            node = _sha256(b"\x01" + left + node).digest()
+        return node
 
 
 class LogTree:
