@@ -192,8 +192,11 @@ class StoreLog:
         *,
         recompute: bool = True,
         roots_at: Iterable[int] = (),
+        upto: int | None = None,
     ) -> None:
-        """With ``recompute`` every leaf is recomputed from the bytes as stored as they are
+        """``upto``: only the records at positions up to it (an audit fixes it first).
+
+        With ``recompute`` every leaf is recomputed from the bytes as stored as they are
         read. Without it the states are not read and the leaves are the ones the writer
         stored: the caller recomputes them (``vrrules audit verify`` does in its case walks,
         spread over its workers) and hands back with :meth:`recomputed` each that differs,
@@ -207,9 +210,11 @@ class StoreLog:
         past, and stand as long as no recomputed leaf differs; otherwise (a store that
         fails) the tree is built from the stored leaves, read again, and the recomputed ones."""
         self._start(store, share, keep_from=0 if recompute else _NEVER, roots_at=roots_at)
-        self._read(store.log_rows(states=recompute), trusted=not recompute)
+        self._read(store.log_rows(states=recompute, upto=upto), trusted=not recompute)
         self._finish_read()
-        self.orphans = store.orphan_leaves()  # positions whose leaf lost its record
+        last = upto if upto is not None else self.last_position
+        # positions whose leaf lost its record
+        self.orphans = [p for p in store.orphan_leaves() if upto is None or p <= last]
 
     def _start(
         self, store: CaseStore, share: tuple[int, int] | None, *, keep_from: int, roots_at: Iterable[int]

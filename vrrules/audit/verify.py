@@ -201,6 +201,8 @@ def _verify_cases(replayer: Replayer, ids: _Job, upto: int) -> list[_CaseOutcome
     return outcomes
 
 
+_OPENED = get_topic(Case.Opened)
+
 # one store handle per worker process, kept for all its chunks (releases load once)
 _WORKER_REPLAYERS: dict[StoreHandle, Replayer] = {}
 
@@ -227,11 +229,6 @@ def _chunks(cases: Iterable[tuple[UUID, int]], size: int) -> Iterator[_Job]:
 def _size_of(item: KeptCheckpoint) -> int:
     given = item[0] if isinstance(item, tuple) else item
     return (given.checkpoint if isinstance(given, ParsedCheckpoint) else given).size
-
-
-def _cases_to_walk(log: StoreLog) -> list[tuple[UUID, int]]:
-    """Every case in opening order, each to be replayed from its first version."""
-    return [(stored_id, 1) for stored_id in log.openings()]
 
 
 class _Collector:
@@ -331,30 +328,35 @@ def verify_store(
         given, since_leaves = since if isinstance(since, tuple) else (since, None)
         base = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         report.since = base.size if base is not None else None
-        log: StoreLog
         sizes = [_size_of(item) for item in checkpoints]
+        log: StoreLog | None = None
         if base is not None:
-            log = SinceLog(records.store, base.size, share=shard, roots_at=sizes)
-            cases = log.cases_to_walk()
+            since_log = SinceLog(records.store, base.size, share=shard, roots_at=sizes)
+            cases, upto, log = since_log.cases_to_walk(), since_log.last_position, since_log
         else:
-            log = StoreLog(records.store, recompute=False, roots_at=sizes)
-            cases = _cases_to_walk(log)
+            # the cases are known before the log's index is read, so the workers start on
+            # them while the index is read here
+            upto = store.last_position()
+            cases = [(stored_id, 1) for stored_id in dict.fromkeys(store.ids_of_topic(_OPENED, upto))]
         order = {stored_id: index for index, (stored_id, _) in enumerate(cases)}
         if shard is not None:
             cases = [(stored_id, first) for stored_id, first in cases if stored_id.int % shard[1] == shard[0]]
         collector = _Collector(report, order, shard, on_case, progress)
         take = collector.take
 
-        upto = log.last_position
         if pool is None:
+            log = log or StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
             replayer = Replayer(store)
             for chunk in _chunks(cases, _CHUNK):
                 for outcome in _verify_cases(replayer, chunk, upto):
                     take(outcome)
         else:
-            # imap keeps the store's case order, so the digest is the one a single worker makes
+            # imap keeps the store's case order, so the digest is the one a single worker
+            # makes; its feeder hands the workers every chunk while the index is read here
             jobs = ((handle, chunk, upto) for chunk in _chunks(cases, _CHUNK))
-            for outcomes in pool.imap(_verify_share, jobs):
+            results = pool.imap(_verify_share, jobs)
+            log = log or StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
+            for outcomes in results:
                 for outcome in outcomes:
                     take(outcome)
             pool.close()
@@ -446,8 +448,9 @@ def _merge_logs(logs: list[dict[str, Any]]) -> LogReport | None:
     )
 
 
-# cases per job handed to a worker: large enough to amortise the hand-over, small enough to share
-_CHUNK = 500
+# cases per job handed to a worker: large enough to amortise the hand-over, small enough that
+# the last job does not keep one worker busy long after the other is done
+_CHUNK = 200
 
 
 def count_decisions(records: CaseRecords) -> int:

@@ -579,13 +579,17 @@ class CaseStore:
                 )
             start = rows[-1][0] + 1
 
-    def log_rows(self, *, states: bool, after: int = 0, page: int = 20_000) -> Iterator[LogRow]:
+    def log_rows(
+        self, *, states: bool, after: int = 0, upto: int | None = None, page: int = 20_000
+    ) -> Iterator[LogRow]:
         """Every stored record in the store's total order as a plain tuple ``(position,
         stored id as 16 bytes, version, topic, state or None, stored leaf or None)``: the audit's
         one full read. Without ``states`` the bytes are not fetched (the log's index: ids,
         versions, topics and the leaves the writer stored, a few dozen bytes a record)."""
         if self._backend == "memory":
             for record in self.records(start=after + 1):
+                if upto is not None and record.position > upto:
+                    return
                 leaf = record.leaf_hash()
                 yield (
                     record.position,
@@ -601,14 +605,15 @@ class CaseStore:
         state = "e.state" if states else "NULL"
         topics: dict[str, str] = {}
         start = after
+        last = upto if upto is not None else 2**62
         while True:
             if self._backend == "sqlite":
                 with datastore.transaction(commit=False) as cursor:
                     cursor.execute(
                         f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, {state}, "
                         f"l.leaf FROM {self._events_table} e LEFT JOIN {leaves} l "
-                        "ON l.position = e.rowid WHERE e.rowid > ? ORDER BY e.rowid LIMIT ?",
-                        (start, page),
+                        "ON l.position = e.rowid WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?",
+                        (start, last, page),
                     )
                     rows = cursor.fetchall()
             else:
@@ -621,13 +626,13 @@ class CaseStore:
                             + state
                             + ", l.leaf FROM {schema}.{events} e LEFT JOIN {schema}.{leaves} l "
                             "ON l.position = e.notification_id WHERE e.notification_id > %s "
-                            "ORDER BY e.notification_id LIMIT %s"
+                            "AND e.notification_id <= %s ORDER BY e.notification_id LIMIT %s"
                         ).format(
                             schema=Identifier(datastore.schema),
                             events=Identifier(self._events_table),
                             leaves=Identifier(leaves),
                         ),
-                        (start, page),
+                        (start, last, page),
                     )
                     rows = [tuple(row.values()) for row in cursor.fetchall()]
             if not rows:
@@ -642,6 +647,31 @@ class CaseStore:
                     bytes(leaf) if leaf is not None else None,
                 )
             start = rows[-1][0]
+
+    def ids_of_topic(self, topic: str, upto: int) -> list[UUID]:
+        """The stored ids of the records of one topic up to a position, in the store's order
+        (the cases an audit walks, read without the log's index)."""
+        if self._backend == "memory":
+            return [r.stored_id for r in self.records([topic]) if r.position <= upto]
+        datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.transaction(commit=False) as cursor:
+            if self._backend == "sqlite":
+                cursor.execute(
+                    f"SELECT originator_id FROM {self._events_table} WHERE topic = ? AND rowid <= ? "
+                    "ORDER BY rowid",
+                    (topic, upto),
+                )
+                return [UUID(hex=row[0]) for row in cursor.fetchall()]
+            from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
+
+            cursor.execute(
+                SQL(
+                    "SELECT originator_id FROM {schema}.{events} WHERE topic = %s "
+                    "AND notification_id <= %s ORDER BY notification_id"
+                ).format(schema=Identifier(datastore.schema), events=Identifier(self._events_table)),
+                (topic, upto),
+            )
+            return [UUID(str(row["originator_id"])) for row in cursor.fetchall()]
 
     def stored_leaf_rows(self) -> Iterator[tuple[int, bytes]]:
         """Every leaf the writer stored, ``(position, leaf)`` by position (records not read)."""
