@@ -6,6 +6,7 @@ The suite starts this as a subprocess so that each figure's peak memory is its o
     python -m benchmarks.verify_run STORE since            # after ~1% growth: only what came after
     python -m benchmarks.verify_run STORE read             # eventsourcing reading and decoding every event
     python -m benchmarks.verify_run STORE floor            # the raw floor: read, hash, decode, nothing else
+    python -m benchmarks.verify_run STORE index            # what the log's index holds per record
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from eventsourcing.persistence import JSONTranscoder
 from vrrules import CaseRecords
 from vrrules.audit import verify_store
 from vrrules.audit.checkpoint import Checkpoint
-from vrrules.audit.log import StoreLog, store_origin
+from vrrules.audit.log import StoreLog, store_origin, verify_log
 from vrrules.events.persistence import register_transcodings, store_environment
 
 
@@ -81,6 +82,28 @@ def since(store: str) -> dict[str, object]:
         report = verify_store(records, since=kept)
     elapsed = time.perf_counter() - started
     return {"decisions": report.decisions, "ok": report.ok, "seconds": round(elapsed, 3), **_peak_mib()}
+
+
+def index(store: str) -> dict[str, object]:
+    """What the audit's log index holds per record, measured with tracemalloc: the figure
+    that decides the parent's memory on a larger store (it grows with the records; the
+    rest of an audit does not)."""
+    import tracemalloc  # noqa: PLC0415  (only this measurement needs it)
+
+    with CaseRecords(store, read_only=True) as records:
+        tracemalloc.start()
+        log = StoreLog(records.store, recompute=False)
+        log.trust(list(log.unchecked))  # the leaves as stored: this measures the index alone
+        report = verify_log(records.store, log=log)
+        held, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return {
+        "records": log.size,
+        "ok": report.ok,
+        "held_bytes_per_record": round(held / max(log.size, 1), 1),
+        "peak_bytes_per_record": round(peak / max(log.size, 1), 1),
+        **_peak_mib(),
+    }
 
 
 def floor(store: str) -> dict[str, object]:
@@ -152,7 +175,7 @@ def main() -> None:
     if what == "verify":
         figures = verify(store, int(sys.argv[3]))
     else:
-        figures = {"since": since, "floor": floor, "read": read}[what](store)
+        figures = {"since": since, "floor": floor, "read": read, "index": index}[what](store)
     print(json.dumps(figures))
 
 
