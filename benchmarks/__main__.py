@@ -12,6 +12,9 @@
 * **replay-verify**: stores of generated cases (``benchmarks.generate``, seeded) verified
   with one worker and with two, beside eventsourcing reading the same events; peak RSS;
 * **growth**: the cost per verified decision at each store size.
+* **due list**: a store of generated cases (``--due-cases``, 100,000 by default), its due list
+  built and kept (``vrrules due --rebuild``), then ``vrrules due --as-of D --within 14`` run as
+  the real command (wall time, ``--json`` and text) and the library's ``records.due`` call.
 
 Stores are generated once into ``--data`` (default ``benchmarks/data``) and reused. PostgreSQL
 is measured on ``VRRULES_BENCH_POSTGRES`` (a database the benchmark may wipe) or, when
@@ -356,6 +359,7 @@ def replay_section(sizes: list[int], data: Path, seed: int, report: dict[str, An
         one = _run(store, "verify", "1")
         two = _run(store, "verify", "2")
         since = _run(store, "since")
+        index = _run(store, "index")
         if not (one["ok"] and two["ok"] and since["ok"] and one["digest"] == two["digest"]):
             raise SystemExit(f"{store}: the verification failed or the two runs disagree: {one} {two}")
         results[str(size)] = {
@@ -364,15 +368,109 @@ def replay_section(sizes: list[int], data: Path, seed: int, report: dict[str, An
             "verify_1_worker": one,
             "verify_2_workers": two,
             "verify_since_1pct": since,
+            "log_index": index,
         }
         print(
             f"  {size:>9,}: floor {floor['seconds']:>6.2f} s  read {read['per_second']:>9,.0f}/s  "
             f"verify x1 {one['per_second']:>7,.0f}/s ({one['seconds']:.1f} s)  "
             f"x2 {two['per_second']:>7,.0f}/s  "
-            f"since 1% {since['seconds']:.2f} s",
+            f"since 1% {since['seconds']:.2f} s  index {index['held_bytes_per_record']:.0f} B/record",
             flush=True,
         )
     report["replay_verify"] = results
+
+
+# ------------------------------------------------------------------------------ due list
+
+DUE_AS_OF = "2026-02-02"  # the sample stories' latest business date: the demo's due list is as of it
+DUE_WITHIN = 14
+DUE_TARGET_SECONDS = 1.0  # issue 14: `vrrules due` on 100k cases answers in under a second
+
+
+def _vrrules() -> list[str]:
+    script = Path(sys.executable).parent / "vrrules"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "vrrules.cli"]
+
+
+def _due_cli(store: Path, *extra: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    args = [*_vrrules(), "due", "--store", str(store), "--as-of", DUE_AS_OF, "--within", str(DUE_WITHIN)]
+    started = time.perf_counter()
+    ran = subprocess.run([*args, *extra], capture_output=True, text=True, check=False, cwd=ROOT)
+    seconds = time.perf_counter() - started
+    if ran.returncode != 0:
+        raise SystemExit(f"vrrules due failed ({ran.returncode}): {ran.stderr[-2000:]}")
+    return seconds, ran
+
+
+def due_section(cases: int, data: Path, seed: int, rounds: int, report: dict[str, Any]) -> None:
+    """Build and keep the due list of a generated store, then time asking for it."""
+    import shutil  # noqa: PLC0415
+
+    from benchmarks.generate import generate_cases  # noqa: PLC0415
+    from vrrules import CaseRecords  # noqa: PLC0415
+
+    data.mkdir(parents=True, exist_ok=True)
+    pristine = data / f"due-seed{seed}-{cases}-cases.sqlite"
+    if not pristine.exists():
+        partial = pristine.with_suffix(".partial")
+        for leftover in data.glob(partial.name + "*"):
+            leftover.unlink()
+        started = time.perf_counter()
+        summary = generate_cases(str(partial), cases, seed)
+        partial.rename(pristine)
+        print(f"  generated {summary.cases:,} cases ({time.perf_counter() - started:.0f} s): {pristine}")
+    # the due list is built on a copy, so the generated store stays as generated
+    store = data / f"due-seed{seed}-{cases}-cases.kept.sqlite"
+    for old in data.glob(store.name + "*"):
+        old.unlink()
+    shutil.copyfile(pristine, store)
+    build_seconds, built = _due_cli(store, "--rebuild", "--json")
+    build = json.loads(built.stdout)
+    print(
+        f"  built the due list of {build['cases_worked_out']:,} cases in {build_seconds:.0f} s "
+        f"({os.cpu_count()} workers)",
+        flush=True,
+    )
+    json_runs, text_runs = [], []
+    items = lines = 0
+    for _ in range(rounds):
+        seconds, ran = _due_cli(store, "--json")
+        document = json.loads(ran.stdout)
+        if document["rebuilt"] or document["cases_worked_out"]:
+            raise SystemExit(f"the kept due list was worked out again: {ran.stderr}")
+        json_runs.append(seconds)
+        items = len(document["items"])
+        seconds, ran = _due_cli(store)
+        text_runs.append(seconds)
+        lines = len(ran.stdout.splitlines())
+    with CaseRecords(str(store)) as records:
+        library_runs = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            listed = records.due(DUE_AS_OF, DUE_WITHIN)
+            library_runs.append(time.perf_counter() - started)
+        report_of = records.due_report
+    if len(listed) != items or (report_of is not None and report_of.worked_out):
+        raise SystemExit(f"the library lists {len(listed)} items, the command {items}")
+    report["due_list"] = {
+        "cases": build["cases_worked_out"],
+        "as_of": DUE_AS_OF,
+        "within": DUE_WITHIN,
+        "items": items,
+        "text_lines": lines,
+        "store_mib": round(store.stat().st_size / 2**20, 1),
+        "build_seconds": round(build_seconds, 1),
+        "build_workers": os.cpu_count(),
+        "cli_json_seconds": round(statistics.median(json_runs), 3),
+        "cli_text_seconds": round(statistics.median(text_runs), 3),
+        "library_seconds": round(statistics.median(library_runs), 3),
+        "runs": {"cli_json": json_runs, "cli_text": text_runs, "library": library_runs},
+    }
+    print(
+        f"  due list, {items:,} items: vrrules due --json {statistics.median(json_runs):.2f} s, "
+        f"text {statistics.median(text_runs):.2f} s, records.due {statistics.median(library_runs):.3f} s",
+        flush=True,
+    )
 
 
 # ------------------------------------------------------------------------------- targets
@@ -448,6 +546,21 @@ def targets(report: dict[str, Any], sizes: list[int]) -> list[dict[str, Any]]:
     )
     peak = max(two["peak_rss_mib"], two["peak_worker_rss_mib"], one["peak_rss_mib"])
     check("replay-verify peak RSS per process", peak, 250.0, "MiB", higher_is_better=False)
+    # The parent's log index is the one part that grows with the store (the workers hold a
+    # case at a time): at a million decisions it holds its measured bytes a record for the
+    # records a million decisions bring, on top of what it holds here.
+    index = largest.get("log_index")
+    if index is not None and one["decisions"]:
+        records_now = int(index["records"])
+        records_then = records_now * 1_000_000 / int(one["decisions"])
+        grown = (records_then - records_now) * float(index["held_bytes_per_record"]) / 2**20
+        check(
+            "replay-verify peak RSS, projected to 1,000,000 decisions",
+            round(max(two["peak_rss_mib"], one["peak_rss_mib"]) + grown, 1),
+            250.0,
+            "MiB",
+            higher_is_better=False,
+        )
     smallest = report["replay_verify"][str(min(sizes))]["verify_2_workers"]
     check(
         f"growth: cost per decision at {max(sizes):,} / at {min(sizes):,}",
@@ -456,6 +569,16 @@ def targets(report: dict[str, Any], sizes: list[int]) -> list[dict[str, Any]]:
         "x",
         higher_is_better=False,
     )
+    due = report.get("due_list")
+    if due is not None:
+        for mode in ("json", "text"):
+            check(
+                f"vrrules due ({mode}) at {due['cases']:,} cases, list kept",
+                due[f"cli_{mode}_seconds"],
+                DUE_TARGET_SECONDS,
+                "s",
+                higher_is_better=False,
+            )
     return found
 
 
@@ -528,6 +651,17 @@ def render(report: dict[str, Any]) -> str:
             f"since 1% {figures['verify_since_1pct']['seconds']:.2f} s  "
             f"RSS {two['peak_rss_mib']:.0f}/{two['peak_worker_rss_mib']:.0f}"
         )
+    due = report.get("due_list")
+    if due is not None:
+        lines.append(
+            f"due list ({due['cases']:,} cases, as of {due['as_of']} within {due['within']} days, "
+            f"{due['items']:,} items; wall time of the real command):"
+        )
+        lines.append(
+            f"  built and kept in {due['build_seconds']:.0f} s ({due['build_workers']} workers)   "
+            f"vrrules due --json {due['cli_json_seconds']:.2f} s   text {due['cli_text_seconds']:.2f} s   "
+            f"records.due {due['library_seconds']:.3f} s"
+        )
     lines.append("targets:")
     for target in report["targets"]:
         verdict = "met" if target["met"] else f"MISSED by {target['off_by']}x"
@@ -548,6 +682,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=str(ROOT / "benchmarks" / "data"), help="generated stores")
     parser.add_argument("--sizes", help="store sizes in decisions, comma-separated")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--due-cases", type=int, help="cases in the due list's store (default 100,000; --quick 600)"
+    )
     args = parser.parse_args(argv)
     sizes = (
         [int(s) for s in args.sizes.split(",")]
@@ -562,6 +699,9 @@ def main(argv: list[str] | None = None) -> int:
     record_section(args.quick, report)
     print("replay-verify ...", flush=True)
     replay_section(sizes, Path(args.data), args.seed, report)
+    print("due list ...", flush=True)
+    due_cases = args.due_cases or (600 if args.quick else 100_000)
+    due_section(due_cases, Path(args.data), args.seed, 2 if args.quick else 5, report)
     report["targets"] = targets(report, sizes)
     report["seconds"] = round(time.perf_counter() - started, 1)
     print()

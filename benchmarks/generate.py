@@ -8,6 +8,7 @@ codes the payloads allow, so the tier and the other decisions vary from case to 
 The same seed gives the same histories, byte for byte::
 
     python -m benchmarks.generate STORE DECISIONS [--seed 7]
+    python -m benchmarks.generate STORE CASES --cases [--seed 7]
 """
 
 from __future__ import annotations
@@ -128,12 +129,24 @@ def generate_store(
     return total
 
 
+def generate_cases(store: str, cases: int, seed: int = 7, workers: int = 2) -> ImportSummary:
+    """Fill ``store`` with at least ``cases`` generated cases (whole rounds of every template):
+    the due list's benchmark is sized in cases, not decisions."""
+    with CaseRecords(store):  # create the tables once, before the writers start
+        pass
+    total = ImportSummary()
+    for part in _run_rounds(store, seed, 0, max(1, -(-cases // len(TEMPLATES))), workers):
+        _add(total, part)
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("store", help="a new SQLite file (or any store location)")
-    parser.add_argument("decisions", type=int)
+    parser.add_argument("decisions", type=int, help="at least this many decisions (or cases: --cases)")
+    parser.add_argument("--cases", action="store_true", help="the count is of cases, not decisions")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
@@ -141,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.store} exists; give a new file", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    summary = generate_store(args.store, args.decisions, args.seed, args.workers)
+    make = generate_cases if args.cases else generate_store
+    summary = make(args.store, args.decisions, args.seed, args.workers)
     elapsed = time.perf_counter() - started
     print(
         f"{summary.cases:,} cases, {summary.events:,} events, {summary.decisions:,} decisions "

@@ -298,3 +298,19 @@ class LogMigrationRefusedError(VrrulesError, ValueError):
 
 
 __all__ += ["LogMigrationRefusedError"]
+
+
+class DueProjectionInvalidError(VrrulesError, ValueError):
+    """The due list's tables hold something that does not read back (a row changed by hand, or
+    written with another store key); nothing was answered from them."""
+
+    code = "due_projection_invalid"
+
+
+class DueProjectionConflictError(VrrulesError, RuntimeError):
+    """Other processes kept moving the due list's projection on while this one caught up."""
+
+    code = "due_projection_conflict"
+
+
+__all__ += ["DueProjectionConflictError", "DueProjectionInvalidError"]

@@ -287,7 +287,7 @@ def _audits(store: Path, files: Files, out: Path) -> list[list[str]]:
         ["audit", "case", "VR-2025-0102", *s, "--as-of", "2025-11-30"],
         ["audit", "what-if", *s, "--current-facts", "--html", str(out / "what-if.html")],
         ["audit", "corrections", *s],
-        ["due", *s, "--as-of", "2026-02-02", "--within", "30", "--rebuild"],
+        ["audit", "due", *s, "--as-of", "2026-02-02", "--within", "30"],
         ["audit", "bundle", *s, "--checkpoint", str(kept), "--out", str(out / "all.bundle.json")],
         ["audit", "migrate", *s],  # the log is built: left as it is
         ["replay", *s],
@@ -333,6 +333,7 @@ def _foreign_sqlite(path: Path) -> Path:
         ["audit", "migrate"],
         ["audit", "corrections"],
         ["due", "--as-of", "2026-02-02"],
+        ["audit", "due", "--as-of", "2026-02-02"],
         ["replay"],
     ],
     ids=lambda c: " ".join(w for w in c if not w.startswith(("-", "{"))),

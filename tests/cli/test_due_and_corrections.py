@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -43,17 +45,109 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_due_reads_the_store_and_leaves_it_byte_for_byte(files: Files) -> None:
-    store = files.store_copy("due-read.db")
+def _rows(store: Path, query: str) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
+        return [tuple(row) for row in db.execute(query)]
+
+
+def _without_due_list(store: Path) -> Path:
+    """The store as it was before it kept a due list (the demo builds one)."""
+    with closing(sqlite3.connect(store)) as db:
+        for kind in ("state", "cases", "items", "texts"):
+            db.execute(f"DROP TABLE IF EXISTS stored_events_due_{kind}")
+        db.commit()
+    return store
+
+
+def _events_and_leaves(store: Path) -> list[list[tuple[Any, ...]]]:
+    return [
+        _rows(store, "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events"),
+        _rows(store, "SELECT position, leaf FROM stored_events_leaves"),
+    ]
+
+
+def test_due_keeps_its_projection_beside_the_events_and_changes_no_record(files: Files) -> None:
+    store = _without_due_list(files.store_copy("due-kept.db"))
+    records_before = _events_and_leaves(store)
+    args = ["due", "--store", str(store), "--as-of", "2026-02-02", "--within", "14", "--json"]
+    first = run(args)
+    assert first.code == 0, first.err
+    document = first.json()
+    jsonschema.validate(document, cli_json_schemas()["due.schema.json"])
+    assert (document["as_of"], document["within"], document["rebuilt"]) == ("2026-02-02", 14, True)
+    assert document["kept_in_store"] and document["cases_worked_out"] > 0
+    assert document["rebuild_reason"] == "none was built in this store yet"
+    assert "built the due list from the log" in first.err
+    tables = {row[0] for row in _rows(store, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"stored_events_due_items", "stored_events_due_state", "stored_events_due_cases"} <= tables
+    assert _events_and_leaves(store) == records_before  # derived data only: no record, no leaf
+    again = run(args).json()  # kept: nothing recorded since, nothing worked out
+    assert (again["rebuilt"], again["cases_worked_out"], again["records_read"]) == (False, 0, 0)
+    assert again["items"] == document["items"]
+    rebuilt = run([*args, "--rebuild"]).json()
+    assert rebuilt["rebuilt"] and rebuilt["rebuild_reason"] == "asked for"
+    assert rebuilt["items"] == document["items"]
+    verified = run(["audit", "verify", "--store", str(store), "--json"])
+    assert verified.code == 0 and verified.json()["ok"], verified.err  # the log still verifies
+    checked = run(["audit", "due", "--store", str(store), "--as-of", "2026-02-02", "--within", "14"])
+    assert checked.code == 0 and "the due list agrees" in checked.out, checked.out + checked.err
+
+
+def test_audit_due_leaves_the_store_byte_for_byte_and_agrees(files: Files) -> None:
+    store = files.store_copy("due-audit.db")
+    assert run(["due", "--store", str(store), "--as-of", "2026-01-10"]).code == 0
+    with CaseRecords(store, SPECS) as records:  # recorded after the kept position
+        records.record(
+            "VR-2025-0102",
+            "work_status_changed",
+            {"status": "absent", "effective_on": "2025-12-01", "off_work_since": "2025-11-20"},
+        )
     before = _digest(store)
-    ran = run(
-        ["due", "--store", str(store), "--as-of", "2026-02-02", "--within", "14", "--rebuild", "--json"]
-    )
+    ran = run(["audit", "due", "--store", str(store), "--as-of", "2026-02-02", "--within", "30", "--json"])
     assert ran.code == 0, ran.err
     document = ran.json()
-    assert (document["as_of"], document["within"], document["rebuilt"]) == ("2026-02-02", 14, True)
-    jsonschema.validate(document, cli_json_schemas()["due.schema.json"])
+    jsonschema.validate(document, cli_json_schemas()["audit-due.schema.json"])
+    assert document["ok"] and document["caught_up"] == 1 and document["library_matches"]
+    assert document["listed"] == document["expected"] > 0
     assert _digest(store) == before
+
+
+def test_audit_due_finds_a_projection_changed_by_hand(files: Files) -> None:
+    store = files.store_copy("due-tampered.db")
+    args = ["--store", str(store), "--as-of", "2026-02-02", "--within", "14"]
+    listed = run(["due", *args, "--json"]).json()["items"]
+    assert listed
+    victim = listed[0]
+    with closing(sqlite3.connect(store)) as db:
+        # the first listed item's case loses its items: the list now misses its deadlines
+        db.execute("DELETE FROM stored_events_due_items WHERE ref = ?", (victim["case"],))
+        db.commit()
+    ran = run(["audit", "due", *args])
+    assert ran.code == 1, ran.err
+    assert ran.error_lines and ran.error_lines[0].startswith("error[due_list_differs]: ")
+    assert "decided but not listed" in ran.out and victim["case"] in ran.out
+    document = run(["audit", "due", *args, "--json"]).json()
+    jsonschema.validate(document, cli_json_schemas()["audit-due.schema.json"])
+    assert not document["ok"] and victim in document["missing"] and not document["unexpected"]
+    other = next(item["case"] for item in listed if item["case"] != victim["case"])
+    with closing(sqlite3.connect(store)) as db:  # a changed due date is found too
+        db.execute("UPDATE stored_events_due_items SET due = 1 WHERE ref = ?", (other,))
+        db.commit()
+    found = run(["audit", "due", *args, "--json"]).json()
+    assert not found["ok"]
+    assert {(i["case"], i["due_on"]) for i in found["unexpected"]} == {(other, "0001-01-01")}
+    with closing(sqlite3.connect(store)) as db:  # and rows that no longer read back
+        db.execute("UPDATE stored_events_due_items SET text = 99999")
+        db.commit()
+    unreadable = run(["audit", "due", *args, "--json"]).json()
+    assert not unreadable["ok"] and "changed by hand" in unreadable["problems"][0]
+
+
+def test_audit_due_without_a_kept_list_is_a_finding(files: Files) -> None:
+    store = _without_due_list(files.store_copy("due-none.db"))
+    ran = run(["audit", "due", "--store", str(store), "--as-of", "2026-02-02"])
+    assert ran.code == 1 and "keeps no due list" in ran.out, ran.out + ran.err
+    assert ran.error_lines[0].startswith("error[due_list_differs]: ")
 
 
 def test_due_lists_items_by_due_date_with_days_overdue_or_left(
@@ -62,13 +156,20 @@ def test_due_lists_items_by_due_date_with_days_overdue_or_left(
     asked: list[tuple[Any, ...]] = []
 
     def due(
-        self: CaseRecords, as_of: date, within: int = 0, *, rebuild: bool = False, progress: Any = None
+        self: CaseRecords,
+        as_of: date,
+        within: int = 0,
+        *,
+        rebuild: bool = False,
+        progress: Any = None,
+        workers: Any = None,
     ) -> list[DueItem]:
         asked.append((as_of, within, rebuild))
         return sorted(ITEMS)
 
     monkeypatch.setattr(CaseRecords, "due", due)
-    args = ["due", "--store", str(files.store), "--as-of", "2026-01-15", "--within", "7"]
+    store = _without_due_list(files.store_copy("due-listed.db"))  # so that it is worked out
+    args = ["due", "--store", str(store), "--as-of", "2026-01-15", "--within", "7"]
     ran = run(args)
     assert ran.code == 0, ran.err
     assert asked == [(date(2026, 1, 15), 7, False)]

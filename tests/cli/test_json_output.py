@@ -136,6 +136,7 @@ COMMANDS: list[tuple[str, list[str], int]] = [
     ("facts", ["facts", "billing", "--as-of", "2025-12-01"], 0),
     ("due", ["due", "--store", "{store}", "--as-of", "2026-02-02"], 0),
     ("due", ["due", "--store", "{store}", "--as-of", "2026-02-02", "--within", "30", "--rebuild"], 0),
+    ("audit-due", ["audit", "due", "--store", "{store}", "--as-of", "2026-02-02", "--within", "14"], 0),
     ("audit-corrections", ["audit", "corrections", "--store", "{store}"], 0),
     ("audit-corrections", ["audit", "corrections", "VR-2025-0102", "--store", "{store}"], 0),
     ("error", ["due", "--store", "{store}", "--as-of", "2026-13-01"], 2),

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import click
 
-from vrrules.cli.app import cli
 from vrrules.cli.errors import EXIT_INTERRUPTED, describe
 from vrrules.cli.output import dumps
+from vrrules.cli.root import cli
 
 __all__ = ["cli", "main"]
 

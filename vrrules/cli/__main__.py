@@ -4,4 +4,6 @@ import sys
 
 from vrrules.cli import main
 
-sys.exit(main())
+# guarded: a worker process the due list starts (spawn) imports this module again
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,15 +15,11 @@ from vrrules import CaseRecords, ReplayResult, SpecInvalidError, VrrulesError
 from vrrules.audit import count_decisions, impact, replay_all
 from vrrules.audit.checkpoint import generate_signing_key
 from vrrules.authoring import check_examples, check_library, json_schemas, run_examples, write_json_schemas
-from vrrules.cli import audit_commands, case_commands
-from vrrules.cli.case_commands import DUE_COLUMNS, due_rows
+from vrrules.cli import audit_commands, case_commands, due_commands
 from vrrules.cli.common import (
     DEMO_STORE,
-    EPILOG,
     STORE_KEY_VARIABLE,
     Command,
-    Group,
-    State,
     force_flag,
     json_flag,
     library,
@@ -33,9 +29,11 @@ from vrrules.cli.common import (
     specs_root,
     store_option,
 )
+from vrrules.cli.due_commands import DUE_COLUMNS, due_rows
 from vrrules.cli.errors import EXIT_OK, EXIT_USAGE, CommandError
 from vrrules.cli.output import Output, label, progress
 from vrrules.cli.params import ISO_DATE, Count, ExistingPath, OutputPath, StoreLocation, store_file
+from vrrules.cli.root import cli
 from vrrules.cli.schemas import write_cli_schemas
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.due import DueItem
@@ -50,29 +48,6 @@ from vrrules.samples import SAMPLE_CASES
 from vrrules.specdiff import spec_diff
 
 __all__ = ["cli"]
-
-
-@click.group(cls=Group, epilog=EPILOG, invoke_without_command=False, no_args_is_help=True)
-@click.option(
-    "--specs",
-    type=ExistingPath(what="specs folder or spec file"),
-    default=None,
-    help="folder of spec files for commands that read specs (default: $VRRULES_SPECS, else specs/)",
-)
-@click.option("--debug", is_flag=True, help="on a failure, also print the Python traceback (for bug reports)")
-@click.version_option(package_name="vrrules", prog_name="vrrules", message="%(prog)s %(version)s")
-@click.pass_context
-def cli(ctx: click.Context, *, specs: Path | None, debug: bool) -> None:
-    """vrrules: vocational-rehabilitation policy as YAML specs, decided over a case history.
-
-    \b
-    Examples:
-      vrrules demo                                  record, decide, replay the samples
-      vrrules check specs/                          load every spec, report every problem
-      vrrules audit verify --store vrrules-demo.db  chains, replays, digest
-      vrrules cases --store vrrules-demo.db --json
-    """
-    ctx.obj = State(specs=specs, debug=debug)
 
 
 # ------------------------------------------------------------------------------- demo, key
@@ -803,8 +778,9 @@ def rates(
     return EXIT_OK
 
 
+audit_commands.audit.add_command(due_commands.audit_due)
 cli.add_command(audit_commands.audit)
-for _command in case_commands.COMMANDS:
+for _command in [*case_commands.COMMANDS, *due_commands.COMMANDS]:
     cli.add_command(_command)
 
 # What `vrrules --help` lists beside each command: the help's first sentence, shortened
@@ -836,6 +812,7 @@ _SHORT_HELP = {
     "audit verify-bundle": "check a bundle against a checkpoint, without the store",
     "audit what-if": "re-decide the history under drafts or corrected facts",
     "audit corrections": "decisions that back-dated events alone would change",
+    "audit due": "check the kept due list against deciding every case",
     "case show": "every event and decision, business date and recording time",
 }
 

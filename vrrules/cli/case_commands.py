@@ -1,5 +1,5 @@
 """Commands on cases: list them, show one's timeline, decide, import case files, and which
-facts a family needs."""
+facts a family needs (the due list is in :mod:`vrrules.cli.due_commands`)."""
 
 from __future__ import annotations
 
@@ -23,13 +23,12 @@ from vrrules.cli.common import (
 )
 from vrrules.cli.errors import EXIT_OK, CommandError
 from vrrules.cli.output import Output, headline, outcome_text, progress
-from vrrules.cli.params import ISO_DATE, Count, ExistingPath
+from vrrules.cli.params import ISO_DATE, ExistingPath
 from vrrules.cli.timeline import case_summary, timeline
-from vrrules.events.due import DueItem
 from vrrules.events.importer import Undecided, import_case, import_cases
 from vrrules.policies.model import DERIVATIONS
 
-__all__ = ["COMMANDS", "DUE_COLUMNS", "days_text", "due_rows"]
+__all__ = ["COMMANDS"]
 
 FACTS_LIMIT = 1_000_000
 
@@ -330,94 +329,4 @@ def facts(ctx: click.Context, *, family: str, as_of: date | None, json_mode: boo
     return EXIT_OK
 
 
-def days_text(item: DueItem) -> str:
-    """Days overdue or left, in words: ``3 days overdue``, ``due today``, ``1 day left``."""
-    count = abs(item.days)
-    unit = "day" if count == 1 else "days"
-    if item.days > 0:
-        return f"{count} {unit} overdue"
-    return "due today" if item.days == 0 else f"{count} {unit} left"
-
-
-def due_rows(items: list[DueItem]) -> list[list[str]]:
-    """The due list as table rows, by due date (the order the library gives)."""
-    return [
-        [
-            item.due_on.isoformat(),
-            days_text(item),
-            item.case_ref,
-            item.family,
-            item.rule_id,
-            item.reference or "-",
-            item.what_to_do,
-        ]
-        for item in items
-    ]
-
-
-DUE_COLUMNS = ["due", "overdue / left", "case", "family", "rule", "reference", "what to do"]
-
-
-@click.command("due", cls=Command, uses_specs=True)
-@store_option()
-@click.option(
-    "--as-of",
-    type=ISO_DATE,
-    required=True,
-    help="business date to ask about: deadlines passed by then are overdue, later ones are coming",
-)
-@click.option(
-    "--within",
-    type=Count(0, 36500),
-    default=0,
-    show_default=True,
-    help="also list deadlines coming within this many days after --as-of (0 to 36500)",
-)
-@click.option("--rebuild", is_flag=True, help="build the due list again from the store's first record")
-@json_flag
-@click.pass_context
-def due(ctx: click.Context, *, store: str, as_of: date, within: int, rebuild: bool, json_mode: bool) -> int:
-    """The deadlines passed, or coming within --within days, on every case as of a business date.
-
-    Every timed family (a rule reporting a due date) is read on every case as of --as-of:
-    the family, the rule, the due date, the days overdue or left, the reference and what to
-    do, sorted by due date. The list is a projection that follows the store's records; it
-    reads the store and writes nothing (--rebuild works it out again from the first record).
-    The rules are the current specs (or --specs).
-
-    \b
-    Examples:
-      vrrules due --store vrrules-demo.db --as-of 2026-01-15
-      vrrules due --store vrrules-demo.db --as-of 2026-01-15 --within 14
-      vrrules due --store vrrules-demo.db --as-of 2026-01-15 --within 30 --rebuild --json
-    """
-    out = Output(json_mode)
-    with open_records(store, specs_root(ctx, None), read_only=True) as records:
-        cases = sum(1 for _ in records.case_refs())
-        with progress("working out the due list", cases) as advance:
-            items = records.due(as_of, within, rebuild=rebuild, progress=advance)
-    document = {
-        "as_of": as_of.isoformat(),
-        "within": within,
-        "rebuilt": rebuild,
-        "overdue": sum(1 for item in items if item.overdue),
-        "coming": sum(1 for item in items if not item.overdue),
-        "items": [item.as_dict() for item in items],
-    }
-
-    def render() -> None:
-        horizon = f" or coming within {within} days" if within else " or due that day"
-        if not items:
-            out.text(f"nothing overdue{horizon} as of {as_of.isoformat()}")
-            return
-        out.table(
-            DUE_COLUMNS,
-            due_rows(items),
-            title=f"as of {as_of.isoformat()}: {document['overdue']} overdue, {document['coming']} coming",
-        )
-
-    out.result(document, render)
-    return EXIT_OK
-
-
-COMMANDS = [cases, case, decide, import_command, facts, due]
+COMMANDS = [cases, case, decide, import_command, facts]

@@ -10,17 +10,20 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from pydantic import ValidationError
 
-from vrrules import CaseRecords, PolicyLibrary
 from vrrules.cli.errors import EXIT_CODES, EXIT_INTERRUPTED, CommandError
 from vrrules.cli.params import StoreLocation, store_file
-from vrrules.events.caseview import CASE_SOURCES
-from vrrules.events.importer import CaseFile, load_case_file
-from vrrules.policies.yamlsource import read_yaml
+
+if TYPE_CHECKING:
+    from vrrules import CaseRecords, PolicyLibrary
+    from vrrules.events.importer import CaseFile
+    from vrrules.events.store import CaseStore
+
+# The facade, the specs and the case files are imported where a command uses them: the tree
+# loads lazily (vrrules.cli.root), and `vrrules due` needs no more than the store.
 
 __all__ = [
     "CONTEXT",
@@ -35,6 +38,7 @@ __all__ = [
     "library",
     "load_cases",
     "open_records",
+    "open_store",
     "read_data",
     "read_limited",
     "refuse_store_as_output",
@@ -140,17 +144,33 @@ def specs_root(ctx: click.Context, path: Path | None) -> Path | None:
 
 
 def library(root: Path | None) -> PolicyLibrary:
+    from vrrules import PolicyLibrary  # noqa: PLC0415  (see the imports)
+    from vrrules.events.caseview import CASE_SOURCES  # noqa: PLC0415
+
     return PolicyLibrary(root, case_sources=CASE_SOURCES)
 
 
 def open_records(location: str, specs: Any = None, *, read_only: bool = False) -> CaseRecords:
     """The store as the command line opens it: encrypted when VRRULES_STORE_KEY holds a key;
     ``read_only`` for commands that only read (the store file is then never touched)."""
+    from vrrules import CaseRecords  # noqa: PLC0415  (see the imports)
+
     path = store_file(location)
     if not read_only and path is not None and path.is_file():
         _refuse_foreign_file(path)
     key = os.environ.get(STORE_KEY_VARIABLE) or None
     return CaseRecords(store=location, specs=specs, encryption_key=key, read_only=read_only)
+
+
+def open_store(location: str, *, read_only: bool = False) -> CaseStore:
+    """The store alone, opened as :func:`open_records` opens it (the same checks and key)."""
+    from vrrules.events.store import CaseStore  # noqa: PLC0415  (see the imports)
+
+    path = store_file(location)
+    if not read_only and path is not None and path.is_file():
+        _refuse_foreign_file(path)
+    key = os.environ.get(STORE_KEY_VARIABLE) or None
+    return CaseStore(location, encryption_key=key, read_only=read_only)
 
 
 def _refuse_foreign_file(path: Path) -> None:
@@ -224,6 +244,8 @@ def read_data(path: Path, what: str, limit: int) -> Any:
                 code="input_invalid",
                 path=str(path),
             ) from None
+    from vrrules.policies.yamlsource import read_yaml  # noqa: PLC0415  (see the imports)
+
     document, diagnostics = read_yaml(text, str(path))
     if document is None or diagnostics:
         raise CommandError(
@@ -236,6 +258,10 @@ def read_data(path: Path, what: str, limit: int) -> Any:
 
 def load_cases(path: Path) -> CaseFile:
     """A YAML or JSON case file (the importer's format), size-limited, validated."""
+    from pydantic import ValidationError  # noqa: PLC0415  (see the imports)
+
+    from vrrules.events.importer import CaseFile, load_case_file  # noqa: PLC0415
+
     if path.suffix.lower() == ".json":
         data = read_data(path, "case file", CASE_FILE_LIMIT)
         try:

@@ -14,17 +14,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from vrrules.cli.errors import EXIT_FINDING
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
     from vrrules.policies.model import FamilySpec
 
-# The wording of outcomes (and through it the spec model) is imported where an outcome is
-# written: `vrrules due` writes none, and should not pay for loading them.
+# The wording of outcomes (and through it the spec model) and rich are imported where an
+# outcome, a rich table or a bar is written: `vrrules due --json` writes none of them, and
+# should not pay for loading them.
 
 __all__ = [
     "Output",
@@ -40,6 +42,25 @@ __all__ = [
     "status",
     "table",
 ]
+
+
+def _console(file: Any, **options: Any) -> Console:
+    from rich.console import Console  # noqa: PLC0415  (see the imports)
+
+    return Console(file=file, **options)
+
+
+def _bar(console: Console) -> Progress:
+    from rich.progress import (  # noqa: PLC0415  (see the imports)
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=console, transient=True)
 
 
 def json_default(value: Any) -> Any:
@@ -135,7 +156,7 @@ class Output:
             return
         wide = _width(sys.stdout)
         wide = width if wide is None or (width is not None and width < wide) else wide
-        console = Console(file=sys.stdout, width=wide, highlight=False, soft_wrap=False)
+        console = _console(sys.stdout, width=wide, highlight=False, soft_wrap=False)
         with console.capture() as captured:
             console.print(table(columns, rows, title))
         click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
@@ -146,6 +167,8 @@ def _width(stream: Any) -> int | None:
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> Table:
+    from rich.table import Table  # noqa: PLC0415  (see the imports)
+
     grid = Table(title=title, box=None, pad_edge=False, header_style="bold", title_justify="left")
     for column in columns:
         grid.add_column(column, overflow="fold")
@@ -157,7 +180,7 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | No
 @contextmanager
 def status(label: str) -> Iterator[None]:
     """A spinner on stderr while work of unknown length runs; nothing when stderr is not a terminal."""
-    console = Console(file=sys.stderr)
+    console = _console(sys.stderr)
     if not console.is_terminal:
         yield
         return
@@ -170,7 +193,7 @@ def progress(label: str, total: int | Callable[[], int]) -> Iterator[Callable[..
     """A progress bar on stderr while the block runs; nothing at all when stderr is not a
     terminal. ``total`` may be a function, called only when a bar is shown (counting what
     is to be done can cost a reading of the store)."""
-    console = Console(file=sys.stderr)
+    console = _console(sys.stderr)
     if not console.is_terminal:
         yield lambda *_: None
         return
@@ -178,8 +201,7 @@ def progress(label: str, total: int | Callable[[], int]) -> Iterator[Callable[..
     if total <= 0:
         yield lambda *_: None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    with _bar(console) as bar:
         task = bar.add_task(label, total=total)
         yield lambda *_: bar.advance(task)
 
@@ -208,12 +230,11 @@ def counted_progress(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr for work whose size is known only once it starts: the callable
     is told ``(done, total)``; the bar appears on the first call with work to show, and never
     when stderr is not a terminal."""
-    console = Console(file=sys.stderr)
+    console = _console(sys.stderr)
     if not console.is_terminal:
         yield lambda *_: None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    bar = Progress(*columns, console=console, transient=True)
+    bar = _bar(console)
     task: list[Any] = []
 
     def tell(done: int, total: int) -> None:

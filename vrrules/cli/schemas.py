@@ -282,6 +282,23 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
         }
     ),
     "audit-what-if": _object({**_IMPACT, "html": _NULL_STR}, extra=True),
+    "audit-due": _object(
+        {
+            "ok": _BOOL,
+            "as_of": _DATE,
+            "within": _INT,
+            "kept_in_store": _BOOL,
+            "position": _INT,
+            "store_position": _INT,
+            "caught_up": _INT,
+            "library_matches": _BOOL,
+            "listed": _INT,
+            "expected": _INT,
+            "missing": _array(_DUE_ITEM),
+            "unexpected": _array(_DUE_ITEM),
+            "problems": _STRINGS,
+        }
+    ),
     "audit-corrections": _object(
         {
             "cases": {"type": ["array", "null"], "items": _STR},
@@ -406,6 +423,12 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
             "as_of": _DATE,
             "within": _INT,
             "rebuilt": _BOOL,
+            "rebuild_reason": _NULL_STR,
+            "records_read": _INT,
+            "cases_worked_out": _INT,
+            "position": _INT,
+            "kept_in_store": _BOOL,
+            "note": _NULL_STR,
             "overdue": _INT,
             "coming": _INT,
             "items": _array(_DUE_ITEM),

@@ -17,6 +17,7 @@ Replaying and auditing recorded decisions is the auditor's business: :mod:`vrrul
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,17 +28,36 @@ from vrrules.errors import ArgumentInvalidError, CaseExistsError
 from vrrules.events.caseview import case_view, reads_other_cases
 from vrrules.events.decider import ENGINE_NAME, FactSource, RecordedDecision, decide, fact_sources
 from vrrules.events.domain import Case, VersionPublication
-from vrrules.events.due import DueItem, DueProjection
+from vrrules.events.due import DueItem, DueProjection, DueReport
 from vrrules.events.intake import new_case, validated
 from vrrules.events.publishing import Publisher, store_release
 from vrrules.events.registry import EVENT_TYPES, Payload
-from vrrules.events.store import CaseStore
+from vrrules.events.store import CaseStore, StoreHandle
 from vrrules.policies.caseschema import CASE_SOURCES
 from vrrules.policies.compiler import CompiledFamily
-from vrrules.policies.library import PolicyLibrary
+from vrrules.policies.library import PolicyLibrary, default_specs_dir
 from vrrules.policies.values import parse_iso_date
 
-__all__ = ["EVENT_TYPES", "CaseRecords", "DueItem", "RecordedDecision"]
+__all__ = ["EVENT_TYPES", "CaseRecords", "DueItem", "RecordedDecision", "RecordsHandle"]
+
+
+@dataclass(frozen=True)
+class RecordsHandle:
+    """What another process needs to open the same records for reading: the store and where
+    the specs come from (the due list shares a rebuild among processes with it)."""
+
+    store: StoreHandle
+    specs: str | None
+    published_only: bool = False
+
+    def open(self) -> CaseRecords:
+        return CaseRecords(
+            self.store.location,
+            self.specs,
+            published_only=self.published_only,
+            encryption_key=self.store.encryption_key,
+            read_only=True,
+        )
 
 
 class CaseRecords:
@@ -77,6 +97,21 @@ class CaseRecords:
         if self._library is None:
             self._library = PolicyLibrary(self._specs, case_sources=CASE_SOURCES)  # type: ignore[arg-type]
         return self._library
+
+    def spec_root(self) -> Path | None:
+        """The folder (or file) the specs are read from; ``None`` when they are the store's
+        published versions or a library given ready-made."""
+        if self._published_only or isinstance(self._specs, PolicyLibrary):
+            return None
+        return Path(self._specs) if self._specs is not None else default_specs_dir()
+
+    def handle(self) -> RecordsHandle | None:
+        """How another process opens these records read-only; ``None`` for an in-memory store
+        (no other process can reach it) or a library given ready-made."""
+        if str(self.location) in ("memory", ":memory:") or isinstance(self._specs, PolicyLibrary):
+            return None
+        specs = str(self._specs) if self._specs is not None else None
+        return RecordsHandle(self.store.handle(), specs, self._published_only)
 
     @property
     def conflicts_retried(self) -> int:
@@ -186,15 +221,21 @@ class CaseRecords:
         within: int = 0,
         *,
         rebuild: bool = False,
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        workers: int | None = None,
     ) -> list[DueItem]:
         """Every case's deadlines passed, or coming within ``within`` days, as of ``as_of``
         (business date): family, rule, due date, days overdue or left, reference, what to do.
 
-        Answered by a projection (:class:`~vrrules.events.due.DueProjection`) that follows the
-        store's records and is kept for this facade; ``rebuild`` builds it again from the log.
-        For the CLI: ``vrrules due --store S --as-of D [--within N] [--rebuild]``;
-        ``progress`` is told each case as it is worked out (a progress bar)."""
+        Answered by a projection (:class:`~vrrules.events.due.DueProjection`) kept in the store
+        beside the events (in memory for an in-memory store): it first reads what was recorded
+        since it last did and works out the cases touched, then one query lists the items.
+        It is built again from the log when it was worked out with other specs or another
+        vrrules, or when ``rebuild`` asks; ``workers`` processes share that (default: the
+        cores). A store opened read-only is caught up in memory, nothing written.
+        :attr:`due_report` says what was done. For the CLI: ``vrrules due --store S --as-of D
+        [--within N] [--rebuild]``; ``progress`` is told ``(done, total)`` as cases are worked
+        out (a progress bar)."""
         day = _day(as_of, "as_of")
         assert day is not None
         if isinstance(within, bool) or not isinstance(within, int) or not 0 <= within <= 36500:
@@ -202,16 +243,32 @@ class CaseRecords:
                 f"within: expected a whole number of days from 0 to 36500, got {str(within)[:40]!r}",
                 argument="within",
             )
-        if self._due is None:
-            self._due = DueProjection(self, progress=progress)
-        else:
-            self._due.progress = progress
-            if rebuild:
-                self._due.rebuild()
+        if workers is not None and (
+            isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64
+        ):
+            raise ArgumentInvalidError(
+                f"workers: expected a whole number of processes from 1 to 64, got {str(workers)[:40]!r}",
+                argument="workers",
+            )
+        projection = self.due_projection()
+        projection.progress, projection.workers = progress, workers
         try:
-            return self._due.due(day, within)
+            projection.catch_up(rebuild=rebuild)
+            return projection.listed(day, within)
         finally:
-            self._due.progress = None
+            projection.progress = None
+
+    def due_projection(self) -> DueProjection:
+        """The due list's projection this facade keeps (see :meth:`due`)."""
+        if self._due is None:
+            self._due = DueProjection(self)
+        return self._due
+
+    @property
+    def due_report(self) -> DueReport | None:
+        """What the last :meth:`due` did: whether it rebuilt and why, the cases worked out, the
+        position it stands at, whether it is kept in the store (``None`` before any)."""
+        return self._due.report if self._due is not None else None
 
     def facts(self, family: str, as_of: date | str | None = None) -> list[FactSource]:
         """The facts ``family`` reads (the version in force on ``as_of``, else the latest) and

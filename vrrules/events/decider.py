@@ -31,12 +31,14 @@ __all__ = [
     "corrected_history",
     "corrections_to",
     "decide",
+    "decide_sourced",
     "decide_with",
     "effective_date",
     "fact_sources",
     "facts_for",
     "given_facts_of",
     "redecide",
+    "sourced_facts",
     "view_as_read",
 ]
 
@@ -111,21 +113,42 @@ def facts_for(
     With ``happened_only`` (the default) only what had happened by ``as_of`` counts; without
     it every recorded event does. ``others`` are the worker's other cases (an explicit input:
     the decider reads no store); "Option 2 elected before" and "earlier plans" read them."""
+    _refuse_sourced_from_caller(case.case_ref, compiled, given)
+    view = case_view(case, as_of, happened_only=happened_only, others=others)
+    return sourced_facts(compiled, view, given, case.case_ref)
+
+
+def _refuse_sourced_from_caller(case_ref: str, compiled: CompiledFamily, given: Mapping[str, Any]) -> None:
     sourced = {name for name, decl in compiled.spec.facts.items() if decl.source}
     clash = sorted(sourced & set(given))
     if clash:
         raise FactsInvalidError(
-            f"case {case.case_ref!r}, family {compiled.family!r}: expected facts {clash} "
+            f"case {case_ref!r}, family {compiled.family!r}: expected facts {clash} "
             "to come from the case history, got them from the caller; record the event "
             "that establishes them instead",
-            case_ref=case.case_ref,
+            case_ref=case_ref,
         )
-    view = case_view(case, as_of, happened_only=happened_only, others=others)
+
+
+def sourced_facts(
+    compiled: CompiledFamily, view: Mapping[str, Any], given: Mapping[str, Any], case_ref: str
+) -> dict[str, Any]:
+    """The caller's facts plus the facts ``compiled`` sources from a case ``view`` (as
+    :func:`~vrrules.events.caseview.case_view` gives it). :func:`facts_for` reads one view per
+    decision; the due list reads one per day for every timed family through this same step."""
+    _refuse_sourced_from_caller(case_ref, compiled, given)
     facts = dict(given)
     for name, decl in compiled.spec.facts.items():
         if decl.source:
             facts[name] = view[decl.source]
     return facts
+
+
+def decide_sourced(
+    compiled: CompiledFamily, facts: Mapping[str, Any], as_of: date, case_ref: str
+) -> Decision:
+    """The engine step of :func:`decide_with` on facts already sourced (:func:`sourced_facts`)."""
+    return _decided(compiled, facts, as_of, f"case {case_ref!r}, family {compiled.family!r}")
 
 
 def decide_with(

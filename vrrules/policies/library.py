@@ -18,31 +18,9 @@ from pathlib import Path
 from vrrules.errors import Diagnostic, PolicyNotInForceError, SpecInvalidError
 from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_source, lint_source
 from vrrules.policies.evaluate import Evaluator
+from vrrules.policies.specfiles import default_specs_dir, is_example_file, spec_files
 
 __all__ = ["PolicyLibrary", "default_specs_dir", "is_example_file", "spec_files"]
-
-
-def is_example_file(path: Path) -> bool:
-    """Worked examples live beside specs as ``examples.yaml`` or ``*.examples.yaml``."""
-    return path.name == "examples.yaml" or path.name.endswith(".examples.yaml")
-
-
-def spec_files(root: Path) -> list[Path]:
-    if root.is_file():
-        return [root]
-    return sorted(p for p in root.rglob("*.yaml") if not is_example_file(p))
-
-
-def default_specs_dir() -> Path:
-    """``$VRRULES_SPECS``, else the checkout's ``specs/``, else the copy bundled in the wheel."""
-    configured = os.environ.get("VRRULES_SPECS")
-    if configured:
-        return Path(configured)
-    package = Path(__file__).resolve().parent.parent
-    checkout = package.parent / "specs"
-    if checkout.is_dir():
-        return checkout
-    return package / "_bundled_specs"
 
 
 @dataclass

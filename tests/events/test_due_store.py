@@ -1,0 +1,377 @@
+"""The due list kept in the store: its interval index, its transactions, its fingerprints, its
+encryption, its processes and its read-only opening (the property that it equals deciding
+every case is in tests/properties/test_due.py)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from contextlib import closing
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import SPECS, _reset_postgres
+from vrrules import CaseRecords, StoreKeyError
+from vrrules.events import due as due_module
+from vrrules.events.due import DueProjection, due_sweep, kept_due_list
+from vrrules.events.duetables import (
+    ROOT,
+    CaseEntry,
+    DueState,
+    MemoryDueTables,
+    Span,
+    fork_node,
+    stab_nodes,
+)
+from vrrules.events.persistence import new_store_key
+from vrrules.events.store import CaseStore
+
+FIRST, LAST = date.min.toordinal(), date.max.toordinal()
+TEXT = ("plan-timeframes", "plan-due", "plan_due", "due", "RCW 51.32.096", "Submit the plan.")
+
+# ------------------------------------------------------------------------- the index
+
+ordinals = st.one_of(
+    st.integers(FIRST, LAST),
+    st.sampled_from([FIRST, FIRST + 1, ROOT - 1, ROOT, ROOT + 1, LAST - 1, LAST]),
+    st.integers(739_000, 740_500),  # the years cases live in
+)
+
+
+@st.composite
+def spans(draw: st.DrawFn) -> Span:
+    first, last = sorted((draw(ordinals), draw(ordinals)))
+    dues = draw(st.lists(ordinals, min_size=1, max_size=3))
+    return (first, last, [(due, TEXT) for due in dues])
+
+
+def test_a_span_is_filed_under_a_node_inside_it_on_the_way_to_each_of_its_days() -> None:
+    @given(spans(), ordinals)
+    def check(span: Span, day: int) -> None:
+        first, last, _ = span
+        node = fork_node(first, last)
+        assert first <= node <= last
+        if first <= day <= last:  # every day of the span passes its node on the way down
+            left, right = stab_nodes(day)
+            assert node in (*left, *right, day)
+
+    check()
+
+
+def _in_memory(case_spans: list[list[Span]]) -> MemoryDueTables:
+    tables = MemoryDueTables()
+    entries = [CaseEntry(f"{n:032x}", f"C-{n}", n + 1, None) for n in range(len(case_spans))]
+    state = DueState(0, len(entries), "l", None, ("plan-timeframes",))
+    tables.write(
+        expected=None,
+        state=state,
+        cases=entries,
+        spans={e.case_id: s for e, s in zip(entries, case_spans, strict=True)},
+        replace_all=True,
+    )
+    return tables
+
+
+def _expected(case_spans: list[list[Span]], day: int, horizon: int) -> list[tuple[str, int]]:
+    return sorted(
+        (f"C-{n}", due)
+        for n, found in enumerate(case_spans)
+        for first, last, items in found
+        if first <= day <= last
+        for due, _ in items
+        if due <= horizon
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(spans(), max_size=4), max_size=6), ordinals, st.integers(0, 400))
+def test_the_spans_found_on_a_day_are_exactly_those_containing_it(
+    case_spans: list[list[Span]], day: int, within: int
+) -> None:
+    horizon = min(day + within, LAST)
+    found = sorted((ref, due) for _, ref, due, _ in _in_memory(case_spans).items_on(day, horizon))
+    assert found == _expected(case_spans, day, horizon)
+
+
+def test_the_store_finds_the_same_spans_with_its_indexes(tmp_path: Path) -> None:
+    store = CaseStore(tmp_path / "index.db")
+    tables = store.due_tables()
+    assert tables is not None
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.lists(spans(), max_size=4), max_size=6), ordinals, st.integers(0, 400))
+    def check(case_spans: list[list[Span]], day: int, within: int) -> None:
+        entries = [CaseEntry(f"{n:032x}", f"C-{n}", n + 1, None) for n in range(len(case_spans))]
+        state = DueState(0, 0, "l", None, ("plan-timeframes",))
+        spans_of = {e.case_id: s for e, s in zip(entries, case_spans, strict=True)}
+        tables.write(expected=None, state=state, cases=entries, spans=spans_of, replace_all=True)
+        horizon = min(day + within, LAST)
+        found = sorted((ref, due) for _, ref, due, _ in tables.items_on(day, horizon))
+        assert found == _expected(case_spans, day, horizon)
+
+    try:
+        check()
+    finally:
+        store.close()
+
+
+def test_the_query_reads_the_index_not_the_table(tmp_path: Path) -> None:
+    import sqlite3  # noqa: PLC0415
+
+    store = CaseStore(tmp_path / "plan.db")
+    tables = store.due_tables()
+    tables.ensure()
+    store.close()
+    with sqlite3.connect(tmp_path / "plan.db") as db:
+        left, right = stab_nodes(739_600)
+        columns = "SELECT case_id, ref, due, text FROM stored_events_due_items WHERE node IN "
+        plan = db.execute(
+            f"EXPLAIN QUERY PLAN {columns} ({', '.join('?' * len(left))}) AND last_day >= ? AND due <= ?",
+            (*left, 739_600, 739_614),
+        ).fetchall()
+        assert "USING COVERING INDEX stored_events_due_items_by_node_last" in str(plan), plan
+        plan = db.execute(
+            f"EXPLAIN QUERY PLAN {columns} ({', '.join('?' * len(right))}) AND first_day <= ? AND due <= ?",
+            (*right, 739_600, 739_614),
+        ).fetchall()
+        assert "USING COVERING INDEX stored_events_due_items_by_node_first" in str(plan), plan
+
+
+# ------------------------------------------------------------------- a few cases
+
+
+def _cases(records: CaseRecords, count: int = 3, worker: str | None = "W-1") -> None:
+    for n in range(count):
+        ref = f"K-{n}"
+        records.open_case(ref, "2025-01-01", worker=worker if n < 2 else None)
+        records.record(ref, "plan_development_started", {"commenced_on": f"2025-01-{n + 2:02d}"})
+        records.record(
+            ref,
+            "work_status_changed",
+            {"status": "absent", "effective_on": "2025-01-05", "off_work_since": "2025-01-02"},
+        )
+
+
+DAYS = [date(2025, 3, 25), date(2025, 4, 2), date(2025, 9, 1), date(2026, 6, 1)]
+
+
+def _agrees(records: CaseRecords, within: int = 14) -> None:
+    for day in DAYS:
+        assert records.due(day, within) == due_sweep(records, day, within), day
+
+
+def test_a_writer_that_lost_the_race_writes_nothing_and_starts_again(tmp_path: Path) -> None:
+    store = tmp_path / "race.db"
+    with CaseRecords(store, SPECS) as first, CaseRecords(store, SPECS) as second:
+        _cases(first)
+        first.due(DAYS[0])
+        tables = first.due_projection().tables()
+        stale = tables.state()
+        assert stale is not None
+        first.record("K-0", "plan_approved", {"approved_on": "2025-03-01"})
+        second.due(DAYS[0])  # the second moves it on first
+        moved = tables.state()
+        assert moved is not None and moved.generation == stale.generation + 1
+        # the first, working from the state it read before, is refused as a whole
+        assert (
+            tables.write(expected=stale.generation, state=stale, cases=[], spans={}, replace_all=False)
+            is None
+        )
+        assert tables.state() == moved
+        first.record("K-1", "plan_approved", {"approved_on": "2025-03-02"})
+        projection = first.due_projection()
+        assert projection._follow(tables, stale) is False  # lost: nothing kept
+        assert tables.state() == moved
+        _agrees(first)  # and it starts again from the winner's state
+        _agrees(second)
+
+
+def test_specs_changed_since_rebuild_the_list_and_the_same_specs_elsewhere_do_not(tmp_path: Path) -> None:
+    specs, elsewhere = tmp_path / "specs", tmp_path / "copy"
+    shutil.copytree(SPECS, specs)
+    shutil.copytree(SPECS, elsewhere)
+    store = tmp_path / "specs.db"
+    with CaseRecords(store, specs) as records:
+        _cases(records)
+        records.due(DAYS[0])
+        assert records.due_report is not None and records.due_report.rebuilt
+    with closing(CaseStore(store)) as opened:
+        assert kept_due_list(opened, specs, DAYS[1]) is not None  # current: no specs loaded
+        assert kept_due_list(opened, elsewhere, DAYS[1]) is not None  # files of the same content
+    with CaseRecords(store, elsewhere) as records:
+        records.due(DAYS[0])
+        assert records.due_report is not None and not records.due_report.rebuilt
+    tiers = specs / "tiers" / "2025.1.yaml"  # not a timed family: the list stands
+    tiers.write_text(tiers.read_text() + "\n# an edit that changes nothing due\n")
+    with closing(CaseStore(store)) as opened:
+        assert kept_due_list(opened, specs, DAYS[1]) is None  # other files: the library is loaded
+    with CaseRecords(store, specs) as records:
+        records.due(DAYS[0])
+        assert records.due_report is not None and not records.due_report.rebuilt
+    with closing(CaseStore(store)) as opened:  # and these files are remembered as its own
+        assert kept_due_list(opened, specs, DAYS[1]) is not None
+    timed = specs / "plan-timeframes" / "2015.1.yaml"
+    timed.write_text(timed.read_text() + "\n# an edit to a timed family\n")
+    with CaseRecords(store, specs) as records:
+        records.due(DAYS[0])
+        report = records.due_report
+        assert report is not None and report.rebuilt and "policy library" in str(report.reason)
+        _agrees(records)
+
+
+def test_an_encrypted_store_keeps_its_due_list_encrypted(tmp_path: Path) -> None:
+    key = new_store_key()
+    store = tmp_path / "secret.db"
+    with CaseRecords(store, SPECS, encryption_key=key) as records:
+        records.open_case("SECRET-REF-0042", "2025-01-01", worker="Worker Wendy Name")
+        records.record("SECRET-REF-0042", "plan_development_started", {"commenced_on": "2025-01-01"})
+        listed = records.due(date(2025, 4, 2))
+        assert [i.case_ref for i in listed] == ["SECRET-REF-0042"]
+        assert records.due_report is not None and records.due_report.kept
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("secret.db"))
+    for text in (b"SECRET-REF-0042", b"Worker Wendy", b"plan-due", b"Submit"):
+        assert text not in raw, text
+    with CaseRecords(store, SPECS, encryption_key=key) as records:
+        assert records.due(date(2025, 4, 2)) == listed
+    with pytest.raises(StoreKeyError):
+        CaseRecords(store, SPECS, encryption_key=new_store_key())
+
+
+def test_a_rebuild_shared_among_processes_equals_one_worked_out_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(due_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(due_module, "_SHARE", 2)
+    store = tmp_path / "shared.db"
+    with CaseRecords(store, SPECS) as records:
+        _cases(records, count=6)
+        told: list[tuple[int, int]] = []
+        records.due(DAYS[1], 14, rebuild=True, workers=2, progress=lambda d, t: told.append((d, t)))
+        assert told[-1] == (6, 6)
+        _agrees(records)
+        here = DueProjection(records, workers=1)
+        here.rebuild()
+        assert [here.listed(d, 14) for d in DAYS] == [records.due(d, 14) for d in DAYS]
+
+
+def test_a_catch_up_works_out_only_the_cases_touched_and_their_workers(tmp_path: Path) -> None:
+    with CaseRecords(tmp_path / "touched.db", SPECS) as records:
+        _cases(records, count=3)  # K-0 and K-1 share a worker; K-2 has none
+        records.due(DAYS[0])
+        records.record("K-2", "plan_approved", {"approved_on": "2025-03-01"})
+        records.due(DAYS[0])
+        assert records.due_report is not None and records.due_report.worked_out == 1
+        records.record("K-0", "plan_approved", {"approved_on": "2025-03-01"})
+        records.due(DAYS[0])
+        assert records.due_report is not None and records.due_report.worked_out == 2  # K-0, K-1
+        records.open_case("K-3", "2025-02-01", worker="W-1")  # a new case of the same worker
+        records.due(DAYS[0])
+        assert records.due_report is not None and records.due_report.worked_out == 3
+        _agrees(records)
+
+
+def _table_creation_race(location: str) -> None:
+    stores = [CaseStore(location) for _ in range(4)]
+    start = threading.Barrier(len(stores))
+    failures: list[BaseException] = []
+
+    def create(store: CaseStore) -> None:
+        tables: Any = store.due_tables()
+        start.wait()
+        try:
+            tables.ensure()
+        except BaseException as error:  # reported below, with the others
+            failures.append(error)
+
+    threads = [threading.Thread(target=create, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+    assert not failures
+
+
+def test_several_writers_create_the_tables_at_once_on_sqlite(tmp_path: Path) -> None:
+    location = str(tmp_path / "race-create.db")
+    CaseStore(location).close()
+    _table_creation_race(location)
+
+
+@pytest.mark.postgres
+def test_several_writers_create_the_tables_at_once_on_postgres(postgres_url: str) -> None:
+    _reset_postgres(postgres_url)
+    CaseStore(postgres_url).close()
+    _table_creation_race(postgres_url)
+
+
+@pytest.mark.postgres
+def test_a_read_only_postgres_role_is_answered_from_memory(postgres_url: str) -> None:
+    import psycopg  # noqa: PLC0415  (PostgreSQL tests only)
+
+    _reset_postgres(postgres_url)
+    with CaseRecords(postgres_url, SPECS) as records:
+        _cases(records)
+        records.due(DAYS[0])
+        records.record("K-0", "plan_approved", {"approved_on": "2025-03-01"})  # not caught up
+    url = urlparse(postgres_url)
+    admin = url._replace(netloc=f"postgres@{url.hostname}:{url.port}").geturl()
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute("DROP ROLE IF EXISTS vrrules_reader")
+            conn.execute("CREATE ROLE vrrules_reader LOGIN PASSWORD 'reader'")
+    except psycopg.Error as error:
+        pytest.skip(f"no superuser to make a read-only role with: {error}")
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("GRANT USAGE ON SCHEMA public TO vrrules_reader")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO vrrules_reader")
+    reader = url._replace(netloc=f"vrrules_reader:reader@{url.hostname}:{url.port}").geturl()
+    with CaseRecords(postgres_url, SPECS) as records:
+        expected = {day: due_sweep(records, day, 14) for day in DAYS}
+    with CaseRecords(reader, SPECS, read_only=True) as records:  # what the role allows
+        for day in DAYS:
+            assert records.due(day, 14) == expected[day]
+        report = records.due_report
+        assert report is not None and not report.kept and not report.rebuilt
+    with CaseRecords(postgres_url, SPECS) as records:  # the kept one was left as it was
+        state = records.due_projection().tables().state()
+        records.due(DAYS[0])
+        assert state is not None and records.due_report is not None and records.due_report.read > 0
+
+
+def test_a_store_with_no_kept_list_is_read_only_answered_in_memory(tmp_path: Path) -> None:
+    store = tmp_path / "ro.db"
+    with CaseRecords(store, SPECS) as records:
+        _cases(records)
+    before = store.read_bytes()
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        records.due(DAYS[0])
+        report = records.due_report
+        assert report is not None and report.rebuilt and not report.kept
+        _agrees(records)
+    assert store.read_bytes() == before
+
+
+def test_a_store_that_will_not_take_the_tables_is_answered_from_memory_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vrrules.errors import StoreUnavailableError  # noqa: PLC0415
+    from vrrules.events.duetables import SqlDueTables  # noqa: PLC0415
+
+    def refuse(self: SqlDueTables) -> None:
+        raise StoreUnavailableError("expected the store to take the due list's tables, got 'disk full'")
+
+    monkeypatch.setattr(SqlDueTables, "ensure", refuse)
+    with CaseRecords(tmp_path / "full.db", SPECS) as records:
+        _cases(records)
+        records.due(DAYS[0])
+        report = records.due_report
+        assert report is not None and not report.kept and "disk full" in str(report.note)
+        _agrees(records)
