@@ -546,3 +546,100 @@ def test_since_reads_only_the_new_part_a_full_verify_reads_the_rest(tmp_path: Pa
     assert weekly.ok and weekly.cases == 2  # D-4 and E-5 only
     assert not full.ok
     assert min(f.leaf_index for f in full.log.findings if f.leaf_index is not None) == first  # type: ignore[union-attr]
+
+
+# ------------------------------------------- hostile rows: a finding, never a crash or a pass
+
+# Each edits a filled SQLite store (3 cases, a publication; rowid 13 is C-3's decision, 14
+# the publication) the way a hand with the database open could.
+HOSTILE_ROWS = {
+    "version NULL": ["UPDATE stored_events SET originator_version = NULL WHERE rowid = 13"],
+    "version past 2**31": ["UPDATE stored_events SET originator_version = 1099511627776 WHERE rowid = 13"],
+    "version text": ["UPDATE stored_events SET originator_version = 'x' WHERE rowid = 13"],
+    "state NULL": ["UPDATE stored_events SET state = NULL WHERE rowid = 13"],
+    "state text": ["UPDATE stored_events SET state = 'hello' WHERE rowid = 13"],
+    "state not UTF-8 text": ["UPDATE stored_events SET state = CAST(x'ff00' AS TEXT) WHERE rowid = 13"],
+    "topic NULL": ["UPDATE stored_events SET topic = NULL WHERE rowid = 13"],
+    "topic not UTF-8": ["UPDATE stored_events SET topic = CAST(x'ff00' AS TEXT) WHERE rowid = 13"],
+    "id upper case": ["UPDATE stored_events SET originator_id = upper(originator_id) WHERE rowid = 13"],
+    "id of a whole case upper case": [
+        "UPDATE stored_events SET originator_id = upper(originator_id) "
+        "WHERE originator_id = (SELECT originator_id FROM stored_events WHERE rowid = 5)"
+    ],
+    "id NULL": ["UPDATE stored_events SET originator_id = NULL WHERE rowid = 13"],
+    "id with dashes": [
+        "UPDATE stored_events SET originator_id = '4253fea0-0517-5398-9c08-e566f603d67d' WHERE rowid = 13"
+    ],
+    "id one byte longer": ["UPDATE stored_events SET originator_id = '00' || originator_id WHERE rowid = 13"],
+    "leaf one byte longer": ["UPDATE stored_events_leaves SET leaf = leaf || x'00' WHERE position = 13"],
+    "leaf one byte shorter, state edited": [
+        "UPDATE stored_events_leaves SET leaf = substr(leaf, 1, 31) WHERE position = 13",
+        "UPDATE stored_events SET state = state || ' ' WHERE rowid = 13",
+    ],
+    "leaf text": ["UPDATE stored_events_leaves SET leaf = 'abc' WHERE position = 13"],
+    "leaf a number": ["UPDATE stored_events_leaves SET leaf = 32 WHERE position = 13"],
+    "tail deleted, its leaves left": ["DELETE FROM stored_events WHERE rowid >= 13"],
+    "a forged record far ahead": [
+        "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
+        "SELECT 4611686018427387905, originator_id, 5, topic, state FROM stored_events WHERE rowid = 13"
+    ],
+}
+
+
+@pytest.mark.parametrize("edit", sorted(HOSTILE_ROWS))
+def test_a_hostile_row_is_a_finding_never_a_crash_or_a_pass(tmp_path: Path, edit: str) -> None:
+    store = str(tmp_path / "cases.db")
+    checkpoint, leaves = _kept(store)
+    with sqlite3.connect(store) as db:
+        for statement in HOSTILE_ROWS[edit]:
+            db.execute(statement)
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        full = verify_store(records, checkpoints=[(checkpoint, leaves)])
+        two = verify_store(records, checkpoints=[(checkpoint, leaves)], workers=2)
+        verify_store(records, since=(checkpoint, leaves))  # it may not see old rows, but never crashes
+    assert not full.ok, full.render()
+    assert two.render() == full.render()
+
+
+def test_since_refuses_a_checkpoint_whose_end_was_moved(tmp_path: Path) -> None:
+    """The checkpoint's root fixes its leaves' hashes, not their positions: moving its last
+    leaf (and dropping the ones after it) must not make --since read nothing new."""
+    store = str(tmp_path / "cases.db")
+    checkpoint, leaves = _week(store)
+    size = checkpoint.checkpoint.size
+    database = Database(store)
+    last = database.rows()[size - 1].position
+    with sqlite3.connect(store) as db:
+        db.execute("DELETE FROM stored_events_leaves WHERE position > ?", (last,))
+        db.execute("UPDATE stored_events_leaves SET position = 1000000 WHERE position = ?", (last,))
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        report = verify_store(records, since=(checkpoint, leaves))
+    assert not report.ok, report.render()
+    assert any(f.leaf_index == size - 1 for f in report.log.findings), report.render()  # type: ignore[union-attr]
+
+
+def test_since_walks_a_case_whose_new_record_is_of_another_kind(tmp_path: Path) -> None:
+    store = str(tmp_path / "cases.db")
+    checkpoint, _ = _week(store)
+    database = Database(store)
+    rows = database.rows()
+    release = next(r for r in rows if "PolicyRelease" in r.topic)
+    case = rows[0]  # A-1's opening
+    last = max(r.version for r in rows if r.stored_id == case.stored_id)
+    forged = Row(rows[-1].position + 1, case.stored_id, last + 1, release.topic, release.state)
+    leaves = {**database.leaves(), forged.position: forged.leaf()}  # a thorough hand
+    database.rewrite([*rows, forged], leaves)
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        report = verify_store(records, since=checkpoint)
+    assert not report.ok
+    assert [c.case_ref for c in report.broken] == ["A-1"], report.render()
+
+
+def test_a_store_written_before_the_log_verifies_read_only_and_says_so(tmp_path: Path) -> None:
+    store = tmp_path / "old.sqlite"
+    shutil.copy(Path(__file__).parents[1] / "fixtures" / "store-schema-1.sqlite", store)
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        report = verify_store(records)
+    assert report.ok, report.render()
+    assert report.log is not None and not report.log.built
+    assert "written before the log" in report.render()

@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from vrrules.audit.replay import Replayer, ReplayResult
+from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords
 from vrrules.events.domain import Case, PolicyRelease, case_id, event_content, link, release_id
 from vrrules.events.store import CaseStore, StoredRecord
@@ -85,7 +86,7 @@ def walk_case(
     count = 0
     if stored is None:
         stored = store.records_of(stored_id, upto=upto)
-    recomputed = [record.leaf_hash() for record in stored]
+    recomputed = [_leaf_of(record) for record in stored]
     if leaves is not None:
         leaves.extend(
             (record.position, leaf, record.stored_leaf)
@@ -102,7 +103,7 @@ def walk_case(
         try:
             event = store.decode(record)
         except Exception as error:  # a record edited into something that no longer decodes
-            return broken(expected_version, f"the stored event cannot be read: {error}")
+            return broken(expected_version, f"the stored event cannot be read: {_why(error)}")
         kind = record.topic.rsplit(".", 1)[-1]
         if isinstance(event, Case.Opened) != (expected_version == 1):
             return broken(expected_version, f"{kind} out of place in the case")
@@ -146,15 +147,30 @@ def walk_case(
                         )
                     )
                 except Exception as error:  # a record that decodes but no longer makes sense
-                    return broken(expected_version, f"cannot replay: {error}")
+                    return broken(expected_version, f"cannot replay: {_why(error)}")
             try:
                 case = event.mutate(case)
             except Exception as error:  # a record's state under another record's type
-                return broken(expected_version, f"{kind} does not fit the case: {error}")
+                return broken(expected_version, f"{kind} does not fit the case: {_why(error)}")
         head = expected
     if changed is not None:
         return ChainCheck(name, count, head, *changed), replays
     return ChainCheck(name, count, head), replays
+
+
+def _leaf_of(record: StoredRecord) -> bytes:
+    """The record's leaf; for a row too malformed to have one, a hash no stored leaf matches."""
+    try:
+        return record.leaf_hash()
+    except VrrulesError:
+        return _MALFORMED_LEAF
+
+
+_MALFORMED_LEAF = hashlib.sha256(b"vrrules: a malformed record, no leaf fits it").digest()
+
+
+def _why(error: Exception) -> str:
+    return str(error) or type(error).__name__
 
 
 def _link_or_none(head: str, kind: str, version: int, event: object) -> str | None:

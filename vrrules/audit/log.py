@@ -22,6 +22,7 @@ with their leaves leave no trace; keep checkpoints often (``vrrules audit checkp
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
@@ -140,6 +141,10 @@ _STAGES = (
     "record has no leaf",
     "record changed",
     "record deleted",
+    "record malformed",
+    "records not reached",
+    "the store holds",
+    "the record at the checkpoint's last leaf",
     "expected version",
     "checkpoint of another log",
     "the log differs",
@@ -222,11 +227,15 @@ class StoreLog:
         self.store = store
         self.share = share
         self.positions = array("q")
-        self.versions = array("i")
+        self.versions = array("q")
         self.aggregates = array("i")  # per record: its aggregate's number, an index into ids
-        self.topic_codes = array("H")  # per record: an index into topic_names
+        self.topic_codes = array("I")  # per record: an index into topic_names
         self.ids = PackedIds()  # aggregates in the order of their first records
         self.first_index = array("q")  # per aggregate: the leaf index of its first record
+        self.counts = array("q")  # per aggregate: how many records the index holds
+        self.malformed: dict[int, str] = {}  # leaf index -> what is malformed in its row
+        self.unread: set[int] = set()  # aggregates whose records, read by id, are not all here
+        self.boundary_problem: str | None = None  # SinceLog: the checkpoint's end does not fit
         self.topic_names: list[str] = []
         # where the leaf stored beside a record is not its recomputed leaf: leaf index -> the
         # stored leaf (None: the writer stored none)
@@ -268,7 +277,7 @@ class StoreLog:
         """Add the records ``rows`` gives; ``trusted``: their leaves are the stored ones, to
         be recomputed later (the aggregates are marked unchecked)."""
         numbers, topics, share, add_leaf = self._numbers, self._topics, self.share, self._add_leaf
-        for index, (position, stored_id, version, topic, state, stored_leaf) in enumerate(
+        for index, (position, stored_id, version, topic, state, stored_leaf, problem) in enumerate(
             rows, start=self.size
         ):
             number = numbers.get(stored_id)
@@ -276,8 +285,14 @@ class StoreLog:
                 number = numbers[stored_id] = len(self.ids)
                 self.ids.append(stored_id)
                 self.first_index.append(index)
+                self.counts.append(0)
                 if trusted:
                     self.unchecked.add(number)
+            self.counts[number] += 1
+            if problem is not None:
+                self.malformed.setdefault(index, problem)
+            if stored_leaf is not None and len(stored_leaf) != HASH_SIZE:
+                self.malformed.setdefault(index, f"its stored leaf is {len(stored_leaf)} bytes, not 32")
             code = topics.get(topic)
             if code is None:
                 code = topics[topic] = len(self.topic_names)
@@ -293,14 +308,17 @@ class StoreLog:
                 or share is None
                 or int.from_bytes(stored_id, "big") % share[1] == share[0]
             ):
-                leaf = record_leaf_hash(UUID(bytes=stored_id), version, topic, state)
+                try:
+                    leaf = record_leaf_hash(UUID(bytes=stored_id), version, topic, state)
+                except VrrulesError:  # a malformed row (a finding above): a leaf nothing matches
+                    leaf = _MALFORMED_LEAF
                 if leaf != stored_leaf:
                     self.stored_differs[index] = stored_leaf
-            elif stored_leaf is not None:
+            elif stored_leaf is not None and len(stored_leaf) == HASH_SIZE:
                 leaf = stored_leaf
-            else:  # a record without a stored leaf, its state unread: recomputed later
+            else:  # no stored leaf (or a malformed one), the state unread: recomputed later
                 leaf = _NO_LEAF
-                self.stored_differs[index] = None
+                self.stored_differs[index] = stored_leaf
                 self._streamed = False
             add_leaf(leaf)
 
@@ -370,16 +388,26 @@ class StoreLog:
     # --------------------------------------------------------- leaves recomputed later
 
     def recomputed(
-        self, position_leaves: Iterable[tuple[int, bytes, bytes | None]], checked: Iterable[UUID]
+        self,
+        position_leaves: Iterable[tuple[int, bytes, bytes | None]],
+        checked: Iterable[tuple[UUID, int]],
     ) -> None:
-        """The leaves the caller recomputed for the records of the aggregates ``checked``,
-        ``(position, recomputed leaf, stored leaf or None)`` wherever they are not the stored
-        ones (or none was stored)."""
+        """The leaves the caller recomputed for the records of the aggregates ``checked``
+        (each with how many records it read by the aggregate's id), ``(position, recomputed
+        leaf, stored leaf or None)`` wherever they are not the stored ones (or none was
+        stored). An aggregate read with fewer or more records than the log's index holds is
+        marked unread: a record the index has but reading by id does not reach (a stored id
+        edited out of its form, say) keeps its stored leaf, and is a finding."""
         self._patch({position: (leaf, stored) for position, leaf, stored in position_leaves})
-        for stored_id in checked:
+        for stored_id, read in checked:
             number = self._numbers.get(stored_id.bytes)
             if number is not None:
                 self.unchecked.discard(number)
+                if read != self._expected_count(number):
+                    self.unread.add(number)
+
+    def _expected_count(self, number: int) -> int:
+        return self.counts[number]
 
     def trust(self, numbers: Iterable[int]) -> None:
         """Take these aggregates' leaves as the writer stored them (someone else, or a
@@ -394,11 +422,17 @@ class StoreLog:
         found: dict[int, tuple[bytes, bytes | None]] = {}
         upto = self.last_position
         for number in chosen:
-            for record in self.store.records_of(self.ids[number], upto=upto):
-                leaf = record.leaf_hash()
+            records = self.store.records_of(self.ids[number], upto=upto)
+            for record in records:
+                try:
+                    leaf = record.leaf_hash()
+                except VrrulesError:  # a malformed row: a finding of its own
+                    leaf = _MALFORMED_LEAF
                 if leaf != record.stored_leaf:
                     found[record.position] = (leaf, record.stored_leaf)
             self.unchecked.discard(number)
+            if len(records) != self._expected_count(number):
+                self.unread.add(number)
         self._patch(found)
 
     def _patch(self, found: dict[int, tuple[bytes, bytes | None]]) -> None:
@@ -450,14 +484,15 @@ class StoreLog:
             if index >= count:
                 break
             if positions[index] == position:
-                packed[index * HASH_SIZE : (index + 1) * HASH_SIZE] = leaf
+                fits = len(leaf) == HASH_SIZE  # a malformed stored leaf is a finding already
+                packed[index * HASH_SIZE : (index + 1) * HASH_SIZE] = leaf if fits else _MALFORMED_LEAF
                 index += 1
         return packed
 
     def stored_tree(self) -> LogTree | None:
         """The tree of the leaves the writer stored, when every record has one."""
-        if not self.built or any(v is None for v in self.stored_differs.values()):
-            return None
+        if not self.built or any(v is None or len(v) != HASH_SIZE for v in self.stored_differs.values()):
+            return None  # a record without a stored leaf, or a malformed one: no tree of them
         packed = bytearray(self.tree.leaf_hashes())
         for index, stored in self.stored_differs.items():
             if stored is not None:
@@ -509,6 +544,7 @@ class StoreLog:
 
 _OPENED = get_topic(Case.Opened)
 _NO_LEAF = bytes(HASH_SIZE)
+_MALFORMED_LEAF = hashlib.sha256(b"vrrules: a malformed record, no leaf fits it").digest()
 _NEVER = 2**62  # a leaf index no log reaches: keep no leaves
 
 
@@ -539,33 +575,70 @@ class SinceLog(StoreLog):
     ) -> None:
         self._start(store, share, keep_from=since, roots_at=(since, *roots_at))
         later: set[int] = set()  # positions of the stored leaves after the checkpoint's last
+        last_leaf = b""
         for position, leaf in store.stored_leaf_rows():
             if len(self.positions) < since:
                 self.positions.append(position)
-                self._add_leaf(leaf)  # hashed, not kept
+                self._add_leaf(leaf if len(leaf) == HASH_SIZE else _MALFORMED_LEAF)  # hashed, not kept
+                last_leaf = leaf
             else:
                 later.add(position)
         self.known_from = self._keep_from = known = len(self.positions)
         boundary = self.positions[-1] if self.positions else 0
+        self._check_boundary(known, boundary, last_leaf)
         # the records before the checkpoint all stand as one aggregate, "not read"
-        self.versions.extend(array("i", bytes(4 * known)))
+        self.versions.extend(array("q", bytes(8 * known)))
         self.aggregates.extend(array("i", bytes(4 * known)))
-        self.topic_codes.extend(array("H", bytes(2 * known)))
+        self.topic_codes.extend(array("I", bytes(4 * known)))
         self.ids.append(_NOT_READ.bytes)
         self.first_index.append(0)
+        self.counts.append(known)
         self.topic_names.append("(a record before the checkpoint, not read)")
         self._numbers[_NOT_READ.bytes] = 0
         self.first_stored = 0 if known else None
         self._read(store.log_rows(states=True, after=boundary), trusted=False)
         self._finish_read()
         self.orphans = sorted(later.difference(self.positions[known:]))
+        # every aggregate that gained records is read by its id: where it stood at the
+        # checkpoint, and whether it is a case (its first record an opening), to be walked
         self._cases: dict[UUID, int] = {}  # cases with records after it: their first new version
-        for index in range(known, self.size):
-            if self.topic(index).startswith(_CASE_TOPICS):
-                self._cases.setdefault(self.stored_id(index), self.versions[index])
-        for number in range(1, len(self.ids)):  # where each aggregate with new records stood then
-            old = [r.version for r in store.records_of(self.ids[number], upto=boundary)]
-            self.versions_before[number] = max(old, default=0)
+        self._old_counts: dict[int, int] = {}
+        for number in range(1, len(self.ids)):
+            stored_id = self.ids[number]
+            old = store.records_of(stored_id, upto=boundary)
+            self.versions_before[number] = max((r.version for r in old), default=0)
+            self._old_counts[number] = len(old)
+            first_topic = old[0].topic if old else self.topic(self.first_index[number])
+            new_topics = {self.topic(i) for i in range(self.first_index[number], self.size)
+                          if self.aggregates[i] == number}
+            if first_topic == _OPENED or any(t.startswith(_CASE_TOPICS) for t in new_topics):
+                self._cases[stored_id] = self.versions[self.first_index[number]]
+
+    def _check_boundary(self, known: int, boundary: int, last_leaf: bytes) -> None:
+        """The checkpoint's root fixes its leaves' hashes, not where they stand: the store must
+        hold exactly ``known`` records up to the last of them, and that record must still
+        hash to it, or the new part read from there on is not what follows the checkpoint."""
+        if not known:
+            return
+        record = self.store.record_at(boundary)
+        try:
+            fits = record is not None and record.leaf_hash() == last_leaf
+        except VrrulesError:
+            fits = False
+        held = self.store.count_records(boundary)
+        if held != known:
+            self.boundary_problem = (
+                f"the store holds {held} records up to the checkpoint's last leaf, the checkpoint "
+                f"{known}: records before it were removed or inserted (a full verify names them)"
+            )
+        elif not fits:
+            self.boundary_problem = (
+                "the record at the checkpoint's last leaf no longer hashes to it: the records "
+                "before it were changed, moved or removed (a full verify names them)"
+            )
+
+    def _expected_count(self, number: int) -> int:
+        return self.counts[number] + self._old_counts.get(number, 0)
 
     def cases_to_walk(self) -> list[tuple[UUID, int]]:
         """The cases with records after the checkpoint, each with its first new version."""
@@ -672,8 +745,9 @@ def verify_log(
                     position=log.orphans[0],
                 )
             )
+    findings.extend(_row_findings(log))
     # 2. each aggregate's versions run 1, 2, 3 … in log order
-    last = array("i", [0]) * len(log.ids)
+    last = array("q", [0]) * len(log.ids)
     for number, version in log.versions_before.items():
         last[number] = version
     versions, aggregates = log.versions, log.aggregates
@@ -724,6 +798,28 @@ def verify_log(
     if findings:
         report.root = ""  # no root is vouched for a log that did not verify
     return report
+
+
+def _row_findings(log: StoreLog) -> list[LogFinding]:
+    """Rows the audit could not take at face value: malformed ones, aggregates whose records
+    reading by id does not reach, and (``--since``) a checkpoint whose end no longer fits."""
+    found = []
+    if log.malformed:
+        first = min(log.malformed)
+        found.append(log.finding(f"record malformed: {log.malformed[first]}", first))
+    if log.unread:
+        first = min(log.first_index[n] for n in log.unread)
+        found.append(
+            log.finding(
+                "records not reached by their id: reading this record's aggregate by its stored id "
+                "does not give the records the log holds for it (an id edited out of its form?)",
+                first,
+            )
+        )
+    if log.boundary_problem is not None:
+        end = log.known_from - 1
+        found.append(LogFinding(log.boundary_problem, end, log.positions[end]))
+    return found
 
 
 def _trusted_copy(

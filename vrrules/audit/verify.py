@@ -170,6 +170,7 @@ class _CaseOutcome:
     counts: dict[str, Counter[str]]
     failures: list[ReplayResult]
     leaves: list[tuple[int, bytes, bytes | None]]  # (position, recomputed, stored) where they differ
+    read: int  # how many records reading the case by its id gave
 
 
 _Job = list[tuple[UUID, int]]  # stored ids, each with the first version whose decisions to replay
@@ -190,13 +191,15 @@ def _verify_cases(replayer: Replayer, ids: _Job, upto: int) -> list[_CaseOutcome
             replay_from=replay_from,
             upto=upto,
             leaves=leaves,
-            stored=stored.pop(stored_id),
+            stored=(records := stored.pop(stored_id)),
         )
         counts: dict[str, Counter[str]] = {}
         for result in replays:
             counts.setdefault(result.family, Counter())[result.status] += 1
         outcomes.append(
-            _CaseOutcome(stored_id, check, counts, [r for r in replays if not r.reproduced], leaves)
+            _CaseOutcome(
+                stored_id, check, counts, [r for r in replays if not r.reproduced], leaves, len(records)
+            )
         )
     return outcomes
 
@@ -245,12 +248,12 @@ class _Collector:
         self.report, self.order, self.shard = report, order, shard
         self.on_case, self.progress = on_case, progress
         self.digest = DigestBuilder()
-        self.walked: list[UUID] = []
+        self.walked: list[tuple[UUID, int]] = []  # each case walked, with the records read
         self.leaves: list[tuple[int, bytes, bytes | None]] = []
 
     def take(self, outcome: _CaseOutcome) -> None:
         report = self.report
-        self.walked.append(outcome.stored_id)
+        self.walked.append((outcome.stored_id, outcome.read))
         self.leaves.extend(outcome.leaves)
         check = outcome.check
         report.add_chain(check)
@@ -336,7 +339,9 @@ def verify_store(
         else:
             # the cases are known before the log's index is read, so the workers start on
             # them while the index is read here
-            upto = store.last_position()
+            # up to the last record or leaf, whichever is later: a record deleted from the end
+            # of the log leaves its leaf behind it
+            upto = max(store.last_position(), store.last_leaf_position())
             cases = [(stored_id, 1) for stored_id in dict.fromkeys(store.ids_of_topic(_OPENED, upto))]
         order = {stored_id: index for index, (stored_id, _) in enumerate(cases)}
         if shard is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import sqlite3
@@ -66,8 +67,46 @@ from vrrules.events.tlog import record_leaf_hash
 
 __all__ = ["CaseStore", "LogRow", "StoreHandle", "StoredRecord", "known_topics"]
 
-# (position, stored id's 16 bytes, version, topic, state as stored or None, stored leaf or None)
-LogRow = tuple[int, bytes, int, str, bytes | None, bytes | None]
+# (position, stored id's 16 bytes, version, topic, state as stored or None, stored leaf or
+# None, what is malformed in the row or None)
+LogRow = tuple[int, bytes, int, str, bytes | None, bytes | None, str | None]
+_LAST_POSITION = 2**63 - 1  # the largest rowid or bigint: "no bound"
+
+
+def _as_bytes(value: object) -> bytes:
+    """A stored column as bytes, whatever a hostile hand put there (text as its UTF-8, NULL
+    as nothing, anything else as its text): the leaf over it then shows the change."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if value is None:
+        return b""
+    return str(value).encode("utf-8", "surrogatepass")
+
+
+def _as_text(value: object) -> object:
+    """A column read as a blob back as the text it holds (bytes that are not UTF-8 keep their
+    bytes as escapes, so they still differ from every well-formed value)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    return value
+
+
+def _id_key(raw: object) -> tuple[bytes, str | None]:
+    """A stored id as its 16 bytes, and what is wrong with it. The writer stores ids in one
+    form (a UUID, or 32 lowercase hex digits on SQLite); the audit reads a case's records by
+    that form, so an id in any other form (upper case, dashes, not hex) is a finding, keyed
+    apart from every well-formed id so it is never taken for one."""
+    if isinstance(raw, UUID):
+        return raw.bytes, None
+    if isinstance(raw, str) and len(raw) == 32:
+        try:
+            key = bytes.fromhex(raw)
+        except ValueError:
+            key = b""
+        if key and key.hex() == raw:
+            return key, None
+    marker = hashlib.sha256(b"malformed stored id\x00" + repr(raw).encode()).digest()[:16]
+    return marker, f"its stored id {str(raw)[:40]!r} is not in the form the store writes"
 
 _SAVE_ATTEMPTS = 5
 _IDS_PER_QUERY = 400  # aggregates read in one query (SQLite allows 999 parameters at the least)
@@ -579,6 +618,38 @@ class CaseStore:
                 )
             start = rows[-1][0] + 1
 
+    def _has_leaves(self) -> bool:
+        """Whether the store has its leaves table: a store written before the log, opened
+        read-only (so nothing creates it), has none, and reads as a log without leaves."""
+        known = getattr(self, "_leaves_known", None)
+        if known is None:
+            datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
+            table = leaves_table(self._events_table)
+            with datastore.transaction(commit=False) as cursor:
+                if self._backend == "sqlite":
+                    cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+                    known = cursor.fetchone() is not None
+                else:
+                    cursor.execute("SELECT to_regclass(%s) AS found", (f"{datastore.schema}.{table}",))
+                    known = cursor.fetchone()["found"] is not None
+            self._leaves_known = known
+        return bool(known)
+
+    def _leaves_sqlite(self) -> str:
+        if self._has_leaves():
+            return leaves_table(self._events_table)
+        return "(SELECT NULL AS position, NULL AS leaf)"
+
+    def _leaves_pg(self) -> Any:
+        from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
+
+        if self._has_leaves():
+            datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
+            return SQL("{schema}.{leaves}").format(
+                schema=Identifier(datastore.schema), leaves=Identifier(leaves_table(self._events_table))
+            )
+        return SQL("(SELECT NULL::bigint AS position, NULL::bytea AS leaf)")
+
     def log_rows(
         self, *, states: bool, after: int = 0, upto: int | None = None, page: int = 20_000
     ) -> Iterator[LogRow]:
@@ -598,20 +669,23 @@ class CaseStore:
                     record.topic,
                     record.state if states else None,
                     leaf,
+                    None,
                 )
             return
         datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
-        leaves = leaves_table(self._events_table)
-        state = "e.state" if states else "NULL"
+        # on SQLite a hand can store any column as text, and text that is not UTF-8 fails to
+        # read at all: the bytes are read as blobs, and turned into text here
+        state = ("CAST(e.state AS BLOB)" if self._backend == "sqlite" else "e.state") if states else "NULL"
         topics: dict[str, str] = {}
         start = after
-        last = upto if upto is not None else 2**62
+        last = upto if upto is not None else _LAST_POSITION
         while True:
             if self._backend == "sqlite":
                 with datastore.transaction(commit=False) as cursor:
                     cursor.execute(
-                        f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, {state}, "
-                        f"l.leaf FROM {self._events_table} e LEFT JOIN {leaves} l "
+                        "SELECT e.rowid, CAST(e.originator_id AS BLOB), e.originator_version, "
+                        f"CAST(e.topic AS BLOB), {state}, CAST(l.leaf AS BLOB) "
+                        f"FROM {self._events_table} e LEFT JOIN {self._leaves_sqlite()} l "
                         "ON l.position = e.rowid WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?",
                         (start, last, page),
                     )
@@ -624,29 +698,78 @@ class CaseStore:
                         SQL(
                             "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, "
                             + state
-                            + ", l.leaf FROM {schema}.{events} e LEFT JOIN {schema}.{leaves} l "
+                            + ", l.leaf FROM {schema}.{events} e LEFT JOIN {leaves} l "
                             "ON l.position = e.notification_id WHERE e.notification_id > %s "
                             "AND e.notification_id <= %s ORDER BY e.notification_id LIMIT %s"
                         ).format(
                             schema=Identifier(datastore.schema),
                             events=Identifier(self._events_table),
-                            leaves=Identifier(leaves),
+                            leaves=self._leaves_pg(),
                         ),
                         (start, last, page),
                     )
                     rows = [tuple(row.values()) for row in cursor.fetchall()]
             if not rows:
                 return
-            for position, raw_id, version, topic, data, leaf in rows:
+            for position, raw_id, raw_version, raw_topic, data, leaf in rows:
+                key, problem = _id_key(_as_text(raw_id))
+                version, topic = raw_version, _as_text(raw_topic)
+                if not isinstance(version, int) or isinstance(version, bool) or not 0 < version < 2**63:
+                    problem = problem or f"its version is {str(version)[:40]!r}, not a number from 1"
+                    version = -1
+                if not isinstance(topic, str):
+                    problem = problem or f"its topic is {type(topic).__name__}, not text"
+                    topic = f"<not a topic: {str(topic)[:60]!r}>"
                 yield (
                     position,
-                    raw_id.bytes if isinstance(raw_id, UUID) else bytes.fromhex(raw_id),
+                    key,
                     version,
                     topics.setdefault(topic, topic),
-                    bytes(data) if data is not None else None,
-                    bytes(leaf) if leaf is not None else None,
+                    _as_bytes(data) if data is not None or states else None,
+                    _as_bytes(leaf) if leaf is not None else None,
+                    problem,
                 )
             start = rows[-1][0]
+
+    def count_records(self, upto: int) -> int:
+        """How many records stand at positions up to ``upto``."""
+        if self._backend == "memory":
+            return sum(1 for r in self.records() if r.position <= upto)
+        datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.transaction(commit=False) as cursor:
+            if self._backend == "sqlite":
+                cursor.execute(f"SELECT count(*) FROM {self._events_table} WHERE rowid <= ?", (upto,))
+                return int(cursor.fetchone()[0])
+            from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
+
+            cursor.execute(
+                SQL("SELECT count(*) AS held FROM {schema}.{events} WHERE notification_id <= %s").format(
+                    schema=Identifier(datastore.schema), events=Identifier(self._events_table)
+                ),
+                (upto,),
+            )
+            return int(cursor.fetchone()["held"])
+
+    def last_leaf_position(self) -> int:
+        """The position of the last stored leaf (0 when there is none)."""
+        if self._backend == "memory":
+            return self.last_position()
+        if not self._has_leaves():
+            return 0
+        datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
+        table = leaves_table(self._events_table)
+        with datastore.transaction(commit=False) as cursor:
+            if self._backend == "sqlite":
+                cursor.execute(f"SELECT max(position) FROM {table}")
+                return int(cursor.fetchone()[0] or 0)
+            from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
+
+            cursor.execute(
+                SQL("SELECT max(position) AS last FROM {schema}.{table}").format(
+                    schema=Identifier(datastore.schema), table=Identifier(table)
+                )
+            )
+            return int(cursor.fetchone()["last"] or 0)
 
     def ids_of_topic(self, topic: str, upto: int) -> list[UUID]:
         """The stored ids of the records of one topic up to a position, in the store's order
@@ -657,11 +780,11 @@ class CaseStore:
         with datastore.transaction(commit=False) as cursor:
             if self._backend == "sqlite":
                 cursor.execute(
-                    f"SELECT originator_id FROM {self._events_table} WHERE topic = ? AND rowid <= ? "
-                    "ORDER BY rowid",
+                    f"SELECT CAST(originator_id AS BLOB) FROM {self._events_table} "
+                    "WHERE topic = ? AND rowid <= ? ORDER BY rowid",
                     (topic, upto),
                 )
-                return [UUID(hex=row[0]) for row in cursor.fetchall()]
+                return [UUID(bytes=_id_key(_as_text(row[0]))[0]) for row in cursor.fetchall()]
             from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
 
             cursor.execute(
@@ -679,6 +802,8 @@ class CaseStore:
             for record in self.records():
                 yield record.position, record.leaf_hash()
             return
+        if not self._has_leaves():
+            return
         datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
         leaves = leaves_table(self._events_table)
         start = 0
@@ -686,7 +811,8 @@ class CaseStore:
             with datastore.transaction(commit=False) as cursor:
                 if self._backend == "sqlite":
                     cursor.execute(
-                        f"SELECT position, leaf FROM {leaves} WHERE position > ? ORDER BY position LIMIT ?",
+                        f"SELECT position, CAST(leaf AS BLOB) FROM {leaves} WHERE position > ? "
+                        "ORDER BY position LIMIT ?",
                         (start, 50_000),
                     )
                     rows = cursor.fetchall()  # (int, bytes) as SQLite gives them
@@ -711,13 +837,13 @@ class CaseStore:
         for row in self.log_rows(states=True, after=position - 1, page=1):
             if row[0] != position:
                 return None
-            found, stored_id, version, topic, state, leaf = row
+            found, stored_id, version, topic, state, leaf, _ = row
             return StoredRecord(found, UUID(bytes=stored_id), version, topic, state or b"", leaf)
         return None
 
     def orphan_leaves(self) -> list[int]:
         """Positions holding a stored leaf but no record (a record deleted from under its leaf)."""
-        if self._backend == "memory":
+        if self._backend == "memory" or not self._has_leaves():
             return []
         datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
         leaves = leaves_table(self._events_table)
@@ -764,29 +890,31 @@ class CaseStore:
         for start in range(0, len(wanted), _IDS_PER_QUERY):
             batch = wanted[start : start + _IDS_PER_QUERY]
             for position, raw_id, version, topic, state, leaf in self._rows_of(batch, upto):
-                stored_id = raw_id if isinstance(raw_id, UUID) else UUID(hex=raw_id)
-                if stored_id in found:
+                key, problem = _id_key(raw_id)
+                stored_id = UUID(bytes=key)
+                if stored_id in found and problem is None:
                     found[stored_id].append(
                         StoredRecord(
                             int(position),
                             stored_id,
-                            int(version),
-                            str(topic),
-                            bytes(state),
-                            bytes(leaf) if leaf is not None else None,
+                            version if isinstance(version, int) else -1,
+                            str(_as_text(topic)),
+                            _as_bytes(state),
+                            _as_bytes(leaf) if leaf is not None else None,
                         )
                     )
         return found
 
     def _rows_of(self, stored_ids: list[UUID], upto: int | None) -> list[tuple[Any, ...]]:
-        leaves = leaves_table(self._events_table)
         datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
-        last = upto if upto is not None else 2**62
+        last = upto if upto is not None else _LAST_POSITION
         if self._backend == "sqlite":
             with datastore.transaction(commit=False) as cursor:
                 cursor.execute(
-                    "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, l.leaf "
-                    f"FROM {self._events_table} e LEFT JOIN {leaves} l ON l.position = e.rowid "
+                    "SELECT e.rowid, e.originator_id, e.originator_version, CAST(e.topic AS BLOB), "
+                    "CAST(e.state AS BLOB), CAST(l.leaf AS BLOB) "
+                    f"FROM {self._events_table} e LEFT JOIN {self._leaves_sqlite()} l "
+                    "ON l.position = e.rowid "
                     f"WHERE e.originator_id IN ({', '.join('?' * len(stored_ids))}) AND e.rowid <= ? "
                     "ORDER BY e.originator_id, e.originator_version",
                     (*(stored_id.hex for stored_id in stored_ids), last),
@@ -798,13 +926,13 @@ class CaseStore:
             cursor.execute(
                 SQL(
                     "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, "
-                    "l.leaf FROM {schema}.{events} e LEFT JOIN {schema}.{leaves} l "
+                    "l.leaf FROM {schema}.{events} e LEFT JOIN {leaves} l "
                     "ON l.position = e.notification_id WHERE e.originator_id = ANY(%s) "
                     "AND e.notification_id <= %s ORDER BY e.originator_id, e.originator_version"
                 ).format(
                     schema=Identifier(datastore.schema),
                     events=Identifier(self._events_table),
-                    leaves=Identifier(leaves),
+                    leaves=self._leaves_pg(),
                 ),
                 (stored_ids, last),
             )
