@@ -95,7 +95,7 @@ def test_the_spans_found_on_a_day_are_exactly_those_containing_it(
     case_spans: list[list[Span]], day: int, within: int
 ) -> None:
     horizon = min(day + within, LAST)
-    found = sorted((ref, due) for _, ref, due, _ in _in_memory(case_spans).items_on(day, horizon))
+    found = sorted((ref, due) for ref, due, _ in _in_memory(case_spans).items_on(day, horizon))
     assert found == _expected(case_spans, day, horizon)
 
 
@@ -112,7 +112,7 @@ def test_the_store_finds_the_same_spans_with_its_indexes(tmp_path: Path) -> None
         spans_of = {e.case_id: s for e, s in zip(entries, case_spans, strict=True)}
         tables.write(expected=None, state=state, cases=entries, spans=spans_of, replace_all=True)
         horizon = min(day + within, LAST)
-        found = sorted((ref, due) for _, ref, due, _ in tables.items_on(day, horizon))
+        found = sorted((ref, due) for ref, due, _ in tables.items_on(day, horizon))
         assert found == _expected(case_spans, day, horizon)
 
     try:
@@ -130,7 +130,7 @@ def test_the_query_reads_the_index_not_the_table(tmp_path: Path) -> None:
     store.close()
     with sqlite3.connect(tmp_path / "plan.db") as db:
         left, right = stab_nodes(739_600)
-        columns = "SELECT case_id, ref, due, text FROM stored_events_due_items WHERE node IN "
+        columns = "SELECT ref, due, text FROM stored_events_due_items WHERE node IN "
         plan = db.execute(
             f"EXPLAIN QUERY PLAN {columns} ({', '.join('?' * len(left))}) AND last_day >= ? AND due <= ?",
             (*left, 739_600, 739_614),

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -210,18 +211,13 @@ def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]], title: st
     """A table as plain aligned lines, a row a line and nothing folded: for lists that can run
     to hundreds of thousands of rows, which a rich table lays out far too slowly (about a
     millisecond a row). Columns are as wide as their widest cell; the last is not padded."""
-    widths = [len(c) for c in columns]
-    for row in rows:
-        for n, cell in enumerate(row):
-            widths[n] = max(widths[n], len(cell))
-    last = len(columns) - 1
-
-    def line(cells: Sequence[str]) -> str:
-        return " ".join(c if n == last else c.ljust(widths[n]) for n, c in enumerate(cells)).rstrip()
-
+    widths = [
+        max(len(name), max(map(len, map(itemgetter(n), rows)), default=0)) for n, name in enumerate(columns)
+    ]
+    pattern = " ".join(f"{{:<{width}}}" for width in widths[:-1]) + " {}"
     lines = [title] if title else []
-    lines.append(line(columns))
-    lines.extend(line(row) for row in rows)
+    lines.append(pattern.format(*columns).rstrip())
+    lines.extend(pattern.format(*row).rstrip() for row in rows)
     return "\n".join(lines)
 
 

@@ -726,7 +726,7 @@ def _listed(tables: DueTables, as_of: date, within: int) -> list[DueItem]:
     dates: dict[int, date] = {}  # many items share a due date: each is made once
     items = []
     make = DueItem
-    for _, case_ref, due, (family, rule_id, finding, verdict, reference, what_to_do) in tables.items_on(
+    for case_ref, due, (family, rule_id, finding, verdict, reference, what_to_do) in tables.items_on(
         day, horizon
     ):
         on = dates.get(due)

@@ -47,6 +47,7 @@ import base64
 import hashlib
 import hmac
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -78,7 +79,7 @@ ROOT = 1 << 21
 Text = tuple[str, str, str, str, str, str]  # family, rule, finding, verdict, reference, what to do
 Item = tuple[int, Text]  # the due date (ordinal) and its text
 Span = tuple[int, int, list[Item]]  # first and last day (ordinals) and the items listed then
-Listed = tuple[str, str, int, Text]  # case id, case reference, due date (ordinal), text
+Listed = tuple[str, int, Text]  # case reference, due date (ordinal), text
 
 
 def fork_node(first: int, last: int) -> int:
@@ -197,7 +198,7 @@ class MemoryDueTables(DueTables):
                 inside = last >= day if side == "left" else first <= day if side == "right" else True
                 if inside:
                     ref = self._cases[case_id].case_ref
-                    found.extend((case_id, ref, due, text) for due, text in items if due <= horizon)
+                    found.extend((ref, due, text) for due, text in items if due <= horizon)
         return found
 
     def write(
@@ -241,7 +242,7 @@ class OverlayDueTables(DueTables):
     base: DueTables
     top: MemoryDueTables = field(default_factory=MemoryDueTables)
     hidden: bool = False
-    _replaced: set[str] = field(default_factory=set)
+    _replaced: set[str] = field(default_factory=set)  # the references of the cases worked out here
 
     def state(self) -> DueState | None:
         mine = self.top.state()
@@ -281,7 +282,10 @@ class OverlayDueTables(DueTables):
         elif self.top.state() is None and current is not None:
             # the first change over the persisted state: the top starts from its generation
             self.top._state = current
-        self._replaced.update(spans)
+        self._replaced.update(e.case_ref for e in cases if e.case_id in spans)
+        self._replaced.update(
+            e.case_ref for e in self.cases(set(spans) - {e.case_id for e in cases}).values()
+        )
         return self.top.write(expected=None, state=state, cases=cases, spans=spans, replace_all=replace_all)
 
 
@@ -390,8 +394,8 @@ class SqlDueTables(DueTables):
         whole = "INTEGER" if self.backend == "sqlite" else "bigint"
         # each index holds every column the query reads (an index-only scan)
         columns = {
-            "by_node_last": "(node, last_day, due, first_day, ref, text, case_id)",
-            "by_node_first": "(node, first_day, due, last_day, ref, text, case_id)",
+            "by_node_last": "(node, last_day, due, first_day, ref, text)",
+            "by_node_first": "(node, first_day, due, last_day, ref, text)",
             "by_case": "(case_id)",
         }
         if self.backend == "sqlite":
@@ -453,6 +457,7 @@ class SqlDueTables(DueTables):
             except errors as error:
                 text = str(error)
                 if attempt < 4 and ("concurrently" in text or "duplicate key" in text or "locked" in text):
+                    time.sleep(0.05 * (attempt + 1))
                     continue
                 raise self._failed(error) from None
             self._ready = True
@@ -557,7 +562,7 @@ class SqlDueTables(DueTables):
 
     def items_on(self, day: int, horizon: int) -> list[Listed]:
         left, right = stab_nodes(day)
-        select = "SELECT case_id, ref, due, text FROM {items} WHERE "
+        select = "SELECT ref, due, text FROM {items} WHERE "
         # under a node left of the day, the spans ending on or after it; right of it, those
         # starting on or before it; under the day's own node, all
         parts = [select + "node = ? AND due <= ?"]
@@ -577,8 +582,8 @@ class SqlDueTables(DueTables):
             if self._sealer.sealed:
                 return [self._unsealed(row, texts) for row in rows]
             return [
-                (case_id, ref if type(ref) is str else bytes(ref).decode(), due, texts[text])
-                for case_id, ref, due, text in rows
+                (ref if type(ref) is str else bytes(ref).decode(), due, texts[text])
+                for ref, due, text in rows
             ]
         except (KeyError, UnicodeDecodeError, TypeError, ValueError):
             raise DueProjectionInvalidError(
@@ -587,9 +592,9 @@ class SqlDueTables(DueTables):
             ) from None
 
     def _unsealed(self, row: tuple[Any, ...], texts: dict[int, Text]) -> Listed:
-        case_id, sealed, due, _ = row
+        sealed, due, _ = row
         ref, number = orjson.loads(self._sealer.open(bytes(sealed), b"item"))
-        return (case_id, str(ref), due, texts[int(number)])
+        return (str(ref), due, texts[int(number)])
 
     # ----------------------------------------------------------------------------- write
 
