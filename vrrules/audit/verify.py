@@ -337,8 +337,6 @@ def verify_store(
             since_log = SinceLog(records.store, base.size, share=shard, roots_at=sizes)
             cases, upto, log = since_log.cases_to_walk(), since_log.last_position, since_log
         else:
-            # the cases are known before the log's index is read, so the workers start on
-            # them while the index is read here
             # up to the last record or leaf, whichever is later: a record deleted from the end
             # of the log leaves its leaf behind it
             upto = max(store.last_position(), store.last_leaf_position())
@@ -356,12 +354,13 @@ def verify_store(
                 for outcome in _verify_cases(replayer, chunk, upto):
                     take(outcome)
         else:
-            # imap keeps the store's case order, so the digest is the one a single worker
-            # makes; its feeder hands the workers every chunk while the index is read here
-            jobs = ((handle, chunk, upto) for chunk in _chunks(cases, _CHUNK))
-            results = pool.imap(_verify_share, jobs)
+            # The index is read while the workers start up (importing takes them a second or
+            # two), not while they walk: reading it here then starves this process's threads
+            # that take the workers' results, and the workers wait on them. imap keeps the
+            # store's case order, so the digest is the one a single worker makes.
             log = log or StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
-            for outcomes in results:
+            jobs = ((handle, chunk, upto) for chunk in _chunks(cases, _CHUNK))
+            for outcomes in pool.imap(_verify_share, jobs):
                 for outcome in outcomes:
                     take(outcome)
             pool.close()
