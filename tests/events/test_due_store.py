@@ -375,3 +375,18 @@ def test_a_store_that_will_not_take_the_tables_is_answered_from_memory_and_says_
         report = records.due_report
         assert report is not None and not report.kept and "disk full" in str(report.note)
         _agrees(records)
+
+
+def test_a_kept_list_read_as_it_stands_gives_the_projections_items_and_documents(tmp_path: Path) -> None:
+    store = tmp_path / "kept.db"
+    with CaseRecords(store, SPECS) as records:
+        _cases(records, count=4)
+        listed = {day: records.due(day, 30) for day in DAYS}
+    with closing(CaseStore(store)) as opened:
+        for day, items in listed.items():
+            kept = kept_due_list(opened, SPECS, day, 30)
+            assert kept is not None
+            assert kept.items() == items == sorted(items)
+            assert kept.documents() == [item.as_dict() for item in items]
+            assert kept.overdue() == sum(1 for item in items if item.overdue)
+    assert any(listed.values())

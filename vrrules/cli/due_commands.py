@@ -46,15 +46,14 @@ def due_rows(items: list[DueItem]) -> list[list[str]]:
     days: dict[int, str] = {}
     rows = []
     for item in items:
-        on = dates.get(item.due_on)
+        due_on, case_ref, family, rule_id, _, _, count, reference, what_to_do = item
+        on = dates.get(due_on)
         if on is None:
-            on = dates[item.due_on] = item.due_on.isoformat()
-        left = days.get(item.days)
+            on = dates[due_on] = due_on.isoformat()
+        left = days.get(count)
         if left is None:
-            left = days[item.days] = days_text(item)
-        rows.append(
-            [on, left, item.case_ref, item.family, item.rule_id, item.reference or "-", item.what_to_do]
-        )
+            left = days[count] = days_text(item)
+        rows.append([on, left, case_ref, family, rule_id, reference or "-", what_to_do])
     return rows
 
 
@@ -139,13 +138,16 @@ def due(
     out = Output(json_mode)
     read_only = _unwritable(store)
     specs = specs_root(ctx, None)
-    answered = None
+    kept = None
     if not rebuild:
         # current (the same spec files, nothing recorded since): one query, nothing loaded
         with closing(open_store(store, read_only=read_only)) as opened:
-            answered = kept_due_list(opened, specs or default_specs_dir(), as_of, within)
-    if answered is not None:
-        items, report = answered
+            kept = kept_due_list(opened, specs or default_specs_dir(), as_of, within)
+    if kept is not None:
+        report, count, overdue = kept.report, len(kept.rows), kept.overdue()
+        items = [] if json_mode else kept.items()
+        # the items as JSON only when they are printed so (a long list costs a tenth of a second)
+        documents = kept.documents() if json_mode else []
     else:
         with (
             open_records(store, specs, read_only=read_only) as records,
@@ -153,15 +155,15 @@ def due(
         ):
             items = records.due(as_of, within, rebuild=rebuild, progress=tell, workers=workers)
             report = records.due_report or DueReport()
-    overdue = sum(1 for item in items if item.days > 0)
+        count, overdue = len(items), sum(1 for item in items if item.days > 0)
+        documents = [item.as_dict() for item in items] if json_mode else []
     document = {
         "as_of": as_of.isoformat(),
         "within": within,
         **report.as_dict(),
         "overdue": overdue,
-        "coming": len(items) - overdue,
-        # the items as JSON only when they are printed so (a long list costs a tenth of a second)
-        "items": [item.as_dict() for item in items] if json_mode else [],
+        "coming": count - overdue,
+        "items": documents,
     }
     if report.rebuilt:
         out.note(f"built the due list from the log ({report.reason}): {report.worked_out:,} cases worked out")
@@ -173,9 +175,7 @@ def due(
         if not items:
             out.text(f"nothing overdue{horizon} as of {as_of.isoformat()}")
             return
-        _print_items(
-            out, items, f"as of {as_of.isoformat()}: {overdue} overdue, {len(items) - overdue} coming"
-        )
+        _print_items(out, items, f"as of {as_of.isoformat()}: {overdue} overdue, {count - overdue} coming")
 
     if json_mode:
         _json(document)
