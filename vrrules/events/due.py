@@ -16,10 +16,12 @@ read once a day for all the families, and a family whose facts did not change si
 earlier day of the case is not asked again).
 
 **Kept in the store.** The spans live beside the events (:mod:`vrrules.events.duetables`;
-an in-memory store keeps them in memory), with the store position they were worked out to
-and a fingerprint of the policy library and the deciding code they were worked out with.
-Asking is then one indexed query for the spans that contain the day asked about: its cost
-follows the items listed, not the number of cases.
+an in-memory store keeps them in memory), with the store position they were worked out to,
+a fingerprint of the policy library and the deciding code they were worked out with, and one
+of the spec files it was read from. Asking is then one indexed query for the spans that
+contain the day asked about: its cost follows the items listed, not the number of cases.
+When the spec files are those and nothing was recorded since, :func:`kept_due_list` answers
+with nothing else: no spec is loaded, no case read, none of the policy stack imported.
 
 **Following the log.** Before it answers, the projection reads the store's records after
 that position (``CaseStore.records``, in the store's total order, as eventsourcing's
