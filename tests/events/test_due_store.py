@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import SPECS, _reset_postgres
 from vrrules import CaseRecords, StoreKeyError
+from vrrules.errors import StoreUnavailableError
 from vrrules.events import due as due_module
 from vrrules.events.due import DueProjection, due_sweep, kept_due_list
 from vrrules.events.duetables import (
@@ -335,6 +336,8 @@ def test_a_read_only_postgres_role_is_answered_from_memory(postgres_url: str) ->
     reader = url._replace(netloc=f"vrrules_reader:reader@{url.hostname}:{url.port}").geturl()
     with CaseRecords(postgres_url, SPECS) as records:
         expected = {day: due_sweep(records, day, 14) for day in DAYS}
+    with pytest.raises(StoreUnavailableError):  # opened for writing, it may not: a coded refusal
+        CaseRecords(reader, SPECS).close()
     with CaseRecords(reader, SPECS, read_only=True) as records:  # what the role allows
         for day in DAYS:
             assert records.due(day, 14) == expected[day]

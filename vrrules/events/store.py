@@ -353,7 +353,12 @@ class CaseStore:
         for attempt in range(_OPEN_ATTEMPTS):
             try:
                 return _CaseLog(env=env)
-            except (PersistenceInternalError, PersistenceOperationalError) as error:
+            except (
+                PersistenceInternalError,
+                PersistenceOperationalError,
+                PersistenceProgrammingError,
+            ) as error:
+                # a ProgrammingError: a role that may not create the tables (open it read-only)
                 if "concurrently" not in str(error) or attempt == _OPEN_ATTEMPTS - 1:
                     raise _unavailable(
                         env.get("SQLITE_DBNAME") or env.get("POSTGRES_HOST"), error
