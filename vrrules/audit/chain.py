@@ -21,8 +21,17 @@ from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords
 from vrrules.events.domain import Case, PolicyRelease, case_id, event_content, link, release_id
 from vrrules.events.store import CaseStore, StoredRecord
+from vrrules.events.tlog import UNMATCHED_LEAF
 
-__all__ = ["ChainCheck", "DigestBuilder", "check_chain", "release_hashes", "store_digest", "walk_case"]
+__all__ = [
+    "ChainCheck",
+    "DigestBuilder",
+    "check_chain",
+    "record_leaf",
+    "release_hashes",
+    "store_digest",
+    "walk_case",
+]
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,7 @@ def walk_case(
     count = 0
     if stored is None:
         stored = store.records_of(stored_id, upto=upto)
-    recomputed = [_leaf_of(record) for record in stored]
+    recomputed = [record_leaf(record) for record in stored]
     if leaves is not None:
         leaves.extend(
             (record.position, leaf, record.stored_leaf)
@@ -158,15 +167,12 @@ def walk_case(
     return ChainCheck(name, count, head), replays
 
 
-def _leaf_of(record: StoredRecord) -> bytes:
+def record_leaf(record: StoredRecord) -> bytes:
     """The record's leaf; for a row too malformed to have one, a hash no stored leaf matches."""
     try:
         return record.leaf_hash()
     except VrrulesError:
-        return _MALFORMED_LEAF
-
-
-_MALFORMED_LEAF = hashlib.sha256(b"vrrules: a malformed record, no leaf fits it").digest()
+        return UNMATCHED_LEAF
 
 
 def _why(error: Exception) -> str:

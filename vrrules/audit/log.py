@@ -22,10 +22,9 @@ with their leaves leave no trace; keep checkpoints often (``vrrules audit checkp
 
 from __future__ import annotations
 
-import hashlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -34,7 +33,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from vrrules.audit.chain import case_index, walk_case
+from vrrules.audit.chain import case_index, record_leaf, walk_case
 from vrrules.audit.checkpoint import (
     CaseHead,
     CaseHeads,
@@ -52,6 +51,7 @@ from vrrules.events.store import CaseStore, LogRow, StoredRecord
 from vrrules.events.tlog import (
     EMPTY_ROOT,
     HASH_SIZE,
+    UNMATCHED_LEAF,
     LogTree,
     TreeHasher,
     find_first_mismatch,
@@ -258,13 +258,13 @@ class StoreLog:
         self._patches: dict[int, bytes] = {}  # leaf index -> recomputed leaf, below _keep_from
 
     def _add_leaf(self, leaf: bytes) -> None:
-        hasher = self._hasher
-        if hasher.size >= self._keep_from:
+        """The leaf of the record just added to ``positions``."""
+        if len(self.positions) > self._keep_from:
             self._tree_leaves += leaf
             if not self._keep_from:  # every leaf kept: the tree will be built from them
                 self._streamed = False
-                hasher.size += 1
                 return
+        hasher = self._hasher
         hasher.append(leaf)
         if hasher.size in self._roots_at:
             self._roots[hasher.size] = hasher.root()
@@ -311,7 +311,7 @@ class StoreLog:
                 try:
                     leaf = record_leaf_hash(UUID(bytes=stored_id), version, topic, state)
                 except VrrulesError:  # a malformed row (a finding above): a leaf nothing matches
-                    leaf = _MALFORMED_LEAF
+                    leaf = UNMATCHED_LEAF
                 if leaf != stored_leaf:
                     self.stored_differs[index] = stored_leaf
             elif stored_leaf is not None and len(stored_leaf) == HASH_SIZE:
@@ -379,12 +379,6 @@ class StoreLog:
         aggregates = self.aggregates
         return [i for i in range(self.size if size is None else size) if aggregates[i] in numbers]
 
-    def openings(self) -> list[UUID]:
-        """Every case's stored id, in the order the cases were opened."""
-        opened = self.topic_names.index(_OPENED) if _OPENED in self.topic_names else -1
-        codes, first = self.topic_codes, self.first_index
-        return [stored_id for n, stored_id in enumerate(self.ids) if codes[first[n]] == opened]
-
     # --------------------------------------------------------- leaves recomputed later
 
     def recomputed(
@@ -415,19 +409,15 @@ class StoreLog:
         for number in numbers:
             self.unchecked.discard(number)
 
-    def complete(self, wanted: Callable[[int], bool] | None = None) -> None:
-        """Recompute here the leaves no one recomputed yet (of the aggregates ``wanted``
-        picks by number, default all of them): what the case walks did not cover."""
-        chosen = sorted(n for n in self.unchecked if wanted is None or wanted(n))
+    def complete(self) -> None:
+        """Recompute here the leaves no one recomputed yet: what the case walks did not cover."""
+        chosen = sorted(self.unchecked)
         found: dict[int, tuple[bytes, bytes | None]] = {}
         upto = self.last_position
         for number in chosen:
             records = self.store.records_of(self.ids[number], upto=upto)
             for record in records:
-                try:
-                    leaf = record.leaf_hash()
-                except VrrulesError:  # a malformed row: a finding of its own
-                    leaf = _MALFORMED_LEAF
+                leaf = record_leaf(record)
                 if leaf != record.stored_leaf:
                     found[record.position] = (leaf, record.stored_leaf)
             self.unchecked.discard(number)
@@ -485,7 +475,7 @@ class StoreLog:
                 break
             if positions[index] == position:
                 fits = len(leaf) == HASH_SIZE  # a malformed stored leaf is a finding already
-                packed[index * HASH_SIZE : (index + 1) * HASH_SIZE] = leaf if fits else _MALFORMED_LEAF
+                packed[index * HASH_SIZE : (index + 1) * HASH_SIZE] = leaf if fits else UNMATCHED_LEAF
                 index += 1
         return packed
 
@@ -544,7 +534,6 @@ class StoreLog:
 
 _OPENED = get_topic(Case.Opened)
 _NO_LEAF = bytes(HASH_SIZE)
-_MALFORMED_LEAF = hashlib.sha256(b"vrrules: a malformed record, no leaf fits it").digest()
 _NEVER = 2**62  # a leaf index no log reaches: keep no leaves
 
 
@@ -579,7 +568,7 @@ class SinceLog(StoreLog):
         for position, leaf in store.stored_leaf_rows():
             if len(self.positions) < since:
                 self.positions.append(position)
-                self._add_leaf(leaf if len(leaf) == HASH_SIZE else _MALFORMED_LEAF)  # hashed, not kept
+                self._add_leaf(leaf if len(leaf) == HASH_SIZE else UNMATCHED_LEAF)  # hashed, not kept
                 last_leaf = leaf
             else:
                 later.add(position)
@@ -603,15 +592,16 @@ class SinceLog(StoreLog):
         # checkpoint, and whether it is a case (its first record an opening), to be walked
         self._cases: dict[UUID, int] = {}  # cases with records after it: their first new version
         self._old_counts: dict[int, int] = {}
+        with_case_events = {
+            self.aggregates[i] for i in range(known, self.size) if self.topic(i).startswith(_CASE_TOPICS)
+        }
         for number in range(1, len(self.ids)):
             stored_id = self.ids[number]
             old = store.records_of(stored_id, upto=boundary)
             self.versions_before[number] = max((r.version for r in old), default=0)
             self._old_counts[number] = len(old)
             first_topic = old[0].topic if old else self.topic(self.first_index[number])
-            new_topics = {self.topic(i) for i in range(self.first_index[number], self.size)
-                          if self.aggregates[i] == number}
-            if first_topic == _OPENED or any(t.startswith(_CASE_TOPICS) for t in new_topics):
+            if first_topic == _OPENED or number in with_case_events:
                 self._cases[stored_id] = self.versions[self.first_index[number]]
 
     def _check_boundary(self, known: int, boundary: int, last_leaf: bytes) -> None:

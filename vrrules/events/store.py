@@ -968,30 +968,6 @@ class CaseStore:
 
     # ------------------------------------------------------------------ the Merkle log
 
-    def stored_leaves(self) -> dict[int, bytes]:
-        """The leaf hash the writer stored beside each record, by the record's position.
-
-        An in-memory store keeps no separate leaves (nobody can reach its records but this
-        process): its leaves are the records' own, computed here.
-        """
-        if self._backend == "memory":
-            return {r.position: r.leaf_hash() for r in self.records()}
-        table = leaves_table(self._events_table)
-        if self._backend == "sqlite":
-            with self._log.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-                cursor.execute(f"SELECT position, leaf FROM {table}")
-                return {int(row[0]): bytes(row[1]) for row in cursor.fetchall()}
-        from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
-
-        with self._log.recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-            cursor.execute(
-                SQL("SELECT position, leaf FROM {schema}.{table}").format(
-                    schema=Identifier(self._log.recorder.datastore.schema),  # type: ignore[attr-defined]
-                    table=Identifier(table),
-                )
-            )
-            return {int(row["position"]): bytes(row["leaf"]) for row in cursor.fetchall()}
-
     def add_leaves(self, leaves: Iterable[tuple[int, bytes]]) -> None:
         """Store leaf hashes for records that have none (``vrrules audit migrate`` only)."""
         rows = list(leaves)

@@ -85,6 +85,7 @@ __all__ = [
     "HASH_SIZE",
     "RECORD_FORMAT",
     "TILE_HEIGHT",
+    "UNMATCHED_LEAF",
     "LogTree",
     "Mismatch",
     "TreeHasher",
@@ -106,6 +107,9 @@ HASH_SIZE = 32
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 """The tree hash of the empty tree: SHA-256 of nothing (RFC 9162 §2.1.1)."""
+
+UNMATCHED_LEAF = hashlib.sha256(b"vrrules: a malformed record, no leaf fits it").digest()
+"""The leaf an audit gives a row too malformed to encode: no stored leaf is ever this."""
 
 RECORD_FORMAT = b"R\x01"
 """The kind (``R``, a stored record) and format version (1) that open every record encoding."""
