@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.audit.test_log import Database, _attack
+from tests.audit.test_log import ATTACKS, HOSTILE_ROWS, Database, _attack, _kept
 from tests.conftest import SPECS, TIER2_ASSESSMENT, _reset_postgres
 from vrrules import ArgumentInvalidError, CaseRecords
 from vrrules.audit import make_checkpoint, merge_reports, verify_store
@@ -90,3 +91,48 @@ def test_missing_or_repeated_shares_are_refused(tmp_path: Path) -> None:
         merge_reports([one, one])
     with CaseRecords(location, SPECS, read_only=True) as records, pytest.raises(ArgumentInvalidError):
         verify_store(records, shard=(2, 2))
+
+
+def _merged_in_one_process(location: str, kept: Any, n: int) -> dict[str, Any]:
+    """The shares run one after another here (the N-process runs are above): a partial
+    report goes through JSON, as it does between hosts."""
+    with CaseRecords(location, SPECS, read_only=True) as records:
+        partials = [
+            json.loads(json.dumps(verify_store(records, checkpoints=[kept], shard=(k, n)).as_dict()))
+            for k in range(n)
+        ]
+    return merge_reports(partials).as_dict()
+
+
+@pytest.mark.parametrize("thorough", [False, True], ids=["careless", "thorough"])
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_every_attack_merged_from_shares_is_reported_as_a_full_run_reports_it(
+    tmp_path: Path, attack: str, thorough: bool
+) -> None:
+    """Each share checks the checkpoint against the same logged tree (the stored leaves), and
+    its own records against their leaves, so no share sees a checkpoint finding another
+    does not, whichever share the attacked records fall in."""
+    location = str(tmp_path / "cases.db")
+    kept = _kept(location)
+    _attack(Database(location), attack, 3, thorough)
+    with CaseRecords(location, SPECS, read_only=True) as records:
+        full = verify_store(records, checkpoints=[kept]).as_dict()
+    assert full["ok"] is False
+    for n in (2, 3):
+        assert _merged_in_one_process(location, kept, n) == full, n
+
+
+@pytest.mark.parametrize("edit", sorted(HOSTILE_ROWS))
+def test_every_hostile_row_merged_from_shares_is_reported_as_a_full_run_reports_it(
+    tmp_path: Path, edit: str
+) -> None:
+    location = str(tmp_path / "cases.db")
+    kept = _kept(location)
+    with sqlite3.connect(location) as db:
+        for statement in HOSTILE_ROWS[edit]:
+            db.execute(statement)
+    with CaseRecords(location, SPECS, read_only=True) as records:
+        full = verify_store(records, checkpoints=[kept]).as_dict()
+    assert full["ok"] is False
+    for n in (2, 3):
+        assert _merged_in_one_process(location, kept, n) == full, n

@@ -37,6 +37,7 @@ from vrrules.audit.chain import case_index, record_leaf, walk_case
 from vrrules.audit.checkpoint import (
     CaseHead,
     CaseHeads,
+    CaseHeadsCommitment,
     Checkpoint,
     ParsedCheckpoint,
     SignerKey,
@@ -44,7 +45,12 @@ from vrrules.audit.checkpoint import (
     parse_checkpoint,
     verify_checkpoint,
 )
-from vrrules.errors import CheckpointMalformedError, LogMigrationRefusedError, VrrulesError
+from vrrules.errors import (
+    CaseHeadsInvalidError,
+    CheckpointMalformedError,
+    LogMigrationRefusedError,
+    VrrulesError,
+)
 from vrrules.events.application import CaseRecords
 from vrrules.events.domain import Case, LogMigration
 from vrrules.events.store import CaseStore, LogRow, StoredRecord
@@ -254,23 +260,34 @@ class StoreLog:
         self._hasher = TreeHasher()
         self._roots_at = set(roots_at)
         self._roots: dict[int, bytes] = {0: EMPTY_ROOT}
-        self._streamed = True
+        self._streamed = True  # the roots taken are the recomputed tree's
+        self._logged_streamed = True  # the roots taken are the logged tree's
+        # aggregates with a record that has no well-formed stored leaf: recomputed by every
+        # share, since the logged tree needs their leaves
+        self.lacking_leaves: set[int] = set()
         self._patches: dict[int, bytes] = {}  # leaf index -> recomputed leaf, below _keep_from
 
-    def _add_leaf(self, leaf: bytes) -> None:
-        """The leaf of the record just added to ``positions``."""
+    def _add_leaf(self, leaf: bytes, logged: bytes | None) -> None:
+        """The leaves of the record just added to ``positions``: ``leaf`` for the recomputed
+        tree, ``logged`` for the logged one (None: it has no well-formed stored leaf and its
+        recomputed one is not known yet)."""
         if len(self.positions) > self._keep_from:
             self._tree_leaves += leaf
-            if not self._keep_from:  # every leaf kept: the tree will be built from them
-                self._streamed = False
+            if not self._keep_from:  # every leaf kept: the trees will be built from them
+                self._streamed = self._logged_streamed = False
                 return
+        if logged is None:
+            self._streamed = self._logged_streamed = False
+            logged = leaf
+        elif logged != leaf:
+            self._streamed = False  # the roots taken are the logged tree's only
         hasher = self._hasher
-        hasher.append(leaf)
+        hasher.append(logged)
         if hasher.size in self._roots_at:
             self._roots[hasher.size] = hasher.root()
 
     def _finish_read(self) -> None:
-        if self._streamed:
+        if self._logged_streamed:
             self._roots[self._hasher.size] = self._hasher.root()
 
     def _read(self, rows: Iterable[LogRow], *, trusted: bool) -> None:
@@ -291,7 +308,8 @@ class StoreLog:
             self.counts[number] += 1
             if problem is not None:
                 self.malformed.setdefault(index, problem)
-            if stored_leaf is not None and len(stored_leaf) != HASH_SIZE:
+            well_formed = stored_leaf is not None and len(stored_leaf) == HASH_SIZE
+            if stored_leaf is not None and not well_formed:
                 self.malformed.setdefault(index, f"its stored leaf is {len(stored_leaf)} bytes, not 32")
             code = topics.get(topic)
             if code is None:
@@ -314,13 +332,14 @@ class StoreLog:
                     leaf = UNMATCHED_LEAF
                 if leaf != stored_leaf:
                     self.stored_differs[index] = stored_leaf
-            elif stored_leaf is not None and len(stored_leaf) == HASH_SIZE:
+            elif stored_leaf is not None and well_formed:
                 leaf = stored_leaf
             else:  # no stored leaf (or a malformed one), the state unread: recomputed later
                 leaf = _NO_LEAF
                 self.stored_differs[index] = stored_leaf
-                self._streamed = False
-            add_leaf(leaf)
+            if not well_formed:
+                self.lacking_leaves.add(number)
+            add_leaf(leaf, stored_leaf if well_formed else (None if leaf is _NO_LEAF else leaf))
 
     # ------------------------------------------------------------------ the records
 
@@ -405,9 +424,11 @@ class StoreLog:
 
     def trust(self, numbers: Iterable[int]) -> None:
         """Take these aggregates' leaves as the writer stored them (someone else, or a
-        consistency proof, vouches for them)."""
+        consistency proof, vouches for them). An aggregate with a record that has no
+        well-formed stored leaf is still recomputed here: the logged tree needs that leaf."""
         for number in numbers:
-            self.unchecked.discard(number)
+            if number not in self.lacking_leaves:
+                self.unchecked.discard(number)
 
     def complete(self) -> None:
         """Recompute here the leaves no one recomputed yet: what the case walks did not cover."""
@@ -479,15 +500,35 @@ class StoreLog:
                 index += 1
         return packed
 
-    def stored_tree(self) -> LogTree | None:
-        """The tree of the leaves the writer stored, when every record has one."""
-        if not self.built or any(v is None or len(v) != HASH_SIZE for v in self.stored_differs.values()):
-            return None  # a record without a stored leaf, or a malformed one: no tree of them
+    def logged_tree(self) -> LogTree:
+        """The tree of the log as the writer kept it: each record's stored leaf, or its
+        recomputed leaf where it has no well-formed one (a store written before the log, a
+        record inserted outside vrrules).
+
+        Checkpoints are checked against this tree, as a log monitor checks a log's tree
+        heads, while each record is checked against its own stored leaf: together they say
+        what checking the recomputed tree would, and both depend on one record at a time,
+        so the shares of ``--shard`` reach the verdict of one full run.
+        """
+        overlay = {
+            index: stored
+            for index, stored in self.stored_differs.items()
+            if stored is not None and len(stored) == HASH_SIZE
+        }
+        if not overlay:
+            return self.tree
         packed = bytearray(self.tree.leaf_hashes())
-        for index, stored in self.stored_differs.items():
-            if stored is not None:
-                packed[index * HASH_SIZE : (index + 1) * HASH_SIZE] = stored
+        for index, stored in overlay.items():
+            packed[index * HASH_SIZE : (index + 1) * HASH_SIZE] = stored
         return LogTree.from_packed(packed, copy=False)
+
+    def logged_hash(self, size: int) -> bytes:
+        """``MTH`` of the first ``size`` leaves of :meth:`logged_tree` (built only if need be)."""
+        if self._tree is None:
+            self.complete()
+            if self._logged_streamed and size in self._roots:
+                return self._roots[size]
+        return self.logged_tree().tree_hash(size)
 
     # ------------------------------------------------------------ heads and findings
 
@@ -568,7 +609,8 @@ class SinceLog(StoreLog):
         for position, leaf in store.stored_leaf_rows():
             if len(self.positions) < since:
                 self.positions.append(position)
-                self._add_leaf(leaf if len(leaf) == HASH_SIZE else UNMATCHED_LEAF)  # hashed, not kept
+                kept = leaf if len(leaf) == HASH_SIZE else UNMATCHED_LEAF
+                self._add_leaf(kept, kept)  # hashed, not kept
                 last_leaf = leaf
             else:
                 later.add(position)
@@ -710,7 +752,7 @@ def verify_log(
     store = records.store if isinstance(records, CaseRecords) else records
     log = log or StoreLog(store)
     log.complete()  # every leaf recomputed from here on
-    report = LogReport(size=log.size, root=log.tree_hash(log.size).hex(), built=log.built)
+    report = LogReport(size=log.size, root=log.logged_hash(log.size).hex(), built=log.built)
     findings = report.findings
     # 1. each record still hashes to the leaf stored with it; none lost its leaf or record.
     # Records older than the first stored leaf predate the log (a store written before it,
@@ -760,7 +802,7 @@ def verify_log(
         checkpoint = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         summary = {"size": checkpoint.size, "root": checkpoint.root.hex(), "consistent": False}
         report.checkpoints.append(summary)
-        extends = checkpoint.size <= log.size and log.tree_hash(checkpoint.size) == checkpoint.root
+        extends = checkpoint.size <= log.size and log.logged_hash(checkpoint.size) == checkpoint.root
         # The origin only names the log: a checkpoint written under another origin (`--origin`)
         # or before the store file was renamed still proves this log if its root does.
         if checkpoint.origin != origin and not extends:
@@ -772,13 +814,13 @@ def verify_log(
             )
             continue
         if not extends:
-            findings.append(_first_difference(log, checkpoint, kept, log.stored_tree()))
+            findings.append(_first_difference(log, checkpoint, kept))
             continue
         heads = checkpoint.case_heads
         if (
             heads is not None
             and not isinstance(log, SinceLog)  # it reads no old records: a full verify checks them
-            and heads != log.case_heads(checkpoint.size).commitment
+            and heads != _heads_commitment(log, checkpoint.size)
         ):
             findings.append(
                 LogFinding("the checkpoint's case heads do not match the store's records up to its size")
@@ -788,6 +830,15 @@ def verify_log(
     if findings:
         report.root = ""  # no root is vouched for a log that did not verify
     return report
+
+
+def _heads_commitment(log: StoreLog, size: int) -> CaseHeadsCommitment | None:
+    """The commitment to the case heads as of ``size``; None when a head cannot be one (a
+    malformed version, a finding of its own), so that it matches no checkpoint's."""
+    try:
+        return log.case_heads(size).commitment
+    except CaseHeadsInvalidError:
+        return None
 
 
 def _row_findings(log: StoreLog) -> list[LogFinding]:
@@ -812,26 +863,17 @@ def _row_findings(log: StoreLog) -> list[LogFinding]:
     return found
 
 
-def _trusted_copy(
-    checkpoint: Checkpoint, kept: bytes | None, stored_tree: LogTree | None
-) -> LogTree | None:
-    """A tree of leaf hashes that reproduces the checkpoint's root: the ones kept beside it,
-    else the ones the writer stored (when they still fit), else none."""
-    for candidate in (LogTree.from_packed(kept) if kept is not None else None, stored_tree):
-        fits = candidate is not None and candidate.size >= checkpoint.size
-        if fits and candidate is not None and candidate.tree_hash(checkpoint.size) == checkpoint.root:
-            return candidate
-    return None
-
-
-def _first_difference(
-    log: StoreLog, checkpoint: Checkpoint, kept: bytes | None, stored_tree: LogTree | None
-) -> LogFinding:
-    trusted = _trusted_copy(checkpoint, kept, stored_tree)
+def _first_difference(log: StoreLog, checkpoint: Checkpoint, kept: bytes | None) -> LogFinding:
+    logged = log.logged_tree()
     common = min(log.size, checkpoint.size)
+    trusted = LogTree.from_packed(kept) if kept is not None else None
+    if trusted is not None and (
+        trusted.size < checkpoint.size or trusted.tree_hash(checkpoint.size) != checkpoint.root
+    ):
+        trusted = None  # the leaves kept beside it are not the checkpoint's: of no help
     if trusted is not None:
-        if log.tree.tree_hash(common) != trusted.tree_hash(common):
-            mismatch = find_first_mismatch(log.tree, [(common, trusted.tree_hash(common))], trusted)
+        if logged.tree_hash(common) != trusted.tree_hash(common):
+            mismatch = find_first_mismatch(logged, [(common, trusted.tree_hash(common))], trusted)
             if mismatch is not None and mismatch.index is not None:
                 return log.finding(
                     "the log differs from the checkpoint from this record on: it was changed, or a "
@@ -839,7 +881,7 @@ def _first_difference(
                     mismatch.index,
                 )
     elif checkpoint.size <= log.size:
-        mismatch = find_first_mismatch(log.tree, [(checkpoint.size, checkpoint.root)])
+        mismatch = find_first_mismatch(logged, [(checkpoint.size, checkpoint.root)])
         start, end = (mismatch.start, mismatch.end) if mismatch is not None else (0, checkpoint.size)
         return log.finding(
             f"the log differs from the checkpoint somewhere in leaves {start}-{end - 1} (keep the leaves "
