@@ -107,12 +107,11 @@ def _merged_in_one_process(location: str, kept: Any, n: int) -> dict[str, Any]:
 @pytest.mark.parametrize("thorough", [False, True], ids=["careless", "thorough"])
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
 def test_every_attack_merged_from_shares_is_reported_as_a_full_run_reports_it(
-    tmp_path: Path, attack: str, thorough: bool
+    location: str, attack: str, thorough: bool
 ) -> None:
     """Each share checks the checkpoint against the same logged tree (the stored leaves), and
     its own records against their leaves, so no share sees a checkpoint finding another
     does not, whichever share the attacked records fall in."""
-    location = str(tmp_path / "cases.db")
     kept = _kept(location)
     _attack(Database(location), attack, 3, thorough)
     with CaseRecords(location, SPECS, read_only=True) as records:
