@@ -392,6 +392,16 @@ class StoreLog:
         """Whether the writer stored any leaves (a store written before the log has none)."""
         return self.first_stored is not None or bool(self.orphans)
 
+    def aggregates_with(self, topic: str) -> list[UUID]:
+        """The aggregates with a record of ``topic``, in the order of the first of them (the
+        cases, by their openings, in the order an audit walks them)."""
+        code = self._topics.get(topic)
+        if code is None:
+            return []
+        aggregates = self.aggregates
+        found = dict.fromkeys(aggregates[i] for i, c in enumerate(self.topic_codes) if c == code)
+        return [self.ids[number] for number in found]
+
     def indices_of(self, wanted: Iterable[UUID], size: int | None = None) -> list[int]:
         """The leaf indices (below ``size``) of the records of the aggregates ``wanted``."""
         numbers = {self._numbers[i.bytes] for i in wanted if i.bytes in self._numbers}

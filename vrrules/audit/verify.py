@@ -332,15 +332,19 @@ def verify_store(
         base = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         report.since = base.size if base is not None else None
         sizes = [_size_of(item) for item in checkpoints]
-        log: StoreLog | None = None
+        log: StoreLog
         if base is not None:
             since_log = SinceLog(records.store, base.size, share=shard, roots_at=sizes)
             cases, upto, log = since_log.cases_to_walk(), since_log.last_position, since_log
         else:
             # up to the last record or leaf, whichever is later: a record deleted from the end
-            # of the log leaves its leaf behind it
+            # of the log leaves its leaf behind it. The index is read while the workers start
+            # up (importing takes them a second or two), not while they walk: reading it then
+            # starves this process's threads that take the workers' results, and the workers
+            # wait on them. The cases are the aggregates it shows opened.
             upto = max(store.last_position(), store.last_leaf_position())
-            cases = [(stored_id, 1) for stored_id in dict.fromkeys(store.ids_of_topic(_OPENED, upto))]
+            log = StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
+            cases = [(stored_id, 1) for stored_id in log.aggregates_with(_OPENED)]
         order = {stored_id: index for index, (stored_id, _) in enumerate(cases)}
         if shard is not None:
             cases = [(stored_id, first) for stored_id, first in cases if stored_id.int % shard[1] == shard[0]]
@@ -348,17 +352,12 @@ def verify_store(
         take = collector.take
 
         if pool is None:
-            log = log or StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
             replayer = Replayer(store)
             for chunk in _chunks(cases, _CHUNK):
                 for outcome in _verify_cases(replayer, chunk, upto):
                     take(outcome)
         else:
-            # The index is read while the workers start up (importing takes them a second or
-            # two), not while they walk: reading it here then starves this process's threads
-            # that take the workers' results, and the workers wait on them. imap keeps the
-            # store's case order, so the digest is the one a single worker makes.
-            log = log or StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
+            # imap keeps the store's case order, so the digest is the one a single worker makes
             jobs = ((handle, chunk, upto) for chunk in _chunks(cases, _CHUNK))
             for outcomes in pool.imap(_verify_share, jobs):
                 for outcome in outcomes:
