@@ -127,3 +127,30 @@ def test_latest_intervention_is_joined_to_its_deliverer(records: CaseRecords) ->
     view = records.case_view("T-4")
     assert view["intervention.latest.deliverer_clinician"] is False
     assert view["intervention.latest.days_after_first_assessment"] == -1
+
+
+def test_each_path_asked_for_alone_has_its_value_in_the_whole_view(records: CaseRecords) -> None:
+    """``case_view(paths=…)`` leaves out the parts of the view that fill none of the paths:
+    every path, asked for alone, on every version of every sample story, on several days,
+    read both ways, has the value the whole view gives it (a part filling a path outside
+    its prefixes, or reading another part it does not run after, would differ here)."""
+    from vrrules.events.caseview import CASE_SOURCES, case_view  # noqa: PLC0415
+    from vrrules.events.importer import import_cases, load_case_file  # noqa: PLC0415
+    from vrrules.samples import SAMPLE_CASES  # noqa: PLC0415
+
+    import_cases(records, load_case_file(SAMPLE_CASES).cases)
+    checked = 0
+    for ref in records.case_refs():
+        latest = records.case(ref)
+        others = records.worker_cases(latest)
+        for version in range(1, latest.version + 1):
+            case = records.case(ref, version)
+            opened = case.opening.opened_on
+            for on in (None, opened, date.fromordinal(opened.toordinal() + 45), date(2027, 1, 1)):
+                for happened_only in (False, True):
+                    whole = case_view(case, on, happened_only=happened_only, others=others)
+                    for path in CASE_SOURCES:
+                        alone = case_view(case, on, happened_only=happened_only, others=others, paths=[path])
+                        assert alone[path] == whole[path], (ref, version, on, happened_only, path)
+                        checked += whole[path] is not None
+    assert checked > 1000  # the stories fill the paths: the comparison is not of Nones

@@ -170,8 +170,7 @@ class Replayer:
         try:
             if then is None or then.version != record.case_version_read:
                 then = self.store.case(case.case_ref, record.case_version_read)
-            sources = (decl.source for decl in compiled.spec.facts.values())
-            others = self._worker_cases(then, decided_at) if reads_other_cases(sources) else []
+            others = self._worker_cases(then, decided_at) if reads_other_cases(compiled.sources) else []
             notes.extend(_facts_against_history(compiled, then, record, others))
         except VrrulesError as error:
             notes.append(f"facts could not be derived again: [{error.code}] {error.message}")
@@ -206,7 +205,9 @@ def _facts_against_history(
 ) -> list[str]:
     """The sourced facts must be the ones the history established at the version read, read
     the way the decision read it (what had happened by its date, or everything recorded)."""
-    view = case_view(then, record.as_of, happened_only=record.reads_business_time, others=others)
+    view = case_view(
+        then, record.as_of, happened_only=record.reads_business_time, others=others, paths=compiled.sources
+    )
     sourced = {name: view.get(decl.source) for name, decl in compiled.spec.facts.items() if decl.source}
     try:
         from_history = compiled.check_facts(sourced)

@@ -17,7 +17,8 @@ Counting time, on the decision date ``on``:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -338,7 +339,12 @@ def _requests(case: Case, view: dict[str, Any]) -> None:
 
 
 def case_view(
-    case: Case, on: date | None = None, *, happened_only: bool = False, others: Sequence[Case] = ()
+    case: Case,
+    on: date | None = None,
+    *,
+    happened_only: bool = False,
+    others: Sequence[Case] = (),
+    paths: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Every path of :data:`CASE_SOURCES` with its value in this case (``None`` if unknown).
 
@@ -352,6 +358,10 @@ def case_view(
     ``others`` are the worker's other cases (linked by the opening's ``worker``), loaded by
     the caller: "Option 2 once per worker" and "earlier plans" read them. They are read as of
     ``on`` in the same way.
+
+    ``paths``: only these paths are needed (a family's sources); the parts of the view that
+    fill none of them are left out, and their paths are ``None``. The audit's replay, which
+    reads the view once per decision, asks for its family's sources alone.
     """
     if happened_only and on is not None:
         case = happened_by(case, on)
@@ -363,21 +373,45 @@ def case_view(
     if case.referral is not None:
         view["referral.received_on"] = case.referral.received_on
         view["referral.source"] = case.referral.source
-    _work(case, on, view)
-    _practitioners(case, view)
-    _assessments(case, view)
-    _interventions(case, view)
-    _tier(case, on, view)
-    _correspondence(case, on, view)
-    _employer(case, view)
-    _plan(case, view)
-    _option(case, others, view)
-    _earlier(case, others, view)
-    _bills(case, view)
-    _requests(case, view)
+    for part in _PARTS if paths is None else _parts_for(frozenset(paths)):
+        part(case, on, others, view)
     view["worker.known"] = case.opening.worker is not None
     view["worker.other_cases"] = len(others)
     return view
+
+
+_Part = Callable[[Case, date | None, Sequence[Case], dict[str, Any]], None]
+
+# The parts of the view in the order they run, each with the prefixes of the paths it fills.
+# Interventions read the first assessment's date, so the assessments part also serves the
+# intervention paths; the earlier-plans part runs after the plan part, whose
+# ``plan.earlier_plan`` it may set (tests/events/test_caseview.py checks every path asked
+# alone against the whole view).
+_PART_PREFIXES: tuple[tuple[tuple[str, ...], _Part], ...] = (
+    (("work.",), lambda case, on, others, view: _work(case, on, view)),
+    (("practitioner.",), lambda case, on, others, view: _practitioners(case, view)),
+    (
+        ("assessment.", "intervention.", "interventions."),
+        lambda case, on, others, view: _assessments(case, view),
+    ),
+    (("intervention.", "interventions."), lambda case, on, others, view: _interventions(case, view)),
+    (("tier.",), lambda case, on, others, view: _tier(case, on, view)),
+    (("correspondence.",), lambda case, on, others, view: _correspondence(case, on, view)),
+    (("employer.",), lambda case, on, others, view: _employer(case, view)),
+    (("plan.",), lambda case, on, others, view: _plan(case, view)),
+    (("option.",), lambda case, on, others, view: _option(case, others, view)),
+    (("plan.",), lambda case, on, others, view: _earlier(case, others, view)),
+    (("bill.",), lambda case, on, others, view: _bills(case, view)),
+    (("purchase.", "per_diem."), lambda case, on, others, view: _requests(case, view)),
+)
+_PARTS: tuple[_Part, ...] = tuple(part for _, part in _PART_PREFIXES)
+
+
+@functools.lru_cache(maxsize=256)
+def _parts_for(paths: frozenset[str]) -> tuple[_Part, ...]:
+    """The parts of the view that fill any of ``paths`` (a family's sources: few, and the
+    same for every decision of a release)."""
+    return tuple(part for prefixes, part in _PART_PREFIXES if any(p.startswith(prefixes) for p in paths))
 
 
 # the paths whose value reads the worker's other cases: only families sourcing one of them

@@ -114,7 +114,7 @@ def facts_for(
     it every recorded event does. ``others`` are the worker's other cases (an explicit input:
     the decider reads no store); "Option 2 elected before" and "earlier plans" read them."""
     _refuse_sourced_from_caller(case.case_ref, compiled, given)
-    view = case_view(case, as_of, happened_only=happened_only, others=others)
+    view = case_view(case, as_of, happened_only=happened_only, others=others, paths=compiled.sources)
     return sourced_facts(compiled, view, given, case.case_ref)
 
 

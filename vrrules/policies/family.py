@@ -43,9 +43,16 @@ class CompiledFamily:
     evaluator: Evaluator = field(default_factory=durable_evaluator)
     _timeline: ParameterTimeline = field(init=False, repr=False)
     _by_period: dict[int, LoweredFamily] = field(default_factory=dict, repr=False)
+    _sources: frozenset[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._timeline = ParameterTimeline(self.spec, self.source.file)
+        self._sources = frozenset(decl.source for decl in self.spec.facts.values() if decl.source)
+
+    @property
+    def sources(self) -> frozenset[str]:
+        """The case-view paths the family's facts are sourced from (what a view for it must fill)."""
+        return self._sources
 
     @property
     def family(self) -> str:
