@@ -27,7 +27,7 @@ from vrrules.policies.evaluate import Evaluator
 from vrrules.policies.facts import recorded_facts, typed_facts
 from vrrules.policies.load import SpecSource
 from vrrules.policies.lower import LoweredFamily, LoweredRule, lower
-from vrrules.policies.model import FamilySpec
+from vrrules.policies.model import FactDecl, FamilySpec
 from vrrules.policies.resolve import ParameterTimeline
 from vrrules.policies.unpublished import decide_without_unneeded
 
@@ -44,10 +44,16 @@ class CompiledFamily:
     _timeline: ParameterTimeline = field(init=False, repr=False)
     _by_period: dict[int, LoweredFamily] = field(default_factory=dict, repr=False)
     _sources: frozenset[str] = field(init=False, repr=False)
+    _derived: frozenset[str] = field(init=False, repr=False)
+    _given_decls: dict[str, FactDecl] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._timeline = ParameterTimeline(self.spec, self.source.file)
-        self._sources = frozenset(decl.source for decl in self.spec.facts.values() if decl.source)
+        facts = self.spec.facts
+        self._sources = frozenset(decl.source for decl in facts.values() if decl.source)
+        # a spec is immutable once loaded: what checking facts needs of it is worked out once
+        self._derived = frozenset(derived_names(self.spec))
+        self._given_decls = {name: decl for name, decl in facts.items() if name not in self._derived}
 
     @property
     def sources(self) -> frozenset[str]:
@@ -99,16 +105,15 @@ class CompiledFamily:
         without it they stay unknown.
         """
         place = where or f"{self.family} {self.version}"
-        derived = derived_names(self.spec)
-        given_derived = sorted(derived & set(facts))
+        derived = self._derived
+        given_derived = sorted(derived.intersection(facts))
         if given_derived:
             raise FactsInvalidError(
                 f"{place}: expected only facts that are given, got derived fact(s) {given_derived}; "
                 "they are computed from the others",
                 unknown=given_derived,
             )
-        base = {k: v for k, v in self.spec.facts.items() if k not in derived}
-        recorded = recorded_facts(base, facts, place)
+        recorded = recorded_facts(self._given_decls, facts, place)
         if not derived:
             return recorded
         params = self.parameters_on(as_of) if as_of is not None else {}
@@ -116,7 +121,7 @@ class CompiledFamily:
 
     def given_facts(self, recorded: Mapping[str, Any]) -> dict[str, Any]:
         """The facts of a recorded decision without the derived ones (to decide them again)."""
-        derived = derived_names(self.spec)
+        derived = self._derived
         return {k: v for k, v in recorded.items() if k not in derived}
 
     @staticmethod

@@ -39,7 +39,7 @@ __all__ = ["decide_without_unneeded"]
 # How many combinations of stand-in values are tried before a missing value is reported.
 _MAX_PROBES = 64
 _FAR = 10**9
-_PROBED: dict[tuple[str, date, tuple[tuple[str, Any], ...]], CompiledFamily] = {}
+_PROBED: dict[tuple[str, tuple[tuple[str, Any], ...]], CompiledFamily] = {}
 
 
 # values for missing parameters a probed rule does not read (they do not matter to it)
@@ -123,7 +123,7 @@ def decide_without_unneeded(
             values_all = tuple(
                 (name, chosen.get(name, _FAR_FOR[spec.parameters[name].type])) for name in missing
             )
-            decision = _probe(compiled, as_of, values_all).decide_exactly(facts, as_of, where)
+            decision = _probe(compiled, values_all).decide_exactly(facts, as_of, where)
             if rule.id in decision.fired_rule_ids:
                 raise error
             decided = decided or decision
@@ -131,7 +131,7 @@ def decide_without_unneeded(
         values_all = tuple((name, _FAR_FOR.get(spec.parameters[name].type)) for name in missing)
         if any(v is None for _, v in values_all):
             raise error
-        decided = _probe(compiled, as_of, values_all).decide_exactly(facts, as_of, where)
+        decided = _probe(compiled, values_all).decide_exactly(facts, as_of, where)
     return decided
 
 
@@ -150,8 +150,10 @@ def _params_of(rule: Any) -> list[str]:
     return from_conditions + [v.param for v in rule.outcome.values() if isinstance(v, ParamRef)]
 
 
-def _probe(compiled: CompiledFamily, as_of: date, values: tuple[tuple[str, Any], ...]) -> CompiledFamily:
-    key = (compiled.sha256, as_of, values)
+def _probe(compiled: CompiledFamily, values: tuple[tuple[str, Any], ...]) -> CompiledFamily:
+    """The family with stand-in values for its missing parameters (one for all time), kept:
+    it lowers once per parameter period, whatever the decision date, as the family does."""
+    key = (compiled.sha256, values)
     probe = _PROBED.get(key)
     if probe is None:
         spec = compiled.spec
