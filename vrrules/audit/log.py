@@ -35,6 +35,7 @@ from eventsourcing.utils import get_topic
 
 from vrrules.audit.chain import case_index, record_leaf, walk_case
 from vrrules.audit.checkpoint import (
+    MAX_NOTE_BYTES,
     CaseHead,
     CaseHeads,
     CaseHeadsCommitment,
@@ -908,7 +909,8 @@ def _first_difference(log: StoreLog, checkpoint: Checkpoint, kept: bytes | None)
 def read_checkpoint_file(path: Path, trusted_keys: Sequence[str] = ()) -> ParsedCheckpoint:
     """A checkpoint file, refused with a coded error when it is not one."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # bounded: a device or a pipe never ends
+            data = handle.read(MAX_NOTE_BYTES + 1)
     except OSError as error:
         raise CheckpointMalformedError(
             "expected a checkpoint file written by `vrrules audit checkpoint`, "

@@ -206,26 +206,58 @@ def _refuse_foreign_file(path: Path) -> None:
         )
 
 
+# the files SQLite keeps beside a database while it is written: writing over one loses
+# committed records as surely as writing over the store
+_STORE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one file: the same inode (a hard link, a symlink, another
+    spelling), or, where either does not exist yet, the same resolved path."""
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return first.resolve() == second.resolve()
+
+
 def refuse_store_as_output(store: str, outputs: dict[str, Path | None], ctx: click.Context) -> None:
-    """An output file is never the store itself."""
+    """An output file is never the store, under any name (a hard link, a symlink, a path
+    spelled otherwise), nor one of the files SQLite keeps beside it (``-wal``, ``-shm``,
+    ``-journal``)."""
     path = store_file(store)
+    if path is None:
+        return
     for option, output in outputs.items():
-        if path is not None and output is not None and output.resolve() == path.resolve():
-            raise click.BadParameter(
-                f"expected a file other than the store, got the store {path} itself", ctx, param_hint=option
-            )
+        if output is None:
+            continue
+        for suffix in _STORE_COMPANIONS:
+            companion = path.with_name(path.name + suffix)
+            if _same_file(output, companion):
+                what = f"the store {path}" if not suffix else f"the store's {suffix[1:]} file {companion}"
+                raise click.BadParameter(
+                    f"expected a file other than the store, got {what}"
+                    + (f" (as {output})" if output.resolve() != companion.resolve() else ""),
+                    ctx,
+                    param_hint=option,
+                )
 
 
 def read_limited(path: Path, limit: int, what: str) -> bytes:
-    """A file's bytes, refused when larger than ``limit`` (so no input costs a multi-second parse)."""
-    size = path.stat().st_size
-    if size > limit:
+    """A file's bytes, refused when larger than ``limit`` (so no input costs a multi-second
+    parse). At most ``limit`` + 1 bytes are read, whatever the file claims its size is (a
+    device such as /dev/zero, a pipe, a file growing as it is read)."""
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        size = path.stat().st_size
         raise CommandError(
-            f"expected a {what} of at most {limit:,} bytes, got {size:,} bytes at {path}; split it",
+            f"expected a {what} of at most {limit:,} bytes, got "
+            + (f"{size:,} bytes" if size > limit else "more")
+            + f" at {path}; split it",
             code="input_too_large",
             path=str(path),
         )
-    return path.read_bytes()
+    return data
 
 
 CASE_FILE_LIMIT = 50_000_000

@@ -1,0 +1,115 @@
+"""An output path never names the store under any other name, and no input file is read
+without a bound: every audit command that writes a file refuses a hard link to the store,
+a symlink to it, a path spelled otherwise and the files SQLite keeps beside it, with the
+store's bytes unchanged; every option that reads a file refuses an endless one (a device)
+at once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import Files, assert_clean_failure, run
+
+USAGE, INPUT = 2, 3
+
+# each audit command that writes a file, with OUT where the output path goes
+WRITERS = {
+    "checkpoint": ["audit", "checkpoint", "--store", "{store}", "--out", "OUT", "--force", "--no-leaves"],
+    "verify html": ["audit", "verify", "--store", "{store}", "--html", "OUT", "--force"],
+    "verify shard": ["audit", "verify", "--store", "{store}", "--shard", "0/2", "--out", "OUT", "--force"],
+    "digest": ["audit", "digest", "--store", "{store}", "--out", "OUT", "--force"],
+    "bundle": ["audit", "bundle", "VR-2025-0101", "--store", "{store}", "--out", "OUT", "--force"],
+    "what-if html": ["audit", "what-if", "--store", "{store}", "--html", "OUT", "--force"],
+}
+
+
+def _aliases(store: Path) -> dict[str, Callable[[Path], Path]]:
+    def hard_link(tmp: Path) -> Path:
+        os.link(store, tmp / "hard.db")
+        return tmp / "hard.db"
+
+    def symlink(tmp: Path) -> Path:
+        (tmp / "sym.db").symlink_to(store)
+        return tmp / "sym.db"
+
+    def spelled(tmp: Path) -> Path:
+        return store.parent / "." / ".." / store.parent.name / store.name
+
+    def companion(suffix: str) -> Callable[[Path], Path]:
+        def beside(tmp: Path) -> Path:
+            path = store.with_name(store.name + suffix)
+            if suffix != "-journal":  # one that does not exist yet is refused as well
+                path.write_bytes(b"")
+            return path
+
+        return beside
+
+    return {
+        "hard link": hard_link,
+        "symlink": symlink,
+        "spelled otherwise": spelled,
+        "wal": companion("-wal"),
+        "shm": companion("-shm"),
+        "journal": companion("-journal"),
+    }
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("alias", ["hard link", "symlink", "spelled otherwise", "wal", "shm", "journal"])
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_no_output_path_is_the_store_under_another_name(
+    files: Files, tmp_path: Path, writer: str, alias: str
+) -> None:
+    store = files.store_copy(f"store-{abs(hash((writer, alias)))}.db")
+    output = _aliases(store)[alias](tmp_path)
+    before = _sha(store), _sha(output) if output.exists() else None
+    command = [a.replace("{store}", str(store)) for a in WRITERS[writer]]
+    args = [a.replace("OUT", str(output)) for a in files.fill(command)]
+    ran = run(args)
+    assert_clean_failure(ran, USAGE, "usage")
+    assert "other than the store" in ran.err
+    assert (_sha(store), _sha(output) if output.exists() else None) == before
+
+
+def test_a_leaves_file_beside_the_checkpoint_that_is_the_store_is_refused(
+    files: Files, tmp_path: Path
+) -> None:
+    store = files.store_copy("leaves-store.db")
+    os.link(store, tmp_path / "kept.leaves")
+    before = _sha(store)
+    ran = run(["audit", "checkpoint", "--store", str(store), "--out", str(tmp_path / "kept"), "--force"])
+    assert_clean_failure(ran, USAGE, "usage")
+    assert _sha(store) == before
+
+
+# each option that reads a file, with IN where the file goes
+READERS = {
+    "checkpoint": ["audit", "verify", "--store", "{store}", "--checkpoint", "IN"],
+    "since": ["audit", "verify", "--store", "{store}", "--since", "IN"],
+    "digest": ["audit", "verify", "--store", "{store}", "--digest", "IN"],
+    "public key": ["audit", "verify-bundle", "{bundle}", "--public-key", "IN"],
+    "bundle": ["audit", "verify-bundle", "IN", "--checkpoint", "{checkpoint}"],
+    "bundle anchor": ["audit", "verify-bundle", "{bundle}", "--checkpoint", "IN"],
+    "partial report": ["audit", "merge", "{partial0}", "IN"],
+    "signing key": [
+        *["audit", "checkpoint", "--store", "{store}", "--out", "{tmp}/c-IN", "--signing-key", "IN"]
+    ],
+    "case file": ["import", "IN", "--store", "{tmp}/import.db"],
+}
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs a device that never ends")
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_an_endless_input_is_refused_at_once(files: Files, reader: str) -> None:
+    args = [a.replace("IN", "/dev/zero") if a in ("IN",) else a.replace("-IN", "") for a in READERS[reader]]
+    ran = run(files.fill(args))
+    assert ran.code in (USAGE, INPUT), ran.err
+    assert "Traceback" not in ran.err and len(ran.error_lines) == 1, ran.err
