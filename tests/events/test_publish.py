@@ -7,11 +7,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from tests.conftest import SPECS
 from vrrules import CaseRecords, PolicyLibrary, SpecInvalidError, VersionAlreadyPublishedError
 from vrrules.cli import main
 from vrrules.events.caseview import CASE_SOURCES
+from vrrules.events.domain import PolicyRelease
 
 
 def _tiers(tmp_path: Path, name: str, change: tuple[str, str] | None = None) -> Path:
@@ -103,3 +105,50 @@ def test_publishing_other_content_under_a_version_decisions_used_is_refused(tmp_
         assert "case U-1 event 3" in str(caught.value)
         assert caught.value.details["decisions"] and records.publications() == []
         assert sum(1 for _ in records.store.records()) == count  # nothing was stored
+
+
+@pytest.mark.parametrize("first", ["decided", "published"])
+@pytest.mark.parametrize("then", ["decide", "import"])
+def test_deciding_with_other_content_under_a_version_id_the_store_holds_is_refused(
+    tmp_path: Path, first: str, then: str
+) -> None:
+    """However a release comes to be stored (a decision, an import, a publication), a
+    version id the store already holds with other content is refused and nothing is written:
+    the id keeps naming one text."""
+    from tests.conftest import TIER2_ASSESSMENT  # noqa: PLC0415
+    from vrrules import VersionAlreadyUsedError  # noqa: PLC0415
+    from vrrules.events.importer import CaseHistory, import_cases  # noqa: PLC0415
+
+    edited_specs = _tiers(tmp_path, "b", ("2025-10-01: 4\n", "2025-10-01: 5\n"))
+    store = tmp_path / "cases.db"
+    with CaseRecords(store, SPECS) as records:
+        records.open_case("U-1", date(2025, 11, 3))
+        records.record("U-1", "assessment_completed", TIER2_ASSESSMENT)
+        if first == "decided":
+            records.decide("U-1", "tiers")
+        else:
+            records.publish(PolicyLibrary(SPECS).versions("tiers")[0], "c.author", "in force")
+    with CaseRecords(store, edited_specs) as records:
+        count = sum(1 for _ in records.store.records())
+        with pytest.raises(VersionAlreadyUsedError) as caught:
+            if then == "decide":
+                records.decide("U-1", "tiers")
+            else:
+                history = CaseHistory.model_validate(
+                    {
+                        "case_ref": "U-2",
+                        "opened_on": "2025-11-03",
+                        "steps": [
+                            {"record": "assessment_completed", "payload": TIER2_ASSESSMENT},
+                            {"decide": "tiers"},
+                        ],
+                    }
+                )
+                import_cases(records, [history])
+        assert caught.value.code == "version_already_used"
+        assert ("case U-1 event 3" in str(caught.value)) == (first == "decided")
+        assert ("published by c.author" in str(caught.value)) == (first == "published")
+        if then == "decide":
+            assert sum(1 for _ in records.store.records()) == count  # nothing was written
+        released = records.store.records([get_topic(PolicyRelease.Released)])
+        assert len(list(released)) == 1  # the id still names one text

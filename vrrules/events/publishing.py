@@ -20,15 +20,22 @@ from vrrules.policies.caseschema import CASE_SOURCES
 from vrrules.policies.compiler import CompiledFamily, SpecSource
 from vrrules.policies.library import PolicyLibrary
 
-__all__ = ["Publisher", "release_source", "store_release"]
+__all__ = ["Publisher", "refuse_reused_version", "release_source", "store_release"]
 
 _E = TypeVar("_E", bound=Any)
 
 
 def store_release(store: CaseStore, compiled: CompiledFamily) -> None:
-    """Store the exact text of ``compiled`` under its hash, unless the store has it already."""
+    """Store the exact text of ``compiled`` under its hash, unless the store has it already.
+
+    A version id names one text for good: a release whose id the store already holds with
+    other content (used by recorded decisions, or published) is refused with
+    ``version_already_used``, whether it comes to be stored by a decision, an import or a
+    publication, and nothing is written.
+    """
     if store.release(compiled.sha256) is not None:
         return
+    refuse_reused_version(store, compiled)
     # another writer may store the same release first: same text, same id, either one wins
     store.add(
         PolicyRelease(
@@ -50,6 +57,49 @@ def release_source(store: CaseStore, sha256: str) -> SpecSource:
             f"expected the store to hold the policy release {sha256[:12]}…, got nothing", sha256=sha256
         )
     return SpecSource(text=stored.text, file=f"release {stored.family} {stored.spec_version} ({stored.file})")
+
+
+def refuse_reused_version(store: CaseStore, compiled: CompiledFamily) -> None:
+    """Refuse ``compiled`` when the store holds its family and version id with other content
+    (``version_already_used``), naming the recorded decisions that used that content."""
+    family, version = compiled.family, compiled.version
+    others = {
+        event.sha256
+        for event in _decoded(store, PolicyRelease.Released)
+        if event.family == family and event.spec_version == version and event.sha256 != compiled.sha256
+    }
+    if not others:
+        return
+    refs = {event.originator_id: event.opening.case_ref for event in _decoded(store, Case.Opened)}
+    used = [
+        f"case {refs.get(event.originator_id, event.originator_id)} event {event.originator_version}"
+        for event in _decoded(store, Case.DecisionRecorded)
+        if event.decision.spec_sha256 in others
+    ]
+    published = [p.published_by for p in _decoded(store, VersionPublication.Published) if p.sha256 in others]
+    raise VersionAlreadyUsedError(
+        f"{family} {version}: expected the content the store holds under this id (sha256 "
+        f"{', '.join(sorted(s[:12] + '…' for s in others))}), got different content (sha256 "
+        f"{compiled.sha256[:12]}…) from {compiled.source.file}; {len(used)} decision(s) used it"
+        + (f", first {used[:5]}" if used else "")
+        + (f"; published by {', '.join(published)}" if published else "")
+        + ". Give the changed spec a new version id.",
+        family=family,
+        version=version,
+        decisions=used,
+    )
+
+
+def _decoded(store: CaseStore, event_class: type[_E]) -> list[_E]:
+    found: list[_E] = []
+    for record in store.records([get_topic(event_class)]):
+        try:
+            event = store.decode(record)
+        except Exception:  # a damaged record is the audit's to report, not a publisher's
+            continue
+        if isinstance(event, event_class):
+            found.append(event)
+    return found
 
 
 class Publisher:
@@ -74,7 +124,7 @@ class Publisher:
                 family=family,
                 version=version,
             )
-        self._refuse_if_used_otherwise(compiled)
+        refuse_reused_version(self._store, compiled)
         # The published versions of a family must not overlap in time: check before storing.
         sources = [release_source(self._store, p.sha256) for p in self.publications()]
         PolicyLibrary.from_sources([*sources, compiled.source], case_sources=CASE_SOURCES)
@@ -87,45 +137,8 @@ class Publisher:
         self._library = None
         return "published"
 
-    def _refuse_if_used_otherwise(self, compiled: CompiledFamily) -> None:
-        family, version = compiled.family, compiled.version
-        others = {
-            event.sha256
-            for event in self._decoded(PolicyRelease.Released)
-            if event.family == family and event.spec_version == version and event.sha256 != compiled.sha256
-        }
-        if not others:
-            return
-        refs = {event.originator_id: event.opening.case_ref for event in self._decoded(Case.Opened)}
-        used = [
-            f"case {refs.get(event.originator_id, event.originator_id)} event {event.originator_version}"
-            for event in self._decoded(Case.DecisionRecorded)
-            if event.decision.spec_sha256 in others
-        ]
-        raise VersionAlreadyUsedError(
-            f"{family} {version}: expected content the recorded decisions used under this id (sha256 "
-            f"{', '.join(sorted(s[:12] + '…' for s in others))}), got different content (sha256 "
-            f"{compiled.sha256[:12]}…) from {compiled.source.file}; {len(used)} decision(s) used it"
-            + (f", first {used[:5]}" if used else "")
-            + ". Give the changed spec a new version id and publish that.",
-            family=family,
-            version=version,
-            decisions=used,
-        )
-
-    def _decoded(self, event_class: type[_E]) -> list[_E]:
-        found: list[_E] = []
-        for record in self._store.records([get_topic(event_class)]):
-            try:
-                event = self._store.decode(record)
-            except Exception:
-                continue
-            if isinstance(event, event_class):
-                found.append(event)
-        return found
-
     def publications(self) -> list[VersionPublication.Published]:
-        return self._decoded(VersionPublication.Published)
+        return _decoded(self._store, VersionPublication.Published)
 
     def library(self) -> PolicyLibrary:
         """A library of exactly the versions published in this store."""
