@@ -135,3 +135,39 @@ def test_every_hostile_row_merged_from_shares_is_reported_as_a_full_run_reports_
     assert full["ok"] is False
     for n in (2, 3):
         assert _merged_in_one_process(location, kept, n) == full, n
+
+
+def test_shares_of_different_states_of_the_store_are_refused(tmp_path: Path) -> None:
+    """A live store grows between two hosts' runs: their shares describe different logs,
+    and merging them would give a verdict (and digest) of no state the store was ever in."""
+    location = str(tmp_path / "cases.db")
+    checkpoint = _fill(location)
+    before = json.loads(_share((location, checkpoint, 0, 2)))
+    with CaseRecords(location, SPECS) as records:
+        records.open_case("S-late", date(2025, 11, 4))
+    after = json.loads(_share((location, checkpoint, 1, 2)))
+    with pytest.raises(ArgumentInvalidError, match="the store changed between the shares"):
+        merge_reports([before, after])
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda p: p.update(cases=-5), "cases as a count"),
+        (lambda p: p.update(decisions="13"), "decisions as a count"),
+        (lambda p: p.update(decisions=True), "decisions as a count"),
+        (lambda p: p["families"]["tiers"].update(reproduced=float("nan")), "families as counts"),
+        (lambda p: p.update(case_lines=[["x", "case|..."]]), "case_lines"),
+        (lambda p: p.update(releases=[1]), "releases"),
+        (lambda p: p["log"]["checkpoints"].append({"size": 1, "root": "00"}), "the checkpoints given"),
+        (lambda p: p.update(expected_digest="ab" * 32), "the digest given"),
+        (lambda p: p.update(since=3), "--since"),
+    ],
+)
+def test_edited_partial_reports_are_refused(tmp_path: Path, edit: Any, expected: str) -> None:
+    location = str(tmp_path / "cases.db")
+    checkpoint = _fill(location)
+    parts = [json.loads(_share((location, checkpoint, k, 2))) for k in range(2)]
+    edit(parts[1])
+    with pytest.raises(ArgumentInvalidError, match=expected):
+        merge_reports(parts)

@@ -16,6 +16,7 @@ checkpoint (:class:`~vrrules.audit.log.SinceLog`).
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -57,6 +58,9 @@ class AuditReport:
     # with a shard: each case's place in opening order and its digest line, for the merge
     case_lines: list[tuple[int, str]] = field(default_factory=list)
     releases: list[str] = field(default_factory=list)
+    # with a shard: the state of the store it read (the log's size and its logged root), so
+    # that shares of different states are never merged into one verdict
+    state: dict[str, Any] | None = None
 
     def add_chain(self, check: ChainCheck) -> None:
         self.cases += 1
@@ -111,6 +115,7 @@ class AuditReport:
                     "case_lines": [list(line) for line in self.case_lines],
                     "releases": self.releases,
                     "expected_digest": self.expected_digest,
+                    "state": self.state,
                 }
                 if self.shard is not None
                 else {}
@@ -370,6 +375,8 @@ def verify_store(
         report.log = verify_log(
             store, [*checkpoints, *([(base, since_leaves)] if base is not None else [])], log=log
         )
+        if shard is not None:
+            report.state = {"size": log.size, "root": log.logged_hash(log.size).hex()}
         if report.since is None:  # the digest (or a shard's part of it) needs the releases
             releases = release_hashes(store)
             report.digest = collector.digest.finish(releases) if shard is None else ""
@@ -389,6 +396,7 @@ def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:
             f"got {shares}",
             argument="reports",
         )
+    _refuse_unfit_partials(partials)
     first = partials[0]
     merged = AuditReport(expected_digest=first.get("expected_digest"), since=first.get("since"))
     lines: list[tuple[int, str]] = []
@@ -423,6 +431,66 @@ def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:
         merged.digest = digest.finish(list(first["releases"]))
     merged.log = _merge_logs([p["log"] for p in partials if p.get("log") is not None])
     return merged
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _refuse_unfit_partials(partials: Sequence[dict[str, Any]]) -> None:
+    """Shares merge into one verdict only when each is well formed and all read one state of
+    the store with the same checkpoints, digest and ``--since``."""
+
+    def unfit(partial: dict[str, Any], expected: str, got: Any) -> ArgumentInvalidError:
+        return ArgumentInvalidError(
+            f"partial report {partial.get('shard')!s}: expected {expected}, got {got!r}; give the "
+            "files the shards wrote, unedited",
+            argument="reports",
+        )
+
+    for partial in partials:
+        for key in ("cases", "decisions"):
+            if not _is_count(partial.get(key)):
+                raise unfit(partial, f"{key} as a count (an integer from 0)", partial.get(key))
+        families = partial.get("families")
+        if not isinstance(families, dict) or not all(
+            isinstance(counts, dict) and all(_is_count(n) for n in counts.values())
+            for counts in families.values()
+        ):
+            raise unfit(partial, "families as counts per status", families)
+        lines = partial.get("case_lines")
+        if not isinstance(lines, list) or not all(
+            isinstance(line, list) and len(line) == 2 and _is_count(line[0]) and isinstance(line[1], str)
+            for line in lines
+        ):
+            raise unfit(partial, "case_lines as [place, line] pairs", str(lines)[:80])
+        if not isinstance(partial.get("releases"), list) or not all(
+            isinstance(r, str) for r in partial["releases"]
+        ):
+            raise unfit(partial, "releases as a list of hashes", partial.get("releases"))
+
+    def same(key: str, what: str, of: Callable[[dict[str, Any]], Any]) -> None:
+        seen = {json.dumps(of(p), sort_keys=True, default=str) for p in partials}
+        if len(seen) > 1:
+            raise ArgumentInvalidError(
+                f"expected the partial reports of one audit, got shares that differ in {what} "
+                f"({key}: {' vs '.join(sorted(seen))[:300]}); "
+                + (
+                    "the store changed between the shares: run every share again against one state of "
+                    "the store (no writer in between, or a copy of it)"
+                    if key == "state"
+                    else "run every share with the same options"
+                ),
+                argument="reports",
+            )
+
+    same("state", "the store they read", lambda p: p.get("state"))
+    same("checkpoints", "the checkpoints given", lambda p: [
+        (c.get("size"), c.get("root")) for c in (p.get("log") or {}).get("checkpoints", [])
+        if isinstance(c, dict)
+    ])
+    same("expected_digest", "the digest given", lambda p: p.get("expected_digest"))
+    same("since", "--since", lambda p: p.get("since"))
 
 
 def _merge_logs(logs: list[dict[str, Any]]) -> LogReport | None:
