@@ -10,6 +10,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,27 @@ def test_an_endless_input_is_refused_at_once(files: Files, reader: str) -> None:
     ran = run(files.fill(args))
     assert ran.code in (USAGE, INPUT), ran.err
     assert "Traceback" not in ran.err and len(ran.error_lines) == 1, ran.err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize(
+    "command", [["audit", "verify"], ["audit", "checkpoint", "--out", "{tmp}/c"], ["replay"]]
+)
+def test_a_store_that_is_a_pipe_or_a_device_is_refused_at_once(
+    files: Files, tmp_path: Path, command: list[str]
+) -> None:
+    """Opening a named pipe blocks until someone writes to it, and a device reads without
+    end: a store location naming either is refused before anything opens it (the command
+    runs in a daemon thread, so that a regression fails here instead of hanging the run)."""
+    import threading  # noqa: PLC0415
+
+    fifo = tmp_path / "store.fifo"
+    os.mkfifo(fifo)
+    for location in (fifo, Path("/dev/zero")):
+        found: list[Any] = []
+        args = files.fill([*command[:1], *command[1:2], "--store", str(location), *command[2:]])
+        worker = threading.Thread(target=lambda a=args, f=found: f.append(run(a)), daemon=True)
+        worker.start()
+        worker.join(30)
+        assert found, f"{args} did not return"
+        assert_clean_failure(found[0], INPUT, "store_not_vrrules")

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 import sys
 import threading
 import time
@@ -244,6 +245,30 @@ def _unavailable(location: str | None, error: Exception) -> StoreUnavailableErro
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+def _refuse_special_file(env: dict[str, str]) -> None:
+    """A store is a regular file (or none yet): opening a pipe, a device or a socket would
+    block or read without end, so each is refused before anything opens it."""
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.sqlite":
+        return
+    path = Path(env["SQLITE_DBNAME"])
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # no such file yet (or unreadable): the open says which
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a folder" if stat.S_ISDIR(mode)
+            else "a named pipe" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode)
+            else "a device"
+        )
+        raise StoreNotVrrulesError(
+            f"expected a vrrules store (a SQLite file), got {kind} at {str(path)!r}; check that "
+            "the location names the store file",
+            store=str(path),
+        )
+
+
 def _read_only(env: dict[str, str]) -> dict[str, str]:
     """Settings that open the store for reading only, after checking it is a vrrules store
     (a missing, empty, foreign or non-SQLite file is refused and left untouched)."""
@@ -318,6 +343,7 @@ class CaseStore:
         self._encryption_key = encryption_key
         self.read_only = read_only
         env = store_environment(location)
+        _refuse_special_file(env)
         if read_only:
             env = _read_only(env)
         # Cached cases are fast-forwarded with the events other writers appended since, and
