@@ -643,3 +643,77 @@ def test_a_store_written_before_the_log_verifies_read_only_and_says_so(tmp_path:
     assert report.ok, report.render()
     assert report.log is not None and not report.log.built
     assert "written before the log" in report.render()
+
+
+# ------------------------------------------- an encrypted store, its log checked without the key
+
+# the attacks that edit rows as bytes (the others edit the JSON inside a state, which the
+# ciphertext hides from whoever has no key)
+BYTE_ATTACKS = [
+    "flipped byte",
+    "deleted record",
+    "inserted record",
+    "reordered records",
+    "swapped case ids",
+    "case tail truncated",
+    "log tail truncated",
+    "publication deleted",
+]
+
+
+def _encrypted(location: str) -> tuple[str, Any, bytes]:
+    from vrrules.events.persistence import new_store_key  # noqa: PLC0415
+
+    key = new_store_key()
+    with CaseRecords(location, SPECS, encryption_key=key) as records:
+        _fill(records)
+        _publish(records)
+        return key, load_checkpoint(make_checkpoint(records)), checkpoint_leaves(records)
+
+
+def test_an_encrypted_store_is_checkpointed_and_its_log_verified_without_the_key(tmp_path: Path) -> None:
+    """The leaves hash the ciphertext as stored: an auditor without the key checkpoints the
+    same log as one with it and checks it against a kept checkpoint; the decisions are not
+    replayed, and the report says so rather than "reproduced"."""
+    location = str(tmp_path / "sealed.db")
+    key, kept, _ = _encrypted(location)
+    with CaseRecords(location, SPECS, read_only=True, sealed=True) as records:
+        assert records.store.sealed
+        assert load_checkpoint(make_checkpoint(records)).checkpoint == kept.checkpoint
+        report = verify_store(records, checkpoints=[kept], workers=2)
+    assert report.ok and not report.replayed and report.decisions == 0, report.render()
+    verdict = report.render().splitlines()[-1]
+    assert "decisions NOT replayed" in verdict and "reproduced" not in verdict
+    with CaseRecords(location, SPECS, read_only=True, sealed=True, encryption_key=key) as records:
+        assert not records.store.sealed  # with the key nothing is sealed: a full audit
+        full = verify_store(records, checkpoints=[kept])
+    assert full.ok and full.replayed and full.decisions == 3
+
+
+@pytest.mark.parametrize("thorough", [False, True], ids=["careless", "thorough"])
+@pytest.mark.parametrize("attack", BYTE_ATTACKS)
+def test_every_byte_attack_on_an_encrypted_store_is_found_without_the_key(
+    tmp_path: Path, attack: str, thorough: bool
+) -> None:
+    location = str(tmp_path / "sealed.db")
+    _, kept, leaves = _encrypted(location)
+    first = _attack(Database(location), attack, 3, thorough)
+    with CaseRecords(location, SPECS, read_only=True, sealed=True) as records:
+        report = verify_store(records, checkpoints=[(kept, leaves)])
+    assert not report.ok, report.render()
+    named = [f.leaf_index for f in report.log.findings if f.leaf_index is not None]  # type: ignore[union-attr]
+    assert named and min(named) == first, report.render()
+
+
+def test_a_sealed_store_is_never_opened_for_writing(tmp_path: Path) -> None:
+    from vrrules import ArgumentInvalidError, StoreKeyError  # noqa: PLC0415
+
+    location = str(tmp_path / "sealed.db")
+    _encrypted(location)
+    with pytest.raises(ArgumentInvalidError, match="read-only"):
+        CaseRecords(location, SPECS, sealed=True)
+    with CaseRecords(location, SPECS, read_only=True, sealed=True) as records:
+        with pytest.raises(StoreKeyError, match="opened sealed"):
+            records.case("A-1")
+        with pytest.raises(StoreKeyError, match="opened sealed"):
+            records.store.decode(next(iter(records.store.records())))

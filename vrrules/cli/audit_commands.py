@@ -266,7 +266,7 @@ def checkpoint(
             param_hint="--origin",
         )
     signer = _read_signer_key(signing_key) if signing_key is not None else None
-    with open_records(store, read_only=True) as records:
+    with open_records(store, read_only=True, log_only_without_key=True) as records:
         log = StoreLog(records.store)  # read once: the checkpoint and its leaves describe one log
         text = make_checkpoint(records, signer, origin=origin, log=log)
         leaves = checkpoint_leaves(records, log=log) if leaves_out is not None else None
@@ -418,9 +418,11 @@ def verify(
         else:
             output.text(line)
 
-    with open_records(store, read_only=True) as records:
-        # --since walks only the cases with new records: no bar over every case then
-        cases = (lambda: sum(1 for _ in records.case_refs())) if since is None else 0
+    with open_records(store, read_only=True, log_only_without_key=True) as records:
+        # --since walks only the cases with new records, a sealed store none: no bar over
+        # every case then
+        walks_all = since is None and not records.store.sealed
+        cases = (lambda: sum(1 for _ in records.case_refs())) if walks_all else 0
         with progress("verifying", cases) as advance:
             report = verify_store(
                 records,

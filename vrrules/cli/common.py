@@ -150,16 +150,26 @@ def library(root: Path | None) -> PolicyLibrary:
     return PolicyLibrary(root, case_sources=CASE_SOURCES)
 
 
-def open_records(location: str, specs: Any = None, *, read_only: bool = False) -> CaseRecords:
+def open_records(
+    location: str, specs: Any = None, *, read_only: bool = False, log_only_without_key: bool = False
+) -> CaseRecords:
     """The store as the command line opens it: encrypted when VRRULES_STORE_KEY holds a key;
-    ``read_only`` for commands that only read (the store file is then never touched)."""
+    ``read_only`` for commands that only read (the store file is then never touched);
+    ``log_only_without_key`` for the audits that can check an encrypted store's log without
+    its key (the store is then opened sealed when no key is given)."""
     from vrrules import CaseRecords  # noqa: PLC0415  (see the imports)
 
     path = store_file(location)
     if not read_only and path is not None and path.is_file():
         _refuse_foreign_file(path)
     key = os.environ.get(STORE_KEY_VARIABLE) or None
-    return CaseRecords(store=location, specs=specs, encryption_key=key, read_only=read_only)
+    return CaseRecords(
+        store=location,
+        specs=specs,
+        encryption_key=key,
+        read_only=read_only,
+        sealed=read_only and log_only_without_key and key is None,
+    )
 
 
 def open_store(location: str, *, read_only: bool = False) -> CaseStore:

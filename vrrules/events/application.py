@@ -78,8 +78,9 @@ class CaseRecords:
         published_only: bool = False,
         encryption_key: str | None = None,
         read_only: bool = False,
+        sealed: bool = False,
     ) -> None:
-        self.store = CaseStore(store, encryption_key=encryption_key, read_only=read_only)
+        self.store = CaseStore(store, encryption_key=encryption_key, read_only=read_only, sealed=sealed)
         self.location = self.store.location
         self._specs = specs
         self._library: PolicyLibrary | None = specs if isinstance(specs, PolicyLibrary) else None

@@ -28,14 +28,16 @@ _E = TypeVar("_E", bound=Any)
 def store_release(store: CaseStore, compiled: CompiledFamily) -> None:
     """Store the exact text of ``compiled`` under its hash, unless the store has it already.
 
-    A version id names one text for good: a release whose id the store already holds with
-    other content (used by recorded decisions, or published) is refused with
-    ``version_already_used``, whether it comes to be stored by a decision, an import or a
-    publication, and nothing is written.
+    A published version never changes: a release whose version id was published with other
+    content is refused (``version_already_published``), whether a decision, an import or a
+    publication would store it, and nothing is written. A draft id (never published) may be
+    edited in place while it is worked on: each text is stored under its own hash, and the
+    decisions that used each replay against it; publishing refuses an id whose drafts
+    decisions used with other content (:func:`refuse_reused_version`).
     """
     if store.release(compiled.sha256) is not None:
         return
-    refuse_reused_version(store, compiled)
+    _refuse_other_published(store, compiled)
     # another writer may store the same release first: same text, same id, either one wins
     store.add(
         PolicyRelease(
@@ -59,6 +61,21 @@ def release_source(store: CaseStore, sha256: str) -> SpecSource:
     return SpecSource(text=stored.text, file=f"release {stored.family} {stored.spec_version} ({stored.file})")
 
 
+def _refuse_other_published(store: CaseStore, compiled: CompiledFamily) -> None:
+    family, version = compiled.family, compiled.version
+    existing = store.publication(family, version)
+    if existing is not None and existing.sha256 != compiled.sha256:
+        raise VersionAlreadyPublishedError(
+            f"{family} {version}: expected the published content (sha256 {existing.sha256[:12]}…, "
+            f"published by {existing.published_by}), got different content (sha256 "
+            f"{compiled.sha256[:12]}…) from {compiled.source.file}; published versions never change, "
+            "and no decision is made under one with other content. Give the changed spec a new "
+            "version id.",
+            family=family,
+            version=version,
+        )
+
+
 def refuse_reused_version(store: CaseStore, compiled: CompiledFamily) -> None:
     """Refuse ``compiled`` when the store holds its family and version id with other content
     (``version_already_used``), naming the recorded decisions that used that content."""
@@ -76,14 +93,12 @@ def refuse_reused_version(store: CaseStore, compiled: CompiledFamily) -> None:
         for event in _decoded(store, Case.DecisionRecorded)
         if event.decision.spec_sha256 in others
     ]
-    published = [p.published_by for p in _decoded(store, VersionPublication.Published) if p.sha256 in others]
     raise VersionAlreadyUsedError(
         f"{family} {version}: expected the content the store holds under this id (sha256 "
         f"{', '.join(sorted(s[:12] + '…' for s in others))}), got different content (sha256 "
         f"{compiled.sha256[:12]}…) from {compiled.source.file}; {len(used)} decision(s) used it"
         + (f", first {used[:5]}" if used else "")
-        + (f"; published by {', '.join(published)}" if published else "")
-        + ". Give the changed spec a new version id.",
+        + ". Give the changed spec a new version id and publish that.",
         family=family,
         version=version,
         decisions=used,

@@ -40,6 +40,7 @@ from eventsourcing.persistence import ProgrammingError as PersistenceProgramming
 from eventsourcing.utils import get_topic
 
 from vrrules.errors import (
+    ArgumentInvalidError,
     CaseConflictError,
     CaseExistsError,
     CaseUnknownError,
@@ -123,7 +124,14 @@ class _GuardedMapper(Mapper[UUID]):
     the reader import anything.
     """
 
+    sealed = False  # a store opened without its key, to check its log: nothing decodes
+
     def to_domain_event(self, stored: StoredEvent) -> Any:
+        if self.sealed:
+            raise StoreKeyError(
+                "expected the store's key to read its events, got a store opened sealed (encrypted, "
+                "no key): its log can be checked, its events not; give the key to read them"
+            )
         if stored.topic not in known_topics():
             raise LookupError(f"expected a topic of a vrrules event, got {str(stored.topic)[:120]!r}")
         event = super().to_domain_event(stored)
@@ -198,9 +206,12 @@ class StoreHandle:
     location: str | None
     encryption_key: str | None = field(default=None, repr=False)
     read_only: bool = False
+    sealed: bool = False
 
     def open(self) -> CaseStore:
-        return CaseStore(self.location, encryption_key=self.encryption_key, read_only=self.read_only)
+        return CaseStore(
+            self.location, encryption_key=self.encryption_key, read_only=self.read_only, sealed=self.sealed
+        )
 
 
 def known_topics() -> frozenset[str]:
@@ -337,11 +348,28 @@ class CaseStore:
     """Cases, policy releases and publications in one eventsourcing application."""
 
     def __init__(
-        self, location: str | Path | None, *, encryption_key: str | None = None, read_only: bool = False
+        self,
+        location: str | Path | None,
+        *,
+        encryption_key: str | None = None,
+        read_only: bool = False,
+        sealed: bool = False,
     ) -> None:
+        """``sealed``: an encrypted store opened read-only without its key, to check its log.
+        The log hashes the states as stored (the ciphertext), so its leaves, tree, case heads
+        and checkpoints can be checked; the events cannot be decoded (:meth:`decode` raises
+        ``store_key_invalid``). :attr:`sealed` then says so; for a store that is not
+        encrypted, or with the key given, it is False and the store reads as usual."""
+        if sealed and not read_only:
+            raise ArgumentInvalidError(
+                "sealed: expected a store opened read-only (sealed=True, read_only=True), got one "
+                "opened for writing: a store whose events cannot be read is never written to",
+                argument="sealed",
+            )
         self.location = str(location) if location is not None else None
         self._encryption_key = encryption_key
         self.read_only = read_only
+        self.sealed = sealed and encryption_key is None
         env = store_environment(location)
         _refuse_special_file(env)
         if read_only:
@@ -369,6 +397,8 @@ class CaseStore:
         ) as error:
             self._log.close()
             raise _unavailable(self.location, error) from None
+        if self.sealed:
+            self._log.mapper.sealed = True  # type: ignore[attr-defined]
         self._writing = threading.RLock()  # one change at a time on the cached cases
         self.conflicts_retried = 0  # appends another writer beat, worked out again
 
@@ -396,7 +426,7 @@ class CaseStore:
 
     def handle(self) -> StoreHandle:
         """How a worker process opens this same store."""
-        return StoreHandle(self.location, self._encryption_key, self.read_only)
+        return StoreHandle(self.location, self._encryption_key, self.read_only, self.sealed)
 
     @property
     def encrypted(self) -> bool:
@@ -406,6 +436,7 @@ class CaseStore:
         """Refuse at once a store whose events the key given (or its absence) cannot read."""
         sample = self._log.recorder.select_notifications(start=1, limit=3)
         if not sample:
+            self.sealed = False
             return
         readable = 0
         for stored in sample:
@@ -413,9 +444,12 @@ class CaseStore:
                 self._log.mapper.to_domain_event(stored)
                 readable += 1
         if readable:
+            self.sealed = False  # its events read: nothing is sealed
             return  # a damaged record among readable ones is the audit's business
         looks_plain = all(_is_json(bytes(s.state)) for s in sample)
         if self._encryption_key is None and not looks_plain:
+            if self.sealed:
+                return  # opened to check the log only: the states are hashed, never decoded
             raise StoreKeyError(
                 "expected a store this process can read, got encrypted events and no key; "
                 "give the store's key (encryption_key=, or VRRULES_STORE_KEY for the command line)"
