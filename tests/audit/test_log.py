@@ -333,6 +333,27 @@ def test_a_checkpoint_of_another_store_is_refused(tmp_path: Path) -> None:
     assert store_origin(str(tmp_path / "one.db")) != store_origin(str(tmp_path / "two.db"))
 
 
+@pytest.mark.parametrize("thorough", [False, True], ids=["careless", "thorough"])
+def test_a_copy_of_a_tampered_store_under_another_name_still_names_the_first_bad_record(
+    tmp_path: Path, thorough: bool
+) -> None:
+    """The origin comes from the file's name; an auditor checking a copy (a backup, a copy
+    made for the audit) is told the names differ and still gets the first bad record."""
+    store = str(tmp_path / "cases.db")
+    checkpoint, leaves = _kept(store)
+    first = _attack(Database(store), "flipped byte", 4, thorough=thorough)
+    copy = tmp_path / "cases-copy-2026-12-01.db"
+    with sqlite3.connect(store) as source, sqlite3.connect(copy) as target:
+        source.backup(target)  # the committed pages, whether or not still in the WAL
+    with CaseRecords(copy, SPECS, read_only=True) as records:
+        report = verify_store(records, checkpoints=[(checkpoint, leaves)])
+    assert not report.ok and report.log is not None
+    assert any("another log" in f.problem for f in report.log.findings) == thorough
+    named = [f for f in report.log.findings if f.leaf_index is not None]
+    assert named and min(f.leaf_index for f in named) == first, report.render()  # type: ignore[type-var]
+    assert {f.aggregate for f in named if f.leaf_index == first} == {"case A-1"}, report.render()
+
+
 def test_a_payload_that_gains_an_optional_field_still_verifies(tmp_path: Path, monkeypatch: Any) -> None:
     store = tmp_path / "cases.db"
     with CaseRecords(store, SPECS) as records:

@@ -816,14 +816,16 @@ def verify_log(
         extends = checkpoint.size <= log.size and log.logged_hash(checkpoint.size) == checkpoint.root
         # The origin only names the log: a checkpoint written under another origin (`--origin`)
         # or before the store file was renamed still proves this log if its root does.
+        # A store audited under another file name (a copy, a backup) is still named to the
+        # record: the first difference follows the origin's.
         if checkpoint.origin != origin and not extends:
             findings.append(
                 LogFinding(
                     f"checkpoint of another log: origin {checkpoint.origin!r}, this store's is {origin!r}, "
-                    "and the store does not extend it"
+                    "and the store does not extend it (a copy of the store under another name is "
+                    "checked all the same: see the next finding)"
                 )
             )
-            continue
         if not extends:
             findings.append(_first_difference(log, checkpoint, kept))
             continue
