@@ -324,6 +324,24 @@ def test_without_a_checkpoint_a_careless_edit_is_still_found_by_its_stored_leaf(
     assert finding.leaf_index == first and finding.aggregate == "case A-1" and finding.version == 4
 
 
+def test_a_difference_from_the_checkpoint_says_what_became_of_its_record(tmp_path: Path) -> None:
+    """With the checkpoint's leaves at hand the finding says whether its record at the
+    first differing leaf moved (records inserted, removed or moved before it) or is gone,
+    and a release is named as one."""
+    said = {}
+    for attack in ("reordered records", "flipped byte"):
+        store = str(tmp_path / f"{attack}.db")
+        checkpoint, leaves = _kept(store)
+        _attack(Database(store), attack, 3, thorough=True)
+        with CaseRecords(store, SPECS, read_only=True) as records:
+            report = verify_store(records, checkpoints=[(checkpoint, leaves)])
+        said[attack] = next(f for f in report.log.findings if f.problem.startswith("the log differs"))  # type: ignore[union-attr]
+    assert "is now leaf 4: records before it were inserted or moved" in said["reordered records"].problem
+    assert "is nowhere in the store" in said["flipped byte"].problem
+    assert said["flipped byte"].aggregate is not None
+    assert said["flipped byte"].aggregate.startswith("policy release tiers 2025.1")
+
+
 def test_a_checkpoint_of_another_store_is_refused(tmp_path: Path) -> None:
     with CaseRecords(tmp_path / "one.db", SPECS) as one, CaseRecords(tmp_path / "two.db", SPECS) as two:
         _fill(one, ("A-1",))

@@ -53,7 +53,7 @@ from vrrules.errors import (
     VrrulesError,
 )
 from vrrules.events.application import CaseRecords
-from vrrules.events.domain import Case, LogMigration
+from vrrules.events.domain import Case, LogMigration, PolicyRelease, VersionPublication
 from vrrules.events.store import CaseStore, LogRow, StoredRecord
 from vrrules.events.tlog import (
     EMPTY_ROOT,
@@ -561,14 +561,16 @@ class StoreLog:
         if name is None:
             name = f"record {stored_id}"
             records = self.store.records_of(stored_id, upto=self.last_position)
-            if records and records[0].topic == _OPENED:
-                try:
-                    event = self.store.decode(records[0])
-                except Exception:  # a damaged opening: named by its stored id
-                    event = None
-                reference = getattr(getattr(event, "opening", None), "case_ref", None)
-                if isinstance(event, Case.Opened) and isinstance(reference, str):
-                    name = f"case {reference}"
+            try:
+                event = self.store.decode(records[0]) if records else None
+            except Exception:  # a damaged first record, or a sealed store: named by its stored id
+                event = None
+            reference = getattr(getattr(event, "opening", None), "case_ref", None)
+            if isinstance(event, Case.Opened) and isinstance(reference, str):
+                name = f"case {reference}"
+            elif isinstance(event, PolicyRelease.Released | VersionPublication.Published):
+                kind = "policy release" if isinstance(event, PolicyRelease.Released) else "publication of"
+                name = f"{kind} {event.family} {event.spec_version} ({stored_id})"
             self._names[stored_id] = name
         return name
 
@@ -889,8 +891,8 @@ def _first_difference(log: StoreLog, checkpoint: Checkpoint, kept: bytes | None)
             mismatch = find_first_mismatch(logged, [(common, trusted.tree_hash(common))], trusted)
             if mismatch is not None and mismatch.index is not None:
                 return log.finding(
-                    "the log differs from the checkpoint from this record on: it was changed, or a "
-                    "record before it was removed or inserted",
+                    "the log differs from the checkpoint from this record on: "
+                    + _where_it_went(logged, trusted.leaf(mismatch.index), mismatch.index),
                     mismatch.index,
                 )
     elif checkpoint.size <= log.size:
@@ -905,6 +907,26 @@ def _first_difference(log: StoreLog, checkpoint: Checkpoint, kept: bytes | None)
         f"log truncated or rolled back: the checkpoint holds {checkpoint.size} records, the store "
         f"{log.size}; the first missing record is leaf {log.size}",
         log.size,
+    )
+
+
+def _where_it_went(logged: LogTree, kept: bytes, index: int) -> str:
+    """What became of the checkpoint's record at leaf ``index``, which the store no longer
+    holds there: found later (records were inserted before it), earlier (records before
+    it were removed), or nowhere (it was changed, or removed)."""
+    packed = logged.leaf_hashes()
+    at = packed.find(kept)
+    while at != -1 and at % HASH_SIZE:  # only whole leaves count
+        at = packed.find(kept, at + 1)
+    if at == -1:
+        return (
+            "the checkpoint's record at this leaf is nowhere in the store: it was changed or removed "
+            "(the record named is the one that stands there now)"
+        )
+    now = at // HASH_SIZE
+    return (
+        f"the checkpoint's record at this leaf is now leaf {now}: records before it were "
+        + ("inserted or moved" if now > index else "removed or moved")
     )
 
 
