@@ -27,13 +27,13 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from vrrules.audit.chain import ChainCheck, DigestBuilder, release_hashes, walk_case
-from vrrules.audit.checkpoint import ParsedCheckpoint
+from vrrules.audit.checkpoint import Checkpoint, ParsedCheckpoint
 from vrrules.audit.log import KeptCheckpoint, LogFinding, LogReport, SinceLog, StoreLog, verify_log
 from vrrules.audit.replay import Replayer, ReplayResult
 from vrrules.errors import ArgumentInvalidError
 from vrrules.events.application import CaseRecords
 from vrrules.events.domain import Case
-from vrrules.events.store import StoreHandle
+from vrrules.events.store import CaseStore, StoreHandle
 
 __all__ = ["AuditReport", "count_decisions", "merge_reports", "verify_store"]
 
@@ -352,19 +352,7 @@ def verify_store(
         base = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         report.since = base.size if base is not None else None
         sizes = [_size_of(item) for item in checkpoints]
-        log: StoreLog
-        if base is not None:
-            since_log = SinceLog(records.store, base.size, share=shard, roots_at=sizes)
-            cases, upto, log = since_log.cases_to_walk(), since_log.last_position, since_log
-        else:
-            # up to the last record or leaf, whichever is later: a record deleted from the end
-            # of the log leaves its leaf behind it. The index is read while the workers start
-            # up (importing takes them a second or two), not while they walk: reading it then
-            # starves this process's threads that take the workers' results, and the workers
-            # wait on them. The cases are the aggregates it shows opened.
-            upto = max(store.last_position(), store.last_leaf_position())
-            log = StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
-            cases = [(stored_id, 1) for stored_id in log.aggregates_with(_OPENED)]
+        log, cases, upto = _what_to_walk(store, base, shard, sizes, index_first=pool is None)
         if store.sealed:  # its events cannot be read: the log alone is checked, every leaf here
             cases, report.replayed = [], False
         order = {stored_id: index for index, (stored_id, _) in enumerate(cases)}
@@ -379,12 +367,17 @@ def verify_store(
                 for outcome in _verify_cases(replayer, chunk, upto):
                     take(outcome)
         else:
-            # imap keeps the store's case order, so the digest is the one a single worker makes
+            # imap keeps the store's case order, so the digest is the one a single worker makes;
+            # the index is read here while the workers walk (their results wait in the pool)
             jobs = ((handle, chunk, upto) for chunk in _chunks(cases, _CHUNK))
-            for outcomes in pool.imap(_verify_share, jobs):
+            walked = pool.imap(_verify_share, jobs)
+            if log is None:
+                log = StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
+            for outcomes in walked:
                 for outcome in outcomes:
                     take(outcome)
             pool.close()
+        assert log is not None
         log.recomputed(collector.leaves, collector.walked)
         if shard is not None:  # the other shares recompute the other aggregates' leaves
             log.trust(n for n in list(log.unchecked) if log.ids[n].int % shard[1] != shard[0])
@@ -400,6 +393,29 @@ def verify_store(
             if shard is not None:
                 report.releases = sorted(releases)
         return report
+
+
+def _what_to_walk(
+    store: CaseStore,
+    base: Checkpoint | None,
+    shard: tuple[int, int] | None,
+    sizes: list[int],
+    *,
+    index_first: bool,
+) -> tuple[StoreLog | None, list[tuple[UUID, int]], int]:
+    """The log's index (None: to be read while workers walk), the cases to walk (each with
+    the first version whose decisions to replay) and the last position the audit reads."""
+    if base is not None:
+        since_log = SinceLog(store, base.size, share=shard, roots_at=sizes)
+        return since_log, since_log.cases_to_walk(), since_log.last_position
+    # up to the last record or leaf, whichever is later: a record deleted from the end of the
+    # log leaves its leaf behind it
+    upto = max(store.last_position(), store.last_leaf_position())
+    if index_first:  # one process: the cases are the aggregates the index shows opened
+        log = StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
+        return log, [(stored_id, 1) for stored_id in log.aggregates_with(_OPENED)], upto
+    # workers walk while the index is read: the cases come from a query of their own
+    return None, [(stored_id, 1) for stored_id in dict.fromkeys(store.ids_of_topic(_OPENED, upto))], upto
 
 
 def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:
