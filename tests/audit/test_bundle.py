@@ -58,6 +58,25 @@ def test_without_an_anchor_a_bundle_is_never_verified(exported: tuple[bytes, str
     assert unanchored.verdict.startswith("internally consistent, not anchored")
 
 
+def test_a_bundle_proves_only_what_it_carries(exported: tuple[bytes, str, str, str]) -> None:
+    """A case left out of a bundle leaves nothing to find in it: the auditor names the cases
+    the bundle must carry, and a bundle emptied of every case proves nothing at all."""
+    raw, checkpoint, _, _ = exported
+    assert verify_bundle(raw, checkpoint=checkpoint, expected_cases=["A-1"]).verified
+    missing = verify_bundle(raw, checkpoint=checkpoint, expected_cases=["A-1", "B-2"])
+    assert not missing.verified
+    assert missing.problems == ["case B-2: expected in the bundle, got a bundle without it"]
+
+    def empty(data: dict[str, Any]) -> None:
+        kept = {h["stored_id"] for h in data["heads"] if h["name"].startswith("release ")}
+        data["records"] = [r for r in data["records"] if r["stored_id"] in kept]
+        data["heads"] = [h for h in data["heads"] if h["stored_id"] in kept]
+
+    emptied = verify_bundle(_edit(raw, empty), checkpoint=checkpoint)
+    assert not emptied.verified
+    assert any("an empty bundle proves nothing" in p for p in emptied.problems), emptied.problems
+
+
 def test_a_bundle_forged_from_scratch_is_refused(exported: tuple[bytes, str, str, str]) -> None:
     _, checkpoint, _, verifier = exported
     with CaseRecords("memory", SPECS) as elsewhere:  # the library used to forge a whole store

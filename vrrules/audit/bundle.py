@@ -174,11 +174,19 @@ def _head(item: Any) -> tuple[str, CaseHeadProof]:
 
 
 def verify_bundle(
-    raw: bytes, *, checkpoint: str | bytes | None = None, trusted_keys: tuple[str, ...] | list[str] = ()
+    raw: bytes,
+    *,
+    checkpoint: str | bytes | None = None,
+    trusted_keys: tuple[str, ...] | list[str] = (),
+    expected_cases: tuple[str, ...] | list[str] = (),
 ) -> BundleCheck:
     """Check a bundle with no access to the store: every record's inclusion in the bundle's
     checkpoint, every case complete, every decision replayed; anchored when the bundle's
-    checkpoint is the trusted ``checkpoint`` or is signed by one of ``trusted_keys``."""
+    checkpoint is the trusted ``checkpoint`` or is signed by one of ``trusted_keys``.
+
+    A bundle proves what it carries, not what it leaves out: ``expected_cases`` are the case
+    refs the auditor was to be handed, each refused when the bundle does not carry it whole.
+    A bundle carrying no case at all proves nothing and is refused."""
     check = BundleCheck()
     problems = check.problems
     try:
@@ -209,7 +217,14 @@ def verify_bundle(
     carried_ids = {head_proof.head.stored_id for _, head_proof in heads}
     for stored_id in seen:
         if stored_id not in carried_ids:
-            problems.append(f"record {stored_id}: the bundle carries no head head_proof for it")
+            problems.append(f"record {stored_id}: the bundle carries no head proof for it")
+    if not any(not str(name).startswith("release ") for name, _ in heads):
+        problems.append(
+            "expected a bundle carrying at least one case, got none: an empty bundle proves nothing"
+        )
+    for ref in expected_cases:
+        if case_id(ref) not in carried_ids:
+            problems.append(f"case {ref}: expected in the bundle, got a bundle without it")
     if problems:
         return check
     with CaseRecords(store="memory") as replayed:

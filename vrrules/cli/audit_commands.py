@@ -881,9 +881,22 @@ def bundle(
     type=ExistingPath(file=True, folder=False, what="public key file"),
     help="accept the bundle's checkpoint when one of these keys signed it (PREFIX.pub; repeatable)",
 )
+@click.option(
+    "--case",
+    "expected_cases",
+    multiple=True,
+    metavar="REF",
+    help="a case the bundle must carry, whole (repeatable): a bundle proves what it carries, not "
+    "what it leaves out",
+)
 @json_flag
 def verify_bundle_command(
-    *, file: Path, kept: Path | None, public_keys: tuple[Path, ...], json_mode: bool
+    *,
+    file: Path,
+    kept: Path | None,
+    public_keys: tuple[Path, ...],
+    expected_cases: tuple[str, ...],
+    json_mode: bool,
 ) -> int:
     """Check a bundle without the store: inclusion proofs, complete cases, replayed decisions.
 
@@ -896,6 +909,7 @@ def verify_bundle_command(
     Examples:
       vrrules audit verify-bundle case.bundle.json --checkpoint week-49.checkpoint
       vrrules audit verify-bundle case.bundle.json --public-key auditor.pub --json
+      vrrules audit verify-bundle case.bundle.json --checkpoint week-49.checkpoint --case VR-2025-0102
     """
     out = Output(json_mode)
     keys = _read_verifier_keys(public_keys)
@@ -903,7 +917,12 @@ def verify_bundle_command(
     if kept is not None:
         _read_checkpoint(kept, keys)  # with --public-key the kept checkpoint itself must be signed
         anchor = _read_text(kept, MAX_NOTE_BYTES, "checkpoint file")
-    checked = verify_bundle(read_limited(file, BUNDLE_LIMIT, "bundle"), checkpoint=anchor, trusted_keys=keys)
+    checked = verify_bundle(
+        read_limited(file, BUNDLE_LIMIT, "bundle"),
+        checkpoint=anchor,
+        trusted_keys=keys,
+        expected_cases=expected_cases,
+    )
     report, problems = checked.report, list(checked.problems)
     document = {
         **report.as_dict(),
