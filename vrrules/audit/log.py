@@ -390,8 +390,9 @@ class StoreLog:
 
     @property
     def built(self) -> bool:
-        """Whether the writer stored any leaves (a store written before the log has none)."""
-        return self.first_stored is not None or bool(self.orphans)
+        """Whether the writer stored any leaves (a store written before the log has none;
+        an empty store has nothing to build)."""
+        return self.first_stored is not None or bool(self.orphans) or not self.size
 
     def aggregates_with(self, topic: str) -> list[UUID]:
         """The aggregates with a record of ``topic``, in the order of the first of them (the

@@ -144,7 +144,8 @@ class AuditReport:
         lines.extend(f"  {result}" for result in self.failures)
         if self.log is not None:
             lines.append(
-                f"log: {self.log.size} records, root {self.log.root[:16]}…, "
+                f"log: {self.log.size} records, "
+                + (f"root {self.log.root[:16]}…, " if self.log.root else "no root vouched for, ")
                 + (
                     f"{sum(c['consistent'] for c in self.log.checkpoints)} of {len(self.log.checkpoints)} "
                     "checkpoint(s) extended append-only"
