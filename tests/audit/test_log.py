@@ -25,6 +25,8 @@ from tests.conftest import SPECS, TIER2_ASSESSMENT, _reset_postgres
 from vrrules import CaseRecords
 from vrrules.audit import verify_store
 from vrrules.audit.log import (
+    StoreLog,
+    checkpoint_heads,
     checkpoint_leaves,
     load_checkpoint,
     make_checkpoint,
@@ -278,6 +280,48 @@ def test_every_attack_is_found_against_a_kept_checkpoint(
     assert report.log is not None and report.log.findings, report.render()
     named = [f.leaf_index for f in report.log.findings if f.leaf_index is not None]
     assert named and min(named) == first, report.render()
+
+
+@pytest.mark.parametrize("thorough", [False, True], ids=["careless", "thorough"])
+def test_a_case_truncated_is_named_by_the_heads_kept_beside_the_checkpoint(
+    location: str, thorough: bool
+) -> None:
+    """The checkpoint's case-heads root proves a case's head changed but not whose: with the
+    heads kept beside it (C.heads), the case that lost its last records is named, with the
+    version the checkpoint held it to and the leaf of that record."""
+    with CaseRecords(location, SPECS) as records:
+        _fill(records)
+        _publish(records)
+        log = StoreLog(records.store)
+        checkpoint = load_checkpoint(make_checkpoint(records, log=log))
+        kept = (checkpoint, checkpoint_leaves(records, log=log), checkpoint_heads(records, log=log))
+    database = Database(location)
+    victim = database.rows()[4].stored_id  # A-1's decision (leaf 3 is the release)
+    last = max(r.version for r in database.rows() if r.stored_id == victim)
+    _attack(database, "case tail truncated", 4, thorough)
+    with CaseRecords(location, SPECS, read_only=True) as records:
+        report = verify_store(records, checkpoints=[kept])
+        without_heads = verify_store(records, checkpoints=[kept[:2]])
+    assert not report.ok and report.log is not None and without_heads.log is not None
+    named = [f for f in report.log.findings if "case heads hold this record" in f.problem]
+    assert [(f.aggregate, f.version) for f in named] == [("case A-1", last)], report.render()
+    assert f"up to version {last}, the store up to version {last - 1}" in named[0].problem
+    assert not any("case heads hold" in f.problem for f in without_heads.log.findings)
+
+
+def test_heads_kept_beside_another_checkpoint_are_not_believed(tmp_path: Path) -> None:
+    """Heads that are not the ones the checkpoint commits to name nothing."""
+    store = str(tmp_path / "cases.db")
+    with CaseRecords(store, SPECS) as records:
+        _fill(records, ("A-1",))
+        early = load_checkpoint(make_checkpoint(records))
+        _fill(records, ("B-2",))
+        later_heads = checkpoint_heads(records)
+    _attack(Database(store), "case tail truncated", 1, thorough=True)
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        report = verify_store(records, checkpoints=[(early, None, later_heads)])
+    assert not report.ok and report.log is not None
+    assert not any("case heads hold" in f.problem for f in report.log.findings)
 
 
 def test_an_untouched_store_extends_its_checkpoints_append_only(location: str) -> None:

@@ -73,6 +73,7 @@ __all__ = [
     "Migration",
     "SinceLog",
     "StoreLog",
+    "checkpoint_heads",
     "checkpoint_leaves",
     "load_checkpoint",
     "make_checkpoint",
@@ -393,6 +394,10 @@ class StoreLog:
         """Whether the writer stored any leaves (a store written before the log has none;
         an empty store has nothing to build)."""
         return self.first_stored is not None or bool(self.orphans) or not self.size
+
+    def number_of(self, stored_id: UUID) -> int | None:
+        """The aggregate number of ``stored_id`` in this index (None: it has no record here)."""
+        return self._numbers.get(stored_id.bytes)
 
     def aggregates_with(self, topic: str) -> list[UUID]:
         """The aggregates with a record of ``topic``, in the order of the first of them (the
@@ -741,7 +746,13 @@ class LogReport:
         }
 
 
-KeptCheckpoint = ParsedCheckpoint | Checkpoint | tuple[ParsedCheckpoint | Checkpoint, bytes | None]
+# a checkpoint alone, or with the leaf hashes (C.leaves) and the case heads (C.heads) kept beside it
+KeptCheckpoint = (
+    ParsedCheckpoint
+    | Checkpoint
+    | tuple[ParsedCheckpoint | Checkpoint, bytes | None]
+    | tuple[ParsedCheckpoint | Checkpoint, bytes | None, bytes | None]
+)
 
 
 def checkpoint_leaves(records: CaseRecords, *, log: StoreLog | None = None) -> bytes:
@@ -749,6 +760,72 @@ def checkpoint_leaves(records: CaseRecords, *, log: StoreLog | None = None) -> b
     let a later audit name the exact first record that differs, whatever else was rewritten.
     Give the ``log`` the checkpoint was made from, so both describe the same records."""
     return (log or StoreLog(records.store)).tree.leaf_hashes()
+
+
+_HEAD_SIZE = 32  # stored id (16), last version (u64 BE), leaf index (u64 BE)
+
+
+def checkpoint_heads(records: CaseRecords, *, log: StoreLog | None = None) -> bytes:
+    """Every aggregate's head as of now, packed (32 bytes each, sorted by stored id): kept
+    beside a checkpoint (``C.heads``), they let a later audit name the case that lost its
+    last records, which the checkpoint's case-heads root alone cannot say. Give the ``log``
+    the checkpoint was made from."""
+    heads = (log or StoreLog(records.store)).case_heads()
+    return b"".join(
+        head.stored_id.bytes + head.last_version.to_bytes(8, "big") + head.leaf_index.to_bytes(8, "big")
+        for head in heads.heads
+    )
+
+
+def _kept_heads(kept: bytes, checkpoint: Checkpoint) -> list[CaseHead] | None:
+    """The heads kept beside a checkpoint, when they are the ones its case-heads root commits to."""
+    if len(kept) % _HEAD_SIZE or checkpoint.case_heads is None:
+        return None
+    heads = [
+        CaseHead(
+            UUID(bytes=kept[at : at + 16]),
+            int.from_bytes(kept[at + 16 : at + 24], "big"),
+            int.from_bytes(kept[at + 24 : at + 32], "big"),
+        )
+        for at in range(0, len(kept), _HEAD_SIZE)
+    ]
+    try:
+        fits = CaseHeads(heads).commitment == checkpoint.case_heads
+    except (CaseHeadsInvalidError, ValueError):
+        fits = False
+    return heads if fits else None
+
+
+def _shortened_case(log: StoreLog, checkpoint: Checkpoint, kept: bytes) -> LogFinding | None:
+    """The case (or other aggregate) that lost its last records since the checkpoint: the
+    one whose head the checkpoint holds with a version the store no longer reaches, first by
+    the checkpoint's leaf of it."""
+    heads = _kept_heads(kept, checkpoint)
+    if heads is None:
+        return None
+    reached = array("q", [0]) * len(log.ids)
+    versions, aggregates = log.versions, log.aggregates
+    for index in range(log.size):
+        number = aggregates[index]
+        reached[number] = max(reached[number], versions[index])
+    short = []
+    for head in heads:
+        known = log.number_of(head.stored_id)
+        now = reached[known] if known is not None else 0
+        if now < head.last_version:
+            short.append((head.leaf_index, head, now))
+    if not short:
+        return None
+    leaf_index, head, now = min(short, key=lambda item: item[0])
+    return LogFinding(
+        f"the checkpoint's case heads hold this record, the store no longer does: its last "
+        f"records were removed (the checkpoint holds it up to version {head.last_version}, the "
+        f"store up to version {now})",
+        leaf_index,
+        None,
+        log.name(head.stored_id),
+        head.last_version,
+    )
 
 
 def verify_log(
@@ -810,10 +887,16 @@ def verify_log(
             break
         last[number] = versions[index]
     # 3. the log extends every checkpoint: same origin, prefix hashing to its root, same heads
+    # (and, with the heads kept beside a checkpoint, no case shorter than it held it)
     origin = store_origin(store.location)
+    shortened_cases: list[LogFinding] = []
     for item in checkpoints:
-        given, kept = item if isinstance(item, tuple) else (item, None)
+        given, kept, kept_heads = _kept_files(item)
         checkpoint = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
+        if kept_heads is not None and not isinstance(log, SinceLog):  # --since reads no old versions
+            shortened = _shortened_case(log, checkpoint, kept_heads)
+            if shortened is not None and shortened not in shortened_cases:
+                shortened_cases.append(shortened)
         summary = {"size": checkpoint.size, "root": checkpoint.root.hex(), "consistent": False}
         report.checkpoints.append(summary)
         extends = checkpoint.size <= log.size and log.logged_hash(checkpoint.size) == checkpoint.root
@@ -843,9 +926,20 @@ def verify_log(
             )
             continue
         summary["consistent"] = True
+    findings.extend(sorted(shortened_cases, key=lambda f: f.leaf_index or 0))
     if findings:
         report.root = ""  # no root is vouched for a log that did not verify
     return report
+
+
+def _kept_files(
+    item: KeptCheckpoint,
+) -> tuple[ParsedCheckpoint | Checkpoint, bytes | None, bytes | None]:
+    """A kept checkpoint with the leaves and the heads kept beside it (each None: not kept)."""
+    if not isinstance(item, tuple):
+        return item, None, None
+    files = (*item[1:3], None, None)
+    return item[0], files[0], files[1]
 
 
 def _heads_commitment(log: StoreLog, size: int) -> CaseHeadsCommitment | None:

@@ -349,7 +349,7 @@ def verify_store(
         # the case walks read each case's records and recompute their leaves, in the workers,
         # and the log's check then runs on those leaves (anything the walks did not cover is
         # recomputed here before it).
-        given, since_leaves = since if isinstance(since, tuple) else (since, None)
+        given, since_files = (since[0], since[1:]) if isinstance(since, tuple) else (since, ())
         base = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         report.since = base.size if base is not None else None
         sizes = [_size_of(item) for item in checkpoints]
@@ -384,7 +384,7 @@ def verify_store(
             log.trust(n for n in list(log.unchecked) if log.ids[n].int % shard[1] != shard[0])
         log.complete()
         report.log = verify_log(
-            store, [*checkpoints, *([(base, since_leaves)] if base is not None else [])], log=log
+            store, [*checkpoints, *([(base, *since_files)] if base is not None else [])], log=log
         )
         if shard is not None:
             report.state = {"size": log.size, "root": log.logged_hash(log.size).hex()}
@@ -432,7 +432,11 @@ def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:
         )
     _refuse_unfit_partials(partials)
     first = partials[0]
-    merged = AuditReport(expected_digest=first.get("expected_digest"), since=first.get("since"))
+    merged = AuditReport(
+        expected_digest=first.get("expected_digest"),
+        since=first.get("since"),
+        replayed=all(p.get("replayed", True) is not False for p in partials),
+    )
     lines: list[tuple[int, str]] = []
     broken: list[tuple[int, ChainCheck]] = []
     failures: list[tuple[int, ReplayResult]] = []
@@ -458,7 +462,7 @@ def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:
             failures.append((place.get(item["case"], -1), result))
     merged.broken = [check for _, check in sorted(broken, key=lambda b: b[0])]
     merged.failures = [r for _, r in sorted(failures, key=lambda f: (f[0], f[1].case_version))]
-    if merged.since is None:
+    if merged.since is None and merged.replayed:
         digest = DigestBuilder()
         for _, line in sorted(lines):
             digest.add_line(line)

@@ -35,7 +35,13 @@ from vrrules.audit.checkpoint import (
     parse_checkpoint,
 )
 from vrrules.audit.corrections import corrections
-from vrrules.audit.log import StoreLog, checkpoint_leaves, make_checkpoint, read_checkpoint_file
+from vrrules.audit.log import (
+    StoreLog,
+    checkpoint_heads,
+    checkpoint_leaves,
+    make_checkpoint,
+    read_checkpoint_file,
+)
 from vrrules.audit.report import render_html
 from vrrules.cli.common import (
     Command,
@@ -61,6 +67,8 @@ BUNDLE_LIMIT = 512_000_000
 KEY_LIMIT = 64_000
 PARTIAL_LIMIT = 512_000_000
 LEAVES_SUFFIX = ".leaves"
+HEADS_SUFFIX = ".heads"
+HEADS_LIMIT = 32 * 100_000_000  # a hundred million cases
 LEAF_SIZE = 32
 LEAVES_LIMIT = LEAF_SIZE * 100_000_000  # a hundred million records
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -152,6 +160,10 @@ def _leaves_path(checkpoint: Path) -> Path:
     return Path(f"{checkpoint}{LEAVES_SUFFIX}")
 
 
+def _heads_path(checkpoint: Path) -> Path:
+    return Path(f"{checkpoint}{HEADS_SUFFIX}")
+
+
 def _read_checkpoint(path: Path, keys: Sequence[str] = ()) -> ParsedCheckpoint:
     """A kept checkpoint, signed by one of ``keys`` when any are given (coded errors otherwise)."""
     read_limited(path, MAX_NOTE_BYTES, "checkpoint file")
@@ -159,12 +171,16 @@ def _read_checkpoint(path: Path, keys: Sequence[str] = ()) -> ParsedCheckpoint:
         return read_checkpoint_file(path, keys)
 
 
-def _read_kept(path: Path, keys: Sequence[str]) -> tuple[ParsedCheckpoint, bytes | None]:
-    """A checkpoint and, when ``C.leaves`` lies beside it, the leaf hashes kept with it."""
+def _read_kept(path: Path, keys: Sequence[str]) -> tuple[ParsedCheckpoint, bytes | None, bytes | None]:
+    """A checkpoint with the leaf hashes (``C.leaves``) and the case heads (``C.heads``) kept
+    beside it, each None where it is not there (the heads are used only when they are the
+    ones the checkpoint commits to)."""
     parsed = _read_checkpoint(path, keys)
+    heads_file = _heads_path(path)
+    heads = read_limited(heads_file, HEADS_LIMIT, "heads file") if heads_file.is_file() else None
     leaves_file = _leaves_path(path)
     if not leaves_file.is_file():
-        return parsed, None
+        return parsed, None, heads
     leaves = read_limited(leaves_file, LEAVES_LIMIT, "leaves file")
     if len(leaves) % LEAF_SIZE or len(leaves) < LEAF_SIZE * parsed.checkpoint.size:
         raise CommandError(
@@ -174,7 +190,7 @@ def _read_kept(path: Path, keys: Sequence[str]) -> tuple[ParsedCheckpoint, bytes
             code="leaves_invalid",
             path=str(leaves_file),
         )
-    return parsed, leaves
+    return parsed, leaves, heads
 
 
 def _first_problems(report: AuditReport, digest: Path | None) -> str:
@@ -249,16 +265,22 @@ def checkpoint(
     """
     output = Output(json_mode)
     leaves_out = None if no_leaves else _leaves_path(out)
-    if leaves_out is not None and (leaves_out.is_dir() or (leaves_out.exists() and not force)):
-        raise click.BadParameter(  # the same rules as --out itself
-            f"expected a new file beside the checkpoint, got {str(leaves_out)!r}, which exists; pass "
-            "--force to replace it (or --no-leaves)"
-            if not leaves_out.is_dir()
-            else f"expected a file beside the checkpoint, got the folder {str(leaves_out)!r}",
-            ctx,
-            param_hint="--out",
-        )
-    refuse_store_as_output(store, {"--out": out, "--out (its .leaves file)": leaves_out}, ctx)
+    heads_out = None if no_leaves else _heads_path(out)
+    for beside in (leaves_out, heads_out):
+        if beside is not None and (beside.is_dir() or (beside.exists() and not force)):
+            raise click.BadParameter(  # the same rules as --out itself
+                f"expected a new file beside the checkpoint, got {str(beside)!r}, which exists; pass "
+                "--force to replace it (or --no-leaves)"
+                if not beside.is_dir()
+                else f"expected a file beside the checkpoint, got the folder {str(beside)!r}",
+                ctx,
+                param_hint="--out",
+            )
+    refuse_store_as_output(
+        store,
+        {"--out": out, "--out (its .leaves file)": leaves_out, "--out (its .heads file)": heads_out},
+        ctx,
+    )
     if origin is not None and (not origin or any(c.isspace() for c in origin) or len(origin) > 200):
         raise click.BadParameter(
             f"expected a log name with no spaces (e.g. example.org/cases), got {origin[:60]!r}",
@@ -270,14 +292,18 @@ def checkpoint(
         log = StoreLog(records.store)  # read once: the checkpoint and its leaves describe one log
         text = make_checkpoint(records, signer, origin=origin, log=log)
         leaves = checkpoint_leaves(records, log=log) if leaves_out is not None else None
+        heads = checkpoint_heads(records, log=log) if heads_out is not None else None
     parsed = parse_checkpoint(text).checkpoint
     out.write_text(text, encoding="utf-8")
     if leaves_out is not None and leaves is not None:
         leaves_out.write_bytes(leaves)
+    if heads_out is not None and heads is not None:
+        heads_out.write_bytes(heads)
     signed_by = SignerKey.parse(signer).name if signer is not None else None
     document = {
         "written": str(out),
         "leaves": str(leaves_out) if leaves_out is not None else None,
+        "heads": str(heads_out) if heads_out is not None else None,
         "origin": parsed.origin,
         "size": parsed.size,
         "root": parsed.root.hex(),
@@ -286,7 +312,7 @@ def checkpoint(
     }
 
     def render() -> None:
-        also = f" and {leaves_out}" if leaves_out is not None else ""
+        also = f", {leaves_out} and {heads_out}" if leaves_out is not None else ""
         output.text(f"wrote {out}{also}: {parsed.size} records, root {parsed.root.hex()[:16]}…")
         output.text(f"origin {parsed.origin}, " + (f"signed by {signed_by}" if signed_by else "unsigned"))
 

@@ -91,6 +91,7 @@ _AUDIT_REPORT = {
     "not_reproduced": _array(_REPLAY_RESULT),
     "log": {"type": ["object", "null"]},
     "since": {},
+    "replayed": _BOOL,
 }
 _AUDIT_REQUIRED = [k for k in _AUDIT_REPORT if k not in ("log", "since")]
 _CHANGE = _object(
@@ -234,6 +235,7 @@ CLI_SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "written": _STR,
             "leaves": _NULL_STR,
+            "heads": _NULL_STR,
             "origin": _STR,
             "size": _INT,
             "root": _HEX64,
