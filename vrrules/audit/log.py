@@ -625,11 +625,15 @@ class SinceLog(StoreLog):
         self._start(store, share, keep_from=since, roots_at=(since, *roots_at))
         later: set[int] = set()  # positions of the stored leaves after the checkpoint's last
         last_leaf = b""
+        # the checkpoint's leaves are hashed as they stream past, not kept (the loop is the
+        # whole cost of a weekly audit's old part: it appends to the hasher itself)
+        positions, append_leaf, roots_at_sizes = self.positions, self._hasher.append, self._roots_at
         for position, leaf in store.stored_leaf_rows():
-            if len(self.positions) < since:
-                self.positions.append(position)
-                kept = leaf if len(leaf) == HASH_SIZE else UNMATCHED_LEAF
-                self._add_leaf(kept, kept)  # hashed, not kept
+            if len(positions) < since:
+                positions.append(position)
+                append_leaf(leaf if len(leaf) == HASH_SIZE else UNMATCHED_LEAF)
+                if len(positions) in roots_at_sizes:
+                    self._roots[len(positions)] = self._hasher.root()
                 last_leaf = leaf
             else:
                 later.add(position)
