@@ -102,5 +102,10 @@ def test_the_demo_with_a_key_writes_an_encrypted_store(
     assert main(["audit", "verify", "--store", str(store)]) == 0
     assert "intact and reproduced" in capsys.readouterr().out
     monkeypatch.delenv("VRRULES_STORE_KEY")
-    assert main(["audit", "verify", "--store", str(store)]) != 0
+    # without the key the log alone is checked (it hashes the ciphertext): never "verified"
+    assert main(["audit", "verify", "--store", str(store), "--html", str(tmp_path / "r.html")]) == 1
+    ran = capsys.readouterr()
+    assert "error[not_replayed]" in ran.err and "decisions NOT replayed" in ran.out
+    assert "reproduced" not in ran.out.splitlines()[-1]
+    assert main(["cases", "--store", str(store)]) != 0  # reading the cases needs the key
     assert "store_key_invalid" in capsys.readouterr().err

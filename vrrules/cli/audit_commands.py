@@ -477,7 +477,15 @@ def verify(
     output.result(document, lambda: output.text(report.render()))
     if not report.ok:
         return output.finding(code="not_verified", message=_first_problems(report, digest))
+    if not report.replayed:
+        return output.finding(code="not_replayed", message=_NOT_REPLAYED)
     return EXIT_OK
+
+
+_NOT_REPLAYED = (
+    "expected the cases walked and their decisions replayed, got the log alone checked (intact): "
+    "the store is encrypted and no key was given; set VRRULES_STORE_KEY to replay them"
+)
 
 
 def _read_partial(path: Path) -> dict[str, Any]:
@@ -535,6 +543,8 @@ def merge(*, partials: tuple[Path, ...], json_mode: bool) -> int:
     output.result(document, lambda: output.text(report.render()))
     if not report.ok:
         return output.finding(code="not_verified", message=_first_problems(report, None))
+    if not report.replayed:
+        return output.finding(code="not_replayed", message=_NOT_REPLAYED)
     return EXIT_OK
 
 
