@@ -257,6 +257,7 @@ class StoreLog:
         self._tree_leaves = bytearray()  # the leaves from leaf index _keep_from on, packed
         self._keep_from = keep_from
         self._tree: LogTree | None = None
+        self._logged: LogTree | None = None  # the logged tree, once asked for
         self._names: dict[UUID, str] = {}
         # the tree hashes taken while reading, valid while no leaf is recomputed otherwise
         self._hasher = TreeHasher()
@@ -399,16 +400,6 @@ class StoreLog:
         """The aggregate number of ``stored_id`` in this index (None: it has no record here)."""
         return self._numbers.get(stored_id.bytes)
 
-    def aggregates_with(self, topic: str) -> list[UUID]:
-        """The aggregates with a record of ``topic``, in the order of the first of them (the
-        cases, by their openings, in the order an audit walks them)."""
-        code = self._topics.get(topic)
-        if code is None:
-            return []
-        aggregates = self.aggregates
-        found = dict.fromkeys(aggregates[i] for i, c in enumerate(self.topic_codes) if c == code)
-        return [self.ids[number] for number in found]
-
     def indices_of(self, wanted: Iterable[UUID], size: int | None = None) -> list[int]:
         """The leaf indices (below ``size``) of the records of the aggregates ``wanted``."""
         numbers = {self._numbers[i.bytes] for i in wanted if i.bytes in self._numbers}
@@ -527,17 +518,19 @@ class StoreLog:
         what checking the recomputed tree would, and both depend on one record at a time,
         so the shares of ``--shard`` reach the verdict of one full run.
         """
-        overlay = {
-            index: stored
-            for index, stored in self.stored_differs.items()
-            if stored is not None and len(stored) == HASH_SIZE
-        }
-        if not overlay:
-            return self.tree
-        packed = bytearray(self.tree.leaf_hashes())
-        for index, stored in overlay.items():
-            packed[index * HASH_SIZE : (index + 1) * HASH_SIZE] = stored
-        return LogTree.from_packed(packed, copy=False)
+        if self._logged is None:
+            overlay = {
+                index: stored
+                for index, stored in self.stored_differs.items()
+                if stored is not None and len(stored) == HASH_SIZE
+            }
+            self._logged = self.tree  # built first: no leaf is recomputed after it
+            if overlay:
+                packed = bytearray(self._logged.leaf_hashes())
+                for index, stored in overlay.items():
+                    packed[index * HASH_SIZE : (index + 1) * HASH_SIZE] = stored
+                self._logged = LogTree.from_packed(packed, copy=False)
+        return self._logged
 
     def logged_hash(self, size: int) -> bytes:
         """``MTH`` of the first ``size`` leaves of :meth:`logged_tree` (built only if need be)."""

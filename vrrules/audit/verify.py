@@ -412,11 +412,10 @@ def _what_to_walk(
     # up to the last record or leaf, whichever is later: a record deleted from the end of the
     # log leaves its leaf behind it
     upto = max(store.last_position(), store.last_leaf_position())
-    if index_first:  # one process: the cases are the aggregates the index shows opened
-        log = StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
-        return log, [(stored_id, 1) for stored_id in log.aggregates_with(_OPENED)], upto
-    # workers walk while the index is read: the cases come from a query of their own
-    return None, [(stored_id, 1) for stored_id in dict.fromkeys(store.ids_of_topic(_OPENED, upto))], upto
+    cases = [(stored_id, 1) for stored_id in dict.fromkeys(store.ids_of_topic(_OPENED, upto))]
+    # one process reads the index first; with workers it is read while they walk
+    log = StoreLog(store, recompute=False, roots_at=sizes, upto=upto) if index_first else None
+    return log, cases, upto
 
 
 def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:

@@ -309,7 +309,7 @@ class CaseRecords:
         made: list[RecordedDecision] = []
 
         needs_others = any(
-            reads_other_cases(decl.source for decl in version.spec.facts.values())
+            reads_other_cases(version.sources)
             for version in library.versions(family)
         )
 

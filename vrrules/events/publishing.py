@@ -20,7 +20,7 @@ from vrrules.policies.caseschema import CASE_SOURCES
 from vrrules.policies.compiler import CompiledFamily, SpecSource
 from vrrules.policies.library import PolicyLibrary
 
-__all__ = ["Publisher", "refuse_reused_version", "release_source", "store_release"]
+__all__ = ["Publisher", "release_source", "store_release"]
 
 _E = TypeVar("_E", bound=Any)
 
@@ -33,7 +33,7 @@ def store_release(store: CaseStore, compiled: CompiledFamily) -> None:
     publication would store it, and nothing is written. A draft id (never published) may be
     edited in place while it is worked on: each text is stored under its own hash, and the
     decisions that used each replay against it; publishing refuses an id whose drafts
-    decisions used with other content (:func:`refuse_reused_version`).
+    decisions used with other content (``Publisher.publish``).
     """
     if store.release(compiled.sha256) is not None:
         return
@@ -76,7 +76,7 @@ def _refuse_other_published(store: CaseStore, compiled: CompiledFamily) -> None:
         )
 
 
-def refuse_reused_version(store: CaseStore, compiled: CompiledFamily) -> None:
+def _refuse_reused_version(store: CaseStore, compiled: CompiledFamily) -> None:
     """Refuse ``compiled`` when the store holds its family and version id with other content
     (``version_already_used``), naming the recorded decisions that used that content."""
     family, version = compiled.family, compiled.version
@@ -139,7 +139,7 @@ class Publisher:
                 family=family,
                 version=version,
             )
-        refuse_reused_version(self._store, compiled)
+        _refuse_reused_version(self._store, compiled)
         # The published versions of a family must not overlap in time: check before storing.
         sources = [release_source(self._store, p.sha256) for p in self.publications()]
         PolicyLibrary.from_sources([*sources, compiled.source], case_sources=CASE_SOURCES)

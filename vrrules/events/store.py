@@ -838,7 +838,7 @@ class CaseStore:
 
     def ids_of_topic(self, topic: str, upto: int) -> list[UUID]:
         """The stored ids of the records of one topic up to a position, in the store's order
-        (the cases an audit's workers walk while the log's index is read)."""
+        (the cases an audit walks)."""
         if self._backend == "memory":
             return [r.stored_id for r in self.records([topic]) if r.position <= upto]
         datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
@@ -860,7 +860,6 @@ class CaseStore:
                 (topic, upto),
             )
             return [UUID(str(row["originator_id"])) for row in cursor.fetchall()]
-
 
     def stored_leaf_rows(self) -> Iterator[tuple[int, bytes]]:
         """Every leaf the writer stored, ``(position, leaf)`` by position (records not read)."""
