@@ -209,12 +209,13 @@ def _facts_against_history(
         then, record.as_of, happened_only=record.reads_business_time, others=others, paths=compiled.sources
     )
     sourced = {name: view.get(decl.source) for name, decl in compiled.spec.facts.items() if decl.source}
+    # sourced facts are given facts: only they are compared, so nothing is derived here
     try:
-        from_history = compiled.check_facts(sourced)
+        from_history = compiled.check_facts(sourced, derive=False)
     except VrrulesError:  # find which fact: one at a time
         from_history = {}
         for name, value in sourced.items():
-            from_history.update(compiled.check_facts({name: value}))
+            from_history.update(compiled.check_facts({name: value}, derive=False))
     return [
         f"fact {name!r}: recorded {record.facts.get(name)!r}, history at event "
         f"{record.case_version_read} gives {from_history.get(name)!r}"

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoding
 from eventsourcing.persistence import ProgrammingError as PersistenceProgrammingError
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -32,6 +33,7 @@ from vrrules.events.tlog import record_leaf_hash
 __all__ = [
     "DEFAULT_STORE",
     "SQLiteLoggedRecorder",
+    "StateTranscoder",
     "cipher_settings",
     "leaf_rows",
     "leaves_table",
@@ -69,6 +71,45 @@ class PayloadAsJSON(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> Payload:
         return self._model.model_validate(data)
+
+
+# A run of 19 digits or more may be an integer beyond 64 bits, which orjson reads as a float;
+# it is looked for with every digit made a 0 (two passes in C, where a regular expression
+# took longer than the parse)
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19
+_TYPE_KEY = b'"_type_"'
+
+
+class StateTranscoder(JSONTranscoder):
+    """eventsourcing's JSON transcoder, decoding the states vrrules writes with orjson.
+
+    The states vrrules writes are a flat object whose typed values (the timestamp, the
+    payload) sit at its top level, each ``{"_type_": …, "_data_": …}`` around plain JSON.
+    Such a state is parsed by orjson and only its top-level typed values revived, which
+    gives what the stdlib decoder with eventsourcing's per-object hook gives, in about half
+    the time (verification decodes every stored record). Anything else goes the stdlib way,
+    so every state decodes to exactly what eventsourcing would make of it: one with a typed
+    value below the top level, a key written with ``\\u`` escapes (which could spell
+    ``_type_``), an integer orjson would read as a float, or text orjson refuses (NaN,
+    Infinity, lone surrogates).
+    """
+
+    def decode(self, data: bytes) -> Any:
+        if b"\\u" not in data and _LONG_NUMBER not in data.translate(_DIGITS_AS_ZERO):
+            try:
+                state = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                return super().decode(data)
+            if type(state) is dict:
+                typed = 0
+                for key, value in state.items():
+                    if type(value) is dict and len(value) == 2 and "_type_" in value and "_data_" in value:
+                        typed += 1
+                        state[key] = self._decode_obj(value)
+                if data.count(_TYPE_KEY) == typed:
+                    return state
+        return super().decode(data)
 
 
 def register_transcodings(transcoder: JSONTranscoder) -> None:

@@ -59,6 +59,7 @@ from vrrules.events.domain import (
     release_id,
 )
 from vrrules.events.persistence import (
+    StateTranscoder,
     cipher_settings,
     leaves_table,
     register_transcodings,
@@ -78,6 +79,8 @@ _LAST_POSITION = 2**63 - 1  # the largest rowid or bigint: "no bound"
 def _as_bytes(value: object) -> bytes:
     """A stored column as bytes, whatever a hostile hand put there (text as its UTF-8, NULL
     as nothing, anything else as its text): the leaf over it then shows the change."""
+    if type(value) is bytes:  # what a well-formed row gives: nothing to copy
+        return value
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
     if value is None:
@@ -150,6 +153,7 @@ class _GuardedMapper(Mapper[UUID]):
 
 
 _MISSING = object()
+_UNREAD: Any = object()
 _FIELDS: dict[type, list[tuple[str, type | None]]] = {}
 
 
@@ -172,6 +176,11 @@ class _CaseLog(Application[UUID]):
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=_GuardedMapper)
+
+    def construct_transcoder(self) -> StateTranscoder:
+        transcoder = StateTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -954,10 +963,15 @@ class CaseStore:
         wanted = list(found)
         for start in range(0, len(wanted), _IDS_PER_QUERY):
             batch = wanted[start : start + _IDS_PER_QUERY]
+            ids: dict[object, UUID | None] = {}  # each raw id read once: a case has many records
             for position, raw_id, version, topic, state, leaf in self._rows_of(batch, upto):
-                key, problem = _id_key(raw_id)
-                stored_id = UUID(bytes=key)
-                if stored_id in found and problem is None:
+                stored_id = ids.get(raw_id, _UNREAD) if type(raw_id) is str else _UNREAD
+                if stored_id is _UNREAD:
+                    key, problem = _id_key(raw_id)
+                    stored_id = UUID(bytes=key) if problem is None else None
+                    if type(raw_id) is str:
+                        ids[raw_id] = stored_id
+                if stored_id is not None and stored_id in found:
                     found[stored_id].append(
                         StoredRecord(
                             int(position),

@@ -97,9 +97,15 @@ class CompiledFamily:
     ruleset_for = lowered_on
 
     def check_facts(
-        self, facts: Mapping[str, Any], where: str | None = None, as_of: date | None = None
+        self,
+        facts: Mapping[str, Any],
+        where: str | None = None,
+        as_of: date | None = None,
+        *,
+        derive: bool = True,
     ) -> dict[str, Any]:
-        """The given facts checked, in recorded form, with the derived facts added.
+        """The given facts checked, in recorded form, with the derived facts added
+        (``derive=False``: the given facts alone, as a replay compares them).
 
         Derivations that read parameters need ``as_of`` (the parameters in force then);
         without it they stay unknown.
@@ -114,7 +120,7 @@ class CompiledFamily:
                 unknown=given_derived,
             )
         recorded = recorded_facts(self._given_decls, facts, place)
-        if not derived:
+        if not derived or not derive:
             return recorded
         params = self.parameters_on(as_of) if as_of is not None else {}
         return derive_facts(self.spec, recorded, params)
