@@ -178,3 +178,102 @@ def test_only_the_engine_adapter_imports_durable_rules() -> None:
             if any(n == "durable" or n.startswith(("durable.", "durable_rules")) for n in names):
                 importers.add(path.relative_to(package).as_posix())
     assert importers == {"policies/engine.py"}
+
+
+# ------------------------------------------------------------- conditions durable_rules must take
+
+
+def _negated_conjunctions(copies: int) -> dict[str, Any]:
+    """``copies`` negated three-fact conjunctions side by side (found by Hypothesis: two made
+    durable_rules refuse the ruleset, error 113, while the $and inside the $and was nested)."""
+    inner = {
+        "all": [
+            {"fact": "amount", "in": ["0", "0.01"]},
+            {"fact": "kind", "in": {"param": "some_codes"}},
+            {"fact": "tags", "contains_any": {"param": "some_codes"}},
+        ]
+    }
+    reference = {"document": "test document", "section": "1"}
+    codes = ["alpha", "beta", "gamma", "delta"]
+    return {
+        "family": "negated",
+        "version": f"n{copies}",
+        "title": "negated conjunctions",
+        "effective_from": "2025-10-01",
+        "hit_policy": "first",
+        "reference": reference,
+        "facts": {
+            "amount": {"type": "money", "description": "an amount"},
+            "kind": {"type": "enum", "description": "one code", "values": codes},
+            "tags": {"type": "set", "description": "several codes", "values": codes},
+        },
+        "parameters": {
+            "some_codes": {
+                "type": "codes",
+                "description": "a code list",
+                "reference": reference,
+                "values": {"2025-10-01": ["alpha", "beta"]},
+            }
+        },
+        "rules": [
+            {
+                "id": "negated",
+                "when": {"all": [{"not": inner} for _ in range(copies)]},
+                "outcome": {"rule": 0},
+                "reason": "reason",
+                "reference": reference,
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("copies", [2, 3, 4, 5])
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_negated_conjunctions_side_by_side_are_taken_and_decided_as_the_plain_evaluator_does(
+    copies: int, data: st.DataObject
+) -> None:
+    import json  # noqa: PLC0415
+
+    from vrrules import SpecSource  # noqa: PLC0415
+
+    compiled = compile_or_raise(SpecSource(json.dumps(_negated_conjunctions(copies)), "negated.yaml"))
+    lowered = compiled.lowered_on(FIRST_DAY)
+    facts = data.draw(family_facts(compiled.spec, dict(lowered.params)))
+    typed = typed_facts(compiled.spec.facts, compiled.check_facts(facts, as_of=FIRST_DAY))
+    assert DurableRulesEvaluator().fired(lowered, typed) == PlainEvaluator().fired(lowered, typed)
+
+
+def test_an_and_inside_an_and_is_merged_into_it_for_the_engine() -> None:
+    import json  # noqa: PLC0415
+
+    from vrrules import SpecSource  # noqa: PLC0415
+    from vrrules.policies.engine import encode_rules  # noqa: PLC0415
+
+    compiled = compile_or_raise(SpecSource(json.dumps(_negated_conjunctions(2)), "negated.yaml"))
+    encoded = json.dumps(encode_rules(compiled.lowered_on(FIRST_DAY)))
+
+    def nested(node: Any) -> bool:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("$and", "$or") and any(isinstance(v, dict) and key in v for v in value):
+                    return True
+                if nested(value):
+                    return True
+        if isinstance(node, list):
+            return any(nested(item) for item in node)
+        return False
+
+    assert not nested(json.loads(encoded))
+
+
+def test_a_condition_too_large_to_split_within_the_rule_limit_is_refused_with_a_coded_error() -> None:
+    import json  # noqa: PLC0415
+
+    from vrrules import SpecSource  # noqa: PLC0415
+
+    compiled = compile_or_raise(SpecSource(json.dumps(_negated_conjunctions(8)), "negated.yaml"))
+    with pytest.raises(EngineError) as refused:
+        compiled.decide({}, FIRST_DAY)
+    assert refused.value.code == "engine_failure"
+    assert "error code: 113" in refused.value.message and "fewer alternatives" in refused.value.message

@@ -124,12 +124,25 @@ def _absent(test: FactTest) -> dict[str, Any]:
     return {"$nex": {key: 1}}
 
 
+def _joined(operator: str, tests: list[dict[str, Any]]) -> dict[str, Any]:
+    # An $and inside an $and (an $or inside an $or) is merged into it: durable_rules refuses
+    # nested ones of the same kind sooner (error 113, expression limit; two negated
+    # conjunctions side by side were enough), and the meaning is the same.
+    merged: list[dict[str, Any]] = []
+    for test in tests:
+        if len(test) == 1 and operator in test:
+            merged.extend(test[operator])
+        else:
+            merged.append(test)
+    return merged[0] if len(merged) == 1 else {operator: merged}
+
+
 def _any(tests: list[dict[str, Any]]) -> dict[str, Any]:
-    return tests[0] if len(tests) == 1 else {"$or": tests}
+    return _joined("$or", tests)
 
 
 def _all(tests: list[dict[str, Any]]) -> dict[str, Any]:
-    return tests[0] if len(tests) == 1 else {"$and": tests}
+    return _joined("$and", tests)
 
 
 _COMPLEMENT = {"lt": "$gte", "lte": "$gt", "gt": "$lte", "gte": "$lt"}
@@ -188,6 +201,37 @@ def _encode(condition: LoweredCondition, negate: bool = False) -> dict[str, Any]
     return _encode_test(condition, negate)
 
 
+def _ignore(_closure: Any) -> None:
+    return None
+
+
+# durable_rules' refusal of a condition too large for its network (ERR_EXPRESSION_LIMIT_EXCEEDED)
+_EXPRESSION_LIMIT = "error code: 113"
+# between a rule's name and the number of a part it was split into
+_PART_MARK = "\x1f"
+
+
+def _split_condition(condition: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The condition as alternatives whose union it is: an $or's own, or an $and's with its
+    first $or distributed over them; None when it has no $or to split on."""
+    if len(condition) != 1:
+        return None
+    ((operator, parts),) = condition.items()
+    if operator == "$or":
+        return list(parts)
+    if operator != "$and":
+        return None
+    for index, part in enumerate(parts):
+        if len(part) == 1 and "$or" in part:
+            rest = parts[:index] + parts[index + 1 :]
+            return [_all([*rest[:index], alternative, *rest[index:]]) for alternative in part["$or"]]
+    for index, part in enumerate(parts):  # an $or deeper down: split the part that holds it
+        inner = _split_condition(part)
+        if inner is not None:
+            return [_all([*parts[:index], alternative, *parts[index + 1 :]]) for alternative in inner]
+    return None
+
+
 def encode_rules(family: LoweredFamily) -> dict[str, dict[str, Any]]:
     """The family's rules as durable_rules JSON (without actions), priority = spec order."""
     return {
@@ -195,7 +239,7 @@ def encode_rules(family: LoweredFamily) -> dict[str, dict[str, Any]]:
             "pri": rule.priority,
             # The discriminator is the positive test every rule needs: without one, a rule made only
             # of negative tests matches durable_rules' own session-state message and loops forever.
-            "all": [{"m": {"$and": [{DISCRIMINATOR: family.family}, _encode(rule.when)]}}],
+            "all": [{"m": _all([{DISCRIMINATOR: family.family}, _encode(rule.when)])}],
         }
         for rule in family.rules
     }
@@ -254,14 +298,66 @@ class RuleEngine:
         with self._lock:
             if name in self._registered:
                 return
-            try:
-                self._host.register_rulesets({name: definition})
+            try:  # durable_rules takes the actions out of what it is given: it gets copies
+                self._host.register_rulesets({name: copy.deepcopy(definition)})
             except Exception as exc:  # durable_rules raises bare Exception with a C error code
-                raise EngineError(
-                    f"ruleset {name!r}: durable_rules refused the compiled definition: {exc}",
-                    ruleset=name,
-                ) from exc
+                if _EXPRESSION_LIMIT not in str(exc):
+                    raise EngineError(
+                        f"ruleset {name!r}: durable_rules refused the compiled definition: {exc}",
+                        ruleset=name,
+                    ) from exc
+                self._register_split(name, definition, exc)
             self._registered.add(name)
+
+    def _register_split(self, name: str, definition: dict[str, dict[str, Any]], refusal: Exception) -> None:
+        """Register ``definition`` with each rule durable_rules refuses as too large (error
+        113) split into rules that each take part of its condition: an $or's alternatives
+        each in a rule of their own, an $and split on its first $or. Every part records the
+        rule's own name, so the rule fires as before (a fact matching two parts counts once,
+        as a double firing of an $or does)."""
+        split: dict[str, dict[str, Any]] = {}
+        for rule_name, entry in definition.items():
+            for number, condition in enumerate(self._parts_taken(name, entry)):
+                part = {**entry, "all": [{"m": condition}]}
+                split[rule_name if number == 0 else f"{rule_name}{_PART_MARK}{number}"] = part
+        if len(split) > MAX_RULES_PER_RULESET:
+            raise EngineError(
+                f"ruleset {name!r}: durable_rules refused the compiled definition ({refusal}), and "
+                f"split into conditions it takes the family needs {len(split)} engine rules, more than "
+                f"{MAX_RULES_PER_RULESET}; write the rule with fewer alternatives (fewer 'any' and "
+                "negated 'all' side by side), or as several rules",
+                ruleset=name,
+            ) from refusal
+        try:
+            self._host.register_rulesets({name: split})
+        except Exception as exc:
+            raise EngineError(
+                f"ruleset {name!r}: durable_rules refused the compiled definition: {exc}", ruleset=name
+            ) from exc
+
+    def _parts_taken(self, name: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        """The rule's condition as conditions durable_rules takes (itself when it is taken)."""
+        taken: list[dict[str, Any]] = []
+        pending = [entry["all"][0]["m"]]
+        while pending:
+            condition = pending.pop(0)
+            probe = f"{name}{_PART_MARK}probe{next(self._session_ids)}"
+            try:  # a ruleset of this condition alone: durable_rules says whether it takes it
+                self._host.register_rulesets(
+                    {probe: {"probe": {"all": [{"m": copy.deepcopy(condition)}], "run": _ignore}}}
+                )
+            except Exception as exc:
+                parts = _split_condition(condition)
+                if parts is None or _EXPRESSION_LIMIT not in str(exc):
+                    raise EngineError(
+                        f"ruleset {name!r}: durable_rules refused a rule's condition: {exc}", ruleset=name
+                    ) from exc
+                pending[:0] = parts
+                if len(taken) + len(pending) > MAX_RULES_PER_RULESET:
+                    break  # refused by the caller, with the count
+                continue
+            taken.append(condition)
+        return taken + pending
 
     def _recorder(self, rule_name: str) -> Callable[[Any], None]:
         fired = self._fired
