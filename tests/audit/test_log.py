@@ -7,6 +7,7 @@ on PostgreSQL, and the report names the first bad record by its leaf index.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -23,7 +24,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import SPECS, TIER2_ASSESSMENT, _reset_postgres
 from vrrules import CaseRecords
-from vrrules.audit import verify_store
+from vrrules.audit import store_digest, verify_store
+from vrrules.audit.chain import case_index, release_hashes, walk_case
 from vrrules.audit.log import (
     StoreLog,
     checkpoint_heads,
@@ -800,3 +802,38 @@ def test_a_sealed_store_is_never_opened_for_writing(tmp_path: Path) -> None:
             records.case("A-1")
         with pytest.raises(StoreKeyError, match="opened sealed"):
             records.store.decode(next(iter(records.store.records())))
+
+
+@pytest.mark.parametrize("thorough", [False, True], ids=["careless", "thorough"])
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_every_attack_changes_the_digest_kept_before_it(tmp_path: Path, attack: str, thorough: bool) -> None:
+    """The digest commits to every case's records' bytes (their recomputed leaves), not only
+    to the chains' heads: an edit whose leaf was recomputed left every link, and so the old
+    digest, as it was."""
+    store = str(tmp_path / "cases.db")
+    with CaseRecords(store, SPECS) as records:
+        _fill(records)
+        _publish(records)
+        kept = store_digest(records)
+    _attack(Database(store), attack, 5, thorough=thorough)
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        report = verify_store(records, expected_digest=kept)
+    assert not report.ok, report.render()
+
+
+def test_a_digest_kept_in_the_older_form_still_matches_and_says_what_it_covers(tmp_path: Path) -> None:
+    store = str(tmp_path / "cases.db")
+    with CaseRecords(store, SPECS) as records:
+        _fill(records)
+        older_form = hashlib.sha256()  # as vrrules wrote it before: case lines of chain heads
+        for stored_id, case_ref in case_index(records.store):
+            check = walk_case(records.store, stored_id, case_ref)[0]
+            older_form.update(f"case|{check.case_ref}|{check.events}|{check.head}\n".encode())
+        for sha in sorted(release_hashes(records.store)):
+            older_form.update(f"release|{sha}\n".encode())
+        older = older_form.hexdigest()
+        assert older != store_digest(records)
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        report = verify_store(records, expected_digest=older)
+    assert report.ok and report.kept_digest_is_legacy
+    assert "older form" in report.render()

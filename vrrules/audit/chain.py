@@ -10,7 +10,7 @@ break the chains of events stored before it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -19,7 +19,15 @@ from eventsourcing.utils import get_topic
 from vrrules.audit.replay import Replayer, ReplayResult
 from vrrules.errors import VrrulesError
 from vrrules.events.application import CaseRecords
-from vrrules.events.domain import Case, PolicyRelease, case_id, event_content, link, release_id
+from vrrules.events.domain import (
+    Case,
+    PolicyRelease,
+    VersionPublication,
+    case_id,
+    event_content,
+    link,
+    release_id,
+)
 from vrrules.events.store import CaseStore, StoredRecord
 from vrrules.events.tlog import UNMATCHED_LEAF
 
@@ -27,6 +35,7 @@ __all__ = [
     "ChainCheck",
     "DigestBuilder",
     "check_chain",
+    "publication_leaves",
     "record_leaf",
     "release_hashes",
     "store_digest",
@@ -43,6 +52,10 @@ class ChainCheck:
     head: str
     broken_at: int | None = None
     reason: str | None = None
+    # SHA-256 over the case's records' leaves, recomputed from the bytes as stored: what the
+    # store digest commits to beside the chain's head, so that an edit whose leaf was
+    # recomputed, which leaves every chain link as it was, still changes the digest
+    content: str = ""
 
     @property
     def intact(self) -> bool:
@@ -90,12 +103,13 @@ def walk_case(
     def broken(version: int, reason: str) -> tuple[ChainCheck, list[ReplayResult]]:
         # the first problem in the case is the one reported
         first_version, first_reason = changed or (version, reason)
-        return ChainCheck(name, count, head, first_version, first_reason), []
+        return ChainCheck(name, count, head, first_version, first_reason, content), []
 
     count = 0
     if stored is None:
         stored = store.records_of(stored_id, upto=upto)
     recomputed = [record_leaf(record) for record in stored]
+    content = hashlib.sha256(b"".join(recomputed)).hexdigest()
     if leaves is not None:
         leaves.extend(
             (record.position, leaf, record.stored_leaf)
@@ -163,8 +177,8 @@ def walk_case(
                 return broken(expected_version, f"{kind} does not fit the case: {_why(error)}")
         head = expected
     if changed is not None:
-        return ChainCheck(name, count, head, *changed), replays
-    return ChainCheck(name, count, head), replays
+        return ChainCheck(name, count, head, *changed, content), replays
+    return ChainCheck(name, count, head, content=content), replays
 
 
 def record_leaf(record: StoredRecord) -> bytes:
@@ -228,25 +242,46 @@ def release_hashes(store: CaseStore) -> list[str]:
     return hashes
 
 
+def publication_leaves(store: CaseStore) -> list[str]:
+    """Every publication record's leaf (hex), recomputed from its bytes as stored: the
+    digest commits to them, so an edited or deleted publication changes it."""
+    return [record_leaf(record).hex() for record in store.records([get_topic(VersionPublication.Published)])]
+
+
 class DigestBuilder:
-    """Hashes cases as they stream past, in the store's own (opening) order."""
+    """Hashes cases as they stream past, in the store's own (opening) order.
+
+    A case's line holds its reference, its number of events, its chain's head and the hash
+    of its records' recomputed leaves (``content``). The digest written before the leaves
+    were in it (the same lines without them: ``legacy``) is made alongside, so a digest an
+    auditor kept then is still recognised; it commits to the chains' heads only.
+    """
 
     def __init__(self) -> None:
         self._hasher = hashlib.sha256()
+        self._legacy = hashlib.sha256()
+        self.legacy = ""
 
     @staticmethod
     def line(check: ChainCheck) -> str:
-        return f"case|{check.case_ref}|{check.events}|{check.head}"
+        return f"case|{check.case_ref}|{check.events}|{check.head}|{check.content}"
 
     def add(self, check: ChainCheck) -> None:
         self.add_line(self.line(check))
 
     def add_line(self, line: str) -> None:
         self._hasher.update(f"{line}\n".encode())
+        self._legacy.update(f"{line.rsplit('|', 1)[0]}\n".encode())
 
-    def finish(self, releases: list[str]) -> str:
+    def finish(self, releases: list[str], publications: Sequence[str] = ()) -> str:
+        """The digest, with the releases' hashes and the publications' leaves (the older
+        form, ``legacy``, held the releases only)."""
         for sha in sorted(releases):
             self._hasher.update(f"release|{sha}\n".encode())
+            self._legacy.update(f"release|{sha}\n".encode())
+        for leaf in sorted(publications):
+            self._hasher.update(f"publication|{leaf}\n".encode())
+        self.legacy = self._legacy.hexdigest()
         return self._hasher.hexdigest()
 
 
@@ -258,4 +293,4 @@ def store_digest(records: CaseRecords, progress: Callable[[str], None] | None = 
         builder.add(check)
         if progress is not None:
             progress(check.case_ref)
-    return builder.finish(release_hashes(records.store))
+    return builder.finish(release_hashes(records.store), publication_leaves(records.store))

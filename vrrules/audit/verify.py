@@ -26,7 +26,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from vrrules.audit.chain import ChainCheck, DigestBuilder, release_hashes, walk_case
+from vrrules.audit.chain import ChainCheck, DigestBuilder, publication_leaves, release_hashes, walk_case
 from vrrules.audit.checkpoint import Checkpoint, ParsedCheckpoint
 from vrrules.audit.log import KeptCheckpoint, LogFinding, LogReport, SinceLog, StoreLog, verify_log
 from vrrules.audit.replay import Replayer, ReplayResult
@@ -52,12 +52,15 @@ class AuditReport:
     failures: list[ReplayResult] = field(default_factory=list)
     digest: str = ""
     expected_digest: str | None = None
+    # the digest in the form written before it held the cases' leaves (chain heads only)
+    legacy_digest: str = field(default="", repr=False)
     log: LogReport | None = None
     since: int | None = None  # with --since: the checkpoint size after which records were checked
     shard: tuple[int, int] | None = None  # with --shard K/N: this report covers share K of N
     # with a shard: each case's place in opening order and its digest line, for the merge
     case_lines: list[tuple[int, str]] = field(default_factory=list)
     releases: list[str] = field(default_factory=list)
+    publications: list[str] = field(default_factory=list)  # with a shard: their leaves, for the digest
     # with a shard: the state of the store it read (the log's size and its logged root), so
     # that shares of different states are never merged into one verdict
     state: dict[str, Any] | None = None
@@ -77,7 +80,14 @@ class AuditReport:
 
     @property
     def digest_matches(self) -> bool | None:
-        return None if self.expected_digest is None else self.expected_digest == self.digest
+        if self.expected_digest is None:
+            return None
+        return self.expected_digest == self.digest or self.kept_digest_is_legacy
+
+    @property
+    def kept_digest_is_legacy(self) -> bool:
+        """Whether the digest kept is one written before digests held the cases' leaves."""
+        return bool(self.legacy_digest) and self.expected_digest == self.legacy_digest
 
     @property
     def ok(self) -> bool:
@@ -117,6 +127,7 @@ class AuditReport:
                     "shard": f"{self.shard[0]}/{self.shard[1]}",
                     "case_lines": [list(line) for line in self.case_lines],
                     "releases": self.releases,
+                    "publications": self.publications,
                     "expected_digest": self.expected_digest,
                     "state": self.state,
                 }
@@ -161,7 +172,15 @@ class AuditReport:
             lines.append(f"store digest {self.digest}")
         if self.digest_matches is not None:
             lines.append(
-                "digest matches the one kept"
+                (
+                    "digest matches the one kept"
+                    + (
+                        " (a digest of the older form: it commits to the chains' heads only, not "
+                        "to the records' bytes; keep this run's digest, or better a checkpoint)"
+                        if self.kept_digest_is_legacy
+                        else ""
+                    )
+                )
                 if self.digest_matches
                 else f"DIGEST DIFFERS from the one kept ({self.expected_digest})"
             )
@@ -389,10 +408,12 @@ def verify_store(
         if shard is not None:
             report.state = {"size": log.size, "root": log.logged_hash(log.size).hex()}
         if report.since is None and not store.sealed:  # the digest needs the releases
-            releases = release_hashes(store)
-            report.digest = collector.digest.finish(releases) if shard is None else ""
+            releases, publications = release_hashes(store), publication_leaves(store)
+            report.digest = collector.digest.finish(releases, publications) if shard is None else ""
+            report.legacy_digest = collector.digest.legacy
             if shard is not None:
                 report.releases = sorted(releases)
+                report.publications = sorted(publications)
         return report
 
 
@@ -465,7 +486,8 @@ def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:
         digest = DigestBuilder()
         for _, line in sorted(lines):
             digest.add_line(line)
-        merged.digest = digest.finish(list(first["releases"]))
+        merged.digest = digest.finish(list(first["releases"]), list(first.get("publications", [])))
+        merged.legacy_digest = digest.legacy
     merged.log = _merge_logs([p["log"] for p in partials if p.get("log") is not None])
     return merged
 
@@ -505,6 +527,10 @@ def _refuse_unfit_partials(partials: Sequence[dict[str, Any]]) -> None:
             isinstance(r, str) for r in partial["releases"]
         ):
             raise unfit(partial, "releases as a list of hashes", partial.get("releases"))
+        if not isinstance(partial.get("publications", []), list) or not all(
+            isinstance(p, str) for p in partial.get("publications", [])
+        ):
+            raise unfit(partial, "publications as a list of leaves", partial.get("publications"))
 
     def same(key: str, what: str, of: Callable[[dict[str, Any]], Any]) -> None:
         seen = {json.dumps(of(p), sort_keys=True, default=str) for p in partials}
