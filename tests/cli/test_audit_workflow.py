@@ -321,7 +321,37 @@ def _foreign_sqlite(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("kind", ["empty", "text", "bytes", "foreign-sqlite"])
+def _other_event_store(path: Path) -> Path:
+    """Another application's eventsourcing store: the same table, none of vrrules' events."""
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(
+            "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, topic TEXT, "
+            "state BLOB, PRIMARY KEY (originator_id, originator_version))"
+        )
+        db.execute(
+            "INSERT INTO stored_events VALUES (?, 1, 'kennel.domain:Dog.Registered', ?)",
+            ("0" * 32, b'{"name":"fido"}'),
+        )
+        db.commit()
+    return path
+
+
+def _other_layout(path: Path) -> Path:
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE stored_events (x TEXT)")
+        db.execute("INSERT INTO stored_events VALUES ('not an event')")
+        db.commit()
+    return path
+
+
+_HOSTILE_DATABASES = {
+    "foreign-sqlite": _foreign_sqlite,
+    "other-event-store": _other_event_store,
+    "other-layout": _other_layout,
+}
+
+
+@pytest.mark.parametrize("kind", ["empty", "text", "bytes", *_HOSTILE_DATABASES])
 @pytest.mark.parametrize(
     "command",
     [
@@ -342,8 +372,8 @@ def test_a_hostile_store_file_is_a_coded_error_and_left_untouched(
     files: Files, tmp_path: Path, kind: str, command: list[str]
 ) -> None:
     hostile = tmp_path / "hostile.db"
-    if kind == "foreign-sqlite":
-        _foreign_sqlite(hostile)
+    if kind in _HOSTILE_DATABASES:
+        _HOSTILE_DATABASES[kind](hostile)
     else:
         hostile.write_bytes({"empty": b"", "text": b"meeting notes\n", "bytes": bytes(range(256)) * 8}[kind])
     before = _sha256(hostile)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 from datetime import date
 
@@ -106,3 +107,22 @@ def test_a_conflicting_append_is_worked_out_again_and_nothing_is_lost(store_loca
         ]
         assert made.case_version == 5
         assert all(r.reproduced for r in replay(writer, "P-1"))
+
+
+@pytest.mark.parametrize("kind", ["other-event-store", "other-layout", "foreign-sqlite"])
+@pytest.mark.parametrize("read_only", [False, True], ids=["writing", "read-only"])
+def test_a_database_that_is_not_a_vrrules_store_is_refused_untouched(
+    tmp_path: Any, kind: str, read_only: bool
+) -> None:
+    import hashlib  # noqa: PLC0415
+
+    from tests.cli.test_audit_workflow import _HOSTILE_DATABASES  # noqa: PLC0415
+    from vrrules import StoreNotVrrulesError  # noqa: PLC0415
+
+    path = _HOSTILE_DATABASES[kind](tmp_path / "other.db")
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(StoreNotVrrulesError) as refused:
+        CaseRecords(path, SPECS, read_only=read_only)
+    assert refused.value.code == "store_not_vrrules" and str(path) in refused.value.message
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from tests.conftest import SPECS
 from vrrules import EVENT_TYPES, CaseRecords, EventInvalidError
@@ -74,3 +76,54 @@ def test_two_payloads_cannot_claim_one_event_type() -> None:
             event_type = Referral.event_type
             stored_name = "vrrules.test.AnotherReferral"
             when: date
+
+
+# ------------------------------------------------------------ values taken exactly as written
+
+_LAX = {
+    "date": [
+        1728000000,
+        1762128000.0,
+        "1728000000",
+        "2025-11-03T00:00:00",
+        "2025-11-03T00:00:00+05:00",
+        b"2025-11-03",
+    ],
+    "bool": ["yes", "no", "on", "off", "t", "1", 1, 0, 1.0],
+    "int": ["12", 12.0, True, "twelve"],
+}
+
+
+def _sampled_payloads() -> list[tuple[str, dict[str, Any]]]:
+    from vrrules.events.importer import load_case_file  # noqa: PLC0415
+    from vrrules.samples import SAMPLE_CASES  # noqa: PLC0415
+
+    seen: dict[str, dict[str, Any]] = {}
+    for history in load_case_file(SAMPLE_CASES).cases:
+        for step in history.steps:
+            if step.record is not None and step.record not in seen:
+                seen[step.record] = dict(step.payload)
+    return sorted(seen.items())
+
+
+@pytest.mark.parametrize(
+    ("event_type", "payload"), _sampled_payloads(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_date_bool_and_whole_number_field_takes_its_value_only_as_written(
+    event_type: str, payload: dict[str, Any]
+) -> None:
+    from vrrules.events.registry import _scalar_kind, payload_for  # noqa: PLC0415
+
+    model = payload_for(event_type)
+    assert model is not None
+    model.model_validate(payload)  # the sample as written is taken
+    checked = 0
+    for name in model.model_fields:
+        kind = _scalar_kind(model, name)
+        if kind is None:
+            continue
+        for lax in _LAX[kind]:
+            with pytest.raises(ValidationError):
+                model.model_validate({**payload, name: lax})
+            checked += 1
+    assert checked or not any(_scalar_kind(model, n) for n in model.model_fields)

@@ -22,11 +22,13 @@ their topics still resolve (eventsourcing's ``register_topic``).
 from __future__ import annotations
 
 import re
+import types
+import typing
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 __all__ = [
     "EVENT_TYPES",
@@ -38,6 +40,23 @@ __all__ = [
 ]
 
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_KINDS: dict[tuple[type, str], str | None] = {}
+
+
+def _scalar_kind(model: type[BaseModel], name: str) -> str | None:
+    """'date', 'bool' or 'int' for a field of that type (or that type or None), else None."""
+    key = (model, name)
+    if key not in _KINDS:
+        field = model.model_fields.get(name)
+        annotation = field.annotation if field is not None else None
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = options[0] if len(options) == 1 else None
+        _KINDS[key] = {date: "date", bool: "bool", int: "int"}.get(annotation)  # type: ignore[arg-type]
+    return _KINDS[key]
 
 
 class Payload(BaseModel):
@@ -67,6 +86,27 @@ class Payload(BaseModel):
         if "stored_name" not in cls.__dict__:
             cls.stored_name = f"vrrules.{cls.__name__}"
         _register(cls)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _exact_scalars(cls, value: Any, info: ValidationInfo) -> Any:
+        """Dates, booleans and whole numbers exactly as written: pydantic's lax mode would
+        take a Unix timestamp or a midnight datetime for a date, "yes", "on" or 1 for true,
+        and "12" or 12.0 for 12, so a value in the wrong unit or form became a real fact."""
+        if value is None or info.field_name is None:
+            return value
+        kind = _scalar_kind(cls, info.field_name)
+        if kind == "date":
+            if isinstance(value, date) and not isinstance(value, datetime):
+                return value
+            if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+                return value
+            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+        if kind == "bool" and not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return value
 
     @property
     def business_date(self) -> date | None:

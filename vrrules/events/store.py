@@ -338,7 +338,96 @@ def _read_only(env: dict[str, str]) -> dict[str, str]:
             f"{sorted(tables)[:5] or 'none'}) at {str(path)!r}",
             store=str(path),
         )
+    _refuse_foreign_events(uri, path)
     return {**env, "SQLITE_DBNAME": uri}
+
+
+_EVENT_COLUMNS = {"originator_id", "originator_version", "topic", "state"}
+_TOPICS_SAMPLED = 200  # the first records whose topics say whose store it is
+
+
+def _refuse_foreign_events(uri: str, path: Path) -> None:
+    """Refuse a SQLite database whose ``stored_events`` is not a vrrules store's: another
+    layout, or another application's eventsourcing records (none of its first records has
+    a vrrules topic). Read through ``uri`` (read-only): nothing in the file changes."""
+    try:
+        connection = sqlite3.connect(uri, uri=True)
+        try:
+            columns = {str(row[1]) for row in connection.execute("PRAGMA table_info(stored_events)")}
+            topics = (
+                {
+                    _as_text(row[0])
+                    for row in connection.execute(
+                        "SELECT CAST(topic AS BLOB) FROM stored_events ORDER BY rowid LIMIT ?",
+                        (_TOPICS_SAMPLED,),
+                    )
+                }
+                if columns >= _EVENT_COLUMNS
+                else set()
+            )
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise StoreNotVrrulesError(
+            f"expected a vrrules store, got a file SQLite cannot read ({error}) at {str(path)!r}",
+            store=str(path),
+        ) from None
+    if not columns >= _EVENT_COLUMNS:
+        raise StoreNotVrrulesError(
+            f"expected a vrrules store, whose stored_events has the columns {sorted(_EVENT_COLUMNS)}, "
+            f"got one with {sorted(columns)[:6]} at {str(path)!r}",
+            store=str(path),
+        )
+    if topics and not topics & known_topics():
+        raise StoreNotVrrulesError(
+            f"expected a vrrules store, got another application's event store (its first records "
+            f"are {sorted(str(t)[:60] for t in topics)[:3]}, none a vrrules event) at {str(path)!r}",
+            store=str(path),
+        )
+
+
+def _refuse_foreign_database(env: dict[str, str]) -> None:
+    """Before a store is opened for writing: an existing SQLite file that is not a vrrules
+    store (another database, another application's events) is refused untouched, before
+    eventsourcing adds its tables to it."""
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.sqlite":
+        return
+    path = Path(env["SQLITE_DBNAME"])
+    try:
+        with path.open("rb") as file:
+            header = file.read(100)
+    except OSError:  # no file yet (a new store), or one the open reports itself
+        return
+    if not header:
+        return  # an empty file: a new store
+    if not header.startswith(_SQLITE_HEADER):
+        raise StoreNotVrrulesError(
+            f"expected a vrrules store (SQLite), got a file that is not SQLite at {str(path)!r}",
+            store=str(path),
+        )
+    uri = f"file:{quote(path.resolve().as_posix())}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True)
+        try:
+            tables = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise StoreNotVrrulesError(
+            f"expected a vrrules store, got a file SQLite cannot read ({error}) at {str(path)!r}",
+            store=str(path),
+        ) from None
+    if "stored_events" not in tables:
+        if tables:
+            raise StoreNotVrrulesError(
+                f"expected a vrrules store or a new file, got a SQLite database of something else "
+                f"(it has {sorted(tables)[:5]}) at {str(path)!r}; give another path",
+                store=str(path),
+            )
+        return
+    _refuse_foreign_events(uri, path)
 
 
 def _uuid(value: UUID | str) -> UUID:
@@ -383,6 +472,8 @@ class CaseStore:
         _refuse_special_file(env)
         if read_only:
             env = _read_only(env)
+        else:
+            _refuse_foreign_database(env)
         # Cached cases are fast-forwarded with the events other writers appended since, and
         # handed out as copies, so a failed change never touches the cached one.
         env["AGGREGATE_CACHE_MAXSIZE"] = "2000"
