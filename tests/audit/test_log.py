@@ -341,6 +341,10 @@ def test_an_untouched_store_extends_its_checkpoints_append_only(location: str) -
     assert weekly.ok and weekly.since == week_1.checkpoint.size
     assert weekly.cases == 2 and weekly.decisions == 2  # only the new part was replayed
     assert full.cases == 3 and full.decisions == 3
+    # the weekly verdict claims only what it checked: the old part's bytes were not read again
+    verdict = weekly.render().splitlines()[-1]
+    assert f"after the first {week_1.checkpoint.size}" in verdict and "not read again" in verdict
+    assert "not read again" not in full.render()
 
 
 def test_a_store_rolled_back_to_an_older_copy_is_found(tmp_path: Path) -> None:
