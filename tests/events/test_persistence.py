@@ -64,6 +64,7 @@ _HOSTILE = [
     b'{"x":[{"_type_":"date_iso","_data_":"2025-01-02"}]}',
     b'{"_type_":"date_iso","_data_":"2025-01-02"}',
     b'{"x":{"_type_":"date_iso","_data_":{"_type_":"date_iso","_data_":"2025-01-02"}}}',
+    b'{"":{"_type_":null,"_data_":{"_type_":"date_iso","_data_":"no date"}}}',
     b'{"x":{"_type_":"no such type","_data_":1}}',
     b'{"x":{"_type_":"date_iso","_data_":"not a date"}}',
     b'{"x":{"_type_":"date_iso","_data_":"2025-01-02","extra":1}}',

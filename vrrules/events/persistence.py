@@ -102,12 +102,16 @@ class StateTranscoder(JSONTranscoder):
             except orjson.JSONDecodeError:
                 return super().decode(data)
             if type(state) is dict:
-                typed = 0
-                for key, value in state.items():
-                    if type(value) is dict and len(value) == 2 and "_type_" in value and "_data_" in value:
-                        typed += 1
-                        state[key] = self._decode_obj(value)
-                if data.count(_TYPE_KEY) == typed:
+                typed = [
+                    key
+                    for key, value in state.items()
+                    if type(value) is dict and len(value) == 2 and "_type_" in value and "_data_" in value
+                ]
+                # every "_type_" in the text is one of these: none deeper down, none dropped
+                # as a repeated key, so reviving these in order is what the hook does
+                if data.count(_TYPE_KEY) == len(typed):
+                    for key in typed:
+                        state[key] = self._decode_obj(state[key])
                     return state
         return super().decode(data)
 
