@@ -71,3 +71,15 @@ def test_an_undeclared_fact_in_a_condition_is_located_on_its_rule() -> None:
     (problem,) = diagnostics
     assert (problem.code, problem.rule) == ("condition_fact_unknown", "over")
     assert "costs" in text.splitlines()[problem.line - 1]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("op", "always"), [("count_gte", "true"), ("count_lte", "false")])
+def test_a_negative_count_of_codes_is_refused_as_a_test_that_cannot_vary(op: str, always: str) -> None:
+    text = SAMPLE.replace("- {fact: needs, contains_any: {param: wanted}}", f"- {{fact: needs, {op}: -1}}")
+    compiled, diagnostics = compile_source(SpecSource(text, "sample.yaml"))
+    assert compiled is None
+    (problem,) = diagnostics
+    assert (problem.code, problem.rule) == ("condition_value_mismatch", "needs")
+    assert "-1" in problem.message and f"always be {always}" in problem.message
+    fine = SAMPLE.replace("- {fact: needs, contains_any: {param: wanted}}", f"- {{fact: needs, {op}: 0}}")
+    assert compile_source(SpecSource(fine, "sample.yaml"))[1] == []

@@ -142,7 +142,7 @@ def _check_operand(
                 )
             continue
         try:
-            typed_scalar(value_type, item)
+            typed = typed_scalar(value_type, item)
         except OperandError as exc:
             report(
                 "condition_value_mismatch",
@@ -152,6 +152,15 @@ def _check_operand(
                 rule.id,
             )
             continue
+        if op.startswith("count_") and isinstance(typed, int) and typed < 0:
+            report(
+                "condition_value_mismatch",
+                f"expected a count of codes from 0 up for {op}, got {item!r}: a set never holds "
+                f"fewer than none, so the test would always be {'true' if op == 'count_gte' else 'false'}",
+                (*path, op),
+                "write the smallest (or largest) number of codes the rule means",
+                rule.id,
+            )
         if decl.type in ("enum", "set") and not op.startswith("count_") and item not in (decl.values or ()):
             report(
                 "condition_value_mismatch",
