@@ -9,6 +9,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -313,41 +314,35 @@ def test_no_audit_command_changes_the_store_file(files: Files, tmp_path: Path) -
         assert not Path(f"{store}-journal").exists(), args
 
 
+def _database(path: Path, create: str, insert: str, *row: object) -> Path:
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(create)
+        db.execute(insert, row)
+        db.commit()
+    return path
+
+
 def _foreign_sqlite(path: Path) -> Path:
-    with closing(sqlite3.connect(path)) as db:
-        db.execute("CREATE TABLE notes (body TEXT)")
-        db.execute("INSERT INTO notes VALUES ('not a vrrules store')")
-        db.commit()
-    return path
+    return _database(
+        path, "CREATE TABLE notes (body TEXT)", "INSERT INTO notes VALUES ('not a vrrules store')"
+    )
 
 
-def _other_event_store(path: Path) -> Path:
-    """Another application's eventsourcing store: the same table, none of vrrules' events."""
-    with closing(sqlite3.connect(path)) as db:
-        db.execute(
-            "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, topic TEXT, "
-            "state BLOB, PRIMARY KEY (originator_id, originator_version))"
-        )
-        db.execute(
-            "INSERT INTO stored_events VALUES (?, 1, 'kennel.domain:Dog.Registered', ?)",
-            ("0" * 32, b'{"name":"fido"}'),
-        )
-        db.commit()
-    return path
-
-
-def _other_layout(path: Path) -> Path:
-    with closing(sqlite3.connect(path)) as db:
-        db.execute("CREATE TABLE stored_events (x TEXT)")
-        db.execute("INSERT INTO stored_events VALUES ('not an event')")
-        db.commit()
-    return path
-
-
-_HOSTILE_DATABASES = {
+# databases that are not vrrules stores: another database, another application's
+# eventsourcing store (the same table, none of vrrules' events), another stored_events layout
+_HOSTILE_DATABASES: dict[str, Callable[[Path], Path]] = {
     "foreign-sqlite": _foreign_sqlite,
-    "other-event-store": _other_event_store,
-    "other-layout": _other_layout,
+    "other-event-store": lambda path: _database(
+        path,
+        "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, topic TEXT, "
+        "state BLOB, PRIMARY KEY (originator_id, originator_version))",
+        "INSERT INTO stored_events VALUES (?, 1, 'kennel.domain:Dog.Registered', ?)",
+        "0" * 32,
+        b'{"name":"fido"}',
+    ),
+    "other-layout": lambda path: _database(
+        path, "CREATE TABLE stored_events (x TEXT)", "INSERT INTO stored_events VALUES ('not an event')"
+    ),
 }
 
 

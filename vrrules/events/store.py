@@ -319,26 +319,14 @@ def _read_only(env: dict[str, str]) -> dict[str, str]:
         # read-only media (no room for SQLite's shared-memory file), or a store not in WAL
         # mode that eventsourcing would otherwise try to switch: read it as immutable
         uri += "&immutable=1"
-    try:
-        connection = sqlite3.connect(uri, uri=True)
-        try:
-            tables = {
-                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-        finally:
-            connection.close()
-    except sqlite3.Error as error:
-        raise StoreNotVrrulesError(
-            f"expected a vrrules store, got a file SQLite cannot read ({error}) at {str(path)!r}",
-            store=str(path),
-        ) from None
+    tables, columns, topics = _contents(uri, path)
     if "stored_events" not in tables:
         raise StoreNotVrrulesError(
             f"expected a vrrules store, got a SQLite database without its tables (it has "
             f"{sorted(tables)[:5] or 'none'}) at {str(path)!r}",
             store=str(path),
         )
-    _refuse_foreign_events(uri, path)
+    _refuse_foreign_events(path, columns, topics)
     return {**env, "SQLITE_DBNAME": uri}
 
 
@@ -346,25 +334,27 @@ _EVENT_COLUMNS = {"originator_id", "originator_version", "topic", "state"}
 _TOPICS_SAMPLED = 200  # the first records whose topics say whose store it is
 
 
-def _refuse_foreign_events(uri: str, path: Path) -> None:
-    """Refuse a SQLite database whose ``stored_events`` is not a vrrules store's: another
-    layout, or another application's eventsourcing records (none of its first records has
-    a vrrules topic). Read through ``uri`` (read-only): nothing in the file changes."""
+def _contents(uri: str, path: Path) -> tuple[set[str], set[str], set[str]]:
+    """What a SQLite file holds, read through ``uri`` (read-only) in one connection: its
+    tables, the columns of its ``stored_events`` and the topics of its first records."""
     try:
         connection = sqlite3.connect(uri, uri=True)
         try:
-            columns = {str(row[1]) for row in connection.execute("PRAGMA table_info(stored_events)")}
-            topics = (
-                {
-                    _as_text(row[0])
+            tables = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            columns: set[str] = set()
+            topics: set[str] = set()
+            if "stored_events" in tables:
+                columns = {str(row[1]) for row in connection.execute("PRAGMA table_info(stored_events)")}
+            if columns >= _EVENT_COLUMNS:
+                topics = {
+                    str(_as_text(row[0]))
                     for row in connection.execute(
                         "SELECT CAST(topic AS BLOB) FROM stored_events ORDER BY rowid LIMIT ?",
                         (_TOPICS_SAMPLED,),
                     )
                 }
-                if columns >= _EVENT_COLUMNS
-                else set()
-            )
         finally:
             connection.close()
     except sqlite3.Error as error:
@@ -372,6 +362,12 @@ def _refuse_foreign_events(uri: str, path: Path) -> None:
             f"expected a vrrules store, got a file SQLite cannot read ({error}) at {str(path)!r}",
             store=str(path),
         ) from None
+    return tables, columns, topics
+
+
+def _refuse_foreign_events(path: Path, columns: set[str], topics: set[str]) -> None:
+    """Refuse a ``stored_events`` that is not a vrrules store's: another layout, or another
+    application's eventsourcing records (none of its first records has a vrrules topic)."""
     if not columns >= _EVENT_COLUMNS:
         raise StoreNotVrrulesError(
             f"expected a vrrules store, whose stored_events has the columns {sorted(_EVENT_COLUMNS)}, "
@@ -381,7 +377,7 @@ def _refuse_foreign_events(uri: str, path: Path) -> None:
     if topics and not topics & known_topics():
         raise StoreNotVrrulesError(
             f"expected a vrrules store, got another application's event store (its first records "
-            f"are {sorted(str(t)[:60] for t in topics)[:3]}, none a vrrules event) at {str(path)!r}",
+            f"are {sorted(t[:60] for t in topics)[:3]}, none a vrrules event) at {str(path)!r}",
             store=str(path),
         )
 
@@ -405,20 +401,7 @@ def _refuse_foreign_database(env: dict[str, str]) -> None:
             f"expected a vrrules store (SQLite), got a file that is not SQLite at {str(path)!r}",
             store=str(path),
         )
-    uri = f"file:{quote(path.resolve().as_posix())}?mode=ro"
-    try:
-        connection = sqlite3.connect(uri, uri=True)
-        try:
-            tables = {
-                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-        finally:
-            connection.close()
-    except sqlite3.Error as error:
-        raise StoreNotVrrulesError(
-            f"expected a vrrules store, got a file SQLite cannot read ({error}) at {str(path)!r}",
-            store=str(path),
-        ) from None
+    tables, columns, topics = _contents(f"file:{quote(path.resolve().as_posix())}?mode=ro", path)
     if "stored_events" not in tables:
         if tables:
             raise StoreNotVrrulesError(
@@ -427,7 +410,7 @@ def _refuse_foreign_database(env: dict[str, str]) -> None:
                 store=str(path),
             )
         return
-    _refuse_foreign_events(uri, path)
+    _refuse_foreign_events(path, columns, topics)
 
 
 def _uuid(value: UUID | str) -> UUID:

@@ -221,14 +221,10 @@ def _split_condition(condition: dict[str, Any]) -> list[dict[str, Any]] | None:
         return list(parts)
     if operator != "$and":
         return None
+    # an $and's parts are tests and $ors: an $and inside it was merged into it (_joined)
     for index, part in enumerate(parts):
         if len(part) == 1 and "$or" in part:
-            rest = parts[:index] + parts[index + 1 :]
-            return [_all([*rest[:index], alternative, *rest[index:]]) for alternative in part["$or"]]
-    for index, part in enumerate(parts):  # an $or deeper down: split the part that holds it
-        inner = _split_condition(part)
-        if inner is not None:
-            return [_all([*parts[:index], alternative, *parts[index + 1 :]]) for alternative in inner]
+            return [_all([*parts[:index], alternative, *parts[index + 1 :]]) for alternative in part["$or"]]
     return None
 
 
