@@ -143,6 +143,27 @@ def test_audit_due_finds_a_projection_changed_by_hand(files: Files) -> None:
     assert not unreadable["ok"] and "changed by hand" in unreadable["problems"][0]
 
 
+@pytest.mark.parametrize("as_of", ["2024-06-01", "2025-06-01", "2025-10-01", "2025-11-10"])
+def test_due_as_of_a_day_lists_only_the_cases_opened_by_then(files: Files, as_of: str) -> None:
+    store = files.store_copy(f"due-opened-{as_of}.db")
+    cases = run(["cases", "--store", str(store), "--json"]).json()["cases"]
+    opened = {c["case"]: c["opened_on"] for c in cases}
+    args = ["due", "--store", str(store), "--as-of", as_of, "--within", "30", "--json"]
+    worked_out = run([*args, "--rebuild"])  # the cases worked out (the library's projection)
+    kept = run(args)  # the list the store keeps, read with one query
+    assert worked_out.code == kept.code == 0, worked_out.err + kept.err
+    assert not kept.json()["rebuilt"] and kept.json()["cases_worked_out"] == 0
+    for ran in (worked_out, kept):
+        late = [i["case"] for i in ran.json()["items"] if opened[i["case"]] > as_of]
+        assert not late, f"listed as of {as_of}, opened later: {late}"
+    assert kept.json()["items"] == worked_out.json()["items"]
+    checked = run(["audit", "due", "--store", str(store), "--as-of", as_of, "--within", "30", "--json"])
+    assert checked.code == 0 and checked.json()["ok"], checked.out + checked.err
+    assert checked.json()["listed"] == checked.json()["expected"] == len(kept.json()["items"])
+    text = run(args[:-1]).out
+    assert not [ref for ref in opened if opened[ref] > as_of and ref in text], text
+
+
 def test_audit_due_without_a_kept_list_is_a_finding(files: Files) -> None:
     store = _without_due_list(files.store_copy("due-none.db"))
     ran = run(["audit", "due", "--store", str(store), "--as-of", "2026-02-02"])

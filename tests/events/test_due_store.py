@@ -5,6 +5,7 @@ every case is in tests/properties/test_due.py)."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import threading
 from contextlib import closing
 from datetime import date
@@ -20,7 +21,7 @@ from tests.conftest import SPECS, _reset_postgres
 from vrrules import CaseRecords, StoreKeyError
 from vrrules.errors import StoreUnavailableError
 from vrrules.events import due as due_module
-from vrrules.events.due import DueProjection, due_sweep, kept_due_list
+from vrrules.events.due import DueProjection, check_due, due_sweep, kept_due_list, timed_families
 from vrrules.events.duetables import (
     ROOT,
     CaseEntry,
@@ -393,3 +394,88 @@ def test_a_kept_list_read_as_it_stands_gives_the_projections_items_and_documents
             assert kept.documents() == [item.as_dict() for item in items]
             assert kept.overdue() == sum(1 for item in items if item.overdue)
     assert any(listed.values())
+
+
+# ------------------------------------------------------------- cases opened later
+
+
+def _late_cases(records: CaseRecords) -> None:
+    """EARLY-1 opened on 1 January, LATE-1 on 1 June, with the same history dated January: a
+    case may record what happened before it was opened (a plan begun elsewhere)."""
+    records.open_case("EARLY-1", "2025-01-01")
+    records.open_case("LATE-1", "2025-06-01", worker="W-9")
+    records.open_case("LATER-2", "2025-07-01", worker="W-9")  # the worker's other case, later still
+    for ref in ("EARLY-1", "LATE-1", "LATER-2"):
+        records.record(ref, "plan_development_started", {"commenced_on": "2025-01-02"})
+        records.record(
+            ref,
+            "work_status_changed",
+            {"status": "absent", "effective_on": "2025-01-05", "off_work_since": "2025-01-02"},
+        )
+
+
+OPENINGS = {"EARLY-1": date(2025, 1, 1), "LATE-1": date(2025, 6, 1), "LATER-2": date(2025, 7, 1)}
+LATE_DAYS = [date(2024, 12, 31), date(2025, 3, 25), date(2025, 5, 31), date(2025, 6, 1), date(2025, 7, 1)]
+
+
+def _listed_cases(items: list[Any]) -> set[str]:
+    return {item.case_ref for item in items}
+
+
+@pytest.mark.parametrize("where", ["memory", "sqlite"])
+def test_a_case_is_on_no_due_list_as_of_a_day_before_it_was_opened(tmp_path: Path, where: str) -> None:
+    store = "memory" if where == "memory" else str(tmp_path / "late.db")
+    with CaseRecords(store, SPECS) as records:
+        _late_cases(records)
+        for day in LATE_DAYS:
+            listed = records.due(day, 30)
+            assert listed == due_sweep(records, day, 30), day  # the definition leaves them out too
+            assert _listed_cases(listed) == {ref for ref, opened in OPENINGS.items() if opened <= day}, day
+        # on its opening day a case is listed with what its earlier-dated history makes overdue
+        opening_day = {i.rule_id: i.days for i in records.due(date(2025, 6, 1)) if i.case_ref == "LATE-1"}
+        assert opening_day == {"off-work-three-months-without-help": 60, "plan-overdue": 60}
+    if where == "sqlite":
+        with closing(CaseStore(store)) as opened:  # the list the store keeps, read as it stands
+            for day in LATE_DAYS:
+                kept = kept_due_list(opened, SPECS, day, 30)
+                assert kept is not None
+                assert all(OPENINGS[ref] <= day for ref, _, _ in kept.rows), day
+        with CaseRecords(store, SPECS, read_only=True) as records:  # and the audit agrees with it
+            for day in LATE_DAYS:
+                check = check_due(records, day, 30)
+                assert check.ok and check.listed == check.expected, (day, check.as_dict())
+
+
+def test_no_span_of_a_case_holds_a_day_before_its_opening() -> None:
+    with CaseRecords("memory", SPECS) as records:
+        _late_cases(records)
+        library = records.policies
+        families = timed_families(library)
+        for ref, opened in OPENINGS.items():
+            case = records.case(ref)
+            worked_out = due_module._spans(library, case, records.worker_cases(case), families)
+            first = min(first for first, _, _ in worked_out)
+            assert first >= opened.toordinal(), ref
+            if ref != "EARLY-1":  # opened after its history began: items from the opening day on
+                assert first == opened.toordinal(), ref
+
+
+def test_a_list_kept_in_the_format_that_listed_cases_before_their_opening_is_built_again(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "format-1.db"
+    with CaseRecords(store, SPECS) as records:
+        _late_cases(records)
+        records.due(LATE_DAYS[1])
+    with closing(sqlite3.connect(store)) as db:  # as a vrrules of format 1 left it
+        db.execute("UPDATE stored_events_due_state SET format = 1")
+        db.commit()
+    with closing(CaseStore(store)) as opened:
+        assert kept_due_list(opened, SPECS, LATE_DAYS[1]) is None  # not answered from it
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        assert not check_due(records, LATE_DAYS[1]).ok  # the audit says it cannot follow it on
+        assert _listed_cases(records.due(LATE_DAYS[1], 30)) == {"EARLY-1"}  # caught up in memory
+    with CaseRecords(store, SPECS) as records:
+        assert _listed_cases(records.due(LATE_DAYS[1], 30)) == {"EARLY-1"}
+        report = records.due_report
+        assert report is not None and report.rebuilt and "format 1" in str(report.reason)

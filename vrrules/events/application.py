@@ -227,6 +227,8 @@ class CaseRecords:
     ) -> list[DueItem]:
         """Every case's deadlines passed, or coming within ``within`` days, as of ``as_of``
         (business date): family, rule, due date, days overdue or left, reference, what to do.
+        Only the cases open on ``as_of`` are listed (opened on or before it): a case opened
+        later did not exist yet, whatever its history records as dated earlier.
 
         Answered by a projection (:class:`~vrrules.events.due.DueProjection`) kept in the store
         beside the events (in memory for an in-memory store): it first reads what was recorded
@@ -308,10 +310,7 @@ class CaseRecords:
         library.refresh()
         made: list[RecordedDecision] = []
 
-        needs_others = any(
-            reads_other_cases(version.sources)
-            for version in library.versions(family)
-        )
+        needs_others = any(reads_other_cases(version.sources) for version in library.versions(family))
 
         def decide_and_append(case: Case) -> bool | None:
             others = self.worker_cases(case) if needs_others else []

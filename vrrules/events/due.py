@@ -3,9 +3,13 @@
 A **timed family** is one whose rules report a ``due_on`` date (the plan due date, the next
 contact, the three-month alert, the Option 2 window...). A **due item** is one fired rule of a
 timed family with its ``due_on``, decided on a case as of a day ``D``: it is listed by
-``due(D, within)`` when ``due_on <= D + within`` (overdue items included).
+``due(D, within)`` when ``due_on <= D + within`` (overdue items included). Only the cases
+that existed on ``D`` are asked: those opened on or before it (the opening's business date,
+``opened_on``). A case opened later is on no list as of ``D``, even when its history records
+events dated earlier (a plan submitted before the case was opened here).
 
-:func:`due_sweep` is the definition: decide every timed family on every case as of ``D``.
+:func:`due_sweep` is the definition: decide every timed family on every case open on ``D``
+as of ``D``.
 :class:`DueProjection` answers the same question without deciding anything at query time.
 For each case it works out, once per change of the case, the due items of every timed family
 on every span of days over which they stay the same: what a decision as of ``D`` reports
@@ -219,10 +223,18 @@ def _decided(
     return items, dates
 
 
+def _open_on(case: Case, day: date) -> bool:
+    """Whether ``case`` existed on business date ``day``: it was opened on or before it. A
+    case opened later is on no due list as of ``day`` (:func:`due_sweep` skips it, and the
+    projection's spans start on its opening day)."""
+    return case.opening.opened_on <= day
+
+
 def due_sweep(
     records: CaseRecords, as_of: date, within: int = 0, families: list[str] | None = None
 ) -> list[DueItem]:
-    """The due list by definition: every timed family decided on every case as of ``as_of``.
+    """The due list by definition: every timed family decided as of ``as_of`` on every case
+    open by then (:func:`_open_on`).
 
     Costs one decision per case and family; :class:`DueProjection` gives the same list."""
     library = records.policies
@@ -231,6 +243,8 @@ def due_sweep(
     items: list[DueItem] = []
     for case_ref in records.case_refs():
         case = records.case(case_ref)
+        if not _open_on(case, as_of):
+            continue  # not opened yet on that day: nothing of it is due
         found, _ = _decided(library, case, records.worker_cases(case), wanted, as_of)
         items.extend(_item(due, text, case_ref, day) for due, text in found if due <= horizon)
     return sorted(items)
@@ -240,25 +254,27 @@ def due_sweep(
 
 
 def _breakpoints(case: Case, library: PolicyLibrary, families: list[str]) -> set[date]:
-    days = {case.opening.opened_on}
+    """The days from the case's opening on where what is due on it may change: its opening,
+    the business dates of its events and decisions, and the days the families' versions and
+    parameters change. Before its opening the case is on no list (:func:`_open_on`), so the
+    days before it are not asked about: its first span starts on its opening day, which reads
+    every event dated before it."""
+    opened = case.opening.opened_on
+    days = {opened}
     for recorded in case.recorded:
         happened = recorded.payload.business_date
         if happened is not None:
             days.add(happened)
     for _, decision in case.decisions:
         days.add(decision.as_of)
-    first = min(days)
     for family in families:
         for compiled in library.versions(family):
-            changes = {compiled.spec.effective_from}
+            days.add(compiled.spec.effective_from)
             if compiled.spec.effective_until is not None:
-                changes.add(compiled.spec.effective_until + timedelta(days=1))
+                days.add(compiled.spec.effective_until + timedelta(days=1))
             for param in compiled.spec.parameters.values():
-                changes.update(param.values)
-            # before the first thing that happened on the case nothing is known of it, so
-            # policy changes then change nothing (the day before it stands for them all)
-            days.update(d for d in changes if d > first)
-    return days
+                days.update(param.values)
+    return {d for d in days if d >= opened}
 
 
 class _CaseDecider:
@@ -307,9 +323,11 @@ class _CaseDecider:
 
 
 def _spans(library: PolicyLibrary, case: Case, others: list[Case], families: list[str]) -> list[Span]:
-    """The spans of days over which the case's due items stay the same (those with items)."""
+    """The spans of days, from the case's opening day on, over which its due items stay the
+    same (those with items). No span holds a day before the opening: the case did not exist
+    yet (:func:`_open_on`)."""
+    opened = case.opening.opened_on
     starts = _breakpoints(case, library, families)
-    starts.add(min(starts) - timedelta(days=1))  # the days before anything happened
     decider = _CaseDecider(library, case, others, families)
     decided: dict[date, list[Item]] = {}
     for _ in range(_MAX_ROUNDS):
@@ -321,15 +339,14 @@ def _spans(library: PolicyLibrary, case: Case, others: list[Case], families: lis
             decided[day] = items
             # a deadline flips on the day after it; other reported dates on the day itself
             for reported in dates:
-                if date.min < reported < date.max:
+                if opened <= reported < date.max:  # (one before the opening flips on it: a start)
                     starts.update({reported, reported + timedelta(days=1)})
     ordered = sorted(decided)
     spans: list[Span] = []
     for index, day in enumerate(ordered):
         last = ordered[index + 1] - timedelta(days=1) if index + 1 < len(ordered) else date.max
-        first = date.min if index == 0 else day
         if decided[day]:
-            spans.append((first.toordinal(), last.toordinal(), sorted(decided[day])))
+            spans.append((day.toordinal(), last.toordinal(), sorted(decided[day])))
     return spans
 
 

@@ -71,7 +71,8 @@ __all__ = [
 
 # The layout of the tables, and how vrrules.events.due works spans out from decisions: move
 # it on with any change to either (a kept list of another format is built again).
-FORMAT = 1
+# 2: a case's spans start on its opening day (format 1 listed it on days before it was opened)
+FORMAT = 2
 
 # The tree's root: every day ordinal (date.min is 1, date.max 3,652,059) is a node below it.
 ROOT = 1 << 21
