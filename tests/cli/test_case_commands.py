@@ -51,6 +51,18 @@ def test_decide_dry_run_records_nothing_and_decide_records(files: Files) -> None
     assert made["outcome"] == dry["outcome"]
 
 
+def test_decide_as_of_a_day_before_the_opening_decides_and_says_the_case_was_not_open(files: Files) -> None:
+    # VR-2025-0107 was opened on 2025-11-17; its history dates the worker off work from before
+    args = ["decide", "VR-2025-0107", "early-intervention", "--store", str(files.store), "--dry-run"]
+    before = run([*args, "--as-of", "2025-06-01", "--json"])
+    assert before.code == 0, before.err
+    assert before.json()["as_of"] == "2025-06-01" and before.json()["recorded"] is False
+    assert "before case VR-2025-0107 was opened (2025-11-17)" in before.err
+    assert "on no due list" in before.err
+    on_opening = run([*args, "--as-of", "2025-11-17", "--json"])
+    assert on_opening.code == 0 and "opened" not in on_opening.err, on_opening.err
+
+
 def test_import_is_all_or_nothing(files: Files, tmp_path: Path) -> None:
     store = tmp_path / "imported.db"
     bad = tmp_path / "bad.yaml"

@@ -155,6 +155,28 @@ def test_date_outside_every_version_is_refused(records: CaseRecords) -> None:
     assert len(records.history("OLD-1")) == 1
 
 
+def test_a_decision_as_of_a_day_before_the_opening_reads_what_the_history_dates_by_then(
+    records: CaseRecords,
+) -> None:
+    """Allowed on purpose: a case may record what happened before it was opened here (a plan
+    begun elsewhere, a migrated case; the sample WA cases decide so), so a decision as of a
+    day before the opening is taken on the events dated by then, as any dated decision is."""
+    records.open_case("LATE-1", "2025-06-01")
+    records.record(
+        "LATE-1",
+        "work_status_changed",
+        {"status": "absent", "effective_on": "2025-01-05", "off_work_since": "2025-01-02"},
+    )
+    before = records.decide("LATE-1", "early-intervention", as_of="2025-05-01", record=False)
+    assert before.decision.as_of == date(2025, 5, 1)
+    assert before.decision.facts["off_work_since"] == "2025-01-02"  # the absence dated January counts
+    assert before.decision.fired_rule_ids == ("off-work-three-months-without-help",)
+    earlier = records.decide("LATE-1", "early-intervention", as_of="2024-12-01", record=False)
+    assert earlier.decision.facts.get("off_work_since") is None  # nothing had happened yet
+    assert earlier.decision.fired_rule_ids == ()
+    assert records.due(date(2025, 5, 1)) == []  # yet the case is on no due list before its opening
+
+
 def test_unknown_family_names_the_known_ones(records: CaseRecords) -> None:
     _open(records)
     with pytest.raises(PolicyNotInForceError, match="tiers"):

@@ -165,7 +165,17 @@ def decide(
         spec = next(
             (c.spec for c in records.policies.versions(family) if c.version == made.decision.version), None
         )
+        opened_on = records.case(case_ref).opening.opened_on
     document = _decision_document(made, not dry_run)
+    if as_of is not None and as_of < opened_on:
+        # allowed on purpose: a history may record what happened before the case was opened
+        # here (a plan begun elsewhere, a migrated case), and a decision about such a day reads
+        # what was dated by then; say so, since the due list leaves the case out until then
+        out.note(
+            f"note: {as_of.isoformat()} is before case {case_ref} was opened ({opened_on.isoformat()}): "
+            f"the decision reads only the events its history dates on or before {as_of.isoformat()}, "
+            "and the case is on no due list before its opening"
+        )
 
     def render() -> None:
         where = f"event {document['event']}" if document["recorded"] else "dry run: nothing recorded"
