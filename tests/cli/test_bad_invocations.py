@@ -26,6 +26,17 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("specs-for-verify", ["--specs", "{specs}", *VERIFY], USAGE, "usage"),
     ("specs-for-key", ["--specs", "{specs}", "key"], USAGE, "usage"),
     ("specs-for-schema", ["--specs", "{specs}", "schema"], USAGE, "usage"),
+    # --json given to a group, which prints no document: it goes after a command's name
+    ("root-json", ["--json"], USAGE, "usage"),
+    ("root-json-before-command", ["--json", "cases", "--store", "{store}"], USAGE, "usage"),
+    ("audit-json", ["audit", "--json"], USAGE, "usage"),
+    ("audit-json-before-command", ["audit", "--json", "verify", "--store", "{store}"], USAGE, "usage"),
+    (
+        "case-json-before-command",
+        ["case", "--json", "show", "VR-2025-0102", "--store", "{store}"],
+        USAGE,
+        "usage",
+    ),
     # demo
     ("demo-cases-missing", ["demo", "--cases", "nope.yaml"], USAGE, "usage"),
     ("demo-cases-folder", ["demo", "--cases", "{folder}"], USAGE, "usage"),
@@ -531,3 +542,45 @@ def test_the_corpus_is_large_and_spans_every_command() -> None:
         "audit corrections",
     ]:
         assert any(c == command or c.startswith(command + " ") for c in commands), command
+
+
+@pytest.mark.parametrize(
+    ("args", "where", "fix"),
+    [
+        (["audit", "--json"], "'vrrules audit'", "vrrules audit COMMAND [OPTIONS] --json"),
+        (["--json", "audit"], "'vrrules'", "vrrules audit COMMAND [OPTIONS] --json"),
+        (["--json"], "'vrrules'", "vrrules COMMAND [OPTIONS] --json"),
+        (
+            ["audit", "--json", "verify", "--store", "{store}"],
+            "'vrrules audit'",
+            "vrrules audit verify --store {store} --json",
+        ),
+        (
+            ["--json", "audit", "due", "--store", "{store}"],
+            "'vrrules'",
+            "vrrules audit due --store {store} --json",
+        ),
+        (["--specs", "{specs}", "--json", "check"], "'vrrules'", "vrrules --specs {specs} check --json"),
+        (
+            ["case", "--json", "show", "VR-2025-0102"],
+            "'vrrules case'",
+            "vrrules case show VR-2025-0102 --json",
+        ),
+    ],
+)
+def test_json_given_to_a_group_says_where_it_goes(
+    files: Files, args: list[str], where: str, fix: str
+) -> None:
+    ran = run(files.fill(args))
+    assert_clean_failure(ran, USAGE, "usage")
+    line = ran.error_lines[0]
+    assert f"expected --json after a command's name, got it after {where}, a group of commands" in line
+    assert files.fill([fix])[0] in line, line
+    assert ran.json()["error"]["code"] == "usage"  # --json was asked for: the error document too
+    if "COMMAND" in fix:  # no command named: the group's commands are listed
+        assert "verify" in line or "cases" in line or "show" in line, line
+
+
+def test_json_after_the_command_under_a_group_is_taken(files: Files) -> None:
+    ran = run(["audit", "due", "--store", str(files.store), "--as-of", "2026-02-02", "--json"])
+    assert ran.code == 0 and ran.json()["ok"], ran.err

@@ -79,11 +79,14 @@ def audit() -> None:
     """Verify a store against checkpoints kept apart: its log, chains, replayed decisions;
     look back; bundles.
 
+    Every command here takes --json after its own name (vrrules audit verify --store S
+    --json); the group itself prints no document.
+
     \b
     Examples:
       vrrules audit checkpoint --store vrrules-demo.db --out week-48.checkpoint
       vrrules audit verify --store vrrules-demo.db --since week-48.checkpoint
-      vrrules audit verify --store vrrules-demo.db --checkpoint week-48.checkpoint
+      vrrules audit verify --store vrrules-demo.db --checkpoint week-48.checkpoint --json
     """
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
@@ -55,8 +56,9 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items())
 EPILOG += (
     "\n\nEvery failure prints one line on stderr, error[code]: what was expected, what was got,"
-    "\nwhere, and how to fix it (codes: docs/errors.md). With --json, stdout holds one JSON"
-    '\ndocument (shapes: docs/schemas/cli/), an error document {"error": {...}} on failure.'
+    "\nwhere, and how to fix it (codes: docs/errors.md). With --json after a command's name"
+    "\n(vrrules audit verify --store S --json), stdout holds one JSON document (shapes:"
+    '\ndocs/schemas/cli/), an error document {"error": {...}} on failure.'
     f"\nAn encrypted store is read and written with the key in {STORE_KEY_VARIABLE}."
 )
 
@@ -99,11 +101,47 @@ class Command(click.Command):
 
 
 class Group(click.Group):
+    """A group of vrrules commands (the root, ``audit``, ``case``). A group prints no document
+    of its own, so it takes no ``--json``: every command under it does, after its name. A
+    ``--json`` given to the group is refused with a usage line that says where it goes."""
+
     command_class = Command
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("context_settings", CONTEXT)
         super().__init__(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # the parser consumes the list it is handed
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            if error.option_name.split("=", 1)[0] != "--json":
+                raise
+            raise click.UsageError(_json_goes_after(self, ctx, given), ctx) from None
+
+
+def _json_goes_after(group: click.Group, ctx: click.Context, args: list[str]) -> str:
+    """Where a ``--json`` given to ``group`` goes: after the command the rest of ``args``
+    names (the corrected line), else after any of the group's commands (they are listed)."""
+    path = ctx.command_path
+    rest = [arg for arg in args if arg.split("=", 1)[0] != "--json"]
+    where = path
+    current: click.Command = group
+    for arg in rest:  # down the tree along the names given, to a command or the last group
+        if not isinstance(current, click.Group):
+            break
+        found = current.get_command(ctx, arg) if arg in current.list_commands(ctx) else None
+        if found is not None:
+            where, current = f"{where} {arg}", found
+    head = f"expected --json after a command's name, got it after '{path}', a group of commands"
+    if not isinstance(current, click.Group):
+        corrected = " ".join([path, *(shlex.quote(arg) for arg in rest), "--json"])
+        return f"{head}; every command takes --json after its own name: {corrected}"
+    return (
+        f"{head}; put --json after the command: {where} COMMAND [OPTIONS] --json "
+        f"(the commands of '{where}': {', '.join(current.list_commands(ctx))})"
+    )
 
 
 Group.group_class = Group
