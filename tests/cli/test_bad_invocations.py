@@ -3,6 +3,8 @@ one ``error[code]:`` line on stderr; with ``--json`` also an error document on s
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.cli.conftest import Files, assert_clean_failure, run
@@ -48,6 +50,7 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
         "event_invalid",
     ),
     ("demo-cases-deep", ["demo", "--cases", "{deep}", "--store", "{tmp}/d3.db"], INPUT, None),
+    ("demo-cases-empty", ["demo", "--cases", "{empty}", "--store", "{tmp}/d4.db"], INPUT, "input_invalid"),
     ("demo-store-exists", ["demo", "--store", "{junk}"], USAGE, "store_exists"),
     ("demo-store-folder", ["demo", "--store", "{folder}"], USAGE, "usage"),
     ("demo-store-scheme", ["demo", "--store", "foo://bar"], USAGE, "usage"),
@@ -442,7 +445,9 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
         INPUT,
         None,
     ),
+    ("decide-facts-empty", [*DECIDE, "--facts", "{empty}"], INPUT, "input_invalid"),
     ("import-missing", ["import", "{missing}", "--store", "{tmp}/i.db"], USAGE, "usage"),
+    ("import-empty", ["import", "{empty}", "--store", "{tmp}/i0.db"], INPUT, "input_invalid"),
     ("import-junk", ["import", "{junk}", "--store", "{tmp}/i1.db"], INPUT, "event_invalid"),
     ("import-refused", ["import", "{bad_cases}", "--store", "{tmp}/i2.db"], INPUT, "event_invalid"),
     ("import-no-store", ["import", "{cases}"], USAGE, "usage"),
@@ -584,3 +589,44 @@ def test_json_given_to_a_group_says_where_it_goes(
 def test_json_after_the_command_under_a_group_is_taken(files: Files) -> None:
     ran = run(["audit", "due", "--store", str(files.store), "--as-of", "2026-02-02", "--json"])
     assert ran.code == 0 and ran.json()["ok"], ran.err
+
+
+EMPTY_TEXTS = {
+    "empty": "",
+    "blank": "\n  \n",
+    "comments": "# nothing yet\n\n# still nothing\n",
+    "marker": "---\n",
+}
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+@pytest.mark.parametrize("kind", sorted(EMPTY_TEXTS))
+def test_an_empty_facts_or_case_file_is_told_what_it_should_hold(
+    files: Files, tmp_path: Path, kind: str, suffix: str
+) -> None:
+    empty = tmp_path / f"{kind}{suffix}"
+    empty.write_text(EMPTY_TEXTS[kind])
+    facts = [
+        "decide",
+        "VR-2025-0102",
+        "billing",
+        "--store",
+        str(files.store),
+        "--dry-run",
+        "--facts",
+        str(empty),
+    ]
+    cases = ["import", str(empty), "--store", str(tmp_path / "none.db")]
+    demo = ["demo", "--cases", str(empty), "--store", str(tmp_path / "demo.db")]
+    for args, holds, fix in (
+        (facts, "expected a facts file holding a mapping of fact names to values", "'vrrules facts billing'"),
+        (cases, "expected a case file holding a mapping with 'cases'", "sample case file"),
+        (demo, "expected a case file holding a mapping with 'cases'", "sample case file"),
+    ):
+        ran = run(args)
+        assert_clean_failure(ran, INPUT, "input_invalid")
+        line = ran.error_lines[0]
+        assert holds in line and f"got an empty file (nothing but blank lines or comments) at {empty}" in line
+        assert fix in line, line
+        assert "spec" not in line, line  # not the spec reader's hint: this is no spec
+    assert not (tmp_path / "none.db").exists() and not (tmp_path / "demo.db").exists()

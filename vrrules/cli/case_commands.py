@@ -153,7 +153,18 @@ def decide(
       vrrules decide VR-2025-0102 billing --store cases.db --as-of 2025-12-01 --facts bill.yaml
     """
     out = Output(json_mode)
-    facts = read_data(facts_file, "facts file", FACTS_LIMIT) if facts_file is not None else None
+    facts = (
+        read_data(
+            facts_file,
+            "facts file",
+            FACTS_LIMIT,
+            holds="a mapping of fact names to values (YAML 'name: value' lines, or a JSON object)",
+            fix=f"write the facts {family} takes from the caller, one 'name: value' each "
+            f"('vrrules facts {family}' lists them), or leave out --facts",
+        )
+        if facts_file is not None
+        else None
+    )
     if facts is not None and not isinstance(facts, dict):
         raise CommandError(
             f"expected the facts file to hold a mapping of fact names to values, got {type(facts).__name__} "

@@ -311,10 +311,16 @@ def read_limited(path: Path, limit: int, what: str) -> bytes:
 CASE_FILE_LIMIT = 50_000_000
 
 
-def read_data(path: Path, what: str, limit: int) -> Any:
-    """A YAML or JSON file's data (YAML read strictly: no aliases, tags or duplicate keys)."""
+def read_data(path: Path, what: str, limit: int, *, holds: str, fix: str) -> Any:
+    """A YAML or JSON file's data (YAML read strictly: no aliases, tags or duplicate keys).
+
+    ``holds`` says what the file should contain and ``fix`` how to write it: an empty file
+    (nothing but blank lines and comments) is refused with those words, not the spec
+    reader's."""
     raw = read_limited(path, limit, what)
     text = raw.decode("utf-8")
+    if _blank(text):
+        raise _empty(path, what, holds, fix)
     if path.suffix.lower() == ".json":
         try:
             return json.loads(text)
@@ -327,6 +333,8 @@ def read_data(path: Path, what: str, limit: int) -> Any:
     from vrrules.policies.yamlsource import read_yaml  # noqa: PLC0415  (see the imports)
 
     document, diagnostics = read_yaml(text, str(path))
+    if any(d.code == "yaml_empty" for d in diagnostics):  # no data (a lone '---', say)
+        raise _empty(path, what, holds, fix)
     if document is None or diagnostics:
         raise CommandError(
             f"expected a {what} in YAML, got: " + "; ".join(str(d) for d in diagnostics),
@@ -336,6 +344,38 @@ def read_data(path: Path, what: str, limit: int) -> Any:
     return document.data
 
 
+def _blank(text: str) -> bool:
+    """Whether a YAML or JSON text holds nothing: only blank lines, comments and document
+    markers (looked at line by line up to the first that holds something)."""
+    for line in text.lstrip("\ufeff").splitlines():
+        words = line.strip()
+        if words and not words.startswith("#") and words not in ("---", "..."):
+            return False
+    return True
+
+
+def _empty(path: Path, what: str, holds: str, fix: str) -> CommandError:
+    return CommandError(
+        f"expected a {what} holding {holds}, got an empty file (nothing but blank lines or "
+        f"comments) at {path}; {fix}",
+        code="input_invalid",
+        path=str(path),
+    )
+
+
+# What a case file holds, and how to write one, for the messages about it.
+CASE_FILE_HOLDS = (
+    "a mapping with 'cases': a list of cases, each with 'case_ref', 'opened_on' and 'steps' "
+    "(events to 'record' with their 'payload', families to 'decide')"
+)
+
+
+def _case_file_fix() -> str:
+    from vrrules.samples import SAMPLE_CASES  # noqa: PLC0415  (see the imports)
+
+    return f"write the cases in that form, as the sample case file does ({SAMPLE_CASES})"
+
+
 def load_cases(path: Path) -> CaseFile:
     """A YAML or JSON case file (the importer's format), size-limited, validated."""
     from pydantic import ValidationError  # noqa: PLC0415  (see the imports)
@@ -343,7 +383,7 @@ def load_cases(path: Path) -> CaseFile:
     from vrrules.events.importer import CaseFile, load_case_file  # noqa: PLC0415
 
     if path.suffix.lower() == ".json":
-        data = read_data(path, "case file", CASE_FILE_LIMIT)
+        data = read_data(path, "case file", CASE_FILE_LIMIT, holds=CASE_FILE_HOLDS, fix=_case_file_fix())
         try:
             return CaseFile.model_validate(data)
         except ValidationError as error:
@@ -354,5 +394,7 @@ def load_cases(path: Path) -> CaseFile:
             raise CommandError(
                 f"{path}: expected a case file (cases: [...]), got: {problems}", code="event_invalid"
             ) from None
-    read_limited(path, CASE_FILE_LIMIT, "case file")
+    raw = read_limited(path, CASE_FILE_LIMIT, "case file")
+    if _blank(raw.decode("utf-8")):  # before the importer, whose reader would point at specs
+        raise _empty(path, "case file", CASE_FILE_HOLDS, _case_file_fix())
     return load_case_file(path)
