@@ -15,7 +15,7 @@ from vrrules import FactsInvalidError, SpecSource
 from vrrules.events import payloads
 from vrrules.policies import facts as facts_module
 from vrrules.policies import model, values
-from vrrules.policies.compiler import compile_or_raise
+from vrrules.policies.compiler import compile_or_raise, compile_source, load_release
 from vrrules.policies.load import load
 from vrrules.policies.yamlsource import read_yaml
 
@@ -113,3 +113,98 @@ def test_money_text_round_trips_through_the_one_parser(amount: Decimal) -> None:
 def test_money_refuses_floats_and_fractions_of_cents(bad: object) -> None:
     with pytest.raises(ValueError, match="two decimals"):
         values.parse_money(bad)
+
+
+# One value of the wrong kind per operator, and the words that name what that operator takes.
+_WRONG_OPERANDS = {
+    "equals": ("[1]", "one value ("),
+    "not_equals": ("{a: 1}", "one value ("),
+    "lt": ("1.5", "one value to order by"),
+    "lte": ("[2]", "one value to order by"),
+    "gt": ("{param: Limit}", "{param: name}, its name in lower_snake_case"),
+    "gte": ("1.5", 'money is quoted text such as "1234.50"'),
+    "in": ("3", "a list of values"),
+    "not_in": ("[a, 1.5]", "(item 2: 1.5)"),
+    "contains": ("[a]", "one code (text)"),
+    "contains_any": ("a", "a list of codes"),
+    "contains_all": ("[1]", "a list of codes"),
+    "contains_none": ("1.5", "a list of codes"),
+    "count_gte": ("1.5", "a whole number (a count of codes"),
+    "count_lte": ("[1]", "a whole number (a count of codes"),
+    "present": ("'x'", "true or false"),
+}
+_COMPARED = "- {fact: needs, contains_any: {param: wanted}}"
+
+
+def test_every_operator_has_a_wrong_value_below() -> None:
+    assert set(_WRONG_OPERANDS) == set(model.COMPARISON_OPERATORS) == set(model.OPERAND_EXPECTED)
+
+
+@pytest.mark.parametrize("op", sorted(_WRONG_OPERANDS))
+def test_a_wrong_value_is_refused_in_the_words_of_its_operator(op: str) -> None:
+    written, words = _WRONG_OPERANDS[op]
+    text = SAMPLE.replace(_COMPARED, f"- {{fact: needs, {op}: {written}}}")
+    loaded, diagnostics = load(SpecSource(text, "sample.yaml"))
+    assert loaded is None
+    (problem,) = diagnostics  # one refusal, not one per member of a union
+    assert (problem.code, problem.rule, problem.field) == (
+        "condition_value_mismatch",
+        "needs",
+        f"rules.1.when.all.0.{op}",
+    )
+    assert f"expected {model.OPERAND_EXPECTED[op]} for {op}, got " in problem.message
+    assert words in problem.message
+    assert "Input should be" not in problem.message  # pydantic's words for one union member
+    assert problem.line is not None and op in text.splitlines()[problem.line - 1]
+
+
+def test_a_fractional_count_says_a_whole_number_was_expected_and_where() -> None:
+    text = SAMPLE.replace(_COMPARED, "- {fact: needs, count_gte: 1.5}")
+    _, diagnostics = load(SpecSource(text, "sample.yaml"))
+    (problem,) = diagnostics
+    assert "expected a whole number (a count of codes, from 0 up)" in problem.message
+    assert "got 1.5" in problem.message
+    assert "rule 'needs'" in str(problem) and "field 'rules.1.when.all.0.count_gte'" in str(problem)
+
+
+def test_an_operator_given_null_says_so() -> None:
+    text = SAMPLE.replace(_COMPARED, "- {fact: needs, count_gte: null}")
+    _, diagnostics = load(SpecSource(text, "sample.yaml"))
+    (problem,) = diagnostics
+    assert problem.code == "condition_value_mismatch"
+    assert "for count_gte, got null" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("comparison", "read_as"),
+    [
+        ("{fact: level, equals: 1.0}", "True"),  # pydantic's lax union takes 1.0 for true
+        ("{fact: level, gte: 2.0}", "2"),
+        ("{fact: level, in: [1, 0.0]}", "[1, False]"),
+        ("{fact: needs, count_gte: 3.0}", "3"),
+        ("{fact: level, present: 1}", "True"),
+        ("{fact: level, present: 'false'}", "False"),
+    ],
+)
+def test_a_value_the_models_would_read_as_another_is_refused_by_check(comparison: str, read_as: str) -> None:
+    text = SAMPLE.replace(_COMPARED, f"- {comparison}")
+    compiled, diagnostics = compile_source(SpecSource(text, "sample.yaml"))
+    assert compiled is None
+    (problem,) = diagnostics
+    assert (problem.code, problem.rule) == ("condition_value_mismatch", "needs")
+    assert f"(it would be read as {read_as})" in problem.message
+    # load alone still takes it: a stored release that decided once replays as it did
+    assert load_release(SpecSource(text, "sample.yaml")).spec.rules[1].id == "needs"
+
+
+def test_outcome_values_and_defaults_count_as_written() -> None:
+    text = SAMPLE.replace("outcome: {result: needs}", "outcome: {result: needs, tier: 1.0}").replace(
+        "level: {type: int, description: a level}", "level: {type: int, description: a level, default: 2.0}"
+    )
+    compiled, diagnostics = compile_source(SpecSource(text, "sample.yaml"))
+    assert compiled is None
+    assert sorted((d.code, d.field) for d in diagnostics) == [
+        ("fact_default_invalid", "facts.level.default"),
+        ("spec_field_invalid", "rules.1.outcome.tier"),
+    ]
+    assert any("would be recorded as True" in d.message for d in diagnostics)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from vrrules.errors import Diagnostic, FactsInvalidError
 from vrrules.policies.conditions import operand_items, operand_type, walk
@@ -25,10 +26,12 @@ from vrrules.policies.model import (
     LIST_OPERATORS,
     Comparison,
     FactDecl,
+    FactRef,
     FamilySpec,
     Invariant,
     ParamRef,
     Rule,
+    operand_refusal,
 )
 from vrrules.policies.values import OperandError, typed_scalar
 from vrrules.policies.yamlsource import YamlDocument
@@ -213,9 +216,39 @@ def _check_code_list(
             )
 
 
+_AS_WRITTEN = 'write true or false unquoted, whole numbers without a decimal point, money quoted ("1234.50")'
+
+
+def _retyped(written: Any, typed: Any) -> bool:
+    """Whether the models took a written value as one of another type (``1.0`` as true, ``2.0``
+    as 2, ``1`` as true): pydantic's lax unions do; a spec's values count only as written."""
+    if isinstance(typed, ParamRef | FactRef) or isinstance(written, dict):
+        return False  # a reference: its own model checked it
+    if isinstance(typed, list) and isinstance(written, list):
+        return any(_retyped(w, t) for w, t in zip(written, typed, strict=False))
+    return type(written) is not type(typed)
+
+
+def _operand_retyped(comparison: Comparison, where: Path, owner: Rule | Invariant, report: _Report) -> bool:
+    op = comparison.operator
+    found, written = report.document.value_at((*where, op))
+    if not found or not _retyped(written, comparison.operand):
+        return False
+    report(
+        "condition_value_mismatch",
+        f"{operand_refusal(op, written)} (it would be read as {comparison.operand!r})",
+        (*where, op),
+        _AS_WRITTEN,
+        owner.id,
+    )
+    return True
+
+
 def _check_condition(spec: FamilySpec, owner: Rule | Invariant, path: Path, report: _Report) -> None:
     for comparison, where in walk(owner.when, (*path, "when")):
         decl = spec.facts.get(comparison.fact)
+        if _operand_retyped(comparison, where, owner, report):
+            continue
         if decl is None:
             report(
                 "condition_fact_unknown",
@@ -237,6 +270,43 @@ def _check_condition(spec: FamilySpec, owner: Rule | Invariant, path: Path, repo
             )
         else:
             _check_operand(spec, owner, comparison, where, report)
+
+
+def _check_written_values(spec: FamilySpec, report: _Report) -> None:
+    """Outcome values and fact defaults as written: ``tier: 1.0`` is not the outcome ``true``."""
+    outcomes: list[tuple[Path, dict[str, Any], str | None]] = [
+        (("rules", index, "outcome"), dict(rule.outcome), rule.id) for index, rule in enumerate(spec.rules)
+    ]
+    outcomes += [
+        (("invariants", index, "never"), dict(invariant.never), invariant.id)
+        for index, invariant in enumerate(spec.invariants)
+        if invariant.never is not None
+    ]
+    if spec.no_rule_outcome is not None:
+        outcomes.append((("no_rule_outcome",), dict(spec.no_rule_outcome), None))
+    for path, outcome, owner in outcomes:
+        for key, typed in outcome.items():
+            found, written = report.document.value_at((*path, key))
+            if found and _retyped(written, typed):
+                report(
+                    "spec_field_invalid",
+                    f"expected an outcome value as written (true or false, a whole number, text, "
+                    f"{{param: name}} or {{fact: name}}), got {written!r}, which would be recorded "
+                    f"as {typed!r}",
+                    (*path, key),
+                    _AS_WRITTEN,
+                    owner,
+                )
+    for name, decl in spec.facts.items():
+        found, written = report.document.value_at(("facts", name, "default"))
+        if decl.default is not None and found and _retyped(written, decl.default):
+            report(
+                "fact_default_invalid",
+                f"fact {name!r} is {decl.type}: expected a default as written, got {written!r}, "
+                f"which would be read as {decl.default!r}",
+                ("facts", name, "default"),
+                _AS_WRITTEN,
+            )
 
 
 def _check_rules(spec: FamilySpec, report: _Report) -> None:
@@ -556,6 +626,7 @@ def check_spec(
     """Every problem with a typed spec, its ``source:`` paths checked against ``case_schema``."""
     report = _Report(document, file)
     _check_texts(spec, report)
+    _check_written_values(spec, report)
     _check_rules(spec, report)
     _check_derivations(spec, report)
     _check_combine(spec, report)

@@ -111,6 +111,7 @@ def _hint_for(code: str, field_name: str | None) -> str:
         "money_invalid": 'quote the amount with at most two decimals, e.g. "1234.50"',
         "condition_operator_count": "give one test per condition; combine tests with all/any",
         "parameter_value_invalid": "write the value in the parameter's type",
+        "condition_value_mismatch": "write a value the operator takes (docs/spec-format.md lists them)",
     }
     return hints.get(code, "correct the value to the expected form")
 

@@ -21,6 +21,9 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
@@ -417,8 +420,61 @@ COMPARISON_OPERATORS: dict[str, str] = {
 }
 
 
+_ORDERED_VALUE = 'a whole number, a date YYYY-MM-DD, money as quoted text ("1234.50")'
+_ONE_VALUE = f"true or false, a code or text, {_ORDERED_VALUE}"
+# what each operator takes, in the words a refusal uses (the fact's own type is the check stage's)
+OPERAND_EXPECTED: dict[str, str] = {
+    "equals": f"one value ({_ONE_VALUE}) or {{param: name}}",
+    "not_equals": f"one value ({_ONE_VALUE}) or {{param: name}}",
+    "lt": f"one value to order by ({_ORDERED_VALUE}) or {{param: name}}",
+    "lte": f"one value to order by ({_ORDERED_VALUE}) or {{param: name}}",
+    "gt": f"one value to order by ({_ORDERED_VALUE}) or {{param: name}}",
+    "gte": f"one value to order by ({_ORDERED_VALUE}) or {{param: name}}",
+    "in": "a list of values such as [a, b] or {param: name} of a codes parameter",
+    "not_in": "a list of values such as [a, b] or {param: name} of a codes parameter",
+    "contains": "one code (text)",
+    "contains_any": "a list of codes such as [a, b] or {param: name} of a codes parameter",
+    "contains_all": "a list of codes such as [a, b] or {param: name} of a codes parameter",
+    "contains_none": "a list of codes such as [a, b] or {param: name} of a codes parameter",
+    "count_gte": "a whole number (a count of codes, from 0 up) or {param: name}",
+    "count_lte": "a whole number (a count of codes, from 0 up) or {param: name}",
+    "present": "true or false",
+}
+
+
+def operand_refusal(op: str, value: Any) -> str:
+    """Why ``value`` is not an operand of ``op``: what the operator takes and what was got."""
+    got = repr(value)
+    if len(got) > 80:
+        got = got[:77] + "..."
+    message = f"expected {OPERAND_EXPECTED[op]} for {op}, got {got}"
+    listed = op in LIST_OPERATORS
+    if listed and isinstance(value, list):
+        wanted = str if op.startswith("contains") else (bool, int, str, dict)
+        bad = next((i for i, item in enumerate(value) if not isinstance(item, wanted)), None)
+        if bad is not None:
+            value = value[bad]
+            message += f" (item {bad + 1}: {value!r})"
+    if isinstance(value, dict) and "param" in value and op not in ("contains", "present"):
+        message += "; a parameter is written {param: name}, its name in lower_snake_case, nothing beside it"
+    elif isinstance(value, float) and op in _MONEY_OPERATORS:
+        message += '; money is quoted text such as "1234.50" (a float cannot hold cents exactly)'
+    elif isinstance(value, list) and op == "contains":
+        message += "; to test several codes use contains_any or contains_all"
+    elif isinstance(value, list) and not listed:
+        message += "; to test against several values use in"
+    return message
+
+
+_MONEY_OPERATORS = ("equals", "not_equals", "lt", "lte", "gt", "gte", "in", "not_in")
+
+
 class Comparison(_Strict):
-    """One test on one fact; exactly one operator key."""
+    """One test on one fact; exactly one operator key.
+
+    Each operator's value is refused in the operator's own words (``count_gte: 1.5``: a whole
+    number was expected), never in the words of one member of the union pydantic tried last.
+    """
 
     fact: str = Field(pattern=IDENT)
     equals: OperandValue | None = None
@@ -439,6 +495,19 @@ class Comparison(_Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    @field_validator(*(("in_" if op == "in" else op) for op in COMPARISON_OPERATORS), mode="wrap")
+    @classmethod
+    def _operand_of_its_operator(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            op = "in" if info.field_name == "in_" else str(info.field_name)
+            raise PydanticCustomError(
+                "condition_value_mismatch", "{message}", {"message": operand_refusal(op, value)}
+            ) from None
+
     @model_validator(mode="after")
     def _exactly_one_operator(self) -> Comparison:
         for op in LIST_OPERATORS:
@@ -450,6 +519,15 @@ class Comparison(_Strict):
                     {"op": op},
                 )
         used = self.operators_used()
+        given_null = [
+            op for op in COMPARISON_OPERATORS if ("in_" if op == "in" else op) in self.model_fields_set
+        ]
+        if not used and given_null:
+            raise PydanticCustomError(
+                "condition_value_mismatch",
+                "expected {expected} for {op}, got null (an empty value)",
+                {"expected": OPERAND_EXPECTED[given_null[0]], "op": given_null[0]},
+            )
         if len(used) != 1:
             raise PydanticCustomError(
                 "condition_operator_count",

@@ -59,6 +59,19 @@ class YamlDocument:
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
 
+    def value_at(self, path: Path_) -> tuple[bool, Any]:
+        """Whether ``path`` is in the document, and its value as the YAML wrote it."""
+        node = self.data
+        for part in path:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+                continue
+            if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+                continue
+            return False, None
+        return True, node
+
     def line_of(self, path: Path_) -> int | None:
         """The line of the deepest known prefix of ``path`` (1-based)."""
         for end in range(len(path), -1, -1):
