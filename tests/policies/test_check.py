@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SPECS
 from tests.policies.samples import SAMPLE
 from vrrules import PolicyLibrary, SpecInvalidError, SpecSource
 from vrrules.events import caseview, payloads
-from vrrules.policies import caseschema
+from vrrules.policies import caseschema, check
 from vrrules.policies.compiler import compile_source, lint_source
+from vrrules.policies.model import Reference
+from vrrules.policies.sources import SOURCE_FILES
 
 DEAD_RULE = """  - id: never
     when: {all: [{fact: level, gt: 5}, {fact: level, lt: 3}]}
@@ -83,3 +86,46 @@ def test_a_negative_count_of_codes_is_refused_as_a_test_that_cannot_vary(op: str
     assert "-1" in problem.message and f"always be {always}" in problem.message
     fine = SAMPLE.replace("- {fact: needs, contains_any: {param: wanted}}", f"- {{fact: needs, {op}: 0}}")
     assert compile_source(SpecSource(fine, "sample.yaml"))[1] == []
+
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+
+
+@pytest.mark.skipif(
+    not (SHARED / "seeds").is_dir(), reason="the source documents are not beside this checkout"
+)
+def test_the_declared_source_files_are_the_documents_beside_the_project() -> None:
+    beside = {p.name for folder in ("seeds", "reference") for p in (SHARED / folder).iterdir()}
+    assert set(SOURCE_FILES) <= beside
+    assert {p.name for p in (SHARED / "seeds").iterdir()} <= set(SOURCE_FILES)  # every seed document
+
+
+def test_every_shipped_seed_is_a_declared_source_file() -> None:
+    named = {ref.seed for f in PolicyLibrary(SPECS).files for ref in _seeds_in(f)}
+    assert named and named <= set(SOURCE_FILES)
+
+
+def _seeds_in(path: Path) -> list[Reference]:
+    spec = compile_source(SpecSource(path.read_text(), str(path)))[0]
+    assert spec is not None
+    return [ref for ref, _, _ in check._references(spec.spec) if ref.seed is not None]
+
+
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [
+        ('reference: {document: Test document, section: "1"}', "reference.seed"),
+        (
+            'reference: {document: Test document, section: "2"}\n    values:\n      2025-10-01: "100.00"',
+            "parameters.limit.reference.seed",
+        ),
+    ],
+)
+def test_a_seed_naming_no_source_document_is_refused_wherever_it_is(where: str, field: str) -> None:
+    text = SAMPLE.replace(where, where.replace('section: "', 'seed: policy-fact.md, section: "'), 1)
+    compiled, diagnostics = compile_source(SpecSource(text, "sample.yaml"))
+    assert compiled is None
+    (problem,) = diagnostics
+    assert (problem.code, problem.field) == ("reference_seed_unknown", field)
+    assert "got 'policy-fact.md'; did you mean 'policy-facts.md'?" in problem.message
+    assert problem.line is not None and "policy-fact.md" in text.splitlines()[problem.line - 1]

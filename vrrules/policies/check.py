@@ -12,8 +12,9 @@ run by ``vrrules check`` and the pytest plugin only.
 
 from __future__ import annotations
 
+import difflib
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +31,11 @@ from vrrules.policies.model import (
     FamilySpec,
     Invariant,
     ParamRef,
+    Reference,
     Rule,
     operand_refusal,
 )
+from vrrules.policies.sources import SOURCE_FILES
 from vrrules.policies.values import OperandError, typed_scalar
 from vrrules.policies.yamlsource import YamlDocument
 
@@ -307,6 +310,34 @@ def _check_written_values(spec: FamilySpec, report: _Report) -> None:
                 ("facts", name, "default"),
                 _AS_WRITTEN,
             )
+
+
+def _references(spec: FamilySpec) -> Iterator[tuple[Reference, Path, str | None]]:
+    yield spec.reference, ("reference",), None
+    for name, param in spec.parameters.items():
+        yield param.reference, ("parameters", name, "reference"), None
+    for index, rule in enumerate(spec.rules):
+        yield rule.reference, ("rules", index, "reference"), rule.id
+    for name, table in spec.tables.items():
+        for index, period in enumerate(table.periods):
+            yield period.reference, ("tables", name, "periods", index, "reference"), None
+
+
+def _check_references(spec: FamilySpec, report: _Report) -> None:
+    known = sorted(SOURCE_FILES)
+    for reference, path, rule in _references(spec):
+        if reference.seed is None or reference.seed in SOURCE_FILES:
+            continue
+        close = difflib.get_close_matches(reference.seed, known, n=1)
+        report(
+            "reference_seed_unknown",
+            f"expected 'seed' to name a source document vrrules knows ({', '.join(known)}), "
+            f"got {reference.seed!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+            (*path, "seed"),
+            "correct the file name; a new source document goes under shared/ and its name into "
+            "vrrules/policies/sources.py",
+            rule,
+        )
 
 
 def _check_rules(spec: FamilySpec, report: _Report) -> None:
@@ -626,6 +657,7 @@ def check_spec(
     """Every problem with a typed spec, its ``source:`` paths checked against ``case_schema``."""
     report = _Report(document, file)
     _check_texts(spec, report)
+    _check_references(spec, report)
     _check_written_values(spec, report)
     _check_rules(spec, report)
     _check_derivations(spec, report)

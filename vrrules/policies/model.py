@@ -29,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from vrrules.policies.sources import SOURCE_FILES
 from vrrules.policies.values import OperandError, parse_iso_date, parse_money, typed_scalar
 
 __all__ = [
@@ -80,7 +81,12 @@ class Reference(_Strict):
     document: str = Field(min_length=1)
     section: str = Field(min_length=1)
     url: str | None = None
-    seed: str | None = Field(default=None, description="file name under shared/seeds or reference")
+    seed: str | None = Field(
+        default=None,
+        description="file name of the source under shared/seeds or shared/reference",
+        # the check stage refuses another name (reference_seed_unknown); the schema lists them
+        json_schema_extra={"enum": [*SOURCE_FILES, None]},
+    )
     note: str | None = None
 
 
