@@ -11,7 +11,7 @@ from tests.policies.samples import SAMPLE
 from vrrules import PolicyLibrary, SpecInvalidError, SpecSource
 from vrrules.events import caseview, payloads
 from vrrules.policies import caseschema, check
-from vrrules.policies.compiler import compile_source, lint_source
+from vrrules.policies.compiler import compile_source, lint_source, load_release
 from vrrules.policies.model import Reference
 from vrrules.policies.sources import SOURCE_FILES
 
@@ -129,3 +129,51 @@ def test_a_seed_naming_no_source_document_is_refused_wherever_it_is(where: str, 
     assert (problem.code, problem.field) == ("reference_seed_unknown", field)
     assert "got 'policy-fact.md'; did you mean 'policy-facts.md'?" in problem.message
     assert problem.line is not None and "policy-fact.md" in text.splitlines()[problem.line - 1]
+
+
+@pytest.mark.parametrize(
+    ("name", "written", "kind"),
+    [("limit", '"-100.00"', "money"), ("steps", "-3", "days"), ("limit_count", "-4", "int")],
+)
+def test_a_negative_count_duration_or_amount_is_refused(name: str, written: str, kind: str) -> None:
+    extra = """  limit_count:
+    type: int
+    unit: weeks
+    description: a count
+    reference: {document: Test document, section: "2"}
+    values: {2025-10-01: 4}
+"""
+    text = SAMPLE.replace("  wanted:\n", extra + "  wanted:\n")
+    fine, diagnostics = compile_source(SpecSource(text, "sample.yaml"))
+    assert fine is not None and diagnostics == []
+    value = {"limit": '"100.00"', "steps": "3", "limit_count": "4"}[name]
+    wrong = text.replace(f"2025-10-01: {value}", f"2025-10-01: {written}", 1)
+    assert wrong != text
+    compiled, diagnostics = compile_source(SpecSource(wrong, "sample.yaml"))
+    assert compiled is None
+    (problem,) = diagnostics
+    assert (problem.code, problem.field) == (
+        "parameter_value_invalid",
+        f"parameters.{name}.values.2025-10-01",
+    )
+    assert f"parameter {name!r} is {kind}" in problem.message
+    shown = written.strip('"')
+    assert f"from 0 up, got {shown} (value from 2025-10-01)" in problem.message
+    assert problem.line is not None and written in wrong.splitlines()[problem.line - 1]
+    # a stored release that decided once replays as it did
+    assert load_release(SpecSource(wrong, "sample.yaml")).spec.parameters[name].values
+
+
+def test_zero_is_a_count_and_a_negative_rate_in_a_table_is_refused() -> None:
+    zero = SAMPLE.replace("values: {2025-10-01: 3}", "values: {2025-10-01: 0}")
+    assert compile_source(SpecSource(zero, "sample.yaml"))[1] == []
+    text = (SPECS / "per-diem" / "2015.1.yaml").read_text()
+    first = next(line for line in text.splitlines() if "lodging: " in line)
+    amount = first.split('lodging: "')[1].split('"')[0]
+    wrong = text.replace(first, first.replace(f'lodging: "{amount}"', f'lodging: "-{amount}"'), 1)
+    compiled, diagnostics = compile_source(SpecSource(wrong, "per-diem.yaml"))
+    assert compiled is None
+    (problem,) = [d for d in diagnostics if d.severity == "error"]  # beside the table's known gap
+    assert problem.code == "parameter_value_invalid"
+    assert f"lodging rate from 0 up, got -{amount}" in problem.message
+    assert problem.line is not None and f"-{amount}" in wrong.splitlines()[problem.line - 1]

@@ -16,6 +16,7 @@ import difflib
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from vrrules.errors import Diagnostic, FactsInvalidError
@@ -624,6 +625,46 @@ def _check_dated_values(spec: FamilySpec, report: _Report) -> None:
             )
 
 
+_QUANTITIES = {"int": "a whole number", "days": "a number of days", "money": "an amount"}
+
+
+def _negative(value: Any) -> bool:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool) and value < 0
+
+
+def _check_signs(spec: FamilySpec, report: _Report) -> None:
+    """Counts, durations and amounts are never negative: ``tier1_max_weeks: -4`` is a typo, and a
+    date is moved back with ``shift``'s ``minus: true``, not by a negative parameter."""
+    for name, param in spec.parameters.items():
+        kind = _QUANTITIES.get(param.type)
+        if kind is None:
+            continue
+        unit = f" (in {param.unit})" if param.unit else ""
+        for when, value in param.values.items():
+            if _negative(value):
+                report(
+                    "parameter_value_invalid",
+                    f"parameter {name!r} is {param.type}{unit}: expected {kind} from 0 up, got {value} "
+                    f"(value from {when.isoformat()}); a count, a duration or an amount is never negative",
+                    ("parameters", name, "values", when.isoformat()),
+                    "write the value as the source publishes it; to count back from a date, "
+                    "derive it with shift and minus: true",
+                )
+    for name, table in spec.tables.items():
+        for index, period in enumerate(table.periods):
+            for row_index, row in enumerate(period.rows):
+                for column in ("lodging", "meals"):
+                    value = getattr(row, column)
+                    if _negative(value):
+                        report(
+                            "parameter_value_invalid",
+                            f"table {name!r} (period from {period.from_.isoformat()}), {row.location!r}: "
+                            f"expected a {column} rate from 0 up, got {value}",
+                            ("tables", name, "periods", index, "rows", row_index, column),
+                            "write the rate as the source publishes it",
+                        )
+
+
 def _check_period_and_sizes(spec: FamilySpec, report: _Report) -> None:
     if spec.effective_until is not None and spec.effective_until < spec.effective_from:
         report(
@@ -663,6 +704,7 @@ def check_spec(
     _check_derivations(spec, report)
     _check_combine(spec, report)
     _check_dated_values(spec, report)
+    _check_signs(spec, report)
     _check_sources(spec, case_schema, report)
     _check_period_and_sizes(spec, report)
     return report.found
