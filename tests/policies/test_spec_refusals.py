@@ -68,6 +68,9 @@ def test_every_diagnostic_code_has_a_fixture_or_a_test() -> None:
     covered = {p.stem for p in FIXTURES} | {
         "version_duplicate",
         "version_overlap",
+        # across files, shown by the tests below: no single fixture can show them
+        "spec_file_misnamed",
+        "family_folder_mismatch",
         "ruleset_too_large",
         "facts_too_many",
         "specs_folder_missing",
@@ -121,6 +124,52 @@ def test_adjacent_versions_load(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text(_sample_spec("2", "2026-01-01"))
     library = PolicyLibrary(tmp_path)
     assert [c.version for c in library.versions("sample")] == ["1", "2"]
+
+
+@pytest.mark.parametrize("name", ["2025.1.yml", "2025.1.YAML", "examples.yml"])
+def test_a_yaml_file_not_named_dot_yaml_is_refused_not_passed_over(tmp_path: Path, name: str) -> None:
+    family = tmp_path / "sample"
+    family.mkdir()
+    (family / name).write_text(_sample_spec("1", "2025-10-01"))
+    (family / "notes.txt").write_text("not YAML: left alone")
+    with pytest.raises(SpecInvalidError) as caught:
+        PolicyLibrary(tmp_path)
+    (problem,) = caught.value.diagnostics
+    assert (problem.code, problem.file) == ("spec_file_misnamed", str(family / name))
+    assert f"got {name!r}, which would be passed over" in problem.message
+    assert problem.hint == f"rename it to {Path(name).stem + '.yaml'!r}"
+
+
+def test_a_misnamed_file_added_later_is_refused_by_refresh(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(_sample_spec("1", "2025-10-01"))
+    library = PolicyLibrary(tmp_path)
+    (tmp_path / "b.yml").write_text(_sample_spec("2", "2026-01-01"))
+    with pytest.raises(SpecInvalidError) as caught:
+        library.refresh()
+    assert caught.value.codes == ["spec_file_misnamed"]
+    with pytest.raises(SpecInvalidError):
+        library.refresh()  # still there: still refused, though no spec file changed
+    (tmp_path / "b.yml").unlink()
+    library.refresh()
+    assert [c.version for c in library.versions("sample")] == ["1"]
+
+
+def test_a_spec_whose_family_is_not_its_folders_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "sample").mkdir()
+    (tmp_path / "tiers").mkdir()
+    (tmp_path / "sample" / "1.yaml").write_text(_sample_spec("1", "2025-10-01", "2025-12-31"))
+    misplaced = tmp_path / "tiers" / "2.yaml"
+    misplaced.write_text(_sample_spec("2", "2025-11-01"))  # would overlap 1 if it were taken as sample
+    with pytest.raises(SpecInvalidError) as caught:
+        PolicyLibrary(tmp_path)
+    (problem,) = caught.value.diagnostics
+    assert (problem.code, problem.file, problem.field) == ("family_folder_mismatch", str(misplaced), "family")
+    assert "expected the family of the folder the file sits in ('tiers'), got family 'sample'" in str(problem)
+    assert problem.line is not None
+    assert misplaced.read_text().splitlines()[problem.line - 1] == "family: sample"
+    assert "move the file to a folder named 'sample'" in (problem.hint or "")
+    # a file directly in the folder given (tests/bad_specs, specs/tiers) names no family folder
+    assert PolicyLibrary(tmp_path / "tiers").families() == ["sample"]
 
 
 def test_too_many_rules_for_the_engine_are_refused() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +19,7 @@ from pathlib import Path
 from vrrules.errors import Diagnostic, PolicyNotInForceError, SpecInvalidError
 from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_source, lint_source
 from vrrules.policies.evaluate import Evaluator
-from vrrules.policies.specfiles import default_specs_dir, is_example_file, spec_files
+from vrrules.policies.specfiles import default_specs_dir, is_example_file, misnamed_spec_files, spec_files
 
 __all__ = ["PolicyLibrary", "default_specs_dir", "is_example_file", "spec_files"]
 
@@ -33,6 +34,47 @@ class _Loaded:
 def _stamp(path: Path) -> tuple[int, int]:
     stat = path.stat()
     return (stat.st_mtime_ns, stat.st_size)
+
+
+def _misnamed(path: Path) -> Diagnostic:
+    wanted = path.with_suffix(".yaml").name
+    return Diagnostic(
+        code="spec_file_misnamed",
+        message=f"expected spec and example files to end in .yaml, got {path.name!r}, "
+        "which would be passed over: its rules and examples would never be read",
+        file=str(path),
+        line=None,
+        hint=f"rename it to {wanted!r}",
+    )
+
+
+def _top_level_line(text: str, key: str) -> int | None:
+    """The line a top-level ``key:`` is written on (for diagnostics made across files)."""
+    pattern = re.compile(rf"^{re.escape(key)}\s*:")
+    return next((n for n, line in enumerate(text.splitlines(), 1) if pattern.match(line)), None)
+
+
+def _family_folders(root: Path, loaded: Iterable[_Loaded]) -> list[Diagnostic]:
+    """A spec in a folder below the specs folder names that folder's family (specs/<family>/...)."""
+    out = []
+    for item in loaded:
+        folder = item.path.parent
+        if root.is_file() or folder == root or item.compiled.family == folder.name:
+            continue
+        line = _top_level_line(item.compiled.source.text, "family")
+        out.append(
+            Diagnostic(
+                code="family_folder_mismatch",
+                message=f"expected the family of the folder the file sits in ({folder.name!r}), "
+                f"got family {item.compiled.family!r}",
+                file=str(item.path),
+                line=line,
+                field="family",
+                hint=f"correct 'family' to {folder.name!r}, or move the file to a folder "
+                f"named {item.compiled.family!r}",
+            )
+        )
+    return out
 
 
 class PolicyLibrary:
@@ -57,6 +99,7 @@ class PolicyLibrary:
         self._loaded: dict[Path, _Loaded] = {}
         self._folders: dict[str, int] = {}
         self._listing: list[Path] | None = None
+        self._misnamed: list[Path] = []
         self._fixed = False
         self.warnings: list[Diagnostic] = []
         self.refresh()
@@ -77,6 +120,7 @@ class PolicyLibrary:
         library._evaluator = evaluator
         library._compile = lint_source if lint else compile_source
         library._fixed = True
+        library._misnamed = []
         library.warnings = []
         diagnostics: list[Diagnostic] = []
         loaded: dict[Path, _Loaded] = {}
@@ -85,7 +129,7 @@ class PolicyLibrary:
             diagnostics.extend(found)
             if compiled is not None:
                 loaded[Path(source.file)] = _Loaded(Path(source.file), (0, 0), compiled)
-        diagnostics.extend(cls._overlaps(loaded.values()))
+        diagnostics.extend(cls._across_versions(loaded.values()))
         if any(d.severity == "error" for d in diagnostics):
             raise SpecInvalidError(diagnostics)
         library.warnings = [d for d in diagnostics if d.severity != "error"]
@@ -145,10 +189,12 @@ class PolicyLibrary:
         if self._listing is None or not self._folders_unchanged():
             self._folders = self._folder_stamps()
             self._listing = spec_files(self.root)
+            self._misnamed = misnamed_spec_files(self.root)
         stamps = {path: _stamp(path) for path in self._listing}
-        if self._loaded and stamps == {path: known.stamp for path, known in self._loaded.items()}:
+        unchanged = stamps == {path: known.stamp for path, known in self._loaded.items()}
+        if self._loaded and unchanged and not self._misnamed:
             return  # nothing changed since the last look
-        diagnostics: list[Diagnostic] = []
+        diagnostics: list[Diagnostic] = [_misnamed(path) for path in self._misnamed]
         fresh: dict[Path, _Loaded] = {}
         for path in self._listing:
             stamp = stamps[path]
@@ -160,14 +206,19 @@ class PolicyLibrary:
             diagnostics.extend(found)
             if compiled is not None:
                 fresh[path] = _Loaded(path, stamp, compiled)
-        diagnostics.extend(self._overlaps(fresh.values()))
+        misplaced = _family_folders(self.root, fresh.values())
+        diagnostics.extend(misplaced)
+        # a misplaced file's family is in doubt: it is not measured against that family's versions
+        placed = [i for i in fresh.values() if str(i.path) not in {d.file for d in misplaced}]
+        diagnostics.extend(self._across_versions(placed))
         self.warnings = [d for d in diagnostics if d.severity != "error"]
         if any(d.severity == "error" for d in diagnostics):
             raise SpecInvalidError(diagnostics)
         self._loaded = fresh
 
     @staticmethod
-    def _overlaps(loaded: Iterable[_Loaded]) -> list[Diagnostic]:
+    def _across_versions(loaded: Iterable[_Loaded]) -> list[Diagnostic]:
+        """Each family's versions: ids once, and periods that do not overlap."""
         out: list[Diagnostic] = []
         by_family: dict[str, list[_Loaded]] = {}
         for item in loaded:

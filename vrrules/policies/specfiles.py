@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["default_specs_dir", "is_example_file", "spec_files"]
+__all__ = ["default_specs_dir", "is_example_file", "misnamed_spec_files", "spec_files"]
 
 
 def is_example_file(path: Path) -> bool:
@@ -22,6 +22,17 @@ def spec_files(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
     return sorted(p for p in root.rglob("*.yaml") if not is_example_file(p))
+
+
+def misnamed_spec_files(root: Path) -> list[Path]:
+    """YAML files under ``root`` that :func:`spec_files` does not read: ``.yml``, ``.YAML``...
+
+    A library refuses them (``spec_file_misnamed``) rather than pass over a spec or worked
+    examples an author meant it to read."""
+    if root.is_file():
+        return []
+    found = (p for p in root.rglob("*") if p.suffix.lower() in (".yaml", ".yml") and p.suffix != ".yaml")
+    return sorted(p for p in found if p.is_file())
 
 
 def default_specs_dir() -> Path:
