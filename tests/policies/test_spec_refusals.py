@@ -69,6 +69,7 @@ def test_every_diagnostic_code_has_a_fixture_or_a_test() -> None:
         "version_duplicate",
         "version_overlap",
         # across files, shown by the tests below: no single fixture can show them
+        "version_gap",
         "spec_file_misnamed",
         "family_folder_mismatch",
         "ruleset_too_large",
@@ -124,6 +125,40 @@ def test_adjacent_versions_load(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text(_sample_spec("2", "2026-01-01"))
     library = PolicyLibrary(tmp_path)
     assert [c.version for c in library.versions("sample")] == ["1", "2"]
+
+
+def test_a_gap_between_versions_is_refused_with_the_days_no_version_covers(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(_sample_spec("1", "2025-10-01", "2025-12-31"))
+    (tmp_path / "b.yaml").write_text(_sample_spec("2", "2026-02-01"))
+    with pytest.raises(SpecInvalidError) as caught:
+        PolicyLibrary(tmp_path)
+    (problem,) = caught.value.diagnostics
+    assert (problem.code, problem.field) == ("version_gap", "effective_until")
+    assert problem.file == str(tmp_path / "a.yaml")
+    assert "1 ends 2025-12-31, but 2 starts 2026-02-01" in problem.message
+    assert "no version is in force on 2026-01-01 to 2026-01-31" in problem.message
+    assert problem.hint == "end 1 on 2026-01-31, or start 2 on 2026-01-01"
+    assert problem.line is not None
+    assert (tmp_path / "a.yaml").read_text().splitlines()[problem.line - 1].startswith("effective_until:")
+    with pytest.raises(SpecInvalidError) as caught:  # the versions published in a store too
+        PolicyLibrary.from_sources(SpecSource(p.read_text(), str(p)) for p in sorted(tmp_path.iterdir()))
+    assert caught.value.codes == ["version_gap"]
+
+
+def test_a_one_day_gap_is_named_and_a_gap_another_version_covers_is_not(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(_sample_spec("1", "2025-10-01", "2025-12-30"))
+    (tmp_path / "b.yaml").write_text(_sample_spec("2", "2026-01-01"))
+    with pytest.raises(SpecInvalidError) as caught:
+        PolicyLibrary(tmp_path)
+    assert caught.value.codes == ["version_gap"]
+    assert "in force on 2025-12-31 (a decision" in str(caught.value)
+    # 1 runs past 2's end and 3's start: they overlap, and no day is left uncovered
+    (tmp_path / "a.yaml").write_text(_sample_spec("1", "2025-10-01", "2027-12-31"))
+    (tmp_path / "b.yaml").write_text(_sample_spec("2", "2026-01-01", "2026-06-30"))
+    (tmp_path / "c.yaml").write_text(_sample_spec("3", "2027-01-01"))
+    with pytest.raises(SpecInvalidError) as caught:
+        PolicyLibrary(tmp_path)
+    assert set(caught.value.codes) == {"version_overlap"}
 
 
 @pytest.mark.parametrize("name", ["2025.1.yml", "2025.1.YAML", "examples.yml"])

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from vrrules.errors import Diagnostic, PolicyNotInForceError, SpecInvalidError
@@ -52,6 +52,29 @@ def _top_level_line(text: str, key: str) -> int | None:
     """The line a top-level ``key:`` is written on (for diagnostics made across files)."""
     pattern = re.compile(rf"^{re.escape(key)}\s*:")
     return next((n for n, line in enumerate(text.splitlines(), 1) if pattern.match(line)), None)
+
+
+def _ends_later(item: _Loaded, other: _Loaded) -> bool:
+    """Whether ``item`` is still in force after ``other``'s last day (open-ended: never ends)."""
+    until, other_until = item.compiled.spec.effective_until, other.compiled.spec.effective_until
+    return until is None or (other_until is not None and until > other_until)
+
+
+def _gap(family: str, earlier: _Loaded, later: _Loaded, last: date) -> Diagnostic:
+    start = later.compiled.spec.effective_from
+    first_day, final_day = last + timedelta(days=1), start - timedelta(days=1)
+    old, new = earlier.compiled.version, later.compiled.version
+    hole = first_day.isoformat() if first_day == final_day else f"{first_day} to {final_day}"
+    return Diagnostic(
+        code="version_gap",
+        message=f"expected each version of {family!r} to start the day after the one before it "
+        f"ends: {old} ends {last}, but {new} starts {start}, so no version is in force on "
+        f"{hole} (a decision on those dates reports policy_not_in_force)",
+        file=str(earlier.path),
+        line=_top_level_line(earlier.compiled.source.text, "effective_until"),
+        field="effective_until",
+        hint=f"end {old} on {final_day}, or start {new} on {first_day}",
+    )
 
 
 def _family_folders(root: Path, loaded: Iterable[_Loaded]) -> list[Diagnostic]:
@@ -218,7 +241,7 @@ class PolicyLibrary:
 
     @staticmethod
     def _across_versions(loaded: Iterable[_Loaded]) -> list[Diagnostic]:
-        """Each family's versions: ids once, and periods that do not overlap."""
+        """Each family's versions: ids once, and periods that neither overlap nor leave a gap."""
         out: list[Diagnostic] = []
         by_family: dict[str, list[_Loaded]] = {}
         for item in loaded:
@@ -241,7 +264,14 @@ class PolicyLibrary:
                         )
                     )
                 versions[version] = item.path
+            # the version in force the longest so far: a gap is a day none of them covers
+            covering = items[0]
             for earlier, later in itertools.pairwise(items):
+                if _ends_later(earlier, covering):
+                    covering = earlier
+                last = covering.compiled.spec.effective_until
+                if last is not None and last + timedelta(days=1) < later.compiled.spec.effective_from:
+                    out.append(_gap(family, covering, later, last))
                 until = earlier.compiled.spec.effective_until
                 start = later.compiled.spec.effective_from
                 if until is None or until >= start:
