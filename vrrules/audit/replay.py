@@ -10,11 +10,13 @@ a later version of vrrules cannot turn a reproduced decision into an unreplayabl
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
+import orjson
 from eventsourcing.utils import get_topic
 
 from vrrules.errors import ReleaseUnknownError, SpecInvalidError, VrrulesError
@@ -76,7 +78,9 @@ class Replayer:
     def __init__(self, store: CaseStore) -> None:
         self.store = store
         self._releases: dict[str, CompiledFamily] = {}
-        self._memo: dict[tuple[str, int, str], Decision] = {}
+        self._memo: dict[tuple[str, int, bytes | str], Decision] = {}
+        self._checked: dict[tuple[str, str], dict[str, Any]] = {}
+        self._reads_others: dict[str, bool] = {}
         self._workers: dict[str, list[str]] | None = None
 
     def _worker_cases(self, case: Case, decided_at: datetime | None) -> list[Case]:
@@ -98,9 +102,7 @@ class Replayer:
         for ref in self._workers.get(worker, []):
             if ref == case.case_ref:
                 continue
-            known = [
-                e for e in self.store.history(ref) if decided_at is None or e.timestamp <= decided_at
-            ]
+            known = [e for e in self.store.history(ref) if decided_at is None or e.timestamp <= decided_at]
             if known:
                 others.append(self.store.case(ref, known[-1].originator_version))
         return others
@@ -125,11 +127,7 @@ class Replayer:
         # A decision is a pure function of the release, the parameter period and the given
         # facts, so each distinct combination goes through the engine once.
         given = compiled.given_facts(record.facts)
-        key = (
-            compiled.sha256,
-            compiled.period_of(record.as_of),
-            json.dumps(given, sort_keys=True, separators=(",", ":"), default=str),
-        )
+        key = (compiled.sha256, compiled.period_of(record.as_of), _facts_key(given))
         replayed = self._memo.get(key)
         if replayed is None:
             replayed = decide_with(compiled, None, record.as_of, given)
@@ -137,6 +135,22 @@ class Replayer:
                 self._memo.clear()  # bounded memory; a miss only costs one evaluation
             self._memo[key] = replayed
         return replayed
+
+    def _checked_facts(self, compiled: CompiledFamily, sourced: dict[str, Any]) -> dict[str, Any]:
+        # The checks are a pure function of the release and the values, and the values a
+        # case's history gives repeat across cases as the given facts do: checked once each.
+        # The key is the values' repr, which tells a date from its text and 1.0 from 1.00.
+        values = tuple(sourced.values())
+        if not all(type(v) in _PLAIN or (type(v) in (list, tuple) and _all_plain(v)) for v in values):
+            return _checked_from_history(compiled, sourced)  # a repr may not say all of it
+        key = (compiled.sha256, repr(values))
+        found = self._checked.get(key)
+        if found is None:
+            found = _checked_from_history(compiled, sourced)
+            if len(self._checked) >= _MEMO_SIZE:
+                self._checked.clear()
+            self._checked[key] = found
+        return found
 
     def replay_decision(
         self,
@@ -170,8 +184,11 @@ class Replayer:
         try:
             if then is None or then.version != record.case_version_read:
                 then = self.store.case(case.case_ref, record.case_version_read)
-            others = self._worker_cases(then, decided_at) if reads_other_cases(compiled.sources) else []
-            notes.extend(_facts_against_history(compiled, then, record, others))
+            reads_others = self._reads_others.get(compiled.sha256)
+            if reads_others is None:
+                reads_others = self._reads_others[compiled.sha256] = reads_other_cases(compiled.sources)
+            others = self._worker_cases(then, decided_at) if reads_others else []
+            notes.extend(_facts_against_history(compiled, then, record, others, self._checked_facts))
         except VrrulesError as error:
             notes.append(f"facts could not be derived again: [{error.code}] {error.message}")
         return result("differs" if notes else "reproduced", notes)
@@ -179,6 +196,25 @@ class Replayer:
     def replay_case(self, case_ref: str) -> list[ReplayResult]:
         case = self.store.case(case_ref)
         return [self.replay_decision(case, version, record) for version, record in case.decisions]
+
+
+# values whose repr is exact and names their type
+_PLAIN = frozenset({str, int, bool, float, Decimal, date, type(None)})
+
+
+def _all_plain(values: list[Any] | tuple[Any, ...]) -> bool:
+    return all(type(v) in _PLAIN for v in values)
+
+
+def _facts_key(facts: Mapping[str, Any]) -> bytes | str:
+    """The facts as canonical text, for the memo: orjson's (a tenth of the stdlib's time,
+    paid once per decision replayed), or the stdlib's for what orjson refuses (an integer
+    past 64 bits, a key that is not text); the two are of different types, so a key of one
+    never equals a key of the other."""
+    try:
+        return orjson.dumps(facts, option=orjson.OPT_SORT_KEYS, default=str)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(facts, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _differences(replayed: Decision, record: DecisionRecord) -> list[str]:
@@ -201,27 +237,51 @@ def _differences(replayed: Decision, record: DecisionRecord) -> list[str]:
 
 
 def _facts_against_history(
-    compiled: CompiledFamily, then: Case, record: DecisionRecord, others: list[Case]
+    compiled: CompiledFamily,
+    then: Case,
+    record: DecisionRecord,
+    others: list[Case],
+    checked: Callable[[CompiledFamily, dict[str, Any]], dict[str, Any]],
 ) -> list[str]:
     """The sourced facts must be the ones the history established at the version read, read
     the way the decision read it (what had happened by its date, or everything recorded)."""
     view = case_view(
         then, record.as_of, happened_only=record.reads_business_time, others=others, paths=compiled.sources
     )
-    sourced = {name: view.get(decl.source) for name, decl in compiled.spec.facts.items() if decl.source}
-    # sourced facts are given facts: only they are compared, so nothing is derived here
-    try:
-        from_history = compiled.check_facts(sourced, derive=False)
-    except VrrulesError:  # find which fact: one at a time
-        from_history = {}
-        for name, value in sourced.items():
-            from_history.update(compiled.check_facts({name: value}, derive=False))
+    sourced = {name: view.get(source) for name, source in _sourced(compiled)}
+    from_history = checked(compiled, sourced)
     return [
         f"fact {name!r}: recorded {record.facts.get(name)!r}, history at event "
         f"{record.case_version_read} gives {from_history.get(name)!r}"
         for name in sourced
         if from_history.get(name) != record.facts.get(name)
     ]
+
+
+def _sourced(compiled: CompiledFamily) -> list[tuple[str, str]]:
+    """The family's facts read from the case, each with the case-view path it reads."""
+    found = _SOURCED.get(compiled.sha256)
+    if found is None:
+        found = _SOURCED[compiled.sha256] = [
+            (name, decl.source) for name, decl in compiled.spec.facts.items() if decl.source
+        ]
+    return found
+
+
+_SOURCED: dict[str, list[tuple[str, str]]] = {}
+
+
+def _checked_from_history(compiled: CompiledFamily, sourced: dict[str, Any]) -> dict[str, Any]:
+    """The sourced facts as the family's checks take them (a fact they refuse raises, named:
+    the facts could not be derived again)."""
+    # sourced facts are given facts: only they are compared, so nothing is derived here
+    try:
+        return compiled.check_facts(sourced, derive=False)
+    except VrrulesError:  # find which fact: one at a time
+        from_history: dict[str, Any] = {}
+        for name, value in sourced.items():
+            from_history.update(compiled.check_facts({name: value}, derive=False))
+        return from_history
 
 
 def replay(records: CaseRecords, case_ref: str) -> list[ReplayResult]:

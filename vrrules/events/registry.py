@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 __all__ = [
     "EVENT_TYPES",
@@ -59,6 +60,67 @@ def _scalar_kind(model: type[BaseModel], name: str) -> str | None:
     return _KINDS[key]
 
 
+_SCALAR_FIELDS: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
+
+
+def _scalar_fields(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """A model's date, bool and int fields, each with its kind."""
+    found = _SCALAR_FIELDS.get(model)
+    if found is None:
+        found = _SCALAR_FIELDS[model] = tuple(
+            (name, kind) for name in model.model_fields if (kind := _scalar_kind(model, name)) is not None
+        )
+    return found
+
+
+def _inexact(kind: str, value: Any) -> str | None:
+    """What is wrong with a value of a date, bool or int field (None: it is written exactly)."""
+    if kind == "date":
+        if isinstance(value, date):
+            return (
+                None if not isinstance(value, datetime) else f"expected a date as YYYY-MM-DD, got {value!r}"
+            )
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+            return None
+        return f"expected a date as YYYY-MM-DD, got {value!r}"
+    if kind == "bool":
+        return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"expected a whole number, got {value!r}"
+    return None
+
+
+def _scalar_errors(
+    model: type[BaseModel], data: dict[str, Any], refused: list[tuple[str, Any, str]]
+) -> ValidationError:
+    """The refused scalars at their fields, with every other problem of the payload (found
+    by validating it without them), in the fields' order."""
+    names = {name for name, _, _ in refused}
+    details: list[InitErrorDetails] = [
+        InitErrorDetails(
+            type=PydanticCustomError("value_error", "Value error, {problem}", {"problem": problem}),
+            loc=(name,),
+            input=value,
+        )
+        for name, value, problem in refused
+    ]
+    try:
+        model.model_validate({key: value for key, value in data.items() if key not in names})
+    except ValidationError as error:
+        details.extend(
+            InitErrorDetails(
+                type=PydanticCustomError(item["type"], item["msg"].replace("{", "{{").replace("}", "}}")),
+                loc=item["loc"],
+                input=item.get("input"),
+            )
+            for item in error.errors(include_url=False)
+            if not (item["loc"] and item["loc"][0] in names and item["type"] == "missing")
+        )
+    order = {name: n for n, name in enumerate(model.model_fields)}
+    details.sort(key=lambda d: order.get(str(d["loc"][0]) if d["loc"] else "", -1))
+    return ValidationError.from_exception_data(model.__name__, details)
+
+
 class Payload(BaseModel):
     """Base of every event payload: frozen, strict about unknown fields and types.
 
@@ -87,26 +149,26 @@ class Payload(BaseModel):
             cls.stored_name = f"vrrules.{cls.__name__}"
         _register(cls)
 
-    @field_validator("*", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _exact_scalars(cls, value: Any, info: ValidationInfo) -> Any:
+    def _exact_scalars(cls, data: Any) -> Any:
         """Dates, booleans and whole numbers exactly as written: pydantic's lax mode would
         take a Unix timestamp or a midnight datetime for a date, "yes", "on" or 1 for true,
-        and "12" or 12.0 for 12, so a value in the wrong unit or form became a real fact."""
-        if value is None or info.field_name is None:
-            return value
-        kind = _scalar_kind(cls, info.field_name)
-        if kind == "date":
-            if isinstance(value, date) and not isinstance(value, datetime):
-                return value
-            if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-                return value
-            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
-        if kind == "bool" and not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
-        if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ValueError(f"expected a whole number, got {value!r}")
-        return value
+        and "12" or 12.0 for 12, so a value in the wrong unit or form became a real fact.
+
+        One check per payload over its scalar fields (a validator per field cost a call into
+        Python for every field of every event an audit reads); each refusal is still reported
+        at its field, beside whatever else is wrong with the payload."""
+        if type(data) is not dict:
+            return data
+        refused = [
+            (name, value, problem)
+            for name, kind in _scalar_fields(cls)
+            if (value := data.get(name)) is not None and (problem := _inexact(kind, value)) is not None
+        ]
+        if refused:
+            raise _scalar_errors(cls, data, refused)
+        return data
 
     @property
     def business_date(self) -> date | None:
