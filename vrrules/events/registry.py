@@ -60,6 +60,9 @@ def _scalar_kind(model: type[BaseModel], name: str) -> str | None:
     return _KINDS[key]
 
 
+# the error type pydantic gives a validator's ValueError (a refusal reaches the caller as
+# event_invalid, vrrules' code; this one only keeps it worded as the other field errors)
+_PYDANTIC_VALUE_ERROR = "value_error"
 _SCALAR_FIELDS: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
 
 
@@ -98,7 +101,7 @@ def _scalar_errors(
     names = {name for name, _, _ in refused}
     details: list[InitErrorDetails] = [
         InitErrorDetails(
-            type=PydanticCustomError("value_error", "Value error, {problem}", {"problem": problem}),
+            type=PydanticCustomError(_PYDANTIC_VALUE_ERROR, "Value error, {problem}", {"problem": problem}),
             loc=(name,),
             input=value,
         )
