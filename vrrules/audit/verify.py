@@ -379,7 +379,8 @@ def verify_store(
         base = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         report.since = base.size if base is not None else None
         sizes = [_size_of(item) for item in checkpoints]
-        log, cases, upto = _what_to_walk(store, base, shard, sizes, index_first=pool is None)
+        # read while the workers start up; they are handed cases as soon as it is read
+        log, cases, upto = _what_to_walk(store, base, shard, sizes)
         if store.sealed:  # its events cannot be read: the log alone is checked, every leaf here
             cases, report.replayed = [], False
         order = {stored_id: index for index, (stored_id, _) in enumerate(cases)}
@@ -394,17 +395,12 @@ def verify_store(
                 for outcome in _verify_cases(replayer, chunk, upto):
                     take(outcome)
         else:
-            # imap keeps the store's case order, so the digest is the one a single worker makes;
-            # the index is read here while the workers walk (their results wait in the pool)
+            # imap keeps the store's case order, so the digest is the one a single worker makes
             jobs = ((handle, chunk, upto) for chunk in _chunks(cases, _CHUNK))
-            walked = pool.imap(_verify_share, jobs)
-            if log is None:
-                log = StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
-            for outcomes in walked:
+            for outcomes in pool.imap(_verify_share, jobs):
                 for outcome in outcomes:
                     take(outcome)
             pool.close()
-        assert log is not None
         log.recomputed(collector.leaves, collector.walked)
         if shard is not None:  # the other shares recompute the other aggregates' leaves
             log.trust(n for n in list(log.unchecked) if log.ids[n].int % shard[1] != shard[0])
@@ -425,25 +421,19 @@ def verify_store(
 
 
 def _what_to_walk(
-    store: CaseStore,
-    base: Checkpoint | None,
-    shard: tuple[int, int] | None,
-    sizes: list[int],
-    *,
-    index_first: bool,
-) -> tuple[StoreLog | None, list[tuple[UUID, int]], int]:
-    """The log's index (None: to be read while workers walk), the cases to walk (each with
-    the first version whose decisions to replay) and the last position the audit reads."""
+    store: CaseStore, base: Checkpoint | None, shard: tuple[int, int] | None, sizes: list[int]
+) -> tuple[StoreLog, list[tuple[UUID, int]], int]:
+    """The log's index, the cases to walk (each with the first version whose decisions to
+    replay) and the last position the audit reads. The cases come from the index, so the
+    rows are read once for both (a query for the openings read every row again)."""
     if base is not None:
         since_log = SinceLog(store, base.size, share=shard, roots_at=sizes)
         return since_log, since_log.cases_to_walk(), since_log.last_position
     # up to the last record or leaf, whichever is later: a record deleted from the end of the
     # log leaves its leaf behind it
     upto = max(store.last_position(), store.last_leaf_position())
-    cases = [(stored_id, 1) for stored_id in dict.fromkeys(store.ids_of_topic(_OPENED, upto))]
-    # one process reads the index first; with workers it is read while they walk
-    log = StoreLog(store, recompute=False, roots_at=sizes, upto=upto) if index_first else None
-    return log, cases, upto
+    log = StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
+    return log, [(stored_id, 1) for stored_id in log.ids_of_topic(_OPENED)], upto
 
 
 def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:
