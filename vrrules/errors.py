@@ -28,6 +28,7 @@ __all__ = [
     "RulesConflictError",
     "SpecInvalidError",
     "StoreConfigError",
+    "StoreDamagedError",
     "StoreKeyError",
     "VersionAlreadyPublishedError",
     "VersionAlreadyUsedError",
@@ -279,6 +280,14 @@ class StoreNotVrrulesError(VrrulesError, ValueError):
     that is not SQLite, a SQLite database without vrrules' tables); it was left untouched."""
 
     code = "store_not_vrrules"
+
+
+class StoreDamagedError(VrrulesError, ValueError):
+    """A stored aggregate's records no longer read as one (a version missing or repeated, a
+    record that does not decode, an id in another form): the store was altered or damaged.
+    Nothing was changed; the audit names the first bad record."""
+
+    code = "store_damaged"
 
 
 class StoreReadOnlyError(VrrulesError, PermissionError):

@@ -455,3 +455,42 @@ def test_migrate_builds_the_log_of_an_old_store_and_refuses_a_broken_one(
     assert again["status"] == "already built"
     verified = _ok(["audit", "verify", "--store", str(old), "--json"]).json()
     assert verified["ok"] and verified["log"]["built"]
+
+
+# ------------------------------------------------ a damaged store: every command stays coded
+
+_DAMAGES: dict[str, list[str]] = {
+    "id-not-hex-in-first-rows": ["UPDATE stored_events SET originator_id = 'X' WHERE rowid = 3"],
+    "id-null": ["UPDATE stored_events SET originator_id = NULL WHERE rowid = 2"],
+    "id-upper-case": ["UPDATE stored_events SET originator_id = upper(originator_id) WHERE rowid = 1"],
+    "state-null": ["UPDATE stored_events SET state = NULL WHERE rowid = 4"],
+    "state-not-json": ["UPDATE stored_events SET state = X'00ff00' WHERE rowid = 1"],
+    "version-null": ["UPDATE stored_events SET originator_version = NULL WHERE rowid = 5"],
+    "version-text": ["UPDATE stored_events SET originator_version = 'two' WHERE rowid = 2"],
+    "topic-foreign": ["UPDATE stored_events SET topic = 'this:s' WHERE rowid = 3"],
+    "row-deleted": ["DELETE FROM stored_events WHERE rowid = 2"],
+}
+
+
+@pytest.mark.parametrize("damage", sorted(_DAMAGES))
+def test_every_command_on_a_damaged_store_gives_a_coded_answer_and_changes_nothing(
+    files: Files, tmp_path: Path, damage: str
+) -> None:
+    store = _store(files, tmp_path)
+    with closing(sqlite3.connect(store)) as db:
+        for statement in _DAMAGES[damage]:
+            db.execute(statement)
+        db.commit()
+    out = tmp_path / "out"
+    out.mkdir()
+    before = _sha256(store)
+    for args in _audits(store, files, out):
+        if "--workers" in args:
+            continue  # the same reading as one worker's, in other processes
+        ran = run(args)
+        assert "Traceback" not in ran.out + ran.err, (args, ran.err)
+        assert not any(line.startswith("error[internal]") for line in ran.error_lines), (args, ran.err)
+        assert ran.code in (0, 1, 2, 3), (args, ran.code, ran.err)
+        if ran.code:
+            assert len(ran.error_lines) == 1, (args, ran.err)
+        assert _sha256(store) == before, args

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
@@ -44,10 +45,12 @@ from vrrules.errors import (
     CaseConflictError,
     CaseExistsError,
     CaseUnknownError,
+    StoreDamagedError,
     StoreKeyError,
     StoreNotVrrulesError,
     StoreReadOnlyError,
     StoreUnavailableError,
+    VrrulesError,
 )
 from vrrules.events.domain import (
     Case,
@@ -517,19 +520,27 @@ class CaseStore:
 
     def _check_key(self) -> None:
         """Refuse at once a store whose events the key given (or its absence) cannot read."""
-        sample = self._log.recorder.select_notifications(start=1, limit=3)
+        # read raw, as the audit reads: eventsourcing's reader parses each stored id as it
+        # reads, so one malformed id among the first rows would stop every command here
+        sample = [
+            (UUID(bytes=stored_id), version, topic, state)
+            for _, stored_id, version, topic, state, _, problem in itertools.islice(
+                self.log_rows(states=True, page=3), 3
+            )
+            if problem is None and state is not None
+        ]
         if not sample:
             self.sealed = False
             return
         readable = 0
-        for stored in sample:
+        for stored_id, version, topic, state in sample:
             with contextlib.suppress(Exception):
-                self._log.mapper.to_domain_event(stored)
+                self._log.mapper.to_domain_event(StoredEvent(stored_id, version, topic, state))
                 readable += 1
         if readable:
             self.sealed = False  # its events read: nothing is sealed
             return  # a damaged record among readable ones is the audit's business
-        looks_plain = all(_is_json(bytes(s.state)) for s in sample)
+        looks_plain = all(_is_json(state) for _, _, _, state in sample)
         if self._encryption_key is None and not looks_plain:
             if self.sealed:
                 return  # opened to check the log only: the states are hashed, never decoded
@@ -551,17 +562,34 @@ class CaseStore:
 
     def exists(self, case_ref: str) -> bool:
         try:
-            self._log.repository.get(case_id(case_ref))
+            self._stored(f"case {case_ref!r}", case_id(case_ref))
         except AggregateNotFoundError:
             return False
         return True
+
+    def _stored(self, what: str, aggregate_id: UUID, **options: Any) -> Any:
+        """An aggregate rebuilt from its stored records by eventsourcing's repository; records
+        that no longer rebuild one (edited, deleted, reordered, under another id) are reported
+        as a damaged store, never as the library's own error."""
+        try:
+            return self._log.repository.get(aggregate_id, **options)
+        except (AggregateNotFoundError, VrrulesError):
+            raise
+        except Exception as error:  # whatever a hostile hand made of its records
+            raise StoreDamagedError(
+                f"expected the stored records of {what} to read as one, got {type(error).__name__}: "
+                f"{str(error)[:160] or 'no detail'}; the store was altered or damaged: run `vrrules audit "
+                f"verify --store {self.location}` for the first bad record, and restore the store "
+                "from a copy you trust",
+                store=self.location,
+            ) from None
 
     def case(self, case_ref: str, version: int | None = None, *, working_copy: bool = False) -> Case:
         """The case as it stands now, or at ``version``; ``working_copy`` hands out the cached
         object itself (for a change that evicts it if anything goes wrong)."""
         try:
-            case: Any = self._log.repository.get(
-                case_id(case_ref), version=version, deepcopy_from_cache=not working_copy
+            case: Any = self._stored(
+                f"case {case_ref!r}", case_id(case_ref), version=version, deepcopy_from_cache=not working_copy
             )
         except AggregateNotFoundError:
             raise CaseUnknownError(
@@ -688,14 +716,14 @@ class CaseStore:
 
     def release(self, sha256: str) -> PolicyRelease | None:
         try:
-            stored: Any = self._log.repository.get(release_id(sha256))
+            stored: Any = self._stored(f"release {sha256[:16]}…", release_id(sha256))
         except AggregateNotFoundError:
             return None
         return stored if isinstance(stored, PolicyRelease) and stored.sha256 == sha256 else None
 
     def publication(self, family: str, version: str) -> VersionPublication | None:
         try:
-            stored: Any = self._log.repository.get(publication_id(family, version))
+            stored: Any = self._stored(f"publication {family} {version}", publication_id(family, version))
         except AggregateNotFoundError:
             return None
         return stored if isinstance(stored, VersionPublication) else None
@@ -761,9 +789,9 @@ class CaseStore:
             if not rows:
                 return
             for position, stored_id, version, topic, state in rows:
-                yield StoredRecord(
-                    position, UUID(hex=stored_id), version, intern.setdefault(topic, topic), bytes(state)
-                )
+                # an id edited into another form is keyed apart, as the log's reading keys it
+                key = UUID(bytes=_id_key(_as_text(stored_id))[0])
+                yield StoredRecord(position, key, version, intern.setdefault(topic, topic), _as_bytes(state))
             start = rows[-1][0] + 1
 
     def _has_leaves(self) -> bool:
