@@ -99,6 +99,42 @@ def test_demo_replace_starts_afresh(tmp_path: Path) -> None:
     assert ran.json()["differs"] == 0
 
 
+def _sqlite_of_something_else(path: Path) -> None:
+    import sqlite3  # noqa: PLC0415
+    from contextlib import closing  # noqa: PLC0415
+
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE kept (x)")
+        db.execute("INSERT INTO kept VALUES (1)")
+        db.commit()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "code"),
+    [
+        ("notes.txt", lambda p: p.write_text("a note\n"), "store_not_vrrules"),
+        ("README.md", lambda p: p.write_bytes(b"# a readme\n" * 50), "store_not_vrrules"),
+        ("other.db", _sqlite_of_something_else, "store_not_vrrules"),
+        ("folder", lambda p: p.mkdir(), None),
+        ("kept.db-wal", lambda p: p.write_bytes(b"\x37\x7f\x06\x82" + bytes(28)), "store_config_invalid"),
+        ("new.db-journal", lambda p: None, "store_config_invalid"),
+    ],
+)
+def test_demo_replace_deletes_only_a_vrrules_store(
+    tmp_path: Path, name: str, make: object, code: str | None
+) -> None:
+    target = tmp_path / name
+    make(target)  # type: ignore[operator]
+    before = sorted((p.name, p.read_bytes() if p.is_file() else b"") for p in tmp_path.rglob("*"))
+    ran = run(["demo", "--store", str(target), "--replace"])
+    assert ran.code in (2, 3), ran.err
+    assert not ran.out, ran.out  # refused before anything is recorded
+    assert "Traceback" not in ran.err and len(ran.error_lines) == 1, ran.err
+    if code is not None:
+        assert ran.error_lines[0].startswith(f"error[{code}]"), ran.err
+    assert sorted((p.name, p.read_bytes() if p.is_file() else b"") for p in tmp_path.rglob("*")) == before
+
+
 def test_replay_json_lists_every_decision(demo: tuple[Path, Ran]) -> None:
     ran = run(["replay", "--store", str(demo[0]), "--json"])
     assert ran.code == 0

@@ -39,6 +39,7 @@ from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.due import DueItem
 from vrrules.events.importer import Undecided, import_case, iter_decide_steps
 from vrrules.events.persistence import new_store_key
+from vrrules.events.store import refuse_unless_store
 from vrrules.handbook import handbook_html, handbook_markdown
 from vrrules.policies.invariants import CHECK_EXAMPLES, search_library
 from vrrules.policies.library import default_specs_dir
@@ -141,8 +142,20 @@ def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bo
                     exit_code=EXIT_USAGE,
                     path=str(path),
                 )
+            # only a vrrules store (or an empty file) is deleted: --replace given a note, a
+            # database of something else or another store's -wal file refuses, untouched
+            refuse_unless_store(path)
+            if path.exists() and not os.access(path, os.W_OK):
+                raise CommandError(
+                    f"expected a store this user may write, got {path}, which is read-only; change "
+                    "its mode if it is to be replaced, or name another --store",
+                    code="store_read_only",
+                    exit_code=EXIT_USAGE,
+                    path=str(path),
+                )
             for companion in companions:
                 companion.unlink(missing_ok=True)
+        refuse_unless_store(path)  # a name that is no place for a store, before anything is said
     started = time.perf_counter()
     expected = sum(1 for _ in iter_decide_steps(case_file))
     outcomes: Counter[str] = Counter()

@@ -180,6 +180,12 @@ def store_environment(store: str | Path | None) -> dict[str, str]:
             store=_redacted(location),
         )
     path = Path(location.removeprefix("sqlite:///")).expanduser()
+    if path.name.endswith(_COMPANION_SUFFIXES):
+        raise StoreConfigError(
+            f"expected the store file itself, got {path}, a name SQLite gives the files it keeps "
+            f"beside a store ({', '.join(_COMPANION_SUFFIXES)}); name the store without it",
+            store=str(path),
+        )
     if path.is_dir():
         raise StoreConfigError(
             f"expected a file for the SQLite store, got the folder {path}", store=str(path)
@@ -194,6 +200,11 @@ def store_environment(store: str | Path | None) -> dict[str, str]:
         "SQLITE_DBNAME": str(path),
         "APPLICATION_RECORDER_TOPIC": f"{__name__}:SQLiteLoggedRecorder",
     }
+
+
+# the files SQLite keeps beside a database: a store under such a name would be taken for
+# another store's write-ahead log, index or journal
+_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
 
 
 def _redacted(location: str) -> str:

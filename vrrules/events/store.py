@@ -71,7 +71,7 @@ from vrrules.events.persistence import (
 from vrrules.events.registry import EVENT_TYPES, event_class_name
 from vrrules.events.tlog import record_leaf_hash
 
-__all__ = ["CaseStore", "LogRow", "StoreHandle", "StoredRecord", "known_topics"]
+__all__ = ["CaseStore", "LogRow", "StoreHandle", "StoredRecord", "known_topics", "refuse_unless_store"]
 
 # (position, stored id's 16 bytes, version, topic, state as stored or None, stored leaf or
 # None, what is malformed in the row or None)
@@ -414,6 +414,15 @@ def _refuse_foreign_database(env: dict[str, str]) -> None:
             )
         return
     _refuse_foreign_events(path, columns, topics)
+
+
+def refuse_unless_store(location: str | Path) -> None:
+    """Refuse, untouched, a location that holds something other than a vrrules store or
+    nothing yet (an empty file, an empty SQLite database): what a command that deletes a
+    store to start it afresh checks first, so it never deletes anything else."""
+    env = store_environment(location)
+    _refuse_special_file(env)
+    _refuse_foreign_database(env)
 
 
 def _uuid(value: UUID | str) -> UUID:
