@@ -15,6 +15,8 @@ from tests.conftest import SPECS, TIER2_ASSESSMENT
 from vrrules import CaseRecords
 from vrrules.audit import export_bundle, make_checkpoint, verify_bundle
 from vrrules.audit.checkpoint import generate_signing_key
+from vrrules.errors import StoreKeyError
+from vrrules.events.persistence import new_store_key
 
 
 def _store(records: CaseRecords, refs: tuple[str, ...] = ("A-1", "B-2")) -> None:
@@ -50,6 +52,30 @@ def test_a_genuine_bundle_verifies_offline_against_its_checkpoint(
     assert by_checkpoint.verified, by_checkpoint.problems
     assert by_checkpoint.report.decisions == 1 and by_checkpoint.report.ok
     assert verify_bundle(raw, trusted_keys=[verifier]).verified
+
+
+def test_a_bundle_of_an_encrypted_store_verifies_with_its_key_and_says_so_without_it() -> None:
+    key = new_store_key()
+    with CaseRecords("memory", SPECS, encryption_key=key) as records:
+        _store(records)
+        checkpoint = make_checkpoint(records)
+        raw = export_bundle(records, ["A-1"], checkpoint)
+    assert b"Opened" in raw and b"employer" not in raw  # the states travel as ciphertext
+    with_key = verify_bundle(raw, checkpoint=checkpoint, encryption_key=key)
+    assert with_key.verified, with_key.problems
+    assert with_key.report.decisions == 1 and with_key.report.replayed
+    # without the key the proofs still hold, over the bytes as stored; nothing is replayed,
+    # and the bundle is not called verified
+    sealed = verify_bundle(raw, checkpoint=checkpoint)
+    assert not sealed.problems and sealed.anchored and sealed.report.ok
+    assert not sealed.report.replayed and not sealed.verified
+    assert "decisions NOT replayed" in sealed.verdict
+    with pytest.raises(StoreKeyError):
+        verify_bundle(raw, checkpoint=checkpoint, encryption_key=new_store_key())
+    # an edited ciphertext is not in the log, with or without the key
+    forged = _edit(raw, lambda d: d["records"][0].update(state=base64.b64encode(b"\x00" * 64).decode()))
+    for given in (None, key):
+        assert verify_bundle(forged, checkpoint=checkpoint, encryption_key=given).problems
 
 
 def test_without_an_anchor_a_bundle_is_never_verified(exported: tuple[bytes, str, str, str]) -> None:

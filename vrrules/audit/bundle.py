@@ -119,12 +119,19 @@ class BundleCheck:
 
     @property
     def verified(self) -> bool:
-        return self.anchored and not self.problems and self.report.ok
+        return self.anchored and not self.problems and self.report.ok and self.report.replayed
 
     @property
     def verdict(self) -> str:
         if self.problems or not self.report.ok:
             return "NOT verified"
+        if not self.report.replayed:
+            return (
+                "records included and cases complete"
+                + (" against the trusted checkpoint" if self.anchored else " (not anchored)")
+                + "; decisions NOT replayed: the records are encrypted and no key was given (give "
+                "the store's key to replay them)"
+            )
         if not self.anchored:
             return "internally consistent, not anchored (give --checkpoint or --public-key)"
         return "verified against the trusted checkpoint"
@@ -137,6 +144,14 @@ class BundleCheck:
             "problems": self.problems,
             "report": self.report.as_dict(),
         }
+
+
+def _is_json(state: bytes) -> bool:
+    try:
+        json.loads(state)
+    except ValueError:
+        return False
+    return True
 
 
 def _decode(raw: bytes) -> dict[str, Any]:
@@ -179,6 +194,7 @@ def verify_bundle(
     checkpoint: str | bytes | None = None,
     trusted_keys: tuple[str, ...] | list[str] = (),
     expected_cases: tuple[str, ...] | list[str] = (),
+    encryption_key: str | None = None,
 ) -> BundleCheck:
     """Check a bundle with no access to the store: every record's inclusion in the bundle's
     checkpoint, every case complete, every decision replayed; anchored when the bundle's
@@ -186,7 +202,9 @@ def verify_bundle(
 
     A bundle proves what it carries, not what it leaves out: ``expected_cases`` are the case
     refs the auditor was to be handed, each refused when the bundle does not carry it whole.
-    A bundle carrying no case at all proves nothing and is refused."""
+    A bundle carrying no case at all proves nothing and is refused. A bundle of an encrypted
+    store is replayed with its ``encryption_key``; without it only its proofs are checked and
+    the verdict says the decisions were not replayed."""
     check = BundleCheck()
     problems = check.problems
     try:
@@ -227,9 +245,21 @@ def verify_bundle(
             problems.append(f"case {ref}: expected in the bundle, got a bundle without it")
     if problems:
         return check
-    with CaseRecords(store="memory") as replayed:
+    # a bundle of an encrypted store carries its records as stored, the states ciphertext:
+    # replayed with the store's key, or without it left sealed (the proofs above are over the
+    # bytes as stored, so they hold either way)
+    encrypted = not any(_is_json(record.state) for _, record, _ in records)
+    with CaseRecords(store="memory", encryption_key=encryption_key if encrypted else None) as replayed:
         try:
             replayed.store.insert_records(record for _, record, _ in sorted(records, key=lambda r: r[0]))
+        except Exception as error:  # records that passed their proofs but do not go together
+            problems.append(f"the bundle's records cannot be read together: {error}")
+            return check
+        if encrypted and encryption_key is not None:
+            replayed.store.check_key()  # a wrong key is said as such, not as damaged records
+        try:
+            if encrypted and encryption_key is None:
+                replayed.store.seal()
             check.report = verify_store(replayed)
         except Exception as error:  # a record that passed its proof but does not fit: a finding
             problems.append(f"the bundle's records cannot be read together: {error}")

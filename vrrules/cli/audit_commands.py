@@ -7,6 +7,7 @@ verifiable-log work can be added to it without reshaping the tree.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -44,6 +45,7 @@ from vrrules.audit.log import (
 )
 from vrrules.audit.report import render_html
 from vrrules.cli.common import (
+    STORE_KEY_VARIABLE,
     Command,
     Group,
     force_flag,
@@ -961,6 +963,7 @@ def verify_bundle_command(
         checkpoint=anchor,
         trusted_keys=keys,
         expected_cases=expected_cases,
+        encryption_key=os.environ.get(STORE_KEY_VARIABLE) or None,
     )
     report, problems = checked.report, list(checked.problems)
     document = {
@@ -998,6 +1001,8 @@ def verify_bundle_command(
         return out.finding(
             code="not_verified", message="expected the bundle's cases intact and reproduced, got differences"
         )
+    if not report.replayed:
+        return out.finding(code="not_replayed", message=_NOT_REPLAYED)
     if not checked.anchored:
         return out.finding(
             code="not_anchored",

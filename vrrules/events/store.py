@@ -519,6 +519,13 @@ class CaseStore:
                 raise _unavailable(env.get("SQLITE_DBNAME") or env.get("POSTGRES_HOST"), error) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def seal(self) -> None:
+        """Read this store from now on as one opened without its key: its log only, nothing
+        decoded or written (the records of an encrypted store's audit bundle, put into memory
+        to be checked without the key)."""
+        self.sealed = self.read_only = True
+        self._log.mapper.sealed = True  # type: ignore[attr-defined]
+
     def handle(self) -> StoreHandle:
         """How a worker process opens this same store."""
         return StoreHandle(self.location, self._encryption_key, self.read_only, self.sealed)
@@ -526,6 +533,11 @@ class CaseStore:
     @property
     def encrypted(self) -> bool:
         return self._encryption_key is not None
+
+    def check_key(self) -> None:
+        """Refuse a store whose events the key given (or its absence) cannot read (done when
+        a store opens; again after records were put into it as they were stored)."""
+        self._check_key()
 
     def _check_key(self) -> None:
         """Refuse at once a store whose events the key given (or its absence) cannot read."""
