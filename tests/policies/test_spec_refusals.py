@@ -76,6 +76,8 @@ def test_every_diagnostic_code_has_a_fixture_or_a_test() -> None:
         "facts_too_many",
         "specs_folder_missing",
         "spec_unreadable",
+        "file_not_regular",  # tests/policies/test_spec_files.py: a device, a pipe, a folder
+        "file_too_large",
         "yaml_key_invalid",
         "fact_value_invalid",
         "rate_table_invalid",

@@ -10,6 +10,7 @@ CI runs a bounded ``ci-fuzz`` budget.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -232,3 +233,55 @@ def test_nothing_in_a_spec_or_an_event_is_ever_executed(tmp_path: Path, records:
     )
     assert records.case("X-1").referral.reason == hostile  # type: ignore[union-attr]
     assert not marker.exists()
+
+
+# ------------------------------------------------------------- files that are not files
+
+
+def _run_within(args: list[str], seconds: float = 15) -> Any:
+    """The command line run in a daemon thread: a blocking read fails here, not hangs."""
+    import threading  # noqa: PLC0415
+
+    from tests.cli.conftest import run  # noqa: PLC0415
+
+    found: list[Any] = []
+    worker = threading.Thread(target=lambda: found.append(run(args)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert found, f"vrrules {' '.join(args)} did not return (a blocking read?)"
+    return found[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("kind", ["pipe", "device", "folder"])
+@pytest.mark.parametrize("reader", ["facts file", "case file", "spec file"])
+def test_a_facts_case_or_spec_file_that_is_not_a_regular_file_is_refused_at_once(
+    tmp_path: Path, kind: str, reader: str
+) -> None:
+    where = tmp_path / ("facts.yaml" if reader != "case file" else "cases.yaml")
+    specs = tmp_path / "specs"
+    (specs / "tiers").mkdir(parents=True)
+    (specs / "tiers" / "2025.1.yaml").write_text(TIERS_TEXT)
+    if reader == "spec file":
+        where = specs / "tiers" / "2026.1.yaml"
+    if kind == "pipe":
+        os.mkfifo(where)
+    elif kind == "device":
+        if not Path("/dev/zero").exists():
+            pytest.skip("needs /dev/zero")
+        where.symlink_to("/dev/zero")
+    else:
+        where.mkdir()
+    args = {
+        "facts file": ["decide", "VR-1", "tiers", "--store", "memory", "--facts", str(where)],
+        "case file": ["import", str(where), "--store", str(tmp_path / "s.db")],
+        "spec file": ["check", str(specs)],
+    }[reader]
+    ran = _run_within(args)
+    assert "Traceback" not in ran.err, ran.err
+    if kind == "folder" and reader != "spec file":
+        assert ran.code == 2  # the option's own path type refuses a folder before it is read
+        return
+    assert ran.code in (1, 3), ran.err
+    assert "file_not_regular" in ran.err + ran.out, ran.err + ran.out
+    assert str(where) in ran.err + ran.out

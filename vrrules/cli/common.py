@@ -293,9 +293,11 @@ def refuse_store_as_output(store: str, outputs: dict[str, Path | None], ctx: cli
 def read_limited(path: Path, limit: int, what: str) -> bytes:
     """A file's bytes, refused when larger than ``limit`` (so no input costs a multi-second
     parse). At most ``limit`` + 1 bytes are read, whatever the file claims its size is (a
-    device such as /dev/zero, a pipe, a file growing as it is read)."""
-    with path.open("rb") as handle:
-        data = handle.read(limit + 1)
+    file growing as it is read); a device such as /dev/zero, a pipe, a socket or a folder is
+    refused (file_not_regular) before it is opened for reading."""
+    from vrrules.policies.yamlsource import read_at_most  # noqa: PLC0415  (a device, pipe or folder: refused)
+
+    data = read_at_most(path, limit + 1, what)
     if len(data) > limit:
         size = path.stat().st_size
         raise CommandError(
@@ -311,25 +313,27 @@ def read_limited(path: Path, limit: int, what: str) -> bytes:
 CASE_FILE_LIMIT = 50_000_000
 
 
-def read_data(path: Path, what: str, limit: int, *, holds: str, fix: str) -> Any:
-    """A YAML or JSON file's data (YAML read strictly: no aliases, tags or duplicate keys).
+def read_data(path: Path, what: str, limit: int, *, holds: str, fix: str) -> dict[str, Any]:
+    """A YAML or JSON file's mapping (YAML read strictly: no aliases, tags or duplicate keys).
 
-    ``holds`` says what the file should contain and ``fix`` how to write it: an empty file
-    (nothing but blank lines and comments) is refused with those words, not the spec
-    reader's."""
+    ``holds`` says what the file should contain (every such file holds a mapping) and ``fix``
+    how to write it: an empty file (nothing but blank lines and comments), and a file holding
+    anything but a mapping (``null`` or ``~``, a list, text, a number), are refused with those
+    words, not the spec reader's. An empty mapping (``{}``) is returned as it is."""
     raw = read_limited(path, limit, what)
     text = raw.decode("utf-8")
     if _blank(text):
         raise _empty(path, what, holds, fix)
     if path.suffix.lower() == ".json":
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except json.JSONDecodeError as error:
             raise CommandError(
                 f"expected a {what} in JSON, got {error.msg} at line {error.lineno} of {path}",
                 code="input_invalid",
                 path=str(path),
             ) from None
+        return _mapping(data, path, what, holds, fix)
     from vrrules.policies.yamlsource import read_yaml  # noqa: PLC0415  (see the imports)
 
     document, diagnostics = read_yaml(text, str(path))
@@ -341,7 +345,35 @@ def read_data(path: Path, what: str, limit: int, *, holds: str, fix: str) -> Any
             code="input_invalid",
             path=str(path),
         )
-    return document.data
+    return _mapping(document.data, path, what, holds, fix)
+
+
+def _mapping(data: Any, path: Path, what: str, holds: str, fix: str) -> dict[str, Any]:
+    """``data`` if it is a mapping; else the file is refused saying what it should hold (a
+    file of ``null`` was taken for no facts at all, a decision recorded without them)."""
+    if isinstance(data, dict):
+        return data
+    raise CommandError(
+        f"expected a {what} holding {holds}, got {_described(data)} at {path}; {fix}",
+        code="input_invalid",
+        path=str(path),
+    )
+
+
+def _described(data: Any) -> str:
+    """What a file holds instead of a mapping, in a few words."""
+    if data is None:
+        return "null (YAML 'null' or '~', JSON null), which holds nothing"
+    if isinstance(data, bool):
+        return f"{str(data).lower()} alone"
+    if isinstance(data, list):
+        return f"a list of {len(data)} item(s), not a mapping"
+    if isinstance(data, str):
+        shown = data if len(data) <= 60 else data[:57] + "..."
+        return f"the text {shown!r} alone"
+    if isinstance(data, int | float):
+        return f"the number {data!r} alone"
+    return f"{type(data).__name__}, not a mapping"  # pragma: no cover - YAML and JSON give no other
 
 
 def _blank(text: str) -> bool:
@@ -380,7 +412,7 @@ def load_cases(path: Path) -> CaseFile:
     """A YAML or JSON case file (the importer's format), size-limited, validated."""
     from pydantic import ValidationError  # noqa: PLC0415  (see the imports)
 
-    from vrrules.events.importer import CaseFile, load_case_file  # noqa: PLC0415
+    from vrrules.events.importer import CaseFile, case_file_from, read_case_document  # noqa: PLC0415
 
     if path.suffix.lower() == ".json":
         data = read_data(path, "case file", CASE_FILE_LIMIT, holds=CASE_FILE_HOLDS, fix=_case_file_fix())
@@ -395,6 +427,10 @@ def load_cases(path: Path) -> CaseFile:
                 f"{path}: expected a case file (cases: [...]), got: {problems}", code="event_invalid"
             ) from None
     raw = read_limited(path, CASE_FILE_LIMIT, "case file")
-    if _blank(raw.decode("utf-8")):  # before the importer, whose reader would point at specs
+    text = raw.decode("utf-8")
+    if _blank(text):  # before the importer, whose reader would point at specs
         raise _empty(path, "case file", CASE_FILE_HOLDS, _case_file_fix())
-    return load_case_file(path)
+    document = read_case_document(text, path)
+    # not a mapping (null, a list, text): refused as the empty file is, not in pydantic's words
+    _mapping(document.data, path, "case file", CASE_FILE_HOLDS, _case_file_fix())
+    return case_file_from(document, path)

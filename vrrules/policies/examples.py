@@ -34,7 +34,7 @@ from vrrules.errors import Diagnostic, SpecInvalidError, VrrulesError
 from vrrules.policies.decision import Decision
 from vrrules.policies.library import PolicyLibrary
 from vrrules.policies.model import IsoDate
-from vrrules.policies.yamlsource import read_yaml
+from vrrules.policies.yamlsource import read_source_file, read_yaml
 
 __all__ = ["Example", "ExampleFile", "ExampleResult", "load_examples", "run_example"]
 
@@ -96,7 +96,9 @@ class ExampleResult:
 
 
 def load_examples(path: Path) -> ExampleFile:
-    text = path.read_text(encoding="utf-8")
+    text, refused = read_source_file(path, "worked-examples file")
+    if text is None:
+        raise SpecInvalidError(refused)
     document, diagnostics = read_yaml(text, str(path))
     if document is None or diagnostics:
         raise SpecInvalidError(diagnostics)

@@ -20,6 +20,7 @@ from vrrules.errors import Diagnostic, PolicyNotInForceError, SpecInvalidError
 from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_source, lint_source
 from vrrules.policies.evaluate import Evaluator
 from vrrules.policies.specfiles import default_specs_dir, is_example_file, misnamed_spec_files, spec_files
+from vrrules.policies.yamlsource import read_source_file
 
 __all__ = ["PolicyLibrary", "default_specs_dir", "is_example_file", "spec_files"]
 
@@ -32,7 +33,10 @@ class _Loaded:
 
 
 def _stamp(path: Path) -> tuple[int, int]:
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except OSError:  # a link to nothing: reading it says so (spec_unreadable)
+        return (0, -1)
     return (stat.st_mtime_ns, stat.st_size)
 
 
@@ -160,17 +164,9 @@ class PolicyLibrary:
         return library
 
     def _compile_file(self, path: Path) -> tuple[CompiledFamily | None, list[Diagnostic]]:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, [
-                Diagnostic(
-                    code="spec_unreadable",
-                    message=f"expected a UTF-8 text file, got: {exc}",
-                    file=str(path),
-                    hint="check the file's permissions and encoding",
-                )
-            ]
+        text, refused = read_source_file(path)
+        if text is None:
+            return None, refused
         return self._compile(SpecSource(text=text, file=str(path)), self._case_sources, self._evaluator)
 
     def _folder_stamps(self) -> dict[str, int]:

@@ -5,18 +5,134 @@ any local tag) are refused rather than constructed, duplicate mapping keys are r
 rather than silently overwritten, and dates stay text so that the models can insist on
 ISO ``YYYY-MM-DD`` and say so. Every value keeps the line it came from, so a later
 stage can point at the exact place of a problem.
+
+Files are read through :func:`read_at_most` (and :func:`read_source_file`, for specs and
+worked examples): a path that is not a regular file (a device such as ``/dev/zero``, a named
+pipe, a socket, a folder, or a link to one) is refused before anything opens it for reading,
+and no more than the limit and one byte is ever read, whatever size the file claims.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from vrrules.errors import Diagnostic
+from vrrules.errors import Diagnostic, VrrulesError
 
-__all__ = ["YamlDocument", "read_yaml"]
+__all__ = [
+    "SOURCE_FILE_LIMIT",
+    "FileNotRegularError",
+    "YamlDocument",
+    "read_at_most",
+    "read_source_file",
+    "read_yaml",
+]
+
+# A spec or worked-examples file larger than this is refused unread: the largest spec in
+# specs/ is some 25 kB, and a parse of megabytes would stall every library load.
+SOURCE_FILE_LIMIT = 4_000_000
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO), which blocks until something writes to it"),
+    (stat.S_ISCHR, "a character device, which may read without end"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+class FileNotRegularError(VrrulesError, ValueError):
+    """A file to be read is a device, a pipe, a socket or a folder; nothing was read from it."""
+
+    code = "file_not_regular"
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(str(diagnostic), path=diagnostic.file)
+        self.diagnostic = diagnostic
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def _not_regular(path: Path, what: str, mode: int) -> FileNotRegularError:
+    target = os.path.realpath(path)
+    via = f" (a link to {target})" if target != os.path.abspath(path) else ""
+    return FileNotRegularError(
+        Diagnostic(
+            code="file_not_regular",
+            message=f"expected the {what} to be a regular file, got {_kind(mode)} at {path}{via}; "
+            "nothing was read from it",
+            file=str(path),
+            hint=f"put the {what}'s text in a regular file, or remove {path.name!r}",
+        )
+    )
+
+
+def read_at_most(path: Path, count: int, what: str) -> bytes:
+    """At most ``count`` bytes of the regular file ``path``.
+
+    Anything else raises :class:`FileNotRegularError` before it is opened for reading (it is
+    looked at with ``stat`` first, and opened without blocking, then looked at again, should
+    it have been swapped in between). ``OSError`` (a missing file, permissions) is the caller's."""
+    if not stat.S_ISREG(mode := os.stat(path).st_mode):
+        raise _not_regular(path, what, mode)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    handle = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(mode := os.fstat(handle).st_mode):
+            raise _not_regular(path, what, mode)
+        chunks: list[bytes] = []
+        left = count
+        while left > 0:
+            chunk = os.read(handle, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(handle)
+
+
+def read_source_file(
+    path: Path, what: str = "spec file", limit: int = SOURCE_FILE_LIMIT
+) -> tuple[str | None, list[Diagnostic]]:
+    """The UTF-8 text of a spec or worked-examples file, or the diagnostic that refuses it:
+    ``file_not_regular`` (a device, pipe, socket or folder; never opened for reading),
+    ``file_too_large`` (more than ``limit`` bytes; no more than ``limit`` + 1 were read),
+    ``spec_unreadable`` (missing, not permitted, not UTF-8)."""
+    try:
+        raw = read_at_most(path, limit + 1, what)
+        if len(raw) > limit:
+            return None, [
+                Diagnostic(
+                    code="file_too_large",
+                    message=f"expected a {what} of at most {limit:,} bytes, got more at {path}; "
+                    f"no more than {limit + 1:,} bytes were read",
+                    file=str(path),
+                    hint=f"keep each version of a family in a file of its own, or remove {path.name!r} "
+                    "if it is not a spec",
+                )
+            ]
+        return raw.decode("utf-8"), []
+    except FileNotRegularError as refused:
+        return None, [refused.diagnostic]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [
+            Diagnostic(
+                code="spec_unreadable",
+                message=f"expected a UTF-8 text file, got: {exc}",
+                file=str(path),
+                hint="check the file's permissions and encoding",
+            )
+        ]
+
 
 Path_ = tuple[str | int, ...]
 
