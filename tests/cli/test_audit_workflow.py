@@ -444,10 +444,17 @@ def test_migrate_builds_the_log_of_an_old_store_and_refuses_a_broken_one(
     broken.parent.mkdir()
     shutil.copy(old, broken)
     _flip(broken, _rows(broken)[5][0])
-    before = _sha256(broken)
-    refused = run(["audit", "migrate", "--store", str(broken)])
-    assert_clean_failure(refused, 3, "log_migration_refused")
-    assert _sha256(broken) == before  # nothing was written
+    without_table = tmp_path / "without-table" / old.name
+    without_table.parent.mkdir()
+    shutil.copy(broken, without_table)
+    with closing(sqlite3.connect(without_table)) as db:
+        db.execute("DROP TABLE stored_events_leaves")  # as a store written before the log was
+        db.commit()
+    for refusing in (broken, without_table):
+        before = _sha256(refusing)
+        refused = run(["audit", "migrate", "--store", str(refusing)])
+        assert_clean_failure(refused, 3, "log_migration_refused")
+        assert _sha256(refusing) == before  # nothing was written, not even the leaves' table
     assert "run `vrrules audit migrate`" in run(["audit", "verify", "--store", str(old)]).out
     done = _ok(["audit", "migrate", "--store", str(old), "--json"]).json()
     assert done["status"] == "migrated" and done["records"] == len(_rows(old)) - 1  # and its own record

@@ -18,7 +18,7 @@ from __future__ import annotations
 from vrrules.audit.bundle import BUNDLE_FORMAT, BundleCheck, export_bundle, verify_bundle
 from vrrules.audit.chain import ChainCheck, check_chain, store_digest
 from vrrules.audit.corrections import CorrectionsReport, corrections
-from vrrules.audit.log import LogReport, make_checkpoint, migrate_log, verify_log
+from vrrules.audit.log import LogReport, check_migration, make_checkpoint, migrate_log, verify_log
 from vrrules.audit.replay import Replayer, ReplayResult, redecide_recorded, replay, replay_all
 from vrrules.audit.timeline import case_as_of
 from vrrules.audit.verify import AuditReport, count_decisions, merge_reports, verify_store
@@ -37,6 +37,7 @@ __all__ = [
     "Replayer",
     "case_as_of",
     "check_chain",
+    "check_migration",
     "corrections",
     "count_decisions",
     "export_bundle",

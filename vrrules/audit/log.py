@@ -73,6 +73,7 @@ __all__ = [
     "Migration",
     "SinceLog",
     "StoreLog",
+    "check_migration",
     "checkpoint_heads",
     "checkpoint_leaves",
     "load_checkpoint",
@@ -1073,6 +1074,18 @@ class Migration:
         }
 
 
+def check_migration(records: CaseRecords) -> Migration:
+    """What :func:`migrate_log` would do, checked on a store opened read-only: ``already
+    built`` or ``to migrate``; refused (``log_migration_refused``) as it would be. The
+    command line checks first, so a store that is refused is never even opened for writing
+    (opening for writing adds the leaves' table)."""
+    checked = _checked_for_migration(records.store)
+    if isinstance(checked, Migration):
+        return checked
+    log, _, chains = checked
+    return Migration("to migrate", log.size, chains, log.tree.root().hex())
+
+
 def migrate_log(records: CaseRecords, migrated_by: str = "vrrules audit migrate") -> Migration:
     """Build the log of a store written before it: check every case's old hash chain first,
     then store the leaves of the records that have none, and record in the log that it did.
@@ -1082,6 +1095,19 @@ def migrate_log(records: CaseRecords, migrated_by: str = "vrrules audit migrate"
     leaves do not fit their records. A store is never silently re-sealed.
     """
     store = records.store
+    checked = _checked_for_migration(store)
+    if isinstance(checked, Migration):
+        return checked
+    log, lacking, chains = checked
+    store.add_leaves((log.positions[i], log.leaf(i)) for i in lacking)
+    root = log.tree.root().hex()
+    store.add(LogMigration(records=log.size, root=root, chains_checked=chains, migrated_by=migrated_by))
+    return Migration("migrated", log.size, chains, root)
+
+
+def _checked_for_migration(store: CaseStore) -> Migration | tuple[StoreLog, list[int], int]:
+    """The log, the records lacking leaves and the chains checked; or, for a store whose
+    log is built, what says so. Raises when the log cannot be built."""
     log = StoreLog(store)
     lacking = sorted(i for i, stored in log.stored_differs.items() if stored is None)
     if not lacking:
@@ -1103,7 +1129,4 @@ def migrate_log(records: CaseRecords, migrated_by: str = "vrrules audit migrate"
                 f"{check.case_ref} broken at event {check.broken_at} ({check.reason}); nothing was written",
                 case_ref=check.case_ref,
             )
-    store.add_leaves((log.positions[i], log.leaf(i)) for i in lacking)
-    root = log.tree.root().hex()
-    store.add(LogMigration(records=log.size, root=root, chains_checked=checked, migrated_by=migrated_by))
-    return Migration("migrated", log.size, checked, root)
+    return log, lacking, checked

@@ -20,6 +20,7 @@ import click
 from vrrules.audit import (
     AuditReport,
     case_as_of,
+    check_migration,
     export_bundle,
     impact,
     merge_reports,
@@ -572,8 +573,13 @@ def migrate(*, store: str, by: str, json_mode: bool) -> int:
       vrrules audit migrate --store old-cases.db --by "A. Auditor" --json
     """
     output = Output(json_mode)
-    with open_records(store) as records:
-        done = migrate_log(records, migrated_by=by)
+    # checked read-only first: a store that is refused, or already built, is never opened for
+    # writing (which adds the leaves' table to it)
+    with open_records(store, read_only=True) as records:
+        done = check_migration(records)
+    if done.status != "already built":
+        with open_records(store) as records:
+            done = migrate_log(records, migrated_by=by)
     document = done.as_dict()
     output.result(
         document,
