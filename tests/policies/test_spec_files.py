@@ -122,3 +122,59 @@ def test_worked_examples_that_are_a_pipe_are_refused_at_once(tmp_path: Path) -> 
         _within(10, lambda: load_examples(examples))
     assert caught.value.codes == ["file_not_regular"]
     assert "expected the worked-examples file to be a regular file" in str(caught.value)
+
+
+# ------------------------------------------------------------------------------- layout
+
+
+def test_hidden_files_and_folders_are_never_specs_nor_refused_as_misnamed(tmp_path: Path) -> None:
+    family = _family(tmp_path)
+    (family / "1.yaml").write_text(_sample_spec("1", "2025-10-01"))
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text("on: push\n")
+    (workflows / "lint.yaml").write_text("not: [a spec\n")
+    (tmp_path / ".git" / "refs").mkdir(parents=True)
+    (tmp_path / ".git" / "refs" / "x.yml").write_text("x")
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")
+    (family / ".draft.yaml").write_text("family: other\n")
+    library = PolicyLibrary(tmp_path)
+    assert library.files == [family / "1.yaml"] and library.families() == ["sample"]
+    library.refresh()  # and again: the hidden folders are not watched either
+    assert library.files == [family / "1.yaml"]
+
+
+def test_a_spec_in_a_folder_below_its_familys_folder_belongs_to_that_family(tmp_path: Path) -> None:
+    family = _family(tmp_path)
+    (family / "old").mkdir()
+    (family / "old" / "1.yaml").write_text(_sample_spec("1", "2025-10-01", "2025-12-31"))
+    (family / "2.yaml").write_text(_sample_spec("2", "2026-01-01"))
+    library = PolicyLibrary(tmp_path)
+    assert [c.version for c in library.versions("sample")] == ["1", "2"]
+    # the family's own folder given: its subfolders are its own too
+    assert [c.version for c in PolicyLibrary(family).versions("sample")] == ["1", "2"]
+
+
+def test_a_nested_spec_of_another_family_is_told_its_family_folders_name(tmp_path: Path) -> None:
+    tiers = _family(tmp_path, "tiers")
+    (tiers / "old").mkdir()
+    nested = tiers / "old" / "2024.yaml"
+    nested.write_text(_sample_spec("1", "2025-10-01"))
+    (problem,) = _refused(tmp_path).diagnostics
+    assert (problem.code, problem.file) == ("family_folder_mismatch", str(nested))
+    assert "the folder 'tiers' directly below the specs folder, which holds it in old/" in problem.message
+    assert "got family 'sample'" in problem.message
+    assert problem.hint is not None
+    assert "correct 'family' to 'tiers'" in problem.hint and "'old'" not in problem.hint
+    assert "folder named 'sample' directly below the specs folder" in problem.hint
+
+
+def test_a_yml_beside_a_yaml_of_the_same_name_is_not_told_to_take_that_name(tmp_path: Path) -> None:
+    family = _family(tmp_path)
+    (family / "2025.1.yaml").write_text(_sample_spec("1", "2025-10-01"))
+    (family / "2025.1.yml").write_text(_sample_spec("1", "2025-10-01"))
+    (problem,) = _refused(tmp_path).diagnostics
+    assert (problem.code, problem.file) == ("spec_file_misnamed", str(family / "2025.1.yml"))
+    assert "'2025.1.yaml' is beside it and is read" in problem.message
+    assert problem.hint is not None and not problem.hint.startswith("rename it to '2025.1.yaml'")
+    assert "remove '2025.1.yml' if it is an old copy of '2025.1.yaml'" in problem.hint

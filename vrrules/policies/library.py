@@ -19,7 +19,13 @@ from pathlib import Path
 from vrrules.errors import Diagnostic, PolicyNotInForceError, SpecInvalidError
 from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_source, lint_source
 from vrrules.policies.evaluate import Evaluator
-from vrrules.policies.specfiles import default_specs_dir, is_example_file, misnamed_spec_files, spec_files
+from vrrules.policies.specfiles import (
+    default_specs_dir,
+    family_folder,
+    is_example_file,
+    misnamed_spec_files,
+    spec_files,
+)
 from vrrules.policies.yamlsource import read_source_file
 
 __all__ = ["PolicyLibrary", "default_specs_dir", "is_example_file", "spec_files"]
@@ -41,14 +47,25 @@ def _stamp(path: Path) -> tuple[int, int]:
 
 
 def _misnamed(path: Path) -> Diagnostic:
-    wanted = path.with_suffix(".yaml").name
+    wanted = path.with_suffix(".yaml")
+    message = (
+        f"expected spec and example files to end in .yaml, got {path.name!r}, "
+        "which would be passed over: its rules and examples would never be read"
+    )
+    hint = f"rename it to {wanted.name!r}"
+    if wanted.exists():
+        message += f"; {wanted.name!r} is beside it and is read"
+        hint = (
+            f"remove {path.name!r} if it is an old copy of {wanted.name!r}; if it holds another "
+            f"version, rename it to that version's name (ending in .yaml); otherwise merge what "
+            f"it adds into {wanted.name!r} and remove it"
+        )
     return Diagnostic(
         code="spec_file_misnamed",
-        message=f"expected spec and example files to end in .yaml, got {path.name!r}, "
-        "which would be passed over: its rules and examples would never be read",
+        message=message,
         file=str(path),
         line=None,
-        hint=f"rename it to {wanted!r}",
+        hint=hint,
     )
 
 
@@ -82,23 +99,33 @@ def _gap(family: str, earlier: _Loaded, later: _Loaded, last: date) -> Diagnosti
 
 
 def _family_folders(root: Path, loaded: Iterable[_Loaded]) -> list[Diagnostic]:
-    """A spec in a folder below the specs folder names that folder's family (specs/<family>/...)."""
+    """A spec below the specs folder names the family of the folder directly below it that
+    holds it (specs/<family>/..., at any depth: specs/tiers/old/2024.1.yaml is a tiers spec);
+    a family's own folder given as the specs folder (vrrules check specs/tiers) counts too."""
     out = []
+    given = root.resolve().name
     for item in loaded:
-        folder = item.path.parent
-        if root.is_file() or folder == root or item.compiled.family == folder.name:
+        folder = family_folder(root, item.path)
+        family = item.compiled.family
+        if folder is None or family in (folder.name, given):
             continue
-        line = _top_level_line(item.compiled.source.text, "family")
+        nested = item.path.parent != folder
+        where = (
+            f"the folder {folder.name!r} directly below the specs folder, which holds it in "
+            f"{item.path.parent.relative_to(folder).as_posix()}/ (files in folders below a "
+            "family's folder belong to that family)"
+            if nested
+            else f"the folder the file sits in ({folder.name!r})"
+        )
         out.append(
             Diagnostic(
                 code="family_folder_mismatch",
-                message=f"expected the family of the folder the file sits in ({folder.name!r}), "
-                f"got family {item.compiled.family!r}",
+                message=f"expected the family of {where}, got family {family!r}",
                 file=str(item.path),
-                line=line,
+                line=_top_level_line(item.compiled.source.text, "family"),
                 field="family",
                 hint=f"correct 'family' to {folder.name!r}, or move the file to a folder "
-                f"named {item.compiled.family!r}",
+                f"named {family!r} directly below the specs folder ({(root / family).as_posix()}/)",
             )
         )
     return out
@@ -177,8 +204,10 @@ class PolicyLibrary:
         while pending:
             folder = pending.pop()
             stamps[folder] = os.stat(folder).st_mtime_ns
-            with os.scandir(folder) as entries:
-                pending.extend(e.path for e in entries if e.is_dir(follow_symlinks=False))
+            with os.scandir(folder) as entries:  # hidden folders hold no specs: not watched
+                pending.extend(
+                    e.path for e in entries if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
+                )
         return stamps
 
     def _folders_unchanged(self) -> bool:
