@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -127,3 +128,108 @@ def test_every_date_bool_and_whole_number_field_takes_its_value_only_as_written(
                 model.model_validate({**payload, name: lax})
             checked += 1
     assert checked or not any(_scalar_kind(model, n) for n in model.model_fields)
+
+
+# Money is taken in one written form: ASCII digits, no leading zero, and a point with one or
+# two decimals if any (a whole number and a Decimal too). Decimal() alone read each of these
+# as an amount and stored it changed ("١٢٣" became 123.00, "1e3" 1000.00).
+_MONEY_NOT_AS_WRITTEN: list[Any] = [
+    "1e3",
+    "1E3",
+    "1_000",
+    " 100 ",
+    "100\n",
+    "+5",
+    "1e-2",
+    "١٢٣",
+    "\uff11\uff12",  # fullwidth 12
+    "1,000.00",
+    "007",
+    "1.",
+    ".5",
+    "Infinity",
+    "NaN",
+    "12.345",
+    12.5,
+    True,
+]
+_MONEY_AS_WRITTEN: list[tuple[Any, str]] = [
+    ("1234.50", "1234.50"),
+    ("12.5", "12.50"),
+    ("12", "12.00"),
+    ("0", "0.00"),
+    ("0.05", "0.05"),
+    (12, "12.00"),
+    (Decimal("3.10"), "3.10"),
+]
+# payloads with money that the sample case file does not record
+_UNSAMPLED_MONEY = {
+    "option_2_confirmed": {"ordered_on": "2025-03-01"},
+    "earlier_plan_recorded": {"ended_on": "2024-01-31", "completed": False},
+}
+
+
+def _money_payloads() -> list[tuple[str, dict[str, Any], str]]:
+    """(event type, a payload taken as written, money field) for every money field of every
+    event, a cost item standing for the plan's costs."""
+    bases = {**dict(_sampled_payloads()), **_UNSAMPLED_MONEY}
+    found = []
+    for event_type, model in sorted(EVENT_TYPES.items()):
+        for name, field in model.model_fields.items():
+            if "Decimal" in repr(field.annotation):  # money, alone, optional or by cost item
+                assert event_type in bases, f"{event_type}.{name}: add a payload to _UNSAMPLED_MONEY"
+                found.append((event_type, bases[event_type], name))
+    assert len(found) >= 8
+    return found
+
+
+def _with_money(payload: dict[str, Any], name: str, amount: Any) -> dict[str, Any]:
+    return {**payload, name: {"tuition": amount} if name == "costs" else amount}
+
+
+@pytest.mark.parametrize(
+    ("event_type", "payload", "name"), _money_payloads(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_money_field_takes_its_amount_only_as_written(
+    event_type: str, payload: dict[str, Any], name: str
+) -> None:
+    model = registry.payload_for(event_type)
+    assert model is not None
+    for amount in _MONEY_NOT_AS_WRITTEN:
+        with pytest.raises(ValidationError) as caught:
+            model.model_validate(_with_money(payload, name, amount))
+        (problem,) = caught.value.errors(include_url=False)
+        assert problem["loc"][0] == name, amount
+        assert problem["type"] == "money_invalid", amount
+    for amount, kept in _MONEY_AS_WRITTEN:
+        value = getattr(model.model_validate(_with_money(payload, name, amount)), name)
+        assert str(value["tuition"] if name == "costs" else value) == kept
+
+
+@pytest.mark.parametrize(
+    ("amount", "plain"),
+    [
+        ("1e3", "1000.00"),
+        ("1_000", "1000.00"),
+        (" 100 ", "100.00"),
+        ("+5", "5.00"),
+        ("1e-2", "0.01"),
+        ("١٢٣", "123.00"),
+    ],
+)
+def test_money_not_as_written_is_event_invalid_at_its_field_and_says_what_to_write(
+    amount: str, plain: str
+) -> None:
+    bill = {"bill_id": "b1", "code": "local_1038m", "provider_type": "physician", "service_on": "2025-03-03"}
+    with CaseRecords("memory", SPECS) as records:
+        records.open_case("M-1", "2025-03-01")
+        before = records.history("M-1")
+        with pytest.raises(EventInvalidError) as caught:
+            records.record("M-1", "bill_submitted", {**bill, "amount": amount})
+        message = caught.value.message
+        assert "amount:" in message and repr(amount) in message
+        assert "ASCII digits with at most two decimals" in message and "nothing was stored" in message
+        assert f"{plain!r} if that is the amount meant" in message
+        assert records.history("M-1") == before
+        records.record("M-1", "bill_submitted", {**bill, "amount": plain})
+        assert str(records.case("M-1").recorded[-1].payload.amount) == plain  # type: ignore[attr-defined]

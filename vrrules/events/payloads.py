@@ -23,7 +23,7 @@ from pydantic import (
 
 from vrrules.events.registry import Payload
 from vrrules.policies.caseschema import COST_ITEMS
-from vrrules.policies.values import parse_money
+from vrrules.policies.facts import money_as_written
 
 __all__ = [
     "ACTIVITY_CATEGORY",
@@ -422,8 +422,11 @@ def _not_negative(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
-# Text or whole numbers with at most two decimals; floats refused (they cannot hold cents exactly).
-ExactMoney = Annotated[Decimal, BeforeValidator(parse_money), AfterValidator(_not_negative)]
+# Text or whole numbers with at most two decimals, taken only as written: text is ASCII digits
+# with an optional point and one or two decimals ("1e3", "1_000", " 100 ", "+5" or other
+# scripts' digits are refused, not stored as the amount Decimal reads them as); floats refused
+# (they cannot hold cents exactly). The facts a decision is given are checked the same way.
+ExactMoney = Annotated[Decimal, BeforeValidator(money_as_written), AfterValidator(_not_negative)]
 
 
 class PlanDevelopmentStart(Payload):

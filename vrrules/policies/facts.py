@@ -9,25 +9,75 @@ code) is the engine adapter's business alone (:mod:`vrrules.policies.engine`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 from vrrules.errors import FactsInvalidError
 from vrrules.policies.model import FactDecl
 from vrrules.policies.values import CENT, parse_iso_date, parse_money
 
-__all__ = ["NUMBER_LIMIT", "recorded_facts", "typed_facts"]
+__all__ = ["MONEY_WRITTEN", "NUMBER_LIMIT", "money_as_written", "recorded_facts", "typed_facts"]
 
 # Numbers of 2**53 and more lose precision as doubles (durable_rules compares C doubles, and
 # saturates beyond 2**63): facts are refused at that size, money counted in cents.
 NUMBER_LIMIT = 2**53
 
 
-def _problem(name: str, decl: FactDecl, got: Any, where: str, expected: str) -> FactsInvalidError:
+# Money as written in a caller's facts or an event payload: an optional minus, ASCII digits
+# (no leading zeros) and at most two decimals after a point. Decimal() alone also takes
+# "1e3", "1_000", " 100 ", "+5", "1e-2" and other scripts' digits ("١٢٣"), and each was
+# stored as an amount written another way than the caller wrote it.
+_MONEY_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]{1,2})?")
+MONEY_WRITTEN = (
+    'money written as text of ASCII digits with at most two decimals after a point, such as "1234.50" '
+    "(an optional leading minus; or a whole number)"
+)
+
+
+def _plain(value: str) -> str | None:
+    """The amount ``value`` reads as to Decimal, written the one way (None: it reads as none)."""
+    try:
+        amount = Decimal(value.strip())
+        return str(amount.quantize(CENT)) if amount.is_finite() and amount == amount.quantize(CENT) else None
+    except ArithmeticError:  # not an amount, or more digits than the context holds
+        return None
+
+
+def _inexact_text(value: str) -> str:
+    """How a refused money text is fixed: its plain form if it has one."""
+    plain = _plain(value)
+    fix = (
+        "write it plainly, with no exponent, underscore, space, plus sign, leading zero, "
+        "bare point or digits other than 0-9"
+    )
+    return f"{fix} ({plain!r} if that is the amount meant)" if plain is not None else fix
+
+
+def money_as_written(value: Any) -> Decimal:
+    """Money exactly as written: text must be in the one form :data:`MONEY_WRITTEN` names
+    (refused with pydantic's ``money_invalid``, saying what to write instead); whole numbers
+    and ``Decimal`` go on to :func:`~vrrules.policies.values.parse_money`, which refuses
+    floats and more than two decimals."""
+    if isinstance(value, str) and not _MONEY_TEXT.fullmatch(value):
+        raise PydanticCustomError(
+            "money_invalid",
+            "expected {expected}, got {got}: {fix}",
+            {"expected": MONEY_WRITTEN, "got": repr(value), "fix": _inexact_text(value)},
+        )
+    return parse_money(value)
+
+
+def _problem(
+    name: str, decl: FactDecl, got: Any, where: str, expected: str, *, fix: str | None = None
+) -> FactsInvalidError:
     return FactsInvalidError(
-        f"{where}: fact {name!r} expected {expected}, got {got!r} ({type(got).__name__})",
+        f"{where}: fact {name!r} expected {expected}, got {got!r} ({type(got).__name__})"
+        + (f"; {fix}" if fix else ""),
         fact=name,
         expected=expected,
         got=got,
@@ -43,26 +93,23 @@ def _check_int(name: str, decl: FactDecl, value: Any, where: str) -> int:
 
 
 def _check_money(name: str, decl: FactDecl, value: Any, where: str) -> Decimal:
-    expected = 'money as Decimal, int or text with at most two decimals (e.g. "1234.50")'
+    expected = 'money as Decimal, a whole number or text with at most two decimals (e.g. "1234.50")'
     if isinstance(value, (bool, float)):
-        raise _problem(name, decl, value, where, expected + "; floats are refused")
+        plain = _plain(repr(value)) if isinstance(value, float) else None
+        fix = f'quote it: "{plain}" (a float cannot hold cents exactly)' if plain is not None else None
+        raise _problem(name, decl, value, where, expected + "; floats, true and false are refused", fix=fix)
+    if isinstance(value, str) and not _MONEY_TEXT.fullmatch(value):
+        raise _problem(name, decl, value, where, MONEY_WRITTEN, fix=_inexact_text(value))
+    finite = isinstance(value, int | str) or (isinstance(value, Decimal) and value.is_finite())
+    if finite and abs(Decimal(value)) * 100 >= NUMBER_LIMIT:
+        raise _problem(name, decl, value, where, expected + " below 90 trillion")
     try:
         amount = parse_money(value)
-    except ValueError:
-        finite = isinstance(value, Decimal | int | str) and _finite(value)
+    except ValueError:  # only a Decimal of more decimals, or no amount at all, is left
         raise _problem(
             name, decl, value, where, expected + ("; it has more than two decimals" if finite else "")
         ) from None
-    if abs(amount) * 100 >= NUMBER_LIMIT:
-        raise _problem(name, decl, value, where, expected + " below 90 trillion")
     return amount.quantize(CENT)
-
-
-def _finite(value: Decimal | int | str) -> bool:
-    try:
-        return Decimal(str(value).strip()).is_finite()
-    except ArithmeticError:
-        return False
 
 
 def _check_date(name: str, decl: FactDecl, value: Any, where: str) -> date:
