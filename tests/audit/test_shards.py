@@ -85,10 +85,13 @@ def test_missing_or_repeated_shares_are_refused(tmp_path: Path) -> None:
     location = str(tmp_path / "cases.db")
     checkpoint = _fill(location)
     one = json.loads(_share((location, checkpoint, 0, 2)))
-    with pytest.raises(ArgumentInvalidError, match="each once"):
-        merge_reports([one])
-    with pytest.raises(ArgumentInvalidError, match="each once"):
+    with pytest.raises(ArgumentInvalidError, match=r"0/2 to 1/2, each once.*missing: 1/2"):
+        merge_reports([one])  # a lone share is told which one is missing
+    with pytest.raises(ArgumentInvalidError, match=r"0/2 to 1/2, each once.*missing: 1/2"):
         merge_reports([one, one])
+    # a share claiming an audit split a hundred billion ways is refused at once
+    with pytest.raises(ArgumentInvalidError, match="each once"):
+        merge_reports([{**one, "shard": "0/100000000000"}])
     with CaseRecords(location, SPECS, read_only=True) as records, pytest.raises(ArgumentInvalidError):
         verify_store(records, shard=(2, 2))
 

@@ -431,6 +431,11 @@ def test_a_hostile_output_path_is_a_usage_error_and_nothing_is_written(
     assert "--out" in ran.error_lines[0]
     assert _sha256(store) == before and existing.read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.rglob("*")) == listing
+    if out == "{store}":  # without --force: refused too, and not told that --force would do
+        ran = run([*command, "--store", str(store), "--out", target])
+        assert_clean_failure(ran, 2, "usage")
+        assert "--force" not in ran.error_lines[0], ran.err
+        assert _sha256(store) == before
 
 
 def test_migrate_builds_the_log_of_an_old_store_and_refuses_a_broken_one(

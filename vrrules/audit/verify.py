@@ -440,11 +440,21 @@ def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:
     """One verdict from the partial reports of ``--shard 0/N`` … ``N-1/N``: the report a
     single full run gives (the same counts, findings, failures and digest)."""
     shares = sorted(str(p.get("shard", "")) for p in partials)
-    count = len(partials)
-    if shares != sorted(f"{k}/{count}" for k in range(count)):
+    # how many shares the audit was split into, as the partials themselves say (one partial
+    # of 0/2 alone is told that 1/2 is missing, not that it should be 0/1)
+    said = {share.rpartition("/")[2] for share in shares}
+    count = int(next(iter(said))) if len(said) == 1 and next(iter(said)).isdigit() else len(partials)
+    if count != len(partials) or shares != sorted(f"{k}/{count}" for k in range(count)):
+        given = set(shares)
+        # the first few missing (a hostile N of billions is not spelled out)
+        missing = [
+            share
+            for share in (f"{k}/{count}" for k in range(min(count, len(partials) + 8)))
+            if share not in given
+        ][:8]
         raise ArgumentInvalidError(
             f"expected the partial reports of shards 0/{count} to {count - 1}/{count}, each once, "
-            f"got {shares}",
+            f"got {shares[:20]}" + (f" (missing: {', '.join(missing)}…)" if missing else ""),
             argument="reports",
         )
     _refuse_unfit_partials(partials)

@@ -124,6 +124,14 @@ class InputFile(ExistingPath):
         super().__init__(file=True, folder=False, what=what)
 
 
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 class OutputPath(click.ParamType):  # type: ignore[type-arg]
     """A file to write: never an existing one unless ``--force`` (eager) was given, never a folder.
 
@@ -145,6 +153,15 @@ class OutputPath(click.ParamType):  # type: ignore[type-arg]
         if path.is_dir():
             self.fail(f"expected a file to write, got the folder {str(path)!r}", param, ctx)
         force = bool(ctx.params.get("force")) if ctx is not None else False
+        if path.is_file() and _is_sqlite(path):
+            # no command writes a database: this is a store (maybe the one given), which
+            # --force would not replace either
+            self.fail(
+                f"expected a file to write, got {str(path)!r}, which is a SQLite database (a store?); "
+                "name another file",
+                param,
+                ctx,
+            )
         if path.exists() and not force:
             self.fail(
                 f"expected a new file, got {str(path)!r}, which exists; pass --force to replace it",
