@@ -211,3 +211,37 @@ def test_outcome_values_and_defaults_count_as_written() -> None:
         ("spec_field_invalid", "rules.1.outcome.tier"),
     ]
     assert any("would be recorded as True" in d.message for d in diagnostics)
+
+
+@pytest.mark.parametrize(
+    ("written", "code", "words"),
+    [
+        ('!!int "3"', "yaml_tag_refused", "got the tag '!!int'"),
+        ("!!str 3", "yaml_tag_refused", "got the tag '!!str'"),
+        ("! 3", "yaml_tag_refused", "got the tag '!'"),
+        ("&three 3", "yaml_alias_refused", "got an anchor (&three)"),
+    ],
+)
+def test_every_explicit_tag_and_anchor_in_a_spec_is_refused_but_a_stored_release_replays(
+    written: str, code: str, words: str
+) -> None:
+    """``!!int "4"`` is the number 4 written as text: the as-written checks never see it."""
+    text = SAMPLE.replace("values: {2025-10-01: 3}", f"values: {{2025-10-01: {written}}}", 1)
+    assert text != SAMPLE
+    compiled, diagnostics = compile_source(SpecSource(text, "tagged.yaml"))
+    assert compiled is None
+    (problem,) = [d for d in diagnostics if d.code == code]
+    assert words in problem.message
+    assert problem.line is not None and written in text.splitlines()[problem.line - 1]
+    if written != "!!str 3":  # a release that loaded once replays as it did
+        assert load_release(SpecSource(text, "tagged.yaml")).spec.family
+
+
+def test_an_alias_to_a_plain_value_is_refused_where_it_stands() -> None:
+    document, problems = read_yaml("a: &d 3\nb:\n  c: *d\n", "f.yaml")
+    assert [p.code for p in problems] == ["yaml_alias_refused", "yaml_alias_refused"]
+    assert problems[1].line == 3 and problems[1].field == "b.c"
+    assert "an alias (*name) to the value '3' (anchored on line 1)" in problems[1].message
+    # text holding &, * and ! is no anchor, alias or tag
+    document, problems = read_yaml('a: "R&D *x* !"\nb: [1, 2]\n', "f.yaml")
+    assert problems == [] and document is not None and document.data["a"] == "R&D *x* !"

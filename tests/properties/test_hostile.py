@@ -285,3 +285,30 @@ def test_a_facts_case_or_spec_file_that_is_not_a_regular_file_is_refused_at_once
     assert ran.code in (1, 3), ran.err
     assert "file_not_regular" in ran.err + ran.out, ran.err + ran.out
     assert str(where) in ran.err + ran.out
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ('assessment_completed: !!bool "true"\n', "yaml_tag_refused"),
+        ("assessment_completed: &yes true\nreturn_to_work_goal_set: *yes\n", "yaml_alias_refused"),
+    ],
+)
+def test_a_facts_file_with_a_tag_or_an_alias_is_refused(tmp_path: Path, written: str, code: str) -> None:
+    facts = tmp_path / "facts.yaml"
+    facts.write_text(written)
+    ran = _run_within(["decide", "VR-1", "tiers", "--store", "memory", "--facts", str(facts)])
+    assert ran.code == 3 and "error[input_invalid]" in ran.err, ran.err
+    assert f"[{code}]" in ran.err and str(facts) in ran.err
+
+
+def test_a_case_file_with_an_alias_to_a_plain_value_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cases.yaml"
+    path.write_text(
+        "cases:\n  - case_ref: &ref VR-1\n    opened_on: 2025-11-03\n    steps:\n"
+        "      - record: referral_received\n        payload: {received_on: 2025-11-03, source: *ref}\n"
+    )
+    with pytest.raises(VrrulesError) as caught:
+        load_case_file(path)
+    assert caught.value.code == "event_invalid"
+    assert "[yaml_alias_refused]" in caught.value.message and "&ref" in caught.value.message

@@ -108,8 +108,10 @@ def _run(
     source: SpecSource,
     stages: tuple[Callable[[LoadedSpec], list[Diagnostic]], ...],
     evaluator: Evaluator | None,
+    *,
+    plain_only: bool = True,
 ) -> tuple[CompiledFamily | None, list[Diagnostic]]:
-    loaded, diagnostics = load(source)
+    loaded, diagnostics = load(source, plain_only=plain_only)
     if loaded is None:
         return None, diagnostics
     for stage in stages:
@@ -161,10 +163,12 @@ def compile_or_raise(
 def load_release(source: SpecSource, evaluator: Evaluator | None = None) -> CompiledFamily:
     """A stored release, ready to decide again: load only (then resolve, lower, evaluate).
 
-    No check against today's case schema and no lint: what decided once replays as it did.
+    No check against today's case schema and no lint, and the YAML read as it was when it was
+    stored (explicit tags, anchors and aliases to plain values, since refused in files, are
+    taken): what decided once replays as it did.
     Raises :class:`SpecInvalidError` only when the text no longer loads at all.
     """
-    compiled, diagnostics = _run(source, (), evaluator)
+    compiled, diagnostics = _run(source, (), evaluator, plain_only=False)
     if compiled is None:
         raise SpecInvalidError(diagnostics)
     return compiled

@@ -45,8 +45,10 @@ class LoadedSpec:
     source: SpecSource
 
 
-def parse_yaml(source: SpecSource) -> tuple[YamlDocument | None, list[Diagnostic]]:
-    document, diagnostics = read_yaml(source.text, source.file)
+def parse_yaml(
+    source: SpecSource, *, plain_only: bool = True
+) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    document, diagnostics = read_yaml(source.text, source.file, plain_only=plain_only)
     if document is not None and not isinstance(document.data, dict):
         diagnostics.append(
             Diagnostic(
@@ -167,9 +169,12 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def load(source: SpecSource) -> tuple[LoadedSpec | None, list[Diagnostic]]:
-    """Read and type one spec; ``None`` with every diagnostic when it cannot be typed."""
-    document, diagnostics = parse_yaml(source)
+def load(source: SpecSource, *, plain_only: bool = True) -> tuple[LoadedSpec | None, list[Diagnostic]]:
+    """Read and type one spec; ``None`` with every diagnostic when it cannot be typed.
+
+    ``plain_only=False`` (a stored release replayed) takes the explicit core tags, anchors and
+    aliases to plain values that specs loaded with before they were refused."""
+    document, diagnostics = parse_yaml(source, plain_only=plain_only)
     if document is None or any(d.severity == "error" for d in diagnostics):
         return None, diagnostics
     try:

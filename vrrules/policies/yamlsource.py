@@ -197,16 +197,84 @@ class YamlDocument:
         return None
 
 
+_CORE_PREFIX = "tag:yaml.org,2002:"
+
+
+def _written(tag: str) -> str:
+    return "!!" + tag.removeprefix(_CORE_PREFIX) if tag.startswith(_CORE_PREFIX) else tag
+
+
+def _properties(text: str) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], str]]:
+    """The explicit tags and the anchors written in ``text``, by the position of their node.
+
+    Only the events know them: a composed node keeps the tag YAML resolved (``!!int "4"`` and
+    ``4`` both compose to an int) and no anchor at all."""
+    tags: dict[tuple[int, int], str] = {}
+    anchors: dict[tuple[int, int], str] = {}
+    for event in yaml.parse(text, Loader=_Composer):
+        mark = event.start_mark
+        if isinstance(event, yaml.NodeEvent) and not isinstance(event, yaml.AliasEvent) and mark is not None:
+            at = (mark.line, mark.column)
+            tag = getattr(event, "tag", None)
+            if tag is not None:
+                tags[at] = tag
+            if event.anchor is not None:
+                anchors[at] = event.anchor
+    return tags, anchors
+
+
 class _Builder:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, text: str, plain_only: bool) -> None:
         self.file = file
         self.lines: dict[Path_, int] = {}
         self.diagnostics: list[Diagnostic] = []
         self._scalars = _NoDatesLoader("")
         self._seen: set[int] = set()
+        # tags, anchors and aliases are written with '!', '&' and '*': most texts have none
+        marked = plain_only and any(mark in text for mark in "!&*")
+        self._tags, self._anchors = _properties(text) if marked else ({}, {})
+        self._scalar_aliases = plain_only and "*" in text
 
-    def build(self, node: yaml.Node, path: Path_) -> Any:
+    def _refuse_properties(self, node: yaml.Node, path: Path_) -> None:
+        """An explicit tag (even a core one: ``!!int "4"`` is a number written as text), an
+        anchor, or an alias to a plain value: refused where the reader is strict."""
+        at = (node.start_mark.line, node.start_mark.column)
+        line = node.start_mark.line + 1
+        tag = self._tags.pop(at, None)  # popped: a node met again through an alias is named once
+        if tag is not None:
+            self.diagnostics.append(
+                Diagnostic(
+                    code="yaml_tag_refused",
+                    message=f"expected plain YAML data, got the tag {_written(tag)!r}: a tag changes "
+                    'how the value is read (!!int "4" is the number 4 though written as text) '
+                    "and gets around the checks of what is written",
+                    file=self.file,
+                    line=line,
+                    field=_dotted(path),
+                    hint="remove the tag and write the value as it is meant: 4 for a number, "
+                    '"4" for text, true for true',
+                )
+            )
+        anchor = self._anchors.pop(at, None)
+        if anchor is not None:
+            self.diagnostics.append(
+                Diagnostic(
+                    code="yaml_alias_refused",
+                    message=f"expected each value written out, got an anchor (&{anchor}): anchors "
+                    "and their aliases (*name) repeat values out of sight",
+                    file=self.file,
+                    line=line,
+                    field=_dotted(path),
+                    hint=f"remove &{anchor} and write the value out in full wherever *{anchor} stands",
+                )
+            )
+
+    def build(self, node: yaml.Node, path: Path_, written_on: int | None = None) -> Any:
+        """``node``'s data at ``path``; ``written_on``: the line of its key, where an alias stands
+        (an alias composes to the anchored node itself, which keeps the anchor's line)."""
         self.lines[path] = node.start_mark.line + 1
+        if node.tag in _CORE_TAGS and (self._tags or self._anchors):
+            self._refuse_properties(node, path)
         if node.tag not in _CORE_TAGS:
             self.diagnostics.append(
                 Diagnostic(
@@ -228,9 +296,10 @@ class _Builder:
                 self.diagnostics.append(
                     Diagnostic(
                         code="yaml_alias_refused",
-                        message="expected each value written out, got an alias (*name) to a list or mapping",
+                        message="expected each value written out, got an alias (*name) to a list or "
+                        f"mapping (anchored on line {node.start_mark.line + 1})",
                         file=self.file,
-                        line=node.start_mark.line + 1,
+                        line=written_on or node.start_mark.line + 1,
                         field=_dotted(path),
                         hint="write the value out in full instead of using &anchor / *alias",
                     )
@@ -271,12 +340,26 @@ class _Builder:
                         )
                     )
                     continue
-                result[key] = self.build(value_node, (*path, key))
+                result[key] = self.build(value_node, (*path, key), key_node.start_mark.line + 1)
                 self.lines[(*path, key)] = key_node.start_mark.line + 1
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
+        if self._scalar_aliases:
+            if id(node) in self._seen:  # the composer hands back the anchored node itself
+                self.diagnostics.append(
+                    Diagnostic(
+                        code="yaml_alias_refused",
+                        message=f"expected each value written out, got an alias (*name) to the "
+                        f"value {node.value!r} (anchored on line {node.start_mark.line + 1})",
+                        file=self.file,
+                        line=written_on or node.start_mark.line + 1,
+                        field=_dotted(path),
+                        hint="write the value out in full instead of using &anchor / *alias",
+                    )
+                )
+            self._seen.add(id(node))
         return self._scalars.construct_object(node, deep=True)
 
 
@@ -286,8 +369,16 @@ def _dotted(path: Path_) -> str | None:
     return ".".join(str(part) for part in path)
 
 
-def read_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
-    """Parse one YAML document strictly; return it with every problem found."""
+def read_yaml(
+    text: str, file: str, *, plain_only: bool = True
+) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    """Parse one YAML document strictly; return it with every problem found.
+
+    Refused always: tags outside the core schema, aliases to lists or mappings, duplicate and
+    non-text keys. Refused with ``plain_only`` (every file read, every spec checked): any
+    explicit tag (``!!int "4"``, ``!!bool "true"``, ``!``), any anchor (``&name``) and an alias
+    to a plain value. ``plain_only=False`` is for a stored release, which loaded without those
+    refusals once and must replay as it did."""
     try:
         node = yaml.compose(text, Loader=_Composer)
     except yaml.MarkedYAMLError as exc:
@@ -320,6 +411,6 @@ def read_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Diagnosti
                 hint="start from an existing spec under specs/",
             )
         ]
-    builder = _Builder(file)
+    builder = _Builder(file, text, plain_only)
     data = builder.build(node, ())
     return YamlDocument(data, builder.lines), builder.diagnostics
