@@ -119,9 +119,7 @@ def test_a_truncated_bundle_is_refused_even_resealed(exported: tuple[bytes, str,
         data["records"] = [r for r in data["records"] if not (r["version"] == 4 and "Case" in r["topic"])]
 
     truncated = _edit(raw, drop_last)
-    assert any(
-        "records are missing" in p for p in verify_bundle(truncated, checkpoint=checkpoint).problems
-    )
+    assert any("records are missing" in p for p in verify_bundle(truncated, checkpoint=checkpoint).problems)
     # resealed: the case rebuilt without its last record and a new checkpoint signed for it
     with CaseRecords("memory", SPECS) as rebuilt:
         rebuilt.open_case("A-1", date(2025, 11, 3))
@@ -195,3 +193,27 @@ def test_a_hostile_bundle_is_a_finding_never_a_crash() -> None:
     ):
         check = verify_bundle(raw)
         assert not check.verified and check.problems
+
+
+@pytest.mark.parametrize("entry", ["records", "heads"])
+def test_a_bundle_field_of_the_wrong_type_is_named_where_it_is(
+    exported: tuple[bytes, str, str, str], entry: str
+) -> None:
+    raw, checkpoint, _, _ = exported
+    fields = sorted(json.loads(raw)[entry][0])
+    for name in fields:
+        for wrong in (None, True, -1, "1", [], {}, 1.5):
+
+            def change(data: dict[str, Any], name: str = name, wrong: Any = wrong) -> None:
+                data[entry][0][name] = wrong
+
+            edited = _edit(raw, change)
+            original = json.loads(raw)[entry][0][name]
+            if type(wrong) is type(original) and wrong == original:
+                continue
+            check = verify_bundle(edited, checkpoint=checkpoint)
+            assert not check.verified and check.problems, (name, wrong)
+            if check.problems[0].startswith("expected a bundle as exported"):
+                # a malformed entry is named where it is, never by a Python error's words
+                assert f"{entry}[0]" in check.problems[0], check.problems[0]
+                assert "NoneType" not in check.problems[0], check.problems[0]

@@ -154,6 +154,12 @@ def _is_json(state: bytes) -> bool:
     return True
 
 
+def _brief(error: Exception) -> str:
+    """An error's words, without the whole record a driver's message may quote."""
+    text = str(error) or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def _decode(raw: bytes) -> dict[str, Any]:
     if len(raw) > _MAX_BUNDLE:
         raise ValueError(f"expected a bundle of at most {_MAX_BUNDLE} bytes, got {len(raw)}")
@@ -168,24 +174,81 @@ def _decode(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def _record(item: Any) -> tuple[int, StoredRecord, list[bytes]]:
+_JSON_KINDS = {
+    type(None): "null",
+    bool: "true or false",
+    int: "a number",
+    float: "a number",
+    str: "text",
+    list: "a list",
+    dict: "an object",
+}
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words."""
+    return _JSON_KINDS.get(type(value), type(value).__name__)
+
+
+def _field(item: Any, where: str, name: str, kind: type) -> Any:
+    """One field of a bundle's entry, of exactly the JSON type the exporter writes."""
+    if not isinstance(item, dict):
+        raise ValueError(f"{where}: expected an object, got {_kind(item)}")
+    if name not in item:
+        raise ValueError(f"{where}: expected the field {name!r}, got none")
+    value = item[name]
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ValueError(f"{where}.{name}: expected a whole number from 0, got {str(value)[:60]!r}")
+    if kind is not int and not isinstance(value, kind):
+        raise ValueError(f"{where}.{name}: expected {_JSON_KINDS[kind]}, got {_kind(value)}")
+    return value
+
+
+def _base64(value: Any, where: str) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: expected base64 text, got {_kind(value)}")
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise ValueError(f"{where}: expected base64 text, got {value[:40]!r}") from None
+
+
+def _id(value: Any, where: str) -> UUID:
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: expected a stored id, got {_kind(value)}")
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ValueError(f"{where}: expected a stored id, got {value[:40]!r}") from None
+
+
+def _hashes(item: Any, where: str, name: str) -> list[bytes]:
+    return [_base64(h, f"{where}.{name}[{n}]") for n, h in enumerate(_field(item, where, name, list))]
+
+
+def _record(item: Any, where: str = "records[?]") -> tuple[int, StoredRecord, list[bytes]]:
     return (
-        int(item["leaf_index"]),
+        _field(item, where, "leaf_index", int),
         StoredRecord(
             0,
-            UUID(str(item["stored_id"])),
-            int(item["version"]),
-            str(item["topic"]),
-            base64.b64decode(str(item["state"]), validate=True),
+            _id(_field(item, where, "stored_id", str), f"{where}.stored_id"),
+            _field(item, where, "version", int),
+            _field(item, where, "topic", str),
+            _base64(_field(item, where, "state", str), f"{where}.state"),
         ),
-        [base64.b64decode(str(h), validate=True) for h in item["proof"]],
+        _hashes(item, where, "proof"),
     )
 
 
-def _head(item: Any) -> tuple[str, CaseHeadProof]:
-    head = CaseHead(UUID(str(item["stored_id"])), int(item["last_version"]), int(item["leaf_index"]))
-    path = tuple(base64.b64decode(str(h), validate=True) for h in item["path"])
-    return str(item["name"]), CaseHeadProof(head, int(item["index"]), int(item["size"]), path)
+def _head(item: Any, where: str = "heads[?]") -> tuple[str, CaseHeadProof]:
+    head = CaseHead(
+        _id(_field(item, where, "stored_id", str), f"{where}.stored_id"),
+        _field(item, where, "last_version", int),
+        _field(item, where, "leaf_index", int),
+    )
+    path = tuple(_hashes(item, where, "path"))
+    proof = CaseHeadProof(head, _field(item, where, "index", int), _field(item, where, "size", int), path)
+    return str(_field(item, where, "name", str)), proof
 
 
 def verify_bundle(
@@ -209,9 +272,11 @@ def verify_bundle(
     problems = check.problems
     try:
         data = _decode(raw)
-        carried: ParsedCheckpoint = parse_checkpoint(str(data["checkpoint"]))
-        records = [_record(item) for item in data["records"]]
-        heads = [_head(item) for item in data["heads"]]
+        carried: ParsedCheckpoint = parse_checkpoint(_field(data, "bundle", "checkpoint", str))
+        records = [
+            _record(item, f"records[{n}]") for n, item in enumerate(_field(data, "bundle", "records", list))
+        ]
+        heads = [_head(item, f"heads[{n}]") for n, item in enumerate(_field(data, "bundle", "heads", list))]
     except (KeyError, TypeError, ValueError, VrrulesError) as error:
         problems.append(f"expected a bundle as exported, got a malformed one: {error}")
         return check
@@ -253,7 +318,7 @@ def verify_bundle(
         try:
             replayed.store.insert_records(record for _, record, _ in sorted(records, key=lambda r: r[0]))
         except Exception as error:  # records that passed their proofs but do not go together
-            problems.append(f"the bundle's records cannot be read together: {error}")
+            problems.append(f"the bundle's records cannot be read together: {_brief(error)}")
             return check
         if encrypted and encryption_key is not None:
             replayed.store.check_key()  # a wrong key is said as such, not as damaged records
@@ -262,7 +327,7 @@ def verify_bundle(
                 replayed.store.seal()
             check.report = verify_store(replayed)
         except Exception as error:  # a record that passed its proof but does not fit: a finding
-            problems.append(f"the bundle's records cannot be read together: {error}")
+            problems.append(f"the bundle's records cannot be read together: {_brief(error)}")
     return check
 
 
@@ -288,9 +353,7 @@ def _anchor(
             verify_checkpoint(carried_text, list(trusted_keys))
             check.anchored = True
         except VrrulesError as error:
-            check.problems.append(
-                f"the bundle's checkpoint is not signed by a trusted key: {error.message}"
-            )
+            check.problems.append(f"the bundle's checkpoint is not signed by a trusted key: {error.message}")
 
 
 def _check_heads(
@@ -309,9 +372,7 @@ def _check_heads(
             )
             continue
         last = head_proof.head
-        named = (
-            release_id(name.removeprefix("release ")) if name.startswith("release ") else case_id(name)
-        )
+        named = release_id(name.removeprefix("release ")) if name.startswith("release ") else case_id(name)
         if named != last.stored_id:
             problems.append(f"{name}: its stored id is not the one its name maps to")
             continue
