@@ -42,7 +42,7 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     # demo
     ("demo-cases-missing", ["demo", "--cases", "nope.yaml"], USAGE, "usage"),
     ("demo-cases-folder", ["demo", "--cases", "{folder}"], USAGE, "usage"),
-    ("demo-cases-junk", ["demo", "--cases", "{junk}", "--store", "{tmp}/d1.db"], INPUT, "event_invalid"),
+    ("demo-cases-junk", ["demo", "--cases", "{junk}", "--store", "{tmp}/d1.db"], INPUT, "input_invalid"),
     (
         "demo-cases-refused",
         ["demo", "--cases", "{bad_cases}", "--store", "{tmp}/d2.db"],
@@ -436,7 +436,7 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ),
     ("decide-feb-30", [*DECIDE, "--as-of", "2025-02-30"], USAGE, "usage"),
     ("decide-facts-missing", [*DECIDE, "--facts", "{missing}"], USAGE, "usage"),
-    ("decide-facts-junk", [*DECIDE, "--facts", "{junk}"], INPUT, "facts_invalid"),
+    ("decide-facts-junk", [*DECIDE, "--facts", "{junk}"], INPUT, "input_invalid"),
     ("decide-facts-too-large", [*DECIDE, "--facts", "{big}"], INPUT, "input_too_large"),
     ("decide-facts-deep", [*DECIDE, "--facts", "{deep}"], INPUT, None),
     (
@@ -448,7 +448,7 @@ CORPUS: list[tuple[str, list[str], int, str | None]] = [
     ("decide-facts-empty", [*DECIDE, "--facts", "{empty}"], INPUT, "input_invalid"),
     ("import-missing", ["import", "{missing}", "--store", "{tmp}/i.db"], USAGE, "usage"),
     ("import-empty", ["import", "{empty}", "--store", "{tmp}/i0.db"], INPUT, "input_invalid"),
-    ("import-junk", ["import", "{junk}", "--store", "{tmp}/i1.db"], INPUT, "event_invalid"),
+    ("import-junk", ["import", "{junk}", "--store", "{tmp}/i1.db"], INPUT, "input_invalid"),
     ("import-refused", ["import", "{bad_cases}", "--store", "{tmp}/i2.db"], INPUT, "event_invalid"),
     ("import-no-store", ["import", "{cases}"], USAGE, "usage"),
     ("facts-unknown-family", ["facts", "nope"], INPUT, "policy_not_in_force"),
@@ -630,3 +630,89 @@ def test_an_empty_facts_or_case_file_is_told_what_it_should_hold(
         assert fix in line, line
         assert "spec" not in line, line  # not the spec reader's hint: this is no spec
     assert not (tmp_path / "none.db").exists() and not (tmp_path / "demo.db").exists()
+
+
+NOT_MAPPINGS = {
+    # name: (YAML text, JSON text, what the message says was got)
+    "null": ("null\n", "null", "got null"),
+    "tilde": ("~\n", None, "got null"),  # JSON has no '~'
+    "list": ("- code: local_1038m\n", '[{"code": "local_1038m"}]', "got a list of 1 item(s)"),
+    "text": ("just some text\n", '"just some text"', "got the text 'just some text' alone"),
+    "number": ("3\n", "3", "got the number 3 alone"),
+    "boolean": ("true\n", "true", "got true alone"),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "suffix"),
+    [(k, s) for k in sorted(NOT_MAPPINGS) for s in (".yaml", ".json") if s == ".yaml" or NOT_MAPPINGS[k][1]],
+)
+def test_a_facts_or_case_file_that_is_not_a_mapping_is_told_what_it_should_hold(
+    files: Files, tmp_path: Path, kind: str, suffix: str
+) -> None:
+    """A facts file of 'null' was taken for no facts and a decision recorded; a case file of
+    'null' was event_invalid in pydantic's words ('a valid dictionary or instance of CaseFile')."""
+    yaml_text, json_text, got = NOT_MAPPINGS[kind]
+    text = yaml_text if suffix == ".yaml" else json_text
+    assert text is not None
+    given = tmp_path / f"{kind}{suffix}"
+    given.write_text(text)
+    facts = [
+        "decide",
+        "VR-2025-0102",
+        "billing",
+        "--store",
+        str(files.store),
+        "--dry-run",
+        "--facts",
+        str(given),
+    ]
+    cases = ["import", str(given), "--store", str(tmp_path / "none.db")]
+    demo = ["demo", "--cases", str(given), "--store", str(tmp_path / "demo.db")]
+    for args, holds, fix in (
+        (facts, "expected a facts file holding a mapping of fact names to values", "'vrrules facts billing'"),
+        (cases, "expected a case file holding a mapping with 'cases'", "sample case file"),
+        (demo, "expected a case file holding a mapping with 'cases'", "sample case file"),
+    ):
+        ran = run(args)
+        assert_clean_failure(ran, INPUT, "input_invalid")
+        line = ran.error_lines[0]
+        assert holds in line and f"{got}" in line and f"at {given};" in line, line
+        assert fix in line, line
+        assert "CaseFile" not in line and "dictionary" not in line, line
+    assert not (tmp_path / "none.db").exists() and not (tmp_path / "demo.db").exists()
+
+
+@pytest.mark.parametrize("text", ["{}\n", "{}"])
+def test_an_empty_mapping_of_facts_is_no_extra_facts(files: Files, tmp_path: Path, text: str) -> None:
+    """'{}' gives no facts beside the case's own: the decision is the one without --facts."""
+    given = tmp_path / ("facts.yaml" if text.endswith("\n") else "facts.json")
+    given.write_text(text)
+    args = ["decide", "VR-2025-0102", "tiers", "--store", str(files.store), "--dry-run", "--json"]
+    with_empty = run([*args, "--facts", str(given)])
+    without = run(args)
+    assert with_empty.code == without.code == 0, with_empty.err
+    assert with_empty.json()["outcome"] == without.json()["outcome"]
+
+
+def test_money_facts_not_as_written_are_facts_invalid_at_the_fact(files: Files, tmp_path: Path) -> None:
+    given = tmp_path / "funds.yaml"
+    args = [
+        "decide",
+        "WA-2025-0017",
+        "billing",
+        "--store",
+        str(files.store),
+        "--dry-run",
+        "--facts",
+        str(given),
+    ]
+    for amount, plain in (('"1e3"', "1000.00"), ('"١٢٣"', "123.00"), ('" 100 "', "100.00"), ('"+5"', "5.00")):
+        given.write_text(f"option_2_funds: {amount}\n")
+        ran = run(args)
+        assert_clean_failure(ran, INPUT, "facts_invalid")
+        line = ran.error_lines[0]
+        assert "fact 'option_2_funds' expected money written as text of ASCII digits" in line, line
+        assert f"'{plain}' if that is the amount meant" in line, line
+    given.write_text('option_2_funds: "1000.00"\n')
+    assert run(args).code == 0

@@ -40,7 +40,7 @@ from vrrules.events.domain import Case
 from vrrules.events.intake import new_case, validated
 from vrrules.events.publishing import store_release
 from vrrules.policies.model import IsoDate
-from vrrules.policies.yamlsource import read_yaml
+from vrrules.policies.yamlsource import YamlDocument, read_yaml
 
 __all__ = [
     "CaseFile",
@@ -48,10 +48,12 @@ __all__ = [
     "ImportSummary",
     "Step",
     "Undecided",
+    "case_file_from",
     "import_case",
     "import_cases",
     "iter_decide_steps",
     "load_case_file",
+    "read_case_document",
 ]
 
 
@@ -94,11 +96,28 @@ class CaseFile(BaseModel):
 
 
 def load_case_file(path: Path) -> CaseFile:
-    text = path.read_text(encoding="utf-8")
+    return case_file_from(read_case_document(path.read_text(encoding="utf-8"), path), path)
+
+
+def read_case_document(text: str, path: Path | str) -> YamlDocument:
+    """A case file's YAML, read strictly (no aliases, tags or duplicate keys)."""
     document, diagnostics = read_yaml(text, str(path))
     if document is None or diagnostics:
         raise EventInvalidError(
             f"{path}: expected a YAML case file, got:\n  " + "\n  ".join(str(d) for d in diagnostics),
+            file=str(path),
+        )
+    return document
+
+
+def case_file_from(document: YamlDocument, path: Path | str) -> CaseFile:
+    """The case file a YAML document holds; each problem named with its line."""
+    data = document.data
+    if not isinstance(data, dict):
+        got = "null" if data is None else f"{type(data).__name__} {data!r:.60}"
+        raise EventInvalidError(
+            f"{path}: expected a case file holding a mapping with 'cases' (a list of cases, each "
+            f"with 'case_ref', 'opened_on' and 'steps'), got {got}; write the cases under 'cases:'",
             file=str(path),
         )
     try:
