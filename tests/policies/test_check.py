@@ -177,3 +177,43 @@ def test_zero_is_a_count_and_a_negative_rate_in_a_table_is_refused() -> None:
     assert problem.code == "parameter_value_invalid"
     assert f"lodging rate from 0 up, got -{amount}" in problem.message
     assert problem.line is not None and f"-{amount}" in wrong.splitlines()[problem.line - 1]
+
+
+PER_DIEM = (SPECS / "per-diem" / "2015.1.yaml").read_text()
+KING = '          - {location: King, lodging: "189", meals: "76", months: [10, 11, 12, 1, 2, 3, 4, 5]}\n'
+
+
+@pytest.mark.parametrize(
+    ("row", "words"),
+    [
+        (KING.replace("[10, 11, 12, 1, 2, 3, 4, 5]", "[10, 11, 12, 1, 2, 3, 4, 13]"), "got 13 in months"),
+        (
+            KING.replace("[10, 11, 12, 1, 2, 3, 4, 5]", "[0, -1]"),
+            "expected calendar months 1 to 12, got 0, -1",
+        ),
+        (KING.replace("[10, 11, 12, 1, 2, 3, 4, 5]", "[]"), "got months: [] (a row that never applies)"),
+        (KING.replace("[10, 11, 12, 1, 2, 3, 4, 5]", "[10, 11, 12, 1, 2, 3, 4, 5, 5]"), "got 5 twice"),
+        (
+            KING + KING.replace('"189"', '"200"').replace("[10, 11, 12, 1, 2, 3, 4, 5]", "[5]"),
+            "got months [5] for 'King' again",
+        ),
+        (
+            KING + '          - {location: Spokane, lodging: "1", meals: "1"}\n',
+            "a second all-year row for 'Spokane'",
+        ),
+    ],
+    ids=["month 13", "months 0 and -1", "no months", "a month twice", "May in two rows", "duplicate row"],
+)
+def test_a_rate_tables_bad_months_and_overlapping_rows_are_refused_by_the_check(row: str, words: str) -> None:
+    text = PER_DIEM.replace(KING, row, 1)
+    assert text != PER_DIEM
+    compiled, diagnostics = compile_source(SpecSource(text, "per-diem.yaml"))
+    assert compiled is None
+    problems = [d for d in diagnostics if d.code == "rate_table_invalid"]
+    assert problems, [str(d) for d in diagnostics]
+    problem = problems[0]
+    assert words in problem.message, problem.message
+    assert "table 'per_diem_rates' (period from " in problem.message
+    assert problem.field is not None and problem.field.startswith("tables.per_diem_rates.periods.")
+    assert problem.line is not None and ("King" in problem.message or "Spokane" in problem.message)
+    assert load_release(SpecSource(text, "per-diem.yaml")).family == "per-diem"  # stored releases replay

@@ -665,6 +665,70 @@ def _check_signs(spec: FamilySpec, report: _Report) -> None:
                         )
 
 
+def _month_problems(months: list[int]) -> str | None:
+    if not months:
+        return "expected at least one calendar month, got months: [] (a row that never applies)"
+    wrong = [m for m in months if isinstance(m, bool) or not 1 <= m <= 12]
+    if wrong:
+        return f"expected calendar months 1 to 12, got {', '.join(str(m) for m in wrong)} in months {months}"
+    twice = sorted({m for m in months if months.count(m) > 1})
+    if twice:
+        return f"expected each month once, got {', '.join(map(str, twice))} twice in months {months}"
+    return None
+
+
+def _check_table_rows(spec: FamilySpec, report: _Report) -> None:
+    """A rate table's rows: months 1 to 12, and each location's months in one row only. The
+    lookup takes the first row that matches, so a second row for King in May, or a second
+    all-year King row, would be passed over without a word (``vrrules rates`` refuses the same
+    in a rate file)."""
+    for name, table in spec.tables.items():
+        for index, period in enumerate(table.periods):
+            rows: Path = ("tables", name, "periods", index, "rows")
+            where = f"table {name!r} (period from {period.from_.isoformat()})"
+            taken: dict[str, dict[int, int]] = {}  # location: month: the row that has it
+            for row_index, row in enumerate(period.rows):
+                at = (*rows, row_index)
+                line = report.document.line_of(at)
+                months = row.months
+                if months is not None:
+                    problem = _month_problems(months)
+                    if problem is not None:
+                        report(
+                            "rate_table_invalid",
+                            f"{where}, the row for {row.location!r} (line {line}): {problem}",
+                            (*at, "months"),
+                            "list the calendar months the rate applies in, 1 (January) to 12 "
+                            "(December), each once; leave months out for a rate that applies all year",
+                        )
+                        continue
+                covered = taken.setdefault(row.location, {})
+                clash = sorted({m: covered[m] for m in (months or range(1, 13)) if m in covered}.items())
+                if clash:
+                    first = clash[0][1]
+                    first_line = report.document.line_of((*rows, first))
+                    loc = row.location
+                    what = (
+                        f"months {[m for m, _ in clash]} for {loc!r} again"
+                        if months is not None
+                        else f"a second all-year row for {loc!r}"
+                        if len(clash) == 12 and len({r for _, r in clash}) == 1
+                        else f"an all-year row for {loc!r}, though other rows give it months"
+                    )
+                    report(
+                        "rate_table_invalid",
+                        f"{where}: expected each month of a location in one row only, got {what} "
+                        f"(line {line}); the row on line {first_line} has "
+                        f"{'them' if len(clash) > 1 else 'it'} already, and the lookup takes the "
+                        "first row listed, passing this one over without a word",
+                        at,
+                        f"keep one row for {row.location!r} per month: remove the duplicate, or "
+                        "give each row the months it applies in, with no month in two rows",
+                    )
+                for month in months or range(1, 13):
+                    covered.setdefault(month, row_index)
+
+
 def _check_period_and_sizes(spec: FamilySpec, report: _Report) -> None:
     if spec.effective_until is not None and spec.effective_until < spec.effective_from:
         report(
@@ -705,6 +769,7 @@ def check_spec(
     _check_combine(spec, report)
     _check_dated_values(spec, report)
     _check_signs(spec, report)
+    _check_table_rows(spec, report)
     _check_sources(spec, case_schema, report)
     _check_period_and_sizes(spec, report)
     return report.found
