@@ -112,6 +112,9 @@ def test_overlapping_versions_are_refused(tmp_path: Path) -> None:
         PolicyLibrary(tmp_path)
     assert caught.value.codes == ["version_overlap"]
     assert "end 1 the day before 2026-01-01" in str(caught.value)
+    (problem,) = caught.value.diagnostics
+    assert problem.line is not None  # open-ended: the line of its effective_from
+    assert (tmp_path / "a.yaml").read_text().splitlines()[problem.line - 1].startswith("effective_from:")
 
 
 def test_duplicate_version_ids_are_refused(tmp_path: Path) -> None:

@@ -308,6 +308,9 @@ class PolicyLibrary:
                             f"{'open-ended' if until is None else 'until ' + until.isoformat()}, "
                             f"but {later.compiled.version} starts {start.isoformat()}",
                             file=str(earlier.path),
+                            # open-ended: no effective_until line, so the period's start
+                            line=_top_level_line(earlier.compiled.source.text, "effective_until")
+                            or _top_level_line(earlier.compiled.source.text, "effective_from"),
                             field="effective_until",
                             hint=f"end {earlier.compiled.version} the day before {start.isoformat()}",
                         )
