@@ -164,6 +164,41 @@ def test_due_as_of_a_day_lists_only_the_cases_opened_by_then(files: Files, as_of
     assert not [ref for ref in opened if opened[ref] > as_of and ref in text], text
 
 
+# Findings that time alone brings on the demo's cases, with nothing recorded after: VR-2025-0104
+# (referred, no provider) becomes the twelve-month urgent alert due on 2026-05-02, listed from
+# that day; WA-2024-0311's two years end on 2026-07-07, the plan is past them (listed) from the
+# next day. The kept list once ended its last span (to 9999-12-31)
+# with the earlier items, so `due` left them out and `audit due` failed from 2026-05-02 on.
+TIME_ALONE = {  # (case, rule): (due on, first day listed)
+    ("VR-2025-0104", "referred-twelve-months-without-provider"): ("2026-05-02", "2026-05-02"),
+    ("WA-2024-0311", "plan-past-two-years"): ("2026-07-07", "2026-07-08"),
+}
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    ["2026-05-01", "2026-05-02", "2026-07-07", "2026-07-08", "2026-08-01", "2027-01-01", "9999-12-31"],
+)
+def test_the_kept_due_list_gives_what_time_alone_brings(files: Files, as_of: str) -> None:
+    store = files.store_copy(f"due-time-{as_of}.db")
+    args = ["due", "--store", str(store), "--as-of", as_of, "--json"]
+    kept = run(args)  # the list the store keeps, read with one query
+    assert kept.code == 0 and not kept.json()["rebuilt"] and kept.json()["cases_worked_out"] == 0, kept.err
+    listed = {(i["case"], i["rule"]): i["due_on"] for i in kept.json()["items"]}
+    for (case, rule), (due_on, listed_from) in TIME_ALONE.items():
+        if listed_from <= as_of:
+            assert listed.get((case, rule)) == due_on, (case, rule, sorted(listed))
+        else:
+            assert (case, rule) not in listed, (case, rule)
+    if as_of >= "2026-05-02":  # the three-month follow-up gave way to the urgent one
+        assert ("VR-2025-0104", "referred-three-months-without-provider") not in listed
+    rebuilt = run([*args, "--rebuild"])
+    assert rebuilt.code == 0 and rebuilt.json()["items"] == kept.json()["items"], rebuilt.err
+    checked = run(["audit", "due", "--store", str(store), "--as-of", as_of, "--json"])
+    assert checked.code == 0 and checked.json()["ok"], checked.out + checked.err
+    assert checked.json()["listed"] == checked.json()["expected"] == len(listed)
+
+
 def test_audit_due_without_a_kept_list_is_a_finding(files: Files) -> None:
     store = _without_due_list(files.store_copy("due-none.db"))
     ran = run(["audit", "due", "--store", str(store), "--as-of", "2026-02-02"])

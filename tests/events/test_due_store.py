@@ -4,6 +4,7 @@ every case is in tests/properties/test_due.py)."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import sqlite3
 import threading
@@ -479,3 +480,92 @@ def test_a_list_kept_in_the_format_that_listed_cases_before_their_opening_is_bui
         assert _listed_cases(records.due(LATE_DAYS[1], 30)) == {"EARLY-1"}
         report = records.due_report
         assert report is not None and report.rebuilt and "format 1" in str(report.reason)
+
+
+# ------------------------------------------------------------ what time alone brings
+
+
+def _time_alone_cases(records: CaseRecords) -> None:
+    """Two cases opened here after their history began, past the findings that report the
+    dates time brings next: REF-1 referred and off work since January (the three-month
+    follow-up, which names no later date; the twelve-month urgent one is due 2 January 2026),
+    PLAN-1 implemented on 1 March 2025 with no contact (contact overdue, which names no later
+    date; its two years end on 28 February 2027, the plan is past them from 1 March)."""
+    records.open_case("REF-1", "2025-10-15")
+    records.record("REF-1", "referral_received", {"received_on": "2025-01-20", "source": "gp"})
+    records.record(
+        "REF-1",
+        "work_status_changed",
+        {"status": "absent", "effective_on": "2025-01-05", "off_work_since": "2025-01-02"},
+    )
+    records.open_case("PLAN-1", "2025-06-01")
+    records.record("PLAN-1", "plan_development_started", {"commenced_on": "2024-11-01"})
+    records.record(
+        "PLAN-1",
+        "plan_submitted",
+        {
+            "submitted_on": "2025-01-10",
+            "received_on": "2025-01-11",
+            "planned_start_on": "2025-03-01",
+            "school": "none",
+            "planned_months": 12,
+        },
+    )
+    records.record("PLAN-1", "plan_implementation_started", {"started_on": "2025-03-01"})
+
+
+TIME_DAYS = [
+    date(2025, 10, 15),
+    date(2026, 1, 1),
+    date(2026, 1, 2),
+    date(2026, 6, 1),
+    date(2027, 2, 28),
+    date(2027, 3, 1),
+    date(2040, 1, 1),
+    date.max,
+]
+
+
+def _rules_listed(items: list[Any]) -> set[tuple[str, str]]:
+    return {(item.case_ref, item.rule_id) for item in items}
+
+
+@pytest.mark.parametrize("where", ["memory", "sqlite"])
+def test_the_due_list_gives_what_the_passage_of_time_alone_brings(tmp_path: Path, where: str) -> None:
+    store = "memory" if where == "memory" else str(tmp_path / "time.db")
+    with CaseRecords(store, SPECS) as records:
+        _time_alone_cases(records)
+        for day in TIME_DAYS:
+            assert records.due(day, 30) == due_sweep(records, day, 30), day
+        listed = {day: _rules_listed(records.due(day)) for day in TIME_DAYS}
+    urgent, past = ("REF-1", "referred-twelve-months-without-provider"), ("PLAN-1", "plan-past-two-years")
+    assert urgent not in listed[date(2026, 1, 1)] and urgent in listed[date(2026, 1, 2)]
+    assert ("REF-1", "referred-three-months-without-provider") not in listed[date(2026, 1, 2)]
+    assert past not in listed[date(2027, 2, 28)] and past in listed[date(2027, 3, 1)]
+    assert {urgent, past} <= listed[date.max]  # the open-ended last span holds the later items
+    if where == "sqlite":
+        with closing(CaseStore(store)) as opened:  # the list the store keeps, read as it stands
+            for day in TIME_DAYS:
+                kept = kept_due_list(opened, SPECS, day)
+                assert kept is not None
+                assert {(ref, text[1]) for ref, _, text in kept.rows} == listed[day], day
+        with CaseRecords(store, SPECS, read_only=True) as records:
+            for day in TIME_DAYS:
+                check = check_due(records, day, 30)
+                assert check.ok, (day, check.as_dict())
+
+
+def test_a_case_s_spans_end_on_the_days_time_alone_changes_its_items() -> None:
+    with CaseRecords("memory", SPECS) as records:
+        _time_alone_cases(records)
+        library = records.policies
+        families = timed_families(library)
+        case = records.case("REF-1")
+        worked_out = due_module._spans(library, case, records.worker_cases(case), families)
+    starts = {date.fromordinal(first) for first, _, _ in worked_out}
+    assert date(2026, 1, 2) in starts  # twelve months off work: the urgent alert
+    _, last_day, last_items = worked_out[-1]
+    assert last_day == date.max.toordinal()
+    assert "referred-twelve-months-without-provider" in {text[1] for _, text in last_items}
+    # a span per change: two neighbours never hold the same items
+    assert all(a[2] != b[2] for a, b in itertools.pairwise(worked_out) if a[1] + 1 == b[0])

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SPECS, _reset_postgres
@@ -30,6 +30,8 @@ def _day(offset: int) -> str:
 
 def _steps(draw: st.DrawFn) -> list[tuple[str, dict[str, Any]]]:
     steps: list[tuple[str, dict[str, Any]]] = []
+    if draw(st.booleans()):  # a referral: the alerts become follow-ups, which report no later date
+        steps.append(("referral_received", {"received_on": _day(draw(st.integers(0, 200))), "source": "gp"}))
     if draw(st.booleans()):
         steps.append(
             (
@@ -133,10 +135,14 @@ def _fill(
     cases: list[list[tuple[str, dict[str, Any]]]],
     first: int = 0,
     workers: list[str | None] | None = None,
+    opened: list[int] | None = None,
 ) -> None:
+    """Open the cases and record their steps; ``opened``: the days after START they are opened
+    on, in turn (a case opened after its history began records what happened before)."""
     for n, steps in enumerate(cases, start=first):
         ref = f"D-{n}"
-        records.open_case(ref, START, worker=workers[n % len(workers)] if workers else None)
+        on = START + timedelta(days=opened[n % len(opened)]) if opened else START
+        records.open_case(ref, on, worker=workers[n % len(workers)] if workers else None)
         _record(records, ref, steps)
 
 
@@ -148,17 +154,75 @@ def _record(records: CaseRecords, ref: str, steps: list[tuple[str, dict[str, Any
             continue  # a step the history refuses (a second plan, say): the case stays as it was
 
 
+# The days asked about: around the events (the first 500 days), long after them, when only
+# time has passed (two years from a plan's implementation, twelve months off work, reached
+# with nothing recorded), and far on, in a case's last, open-ended span (to 9999-12-31).
+LAST_OFFSET = (date.max - START).days
+OFFSETS = st.one_of(
+    st.integers(-10, 500),
+    st.integers(500, 1600),
+    st.integers(1600, 40000),
+    st.just(LAST_OFFSET),
+)
+# the days after START the cases are opened on: on START, or after their history began
+OPENINGS = st.lists(st.one_of(st.just(0), st.integers(0, 900)), min_size=1, max_size=3)
+
+
+def _days_at(offsets: list[int]) -> list[date]:
+    return [START + timedelta(days=min(o, LAST_OFFSET)) for o in offsets]
+
+
 @settings(max_examples=20, deadline=None)
-@given(stores(), stores(), st.lists(st.integers(-10, 500), min_size=1, max_size=4), st.integers(0, 30))
+@given(
+    first=stores(),
+    later=stores(),
+    offsets=st.lists(OFFSETS, min_size=1, max_size=4),
+    within=st.integers(0, 30),
+    opened=OPENINGS,
+)
+@example(  # a plan implemented, then the case opened here with its contact overdue: two years pass
+    first=[
+        [
+            ("plan_development_started", {"commenced_on": _day(0)}),
+            (
+                "plan_submitted",
+                {
+                    "submitted_on": _day(30),
+                    "received_on": _day(31),
+                    "planned_start_on": _day(60),
+                    "school": "none",
+                    "planned_months": 12,
+                },
+            ),
+            ("plan_implementation_started", {"started_on": _day(60)}),
+        ]
+    ],
+    later=[],
+    offsets=[900],
+    within=0,
+    opened=[200],
+)
+@example(  # off work and referred, the case opened after three months: twelve months pass
+    first=[
+        [
+            ("referral_received", {"received_on": _day(5), "source": "gp"}),
+            ("work_status_changed", {"status": "absent", "effective_on": _day(1), "off_work_since": _day(0)}),
+        ]
+    ],
+    later=[],
+    offsets=[400, LAST_OFFSET],
+    within=0,
+    opened=[120],
+)
 def test_the_projection_equals_deciding_every_timed_family_on_every_case(
-    first: list[Any], later: list[Any], offsets: list[int], within: int
+    *, first: list[Any], later: list[Any], offsets: list[int], within: int, opened: list[int]
 ) -> None:
     with CaseRecords(store="memory", specs=SPECS) as records:
-        _fill(records, first)
+        _fill(records, first, opened=opened)
         projection = DueProjection(records)
-        days = [START + timedelta(days=o) for o in offsets]
+        days = _days_at(offsets)
         assert projection.verify(days, within) == []
-        _fill(records, later, first=len(first))  # kept current as events are recorded
+        _fill(records, later, first=len(first), opened=opened)  # kept current as events are recorded
         assert projection.verify(days, within) == []
         rebuilt = DueProjection(records)
         rebuilt.rebuild()
@@ -192,9 +256,10 @@ def _kept_projection_follows_the_log(
     touched: list[tuple[int, list[tuple[str, dict[str, Any]]]]],
     days: list[date],
     within: int,
+    opened: list[int],
 ) -> None:
     with CaseRecords(store, SPECS) as records:
-        _fill(records, first, workers=WORKERS)
+        _fill(records, first, workers=WORKERS, opened=opened)
         records.due(days[0], within)
         report = records.due_report
         assert report is not None and report.kept and report.rebuilt
@@ -206,7 +271,7 @@ def _kept_projection_follows_the_log(
         # more history: back-dated steps on existing cases, new cases of the same workers
         for index, steps in touched:
             _record(records, f"D-{index % len(first)}", steps)
-        _fill(records, later, first=len(first), workers=WORKERS)
+        _fill(records, later, first=len(first), workers=WORKERS, opened=opened)
     with CaseRecords(store, SPECS) as records:  # reopened again: caught up from the log
         records.due(days[0], within)
         report = records.due_report
@@ -239,32 +304,58 @@ def touches(draw: st.DrawFn) -> list[tuple[int, list[tuple[str, dict[str, Any]]]
 
 
 KEPT = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-DAYS = st.lists(st.integers(-10, 500), min_size=1, max_size=3)
+DAYS = st.lists(OFFSETS, min_size=1, max_size=3)
 
 
 @KEPT
-@given(stores(), stores(), touches(), DAYS, st.integers(0, 30))
+@given(
+    first=stores(),
+    later=stores(),
+    touched=touches(),
+    offsets=DAYS,
+    within=st.integers(0, 30),
+    opened=OPENINGS,
+)
 def test_the_kept_projection_equals_the_sweep_on_sqlite(
-    first: list[Any], later: list[Any], touched: list[Any], offsets: list[int], within: int
+    *,
+    first: list[Any],
+    later: list[Any],
+    touched: list[Any],
+    offsets: list[int],
+    within: int,
+    opened: list[int],
 ) -> None:
-    days = [START + timedelta(days=o) for o in offsets]
+    days = _days_at(offsets)
     with _sqlite_store() as store:
         _kept_projection_follows_the_log(
-            store, first=first, later=later, touched=touched, days=days, within=within
+            store, first=first, later=later, touched=touched, days=days, within=within, opened=opened
         )
 
 
 @pytest.mark.postgres
 def test_the_kept_projection_equals_the_sweep_on_postgres(postgres_url: str) -> None:
     @KEPT
-    @given(stores(), stores(), touches(), DAYS, st.integers(0, 30))
+    @given(
+        first=stores(),
+        later=stores(),
+        touched=touches(),
+        offsets=DAYS,
+        within=st.integers(0, 30),
+        opened=OPENINGS,
+    )
     def check(
-        first: list[Any], later: list[Any], touched: list[Any], offsets: list[int], within: int
+        *,
+        first: list[Any],
+        later: list[Any],
+        touched: list[Any],
+        offsets: list[int],
+        within: int,
+        opened: list[int],
     ) -> None:
         _reset_postgres(postgres_url)
-        days = [START + timedelta(days=o) for o in offsets]
+        days = _days_at(offsets)
         _kept_projection_follows_the_log(
-            postgres_url, first=first, later=later, touched=touched, days=days, within=within
+            postgres_url, first=first, later=later, touched=touched, days=days, within=within, opened=opened
         )
 
     check()

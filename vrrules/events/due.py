@@ -51,6 +51,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -289,20 +290,27 @@ class _CaseDecider:
         self._others = others
         self._families = families
         self._known: dict[tuple[str, str, int, str], tuple[list[Item], set[date]] | None] = {}
+        self._views: dict[date, dict[str, Any]] = {}
+        self._facts: dict[tuple[str, date], Mapping[str, Any] | None] = {}
+        self._tests: dict[int, list[_Compared]] = {}
+
+    def _view(self, day: date) -> dict[str, Any]:
+        from vrrules.events.caseview import case_view  # noqa: PLC0415  (see the imports)
+
+        view = self._views.get(day)
+        if view is None:
+            view = self._views[day] = case_view(self._case, day, happened_only=True, others=self._others)
+        return view
 
     def on(self, day: date) -> tuple[list[Item], set[date]]:
-        from vrrules.events.caseview import case_view  # noqa: PLC0415  (see the imports)
         from vrrules.events.decider import decide_sourced, sourced_facts  # noqa: PLC0415
 
-        view: dict[str, Any] | None = None
         items: list[Item] = []
         dates: set[date] = set()
         for family in self._families:
             try:
                 compiled = self._library.in_force(family, day)
-                if view is None:
-                    view = case_view(self._case, day, happened_only=True, others=self._others)
-                facts = sourced_facts(compiled, view, {}, self._case.case_ref)
+                facts = sourced_facts(compiled, self._view(day), {}, self._case.case_ref)
             except VrrulesError:
                 continue
             key = (family, compiled.version, compiled.period_of(day), repr(sorted(facts.items())))
@@ -321,22 +329,185 @@ class _CaseDecider:
                 dates |= answer[1]
         return items, dates
 
+    # ------------------------------------------------- what the passage of time alone changes
+
+    def _typed(self, family: str, compiled: Any, day: date) -> Mapping[str, Any] | None:
+        """The facts ``compiled`` compares on ``day``, sourced and derived, typed as the rules
+        compare them (unknown facts absent); ``None`` when they cannot be had that day."""
+        key = (family, day)
+        if key in self._facts:
+            return self._facts[key]
+        from vrrules.events.decider import sourced_facts  # noqa: PLC0415  (see the imports)
+        from vrrules.policies.facts import typed_facts  # noqa: PLC0415
+
+        typed: Mapping[str, Any] | None = None
+        try:
+            given = sourced_facts(compiled, self._view(day), {}, self._case.case_ref)
+            try:
+                recorded = compiled.check_facts(given, None, day)
+            except VrrulesError:  # a value unpublished: the derivations that need none
+                recorded = compiled.check_facts(given, None)
+            typed = typed_facts(compiled.spec.facts, recorded)
+        except (VrrulesError, ArithmeticError, ValueError, TypeError):
+            typed = None
+        self._facts[key] = typed
+        return typed
+
+    def _stands(self, family: str, compiled: Any, fact: str, threshold: Any, day: date) -> Any:
+        """Where ``fact`` stands against ``threshold`` on ``day`` (:func:`_relation`)."""
+        typed = self._typed(family, compiled, day)
+        return _relation(_UNREADABLE if typed is None else typed.get(fact, _ABSENT), threshold)
+
+    def _compared(self, compiled: Any) -> list[_Compared]:
+        tests = self._tests.get(id(compiled))
+        if tests is None:
+            tests = self._tests[id(compiled)] = _comparisons(compiled)
+        return tests
+
+    def time_changes(self, first: date, last: date) -> set[date]:
+        """The days in ``first + 1 .. last``, a run of days on which nothing happens on the case
+        and no family's version or parameters change, where the passage of time alone may change
+        what a timed family decides: the days a fact some rule compares (an elapsed count of
+        days or months, a date the decision date moves against, one derived from them) crosses
+        a value the rule compares it with, or becomes known.
+
+        Within such a run a fact counted from the decision date only moves one way, so
+        whether it is below, at or above a value changes at most twice, and each change is
+        found by bisection (a few dozen readings of the case, not one a day)."""
+        found: set[date] = set()
+        for family in self._families:
+            try:
+                compiled = self._library.in_force(family, first)
+            except VrrulesError:
+                continue
+            tests = self._compared(compiled)
+            if not tests:
+                continue
+            at_first = self._typed(family, compiled, first)
+            at_last = self._typed(family, compiled, last)
+            if at_first is None and at_last is None:
+                continue
+            for fact, thresholds in tests:
+                start = None if at_first is None else at_first.get(fact, _ABSENT)
+                end = None if at_last is None else at_last.get(fact, _ABSENT)
+                if start == end and at_first is not None and at_last is not None:
+                    continue  # the same at both ends: it does not move with time in this run
+
+                for threshold in thresholds:
+                    found |= _changes(partial(self._stands, family, compiled, fact, threshold), first, last)
+        return found
+
+
+_ABSENT: Any = object()  # a fact not known on a day
+_UNREADABLE: Any = object()  # the facts could not be read on a day
+_Compared = tuple[str, tuple[Any, ...]]  # a fact a rule compares, and the values it is compared with
+_NO_VALUE: Any = object()  # stands for "is it known" among a fact's values
+_MAX_CHANGES = 16  # changes of one relation looked for in one run (it changes at most twice)
+
+
+def _comparisons(compiled: Any) -> list[_Compared]:
+    """Every fact the rules of ``compiled`` compare, with the values it is compared with:
+    literals, and every value any period gives a parameter (a value too many only costs a
+    reading); whether it is known stands for a comparison whose values cannot be had."""
+    from vrrules.policies.conditions import expand_codes, operand_items, operand_type, walk  # noqa: PLC0415
+    from vrrules.policies.model import ParamRef  # noqa: PLC0415
+    from vrrules.policies.values import typed_scalar  # noqa: PLC0415
+
+    spec = compiled.spec
+    compared: dict[str, set[Any]] = {}
+    for rule in spec.rules:
+        for comparison, _ in walk(rule.when, ()):
+            decl = spec.facts.get(comparison.fact)
+            if decl is None:
+                continue
+            values = compared.setdefault(comparison.fact, {_NO_VALUE})
+            op = comparison.operator
+            if op == "present" or op.startswith(("count_", "contains")):
+                continue  # a code set or a presence: known or not, moved by events alone
+            kind = operand_type(op, decl)
+            for item in operand_items(comparison):
+                raws: list[Any] = [item]
+                if isinstance(item, ParamRef):
+                    param = spec.parameters.get(item.param)
+                    raws = list(param.values.values()) if param is not None else []
+                for raw in raws:
+                    for one in expand_codes([raw], {}) if isinstance(raw, list) else [raw]:
+                        try:
+                            values.add(typed_scalar(kind, one))
+                        except (ValueError, TypeError, ArithmeticError):
+                            continue
+    return [(fact, tuple(values)) for fact, values in sorted(compared.items())]
+
+
+def _relation(value: Any, threshold: Any) -> Any:
+    """Where ``value`` stands against ``threshold``: unknown, below, at or above it (for a
+    value that cannot be ordered against it: equal or not); for ``_NO_VALUE``, known or not."""
+    if value is _UNREADABLE or value is _ABSENT or value is None:
+        return value if value is _UNREADABLE else 0
+    if threshold is _NO_VALUE:
+        return 1
+    try:
+        if value == threshold:
+            return 2
+        return 1 if value < threshold else 3
+    except TypeError:
+        return 4
+
+
+def _changes(relation: Callable[[date], Any], first: date, last: date) -> set[date]:
+    """The days in ``first + 1 .. last`` on which ``relation`` differs from the day before,
+    for a relation that, once it has left a value, does not come back to it."""
+    found: set[date] = set()
+    at, final = first, relation(last)
+    current = relation(first)
+    while current != final and len(found) < _MAX_CHANGES:
+        low, high = at.toordinal(), last.toordinal()  # relation(low) == current != relation(high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            if relation(date.fromordinal(middle)) == current:
+                low = middle
+            else:
+                high = middle
+        at = date.fromordinal(high)
+        found.add(at)
+        current = relation(at)
+    return found
+
 
 def _spans(library: PolicyLibrary, case: Case, others: list[Case], families: list[str]) -> list[Span]:
     """The spans of days, from the case's opening day on, over which its due items stay the
     same (those with items). No span holds a day before the opening: the case did not exist
-    yet (:func:`_open_on`)."""
+    yet (:func:`_open_on`).
+
+    The days decided are the breakpoints (:func:`_breakpoints`), the dates the findings report
+    and the day after each, and in every run of days between them (the last one up to
+    9999-12-31) the days the passage of time alone changes a decision
+    (:meth:`_CaseDecider.time_changes`): a finding that appears only when a count of days or
+    months reaches a limit is found whether or not an earlier finding reported its date."""
     opened = case.opening.opened_on
     starts = _breakpoints(case, library, families)
     decider = _CaseDecider(library, case, others, families)
     decided: dict[date, list[Item]] = {}
-    for _ in range(_MAX_ROUNDS):
+    runs_checked: list[tuple[date, date]] = []
+    for round_ in range(_MAX_ROUNDS + len(starts) + 8):
         fresh = sorted(d for d in starts if d not in decided)
         if not fresh:
-            break
+            ordered = sorted(decided)
+            added: set[date] = set()
+            for index, day in enumerate(ordered):
+                last = ordered[index + 1] - timedelta(days=1) if index + 1 < len(ordered) else date.max
+                if day < last and not any(a <= day and last <= b for a, b in runs_checked):
+                    runs_checked.append((day, last))
+                    added |= decider.time_changes(day, last)
+            starts |= added - set(decided)
+            if not starts - set(decided):
+                break
+            continue
         for day in fresh:
             items, dates = decider.on(day)
             decided[day] = items
+            if round_ >= _MAX_ROUNDS:
+                continue  # the chain of reported dates is cut here; time changes still count
             # a deadline flips on the day after it; other reported dates on the day itself
             for reported in dates:
                 if opened <= reported < date.max:  # (one before the opening flips on it: a start)
@@ -345,8 +516,11 @@ def _spans(library: PolicyLibrary, case: Case, others: list[Case], families: lis
     spans: list[Span] = []
     for index, day in enumerate(ordered):
         last = ordered[index + 1] - timedelta(days=1) if index + 1 < len(ordered) else date.max
-        if decided[day]:
-            spans.append((day.toordinal(), last.toordinal(), sorted(decided[day])))
+        items = sorted(decided[day])
+        if spans and spans[-1][1] + 1 == day.toordinal() and spans[-1][2] == items:
+            spans[-1] = (spans[-1][0], last.toordinal(), items)  # the same items: one span
+        elif items:
+            spans.append((day.toordinal(), last.toordinal(), items))
     return spans
 
 

@@ -72,7 +72,10 @@ __all__ = [
 # The layout of the tables, and how vrrules.events.due works spans out from decisions: move
 # it on with any change to either (a kept list of another format is built again).
 # 2: a case's spans start on its opening day (format 1 listed it on days before it was opened)
-FORMAT = 2
+# 3: spans also end on the days the passage of time alone changes a decision (an elapsed count
+#    or a date fact crossing a value a rule compares it with); format 2 missed those no finding
+#    reported ahead, and a case's last span, to 9999-12-31, kept its earlier items
+FORMAT = 3
 
 # The tree's root: every day ordinal (date.min is 1, date.max 3,652,059) is a node below it.
 ROOT = 1 << 21
