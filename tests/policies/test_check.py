@@ -217,3 +217,32 @@ def test_a_rate_tables_bad_months_and_overlapping_rows_are_refused_by_the_check(
     assert problem.field is not None and problem.field.startswith("tables.per_diem_rates.periods.")
     assert problem.line is not None and ("King" in problem.message or "Spokane" in problem.message)
     assert load_release(SpecSource(text, "per-diem.yaml")).family == "per-diem"  # stored releases replay
+
+
+@pytest.mark.parametrize(
+    ("condition", "words", "not_words"),
+    [
+        (
+            "{fact: worker_status, in: []}",
+            "got an empty list, which no fact matches",
+            "one test per condition",
+        ),
+        (
+            "{fact: needs, count_gte: {param: wanted}}",
+            "counts the codes of the set fact 'needs'",
+            "a int fact",
+        ),
+        ("{fact: needs, count_gte: 1.0}", "got 1.0", "read as True"),
+        ("{fact: worker_status, equals: no}", 'quote the code, e.g. equals: "no"', None),
+    ],
+)
+def test_a_condition_value_is_refused_in_words_that_fit_it(
+    condition: str, words: str, not_words: str | None
+) -> None:
+    base = "- {fact: needs, contains_any: {param: wanted}}"
+    assert base in SAMPLE
+    _, diagnostics = compile_source(SpecSource(SAMPLE.replace(base, f"- {condition}"), "s.yaml"))
+    (problem,) = [d for d in diagnostics if d.severity == "error"]
+    assert problem.code == "condition_value_mismatch"
+    assert words in str(problem), str(problem)
+    assert not_words is None or not_words not in str(problem)

@@ -139,10 +139,15 @@ def _check_operand(
                     rule.id,
                 )
             elif param.type not in _PARAM_FITS[value_type]:
+                fits = (
+                    f"a whole-number parameter (int) for {op}, which counts the codes of the "
+                    f"{decl.type} fact {comparison.fact!r}"
+                    if op.startswith("count_")
+                    else f"a parameter of a type that fits the {decl.type} fact {comparison.fact!r}"
+                )
                 report(
                     "condition_value_mismatch",
-                    f"expected a parameter of a type that fits a {value_type} fact, "
-                    f"got {item.param!r} of type {param.type}",
+                    f"expected {fits}, got {item.param!r} of type {param.type}",
                     (*path, op),
                     "compare the fact with a parameter of the same kind",
                     rule.id,
@@ -151,11 +156,17 @@ def _check_operand(
         try:
             typed = typed_scalar(value_type, item)
         except OperandError as exc:
+            quote = isinstance(item, bool) and decl.type in ("enum", "set", "text")
             report(
                 "condition_value_mismatch",
-                f"{comparison.fact!r} is {decl.type}: {exc}",
+                f"{comparison.fact!r} is {decl.type}: {exc}"
+                + (
+                    " (YAML reads unquoted yes, no, on, off, true and false as true or false)"
+                    if quote
+                    else ""
+                ),
                 (*path, op),
-                "write a value of the fact's type",
+                'quote the code, e.g. equals: "no"' if quote else "write a value of the fact's type",
                 rule.id,
             )
             continue
@@ -240,7 +251,13 @@ def _operand_retyped(comparison: Comparison, where: Path, owner: Rule | Invarian
         return False
     report(
         "condition_value_mismatch",
-        f"{operand_refusal(op, written)} (it would be read as {comparison.operand!r})",
+        operand_refusal(op, written)
+        # a count read as True says nothing to the author: the expected whole number does
+        + (
+            ""
+            if op.startswith("count_") and isinstance(comparison.operand, bool)
+            else f" (it would be read as {comparison.operand!r})"
+        ),
         (*where, op),
         _AS_WRITTEN,
         owner.id,

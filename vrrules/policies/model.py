@@ -520,8 +520,9 @@ class Comparison(_Strict):
             value = getattr(self, "in_" if op == "in" else op)
             if isinstance(value, list) and not value:
                 raise PydanticCustomError(
-                    "condition_operator_count",
-                    "expected at least one value for {op}, got an empty list",
+                    "condition_value_mismatch",
+                    "expected at least one value for {op}, got an empty list, which no fact "
+                    "matches; list the codes meant, or remove the test",
                     {"op": op},
                 )
         used = self.operators_used()
