@@ -199,6 +199,40 @@ def test_the_kept_due_list_gives_what_time_alone_brings(files: Files, as_of: str
     assert checked.json()["listed"] == checked.json()["expected"] == len(listed)
 
 
+PAST_CASES = """\
+cases:
+  - case_ref: PAST-1
+    opened_on: 2025-11-03
+    steps:
+      - record: work_status_changed
+        payload: {status: absent, effective_on: 2025-06-02, off_work_since: 2025-06-01}
+"""
+
+
+def test_a_kept_position_past_the_end_of_the_log_is_a_damaged_list(files: Files) -> None:
+    store = files.store_copy("due-past.db")
+    with closing(sqlite3.connect(store)) as db:  # as a hand edit (or a list copied from elsewhere) leaves it
+        db.execute("UPDATE stored_events_due_state SET position = 9999")
+        db.commit()
+    cases = files.tmp / "past-cases.yaml"
+    cases.write_text(PAST_CASES)
+    assert run(["import", str(cases), "--store", str(store)]).code == 0
+    as_of = ["--as-of", "2026-02-02"]
+    checked = run(["audit", "due", "--store", str(store), *as_of])
+    assert checked.code == 1 and "PAST THE END OF THE LOG" in checked.out, checked.out + checked.err
+    document = run(["audit", "due", "--store", str(store), *as_of, "--json"]).json()
+    assert not document["ok"] and document["position"] == 9999 > document["store_position"]
+    assert any("past the log's last position" in p for p in document["problems"]), document["problems"]
+    assert "PAST-1" in {i["case"] for i in document["missing"]}  # the new case never reached the list
+    shown = run(["due", "--store", str(store), *as_of, "--json"])  # writable: built again, and said
+    assert shown.code == 0 and shown.json()["rebuilt"], shown.err
+    assert "past the log's last position" in shown.json()["rebuild_reason"]
+    assert "past the log's last position" in shown.err
+    assert "PAST-1" in {i["case"] for i in shown.json()["items"]}
+    again = run(["audit", "due", "--store", str(store), *as_of, "--json"]).json()
+    assert again["ok"] and again["position"] == again["store_position"], again
+
+
 def test_audit_due_without_a_kept_list_is_a_finding(files: Files) -> None:
     store = _without_due_list(files.store_copy("due-none.db"))
     ran = run(["audit", "due", "--store", str(store), "--as-of", "2026-02-02"])

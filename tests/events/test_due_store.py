@@ -569,3 +569,41 @@ def test_a_case_s_spans_end_on_the_days_time_alone_changes_its_items() -> None:
     assert "referred-twelve-months-without-provider" in {text[1] for _, text in last_items}
     # a span per change: two neighbours never hold the same items
     assert all(a[2] != b[2] for a, b in itertools.pairwise(worked_out) if a[1] + 1 == b[0])
+
+
+# ------------------------------------------------------- a kept position past the log's end
+
+
+def test_a_kept_position_past_the_end_of_the_log_is_a_damaged_list(tmp_path: Path) -> None:
+    store = tmp_path / "past.db"
+    with CaseRecords(store, SPECS) as records:
+        _late_cases(records)
+        records.due(LATE_DAYS[-1])
+    with closing(sqlite3.connect(store)) as db:  # a hand edit (or a list copied from a longer log)
+        db.execute("UPDATE stored_events_due_state SET position = 9999")
+        db.commit()
+    with CaseRecords(store, SPECS) as records:  # recorded since: a case the list must come to hold
+        records.open_case("NEW-1", "2025-01-01")
+        records.record("NEW-1", "plan_development_started", {"commenced_on": "2025-01-02"})
+        last = records.store.last_position()
+    day = LATE_DAYS[-1]
+    with closing(CaseStore(store)) as opened:
+        assert kept_due_list(opened, SPECS, day) is None  # not answered from it as it stands
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        check = check_due(records, day, 30)
+        assert not check.ok and check.position == 9999 and check.store_position == last
+        assert any("past the log's last position" in p for p in check.problems), check.problems
+        listed = records.due(day, 30)  # read-only: worked out again in memory
+        assert "NEW-1" in _listed_cases(listed) and listed == due_sweep(records, day, 30)
+        report = records.due_report
+        assert report is not None and report.rebuilt and not report.kept
+    with closing(sqlite3.connect(store)) as db:
+        assert db.execute("SELECT position FROM stored_events_due_state").fetchone()[0] == 9999
+    with CaseRecords(store, SPECS) as records:  # writable: built again, and said why
+        listed = records.due(day, 30)
+        assert "NEW-1" in _listed_cases(listed) and listed == due_sweep(records, day, 30)
+        report = records.due_report
+        assert report is not None and report.rebuilt and report.kept
+        assert "past the log's last position" in str(report.reason) and report.position == last
+    with CaseRecords(store, SPECS, read_only=True) as records:
+        assert check_due(records, day, 30).ok

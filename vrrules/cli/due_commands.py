@@ -221,9 +221,15 @@ def audit_due(ctx: click.Context, *, store: str, as_of: date, within: int, json_
             f"{verdict} with deciding every case as of {as_of.isoformat()} (within {within} days): "
             f"{check.listed:,} listed, {check.expected:,} decided"
         )
+        past = check.position > check.store_position
         out.text(
-            f"  kept at position {check.position:,} of {check.store_position:,}; "
-            f"{check.caught_up:,} record(s) after it read in memory"
+            f"  kept at position {check.position:,} of {check.store_position:,}"
+            + (
+                " (PAST THE END OF THE LOG: the kept list is damaged; `vrrules due` builds it again)"
+                if past
+                else ""
+            )
+            + f"; {check.caught_up:,} record(s) after it read in memory"
         )
         for problem in check.problems:
             out.text(f"  - {problem}")

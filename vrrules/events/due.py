@@ -715,6 +715,9 @@ class DueProjection:
             return "none was built in this store yet"
         if state.format != FORMAT:
             return f"its tables are of format {state.format}, this vrrules keeps format {FORMAT}"
+        last = self.records.store.last_position()
+        if state.position > last:
+            return _past_the_log(state.position, last)
         if self._given is not None and list(state.families) != self._given:
             return f"it lists the families {list(state.families)}, these ones were asked for: {self._given}"
         sources = self._sources()
@@ -995,9 +998,20 @@ def kept_due_list(store: CaseStore, spec_root: Path, as_of: date, within: int = 
     state = tables.state()
     if state is None or state.format != FORMAT or state.sources is None:
         return None
-    if state.sources != _sources_fingerprint(spec_root, None) or store.last_position() > state.position:
+    # behind the log: caught up by a projection; past its end: damaged, built again by one
+    if state.sources != _sources_fingerprint(spec_root, None) or store.last_position() != state.position:
         return None
     return KeptDueList(as_of, _rows(tables, as_of, within), DueReport(position=state.position, kept=True))
+
+
+def _past_the_log(position: int, last: int) -> str:
+    """Why a list kept at ``position``, beyond the log's ``last`` position, is not followed on:
+    no record was ever read there, so the records after ``last`` would never be read."""
+    return (
+        f"it was kept at position {position:,}, past the log's last position {last:,}: the kept "
+        "list is damaged (changed by hand, or copied from another store), and the records "
+        "recorded from here on would never reach it"
+    )
 
 
 def _moved(state: DueState, **changes: Any) -> DueState:
