@@ -31,6 +31,7 @@ from vrrules.policies.library import PolicyLibrary, is_example_file
 from vrrules.policies.lint import example_firing
 from vrrules.policies.model import DERIVATIONS, IDENT, FamilySpec
 from vrrules.policies.resolve import parameter_periods
+from vrrules.policies.specfiles import source_entries
 from vrrules.policies.yamlsource import read_yaml
 
 __all__ = [
@@ -67,7 +68,8 @@ def example_files(root: Path) -> list[Path]:
     """The worked-example files under ``root`` (``examples.yaml``, ``NAME.examples.yaml``)."""
     if root.is_file():
         return [root] if is_example_file(root) else []
-    return sorted(p for p in root.rglob("*.yaml") if is_example_file(p))
+    # as the library walks: hidden files and folders (.git/, a hidden examples.yaml) are not read
+    return sorted(p for p in source_entries(root) if is_example_file(p))
 
 
 def _versions_for(library: PolicyLibrary, family: str, on: date) -> list[CompiledFamily]:
@@ -210,7 +212,7 @@ def _suggest(into: dict[str, dict[str, Any]], spec: FamilySpec) -> None:
 def run_examples(root: Path) -> ExampleRun:
     """Run every examples file under ``root`` against the specs beside it."""
     run = ExampleRun()
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*.yaml") if is_example_file(p))
+    files = example_files(root) if not root.is_file() else [root]
     libraries: dict[Path, PolicyLibrary] = {}
     for path in files:
         folder = path.parent

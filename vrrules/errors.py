@@ -22,6 +22,7 @@ __all__ = [
     "EngineError",
     "EventInvalidError",
     "FactsInvalidError",
+    "FileNotRegularError",
     "ParameterMissingError",
     "PolicyNotInForceError",
     "ReleaseUnknownError",
@@ -280,6 +281,16 @@ class StoreNotVrrulesError(VrrulesError, ValueError):
     that is not SQLite, a SQLite database without vrrules' tables); it was left untouched."""
 
     code = "store_not_vrrules"
+
+
+class FileNotRegularError(VrrulesError, ValueError):
+    """A file to be read is a device, a pipe, a socket or a folder; nothing was read from it."""
+
+    code = "file_not_regular"
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(str(diagnostic), path=diagnostic.file)
+        self.diagnostic = diagnostic
 
 
 class StoreDamagedError(VrrulesError, ValueError):

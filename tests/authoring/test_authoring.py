@@ -237,3 +237,17 @@ def test_vrrules_check_fails_on_a_broken_invariant_and_on_misfit_examples(
     assert main(["check", str(tmp_path), "--invariant-examples", "0"]) == 1  # the examples still count
     (family / "examples.yaml").write_text(TIER_1_ONLY)
     assert main(["check", str(tmp_path)]) == 0
+
+
+def test_hidden_examples_files_are_not_run(tmp_path: Path) -> None:
+    import shutil  # noqa: PLC0415
+
+    shutil.copytree(SPECS / "tiers", tmp_path / "tiers")
+    for hidden in (tmp_path / "tiers" / ".old" / "examples.yaml", tmp_path / ".git" / "examples.yaml"):
+        hidden.parent.mkdir(parents=True, exist_ok=True)
+        hidden.write_text("examples: [\n")  # would be refused as YAML if it were read
+    from vrrules.authoring import example_files  # noqa: PLC0415
+
+    assert example_files(tmp_path) == [tmp_path / "tiers" / "examples.yaml"]
+    run = run_examples(tmp_path)
+    assert run.results and not run.failed

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from vrrules.errors import Diagnostic, VrrulesError
+from vrrules.errors import Diagnostic, FileNotRegularError
 
 __all__ = [
     "SOURCE_FILE_LIMIT",
@@ -44,16 +44,6 @@ _KINDS = (
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
 )
-
-
-class FileNotRegularError(VrrulesError, ValueError):
-    """A file to be read is a device, a pipe, a socket or a folder; nothing was read from it."""
-
-    code = "file_not_regular"
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(str(diagnostic), path=diagnostic.file)
-        self.diagnostic = diagnostic
 
 
 def _kind(mode: int) -> str:
