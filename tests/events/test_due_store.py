@@ -607,3 +607,20 @@ def test_a_kept_position_past_the_end_of_the_log_is_a_damaged_list(tmp_path: Pat
         assert "past the log's last position" in str(report.reason) and report.position == last
     with CaseRecords(store, SPECS, read_only=True) as records:
         assert check_due(records, day, 30).ok
+
+
+def test_a_pipe_among_the_specs_is_never_read_for_the_due_list_s_fingerprint(tmp_path: Path) -> None:
+    import os  # noqa: PLC0415
+    import shutil  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from vrrules.events.due import _sources_fingerprint  # noqa: PLC0415
+
+    shutil.copytree(SPECS / "tiers", tmp_path / "tiers")
+    assert _sources_fingerprint(tmp_path, None) is not None
+    os.mkfifo(tmp_path / "tiers" / "2026.1.yaml")  # blocks whoever opens it to read
+    found: list[str | None] = []
+    reader = threading.Thread(target=lambda: found.append(_sources_fingerprint(tmp_path, None)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert found == [None]  # not known: the library is loaded instead, and refuses the pipe

@@ -58,7 +58,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eventsourcing.utils import get_topic
 
-from vrrules.errors import DueProjectionConflictError, DueProjectionInvalidError, VrrulesError
+from vrrules.errors import (
+    DueProjectionConflictError,
+    DueProjectionInvalidError,
+    FileNotRegularError,
+    VrrulesError,
+)
 from vrrules.events.domain import Case
 from vrrules.events.duetables import (
     FORMAT,
@@ -74,6 +79,7 @@ from vrrules.events.duetables import (
 )
 from vrrules.policies.specfiles import spec_files
 from vrrules.policies.values import parse_iso_date
+from vrrules.policies.yamlsource import SOURCE_FILE_LIMIT, read_at_most
 
 if TYPE_CHECKING:  # the facade holds a projection; the projection reads through the facade
     from vrrules.events.application import CaseRecords, RecordsHandle
@@ -576,8 +582,10 @@ def _sources_fingerprint(root: Path, families: Sequence[str] | None) -> str | No
         base = root if root.is_dir() else root.parent
         for path in spec_files(root):
             digest.update(path.relative_to(base).as_posix().encode() + b"\x00")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    except OSError:
+            # read as the library reads it: a pipe or a device among the specs is never read
+            # here (the library, loaded instead, refuses it with its code)
+            digest.update(hashlib.sha256(read_at_most(path, SOURCE_FILE_LIMIT + 1, "spec file")).digest())
+    except (OSError, FileNotRegularError):
         return None
     return digest.hexdigest()
 
