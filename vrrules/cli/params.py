@@ -157,7 +157,8 @@ class OutputPath(click.ParamType):  # type: ignore[type-arg]
             # no command writes a database: this is a store (maybe the one given), which
             # --force would not replace either
             self.fail(
-                f"expected a file to write, got {str(path)!r}, which is a SQLite database (a store?); "
+                f"expected a file other than the store, got {str(path)!r}, which is a SQLite database "
+                "(a store?); "
                 "name another file",
                 param,
                 ctx,
