@@ -326,3 +326,25 @@ def test_every_error_is_a_vrrules_error_with_a_code(records: CaseRecords) -> Non
     with pytest.raises(VrrulesError) as caught:
         records.record("X", "referral_received", {})
     assert caught.value.code in {"case_unknown", "event_invalid"}
+
+
+def test_a_case_file_that_is_a_pipe_is_refused_unread(tmp_path: Path) -> None:
+    import os  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from vrrules.errors import FileNotRegularError  # noqa: PLC0415
+    from vrrules.events.importer import load_case_file  # noqa: PLC0415
+
+    os.mkfifo(tmp_path / "cases.yaml")  # opening it to read would block until a writer comes
+    raised: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            load_case_file(tmp_path / "cases.yaml")
+        except BaseException as error:  # handed over to the test
+            raised.append(error)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert len(raised) == 1 and isinstance(raised[0], FileNotRegularError)

@@ -40,7 +40,7 @@ from vrrules.events.domain import Case
 from vrrules.events.intake import new_case, validated
 from vrrules.events.publishing import store_release
 from vrrules.policies.model import IsoDate
-from vrrules.policies.yamlsource import YamlDocument, read_yaml
+from vrrules.policies.yamlsource import YamlDocument, read_at_most, read_yaml
 
 __all__ = [
     "CaseFile",
@@ -95,8 +95,29 @@ class CaseFile(BaseModel):
     cases: list[CaseHistory] = Field(min_length=1)
 
 
+# a case file larger than this is refused before it is parsed (the command line's limit too)
+CASE_FILE_LIMIT = 50_000_000
+
+
 def load_case_file(path: Path) -> CaseFile:
-    return case_file_from(read_case_document(path.read_text(encoding="utf-8"), path), path)
+    """The case file at ``path``, read as every file vrrules reads: a device, a pipe or a
+    folder is refused unread (``file_not_regular``), a file past :data:`CASE_FILE_LIMIT` is
+    refused having read no more than that, text that is not UTF-8 is refused."""
+    raw = read_at_most(path, CASE_FILE_LIMIT + 1, "case file")
+    if len(raw) > CASE_FILE_LIMIT:
+        raise EventInvalidError(
+            f"{path}: expected a case file of at most {CASE_FILE_LIMIT:,} bytes, got more; split it "
+            "into several files",
+            file=str(path),
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise EventInvalidError(
+            f"{path}: expected a case file in UTF-8, got a byte that is not at {error.start}",
+            file=str(path),
+        ) from None
+    return case_file_from(read_case_document(text, path), path)
 
 
 def read_case_document(text: str, path: Path | str) -> YamlDocument:
