@@ -217,3 +217,9 @@ def test_a_bundle_field_of_the_wrong_type_is_named_where_it_is(
                 # a malformed entry is named where it is, never by a Python error's words
                 assert f"{entry}[0]" in check.problems[0], check.problems[0]
                 assert "NoneType" not in check.problems[0], check.problems[0]
+
+
+def test_a_state_nested_past_any_real_one_is_no_crash() -> None:
+    from vrrules.audit.bundle import _is_json  # noqa: PLC0415
+
+    assert _is_json(b'{"a": [1]}') and not _is_json(b"[" * 200_000) and not _is_json(b"\x00")

@@ -90,8 +90,9 @@ def test_missing_or_repeated_shares_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ArgumentInvalidError, match=r"0/2 to 1/2, each once.*missing: 1/2"):
         merge_reports([one, one])
     # a share claiming an audit split a hundred billion ways is refused at once
-    with pytest.raises(ArgumentInvalidError, match="each once"):
-        merge_reports([{**one, "shard": "0/100000000000"}])
+    for hostile in ("0/100000000000", "0/\u00b2", "0/" + "9" * 5000):
+        with pytest.raises(ArgumentInvalidError, match="each once"):
+            merge_reports([{**one, "shard": hostile}])
     with CaseRecords(location, SPECS, read_only=True) as records, pytest.raises(ArgumentInvalidError):
         verify_store(records, shard=(2, 2))
 

@@ -116,7 +116,8 @@ def _sqlite_of_something_else(path: Path) -> None:
         ("README.md", lambda p: p.write_bytes(b"# a readme\n" * 50), "store_not_vrrules"),
         ("other.db", _sqlite_of_something_else, "store_not_vrrules"),
         ("folder", lambda p: p.mkdir(), None),
-        ("kept.db-wal", lambda p: p.write_bytes(b"\x37\x7f\x06\x82" + bytes(28)), "store_config_invalid"),
+        ("kept.db-wal", lambda p: p.write_bytes(b"\x37\x7f\x06\x82" + bytes(28)), "store_not_vrrules"),
+        ("new.db-wal", lambda p: None, "store_config_invalid"),
         ("new.db-journal", lambda p: None, "store_config_invalid"),
     ],
 )

@@ -233,3 +233,18 @@ def test_money_not_as_written_is_event_invalid_at_its_field_and_says_what_to_wri
         assert records.history("M-1") == before
         records.record("M-1", "bill_submitted", {**bill, "amount": plain})
         assert str(records.case("M-1").recorded[-1].payload.amount) == plain  # type: ignore[attr-defined]
+
+
+def test_a_payload_given_as_any_mapping_is_checked_as_a_dict_is() -> None:
+    from collections import OrderedDict  # noqa: PLC0415
+    from types import MappingProxyType  # noqa: PLC0415
+
+    from vrrules.events.registry import payload_for  # noqa: PLC0415
+
+    model = payload_for("referral_received")
+    assert model is not None
+    lax = {"received_on": 1728000000, "source": "employer"}
+    for given in (OrderedDict(lax), MappingProxyType(lax)):
+        with pytest.raises(ValidationError) as refused:
+            model.model_validate(given)
+        assert [e["loc"] for e in refused.value.errors()] == [("received_on",)]

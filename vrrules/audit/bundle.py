@@ -149,7 +149,7 @@ class BundleCheck:
 def _is_json(state: bytes) -> bool:
     try:
         json.loads(state)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a state nested past any real one
         return False
     return True
 

@@ -443,7 +443,8 @@ def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:
     # how many shares the audit was split into, as the partials themselves say (one partial
     # of 0/2 alone is told that 1/2 is missing, not that it should be 0/1)
     said = {share.rpartition("/")[2] for share in shares}
-    count = int(next(iter(said))) if len(said) == 1 and next(iter(said)).isdigit() else len(partials)
+    told = next(iter(said)) if len(said) == 1 else ""
+    count = int(told) if told.isascii() and told.isdigit() and len(told) <= 18 else len(partials)
     if count != len(partials) or shares != sorted(f"{k}/{count}" for k in range(count)):
         given = set(shares)
         # the first few missing (a hostile N of billions is not spelled out)

@@ -180,7 +180,7 @@ def store_environment(store: str | Path | None) -> dict[str, str]:
             store=_redacted(location),
         )
     path = Path(location.removeprefix("sqlite:///")).expanduser()
-    if path.name.endswith(_COMPANION_SUFFIXES):
+    if _is_companion_name(path):
         raise StoreConfigError(
             f"expected the store file itself, got {path}, a name SQLite gives the files it keeps "
             f"beside a store ({', '.join(_COMPANION_SUFFIXES)}); name the store without it",
@@ -205,6 +205,17 @@ def store_environment(store: str | Path | None) -> dict[str, str]:
 # the files SQLite keeps beside a database: a store under such a name would be taken for
 # another store's write-ahead log, index or journal
 _COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def _is_companion_name(path: Path) -> bool:
+    """Whether a store at ``path`` would be, or be taken for, the file SQLite keeps beside the
+    database of the same name without the suffix: a new store under such a name, or an
+    existing file whose database is beside it (a store already named so, alone, still opens)."""
+    lowered = path.name.lower()  # case-insensitive file systems make X-WAL the same file
+    suffix = next((s for s in _COMPANION_SUFFIXES if lowered.endswith(s)), None)
+    if suffix is None:
+        return False
+    return not path.exists() or path.with_name(path.name[: -len(suffix)]).exists()
 
 
 def _redacted(location: str) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -117,7 +117,9 @@ def _scalar_errors(
                 input=item.get("input"),
             )
             for item in error.errors(include_url=False)
-            if not (item["loc"] and item["loc"][0] in names and item["type"] == "missing")
+            # the other fields' own problems; a check across fields would judge the payload
+            # without the refused values, so it is left for when they are written as they must be
+            if item["loc"] and item["loc"][0] not in names
         )
     order = {name: n for n, name in enumerate(model.model_fields)}
     details.sort(key=lambda d: order.get(str(d["loc"][0]) if d["loc"] else "", -1))
@@ -163,7 +165,9 @@ class Payload(BaseModel):
         Python for every field of every event an audit reads); each refusal is still reported
         at its field, beside whatever else is wrong with the payload."""
         if type(data) is not dict:
-            return data
+            if not isinstance(data, Mapping):
+                return data  # a model instance, or what pydantic refuses in its own words
+            data = dict(data)  # any mapping pydantic takes, checked the same
         refused = [
             (name, value, problem)
             for name, kind in _scalar_fields(cls)

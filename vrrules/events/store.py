@@ -546,10 +546,10 @@ class CaseStore:
         sample = [
             (UUID(bytes=stored_id), version, topic, state)
             for _, stored_id, version, topic, state, _, problem in itertools.islice(
-                self.log_rows(states=True, page=3), 3
+                self.log_rows(states=True, page=20), 20
             )
             if problem is None and state is not None
-        ]
+        ][:3]
         if not sample:
             self.sealed = False
             return
@@ -596,6 +596,10 @@ class CaseStore:
             return self._log.repository.get(aggregate_id, **options)
         except (AggregateNotFoundError, VrrulesError):
             raise
+        except (PersistenceOperationalError, PersistenceInterfaceError, sqlite3.Error) as error:
+            # a lock, a dropped connection, a disk error: the store could not be read now,
+            # which says nothing about its records
+            raise _unavailable(self.location, error) from None
         except Exception as error:  # whatever a hostile hand made of its records
             raise StoreDamagedError(
                 f"expected the stored records of {what} to read as one, got {type(error).__name__}: "
