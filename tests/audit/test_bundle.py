@@ -220,6 +220,7 @@ def test_a_bundle_field_of_the_wrong_type_is_named_where_it_is(
 
 
 def test_a_state_nested_past_any_real_one_is_no_crash() -> None:
-    from vrrules.audit.bundle import _is_json  # noqa: PLC0415
+    from vrrules.events.store import is_plain_state  # noqa: PLC0415
 
-    assert _is_json(b'{"a": [1]}') and not _is_json(b"[" * 200_000) and not _is_json(b"\x00")
+    assert is_plain_state(b'{"a": [1]}') and not is_plain_state(b"[" * 200_000)
+    assert not is_plain_state(b"\x00")

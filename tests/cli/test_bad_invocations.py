@@ -599,6 +599,21 @@ EMPTY_TEXTS = {
 }
 
 
+def _readers_of(given: Path, files: Files, tmp_path: Path) -> list[tuple[list[str], str, str]]:
+    """Each command that reads ``given`` as a facts or case file, with what its refusal must
+    say the file should hold and the fix it points at."""
+    store = ["--store", str(files.store), "--dry-run"]
+    facts = ["decide", "VR-2025-0102", "billing", *store, "--facts", str(given)]
+    cases = ["import", str(given), "--store", str(tmp_path / "none.db")]
+    demo = ["demo", "--cases", str(given), "--store", str(tmp_path / "demo.db")]
+    case_file = "expected a case file holding a mapping with 'cases'"
+    return [
+        (facts, "expected a facts file holding a mapping of fact names to values", "'vrrules facts billing'"),
+        (cases, case_file, "sample case file"),
+        (demo, case_file, "sample case file"),
+    ]
+
+
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
 @pytest.mark.parametrize("kind", sorted(EMPTY_TEXTS))
 def test_an_empty_facts_or_case_file_is_told_what_it_should_hold(
@@ -606,23 +621,7 @@ def test_an_empty_facts_or_case_file_is_told_what_it_should_hold(
 ) -> None:
     empty = tmp_path / f"{kind}{suffix}"
     empty.write_text(EMPTY_TEXTS[kind])
-    facts = [
-        "decide",
-        "VR-2025-0102",
-        "billing",
-        "--store",
-        str(files.store),
-        "--dry-run",
-        "--facts",
-        str(empty),
-    ]
-    cases = ["import", str(empty), "--store", str(tmp_path / "none.db")]
-    demo = ["demo", "--cases", str(empty), "--store", str(tmp_path / "demo.db")]
-    for args, holds, fix in (
-        (facts, "expected a facts file holding a mapping of fact names to values", "'vrrules facts billing'"),
-        (cases, "expected a case file holding a mapping with 'cases'", "sample case file"),
-        (demo, "expected a case file holding a mapping with 'cases'", "sample case file"),
-    ):
+    for args, holds, fix in _readers_of(empty, files, tmp_path):
         ran = run(args)
         assert_clean_failure(ran, INPUT, "input_invalid")
         line = ran.error_lines[0]
@@ -657,23 +656,7 @@ def test_a_facts_or_case_file_that_is_not_a_mapping_is_told_what_it_should_hold(
     assert text is not None
     given = tmp_path / f"{kind}{suffix}"
     given.write_text(text)
-    facts = [
-        "decide",
-        "VR-2025-0102",
-        "billing",
-        "--store",
-        str(files.store),
-        "--dry-run",
-        "--facts",
-        str(given),
-    ]
-    cases = ["import", str(given), "--store", str(tmp_path / "none.db")]
-    demo = ["demo", "--cases", str(given), "--store", str(tmp_path / "demo.db")]
-    for args, holds, fix in (
-        (facts, "expected a facts file holding a mapping of fact names to values", "'vrrules facts billing'"),
-        (cases, "expected a case file holding a mapping with 'cases'", "sample case file"),
-        (demo, "expected a case file holding a mapping with 'cases'", "sample case file"),
-    ):
+    for args, holds, fix in _readers_of(given, files, tmp_path):
         ran = run(args)
         assert_clean_failure(ran, INPUT, "input_invalid")
         line = ran.error_lines[0]

@@ -305,17 +305,19 @@ def touches(draw: st.DrawFn) -> list[tuple[int, list[tuple[str, dict[str, Any]]]
 
 KEPT = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DAYS = st.lists(OFFSETS, min_size=1, max_size=3)
+# the histories the kept-projection properties draw, the same on every backend
+KEPT_HISTORIES = {
+    "first": stores(),
+    "later": stores(),
+    "touched": touches(),
+    "offsets": DAYS,
+    "within": st.integers(0, 30),
+    "opened": OPENINGS,
+}
 
 
 @KEPT
-@given(
-    first=stores(),
-    later=stores(),
-    touched=touches(),
-    offsets=DAYS,
-    within=st.integers(0, 30),
-    opened=OPENINGS,
-)
+@given(**KEPT_HISTORIES)
 def test_the_kept_projection_equals_the_sweep_on_sqlite(
     *,
     first: list[Any],
@@ -335,14 +337,7 @@ def test_the_kept_projection_equals_the_sweep_on_sqlite(
 @pytest.mark.postgres
 def test_the_kept_projection_equals_the_sweep_on_postgres(postgres_url: str) -> None:
     @KEPT
-    @given(
-        first=stores(),
-        later=stores(),
-        touched=touches(),
-        offsets=DAYS,
-        within=st.integers(0, 30),
-        opened=OPENINGS,
-    )
+    @given(**KEPT_HISTORIES)
     def check(
         *,
         first: list[Any],

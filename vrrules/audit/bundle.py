@@ -32,7 +32,7 @@ from vrrules.audit.verify import AuditReport, verify_store
 from vrrules.errors import CaseUnknownError, VrrulesError
 from vrrules.events.application import CaseRecords
 from vrrules.events.domain import case_id, release_id
-from vrrules.events.store import StoredRecord
+from vrrules.events.store import StoredRecord, is_plain_state
 from vrrules.events.tlog import verify_inclusion
 
 __all__ = ["BUNDLE_FORMAT", "BundleCheck", "export_bundle", "verify_bundle"]
@@ -144,14 +144,6 @@ class BundleCheck:
             "problems": self.problems,
             "report": self.report.as_dict(),
         }
-
-
-def _is_json(state: bytes) -> bool:
-    try:
-        json.loads(state)
-    except (ValueError, RecursionError):  # RecursionError: a state nested past any real one
-        return False
-    return True
 
 
 def _brief(error: Exception) -> str:
@@ -313,7 +305,7 @@ def verify_bundle(
     # a bundle of an encrypted store carries its records as stored, the states ciphertext:
     # replayed with the store's key, or without it left sealed (the proofs above are over the
     # bytes as stored, so they hold either way)
-    encrypted = not any(_is_json(record.state) for _, record, _ in records)
+    encrypted = not any(is_plain_state(record.state) for _, record, _ in records)
     with CaseRecords(store="memory", encryption_key=encryption_key if encrypted else None) as replayed:
         try:
             replayed.store.insert_records(record for _, record, _ in sorted(records, key=lambda r: r[0]))

@@ -80,7 +80,9 @@ class Replayer:
         self._releases: dict[str, CompiledFamily] = {}
         self._memo: dict[tuple[str, int, str], Decision] = {}
         self._checked: dict[tuple[str, str], dict[str, Any]] = {}
-        self._reads_others: dict[str, bool] = {}
+        # per release: its facts read from the case (name, case-view path), and whether
+        # they read the worker's other cases; worked out once, as the release loads
+        self._sourced: dict[str, tuple[list[tuple[str, str]], bool]] = {}
         self._workers: dict[str, list[str]] | None = None
 
     def _worker_cases(self, case: Case, decided_at: datetime | None) -> list[Case]:
@@ -121,6 +123,10 @@ class Replayer:
                     _LOADED.pop(next(iter(_LOADED)))
                 _LOADED[sha256] = loaded
             compiled = self._releases[sha256] = loaded
+            self._sourced[sha256] = (
+                [(name, decl.source) for name, decl in loaded.spec.facts.items() if decl.source],
+                reads_other_cases(loaded.sources),
+            )
         return compiled
 
     def _decide_again(self, compiled: CompiledFamily, record: DecisionRecord) -> Decision:
@@ -151,6 +157,33 @@ class Replayer:
                 self._checked.clear()
             self._checked[key] = found
         return found
+
+    def _facts_against_history(
+        self,
+        compiled: CompiledFamily,
+        sourced: list[tuple[str, str]],
+        then: Case,
+        record: DecisionRecord,
+        others: list[Case],
+    ) -> list[str]:
+        """The sourced facts must be the ones the history established at the version read,
+        read the way the decision read it (what had happened by its date, or everything
+        recorded)."""
+        view = case_view(
+            then,
+            record.as_of,
+            happened_only=record.reads_business_time,
+            others=others,
+            paths=compiled.sources,
+        )
+        values = {name: view.get(source) for name, source in sourced}
+        from_history = self._checked_facts(compiled, values)
+        return [
+            f"fact {name!r}: recorded {record.facts.get(name)!r}, history at event "
+            f"{record.case_version_read} gives {from_history.get(name)!r}"
+            for name in values
+            if from_history.get(name) != record.facts.get(name)
+        ]
 
     def replay_decision(
         self,
@@ -184,11 +217,9 @@ class Replayer:
         try:
             if then is None or then.version != record.case_version_read:
                 then = self.store.case(case.case_ref, record.case_version_read)
-            reads_others = self._reads_others.get(compiled.sha256)
-            if reads_others is None:
-                reads_others = self._reads_others[compiled.sha256] = reads_other_cases(compiled.sources)
+            sourced, reads_others = self._sourced[compiled.sha256]
             others = self._worker_cases(then, decided_at) if reads_others else []
-            notes.extend(_facts_against_history(compiled, then, record, others, self._checked_facts))
+            notes.extend(self._facts_against_history(compiled, sourced, then, record, others))
         except VrrulesError as error:
             notes.append(f"facts could not be derived again: [{error.code}] {error.message}")
         return result("differs" if notes else "reproduced", notes)
@@ -235,41 +266,6 @@ def _differences(replayed: Decision, record: DecisionRecord) -> list[str]:
     if list(replayed.fired_rule_ids) != recorded_fired:
         notes.append(f"fired rules: recorded {recorded_fired}, replayed {list(replayed.fired_rule_ids)}")
     return notes
-
-
-def _facts_against_history(
-    compiled: CompiledFamily,
-    then: Case,
-    record: DecisionRecord,
-    others: list[Case],
-    checked: Callable[[CompiledFamily, dict[str, Any]], dict[str, Any]],
-) -> list[str]:
-    """The sourced facts must be the ones the history established at the version read, read
-    the way the decision read it (what had happened by its date, or everything recorded)."""
-    view = case_view(
-        then, record.as_of, happened_only=record.reads_business_time, others=others, paths=compiled.sources
-    )
-    sourced = {name: view.get(source) for name, source in _sourced(compiled)}
-    from_history = checked(compiled, sourced)
-    return [
-        f"fact {name!r}: recorded {record.facts.get(name)!r}, history at event "
-        f"{record.case_version_read} gives {from_history.get(name)!r}"
-        for name in sourced
-        if from_history.get(name) != record.facts.get(name)
-    ]
-
-
-def _sourced(compiled: CompiledFamily) -> list[tuple[str, str]]:
-    """The family's facts read from the case, each with the case-view path it reads."""
-    found = _SOURCED.get(compiled.sha256)
-    if found is None:
-        found = _SOURCED[compiled.sha256] = [
-            (name, decl.source) for name, decl in compiled.spec.facts.items() if decl.source
-        ]
-    return found
-
-
-_SOURCED: dict[str, list[tuple[str, str]]] = {}
 
 
 def _checked_from_history(compiled: CompiledFamily, sourced: dict[str, Any]) -> dict[str, Any]:

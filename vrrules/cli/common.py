@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from vrrules.cli.errors import EXIT_CODES, EXIT_INTERRUPTED, CommandError
-from vrrules.cli.params import StoreLocation, store_file
+from vrrules.cli.params import SQLITE_MAGIC, StoreLocation, store_file
 
 if TYPE_CHECKING:
     from vrrules import CaseRecords, PolicyLibrary
@@ -49,7 +49,6 @@ __all__ = [
 
 DEMO_STORE = "vrrules-demo.db"
 STORE_KEY_VARIABLE = "VRRULES_STORE_KEY"
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -295,7 +294,7 @@ def read_limited(path: Path, limit: int, what: str) -> bytes:
     parse). At most ``limit`` + 1 bytes are read, whatever the file claims its size is (a
     file growing as it is read); a device such as /dev/zero, a pipe, a socket or a folder is
     refused (file_not_regular) before it is opened for reading."""
-    from vrrules.policies.yamlsource import read_at_most  # noqa: PLC0415  (a device, pipe or folder: refused)
+    from vrrules.policies.reading import read_at_most  # noqa: PLC0415  (a device, pipe or folder: refused)
 
     data = read_at_most(path, limit + 1, what)
     if len(data) > limit:
@@ -308,9 +307,6 @@ def read_limited(path: Path, limit: int, what: str) -> bytes:
             path=str(path),
         )
     return data
-
-
-CASE_FILE_LIMIT = 50_000_000
 
 
 def read_data(path: Path, what: str, limit: int, *, holds: str, fix: str) -> dict[str, Any]:
@@ -412,7 +408,12 @@ def load_cases(path: Path) -> CaseFile:
     """A YAML or JSON case file (the importer's format), size-limited, validated."""
     from pydantic import ValidationError  # noqa: PLC0415  (see the imports)
 
-    from vrrules.events.importer import CaseFile, case_file_from, read_case_document  # noqa: PLC0415
+    from vrrules.events.importer import (  # noqa: PLC0415
+        CASE_FILE_LIMIT,
+        CaseFile,
+        case_file_from,
+        read_case_document,
+    )
 
     if path.suffix.lower() == ".json":
         data = read_data(path, "case file", CASE_FILE_LIMIT, holds=CASE_FILE_HOLDS, fix=_case_file_fix())

@@ -124,10 +124,13 @@ class InputFile(ExistingPath):
         super().__init__(file=True, folder=False, what=what)
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"  # the first bytes of every SQLite database
+
+
 def _is_sqlite(path: Path) -> bool:
     try:
         with path.open("rb") as file:
-            return file.read(16) == b"SQLite format 3\x00"
+            return file.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
     except OSError:
         return False
 

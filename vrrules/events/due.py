@@ -77,9 +77,9 @@ from vrrules.events.duetables import (
     Span,
     Text,
 )
+from vrrules.policies.reading import SOURCE_FILE_LIMIT, read_at_most
 from vrrules.policies.specfiles import spec_files
 from vrrules.policies.values import parse_iso_date
-from vrrules.policies.yamlsource import SOURCE_FILE_LIMIT, read_at_most
 
 if TYPE_CHECKING:  # the facade holds a projection; the projection reads through the facade
     from vrrules.events.application import CaseRecords, RecordsHandle

@@ -40,7 +40,8 @@ from vrrules.events.domain import Case
 from vrrules.events.intake import new_case, validated
 from vrrules.events.publishing import store_release
 from vrrules.policies.model import IsoDate
-from vrrules.policies.yamlsource import YamlDocument, read_at_most, read_yaml
+from vrrules.policies.reading import read_at_most
+from vrrules.policies.yamlsource import YamlDocument, read_yaml
 
 __all__ = [
     "CaseFile",

@@ -71,7 +71,15 @@ from vrrules.events.persistence import (
 from vrrules.events.registry import EVENT_TYPES, event_class_name
 from vrrules.events.tlog import record_leaf_hash
 
-__all__ = ["CaseStore", "LogRow", "StoreHandle", "StoredRecord", "known_topics", "refuse_unless_store"]
+__all__ = [
+    "CaseStore",
+    "LogRow",
+    "StoreHandle",
+    "StoredRecord",
+    "is_plain_state",
+    "known_topics",
+    "refuse_unless_store",
+]
 
 # (position, stored id's 16 bytes, version, topic, state as stored or None, stored leaf or
 # None, what is malformed in the row or None)
@@ -429,10 +437,12 @@ def _uuid(value: UUID | str) -> UUID:
     return value if isinstance(value, UUID) else UUID(value)
 
 
-def _is_json(data: bytes) -> bool:
+def is_plain_state(data: bytes) -> bool:
+    """Whether a stored state reads as JSON, as every state a store without a key holds (an
+    encrypted store's are ciphertext)."""
     try:
         json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past any real state
         return False
     return True
 
@@ -561,7 +571,7 @@ class CaseStore:
         if readable:
             self.sealed = False  # its events read: nothing is sealed
             return  # a damaged record among readable ones is the audit's business
-        looks_plain = all(_is_json(state) for _, _, _, state in sample)
+        looks_plain = all(is_plain_state(state) for _, _, _, state in sample)
         if self._encryption_key is None and not looks_plain:
             if self.sealed:
                 return  # opened to check the log only: the states are hashed, never decoded
