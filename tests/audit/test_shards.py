@@ -175,3 +175,38 @@ def test_edited_partial_reports_are_refused(tmp_path: Path, edit: Any, expected:
     edit(parts[1])
     with pytest.raises(ArgumentInvalidError, match=expected):
         merge_reports(parts)
+
+
+def _walked(location: str, checkpoint: str, workers: int, shard: tuple[int, int] | None = None) -> Any:
+    lines: list[str] = []
+    with CaseRecords(location, SPECS, read_only=True) as records:
+        report = verify_store(
+            records,
+            checkpoints=[load_checkpoint(checkpoint)],
+            workers=workers,
+            shard=shard,
+            on_case=lines.append,
+        )
+    return report.as_dict(), report.render(), lines
+
+
+@pytest.mark.parametrize("attack", [None, "flipped byte", "swapped case ids", "case tail truncated"])
+def test_workers_handed_cases_as_the_log_is_read_report_what_one_process_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attack: str | None
+) -> None:
+    """Cases go out in chunks while the log is read, some walked by the pool, the rest by the
+    auditing process: one case a chunk, so that both walk and the outcomes arrive out of
+    order; they are taken in the store's case order all the same (the per-case lines, the
+    failures, the digest), with or without a shard."""
+    import vrrules.audit.verify as verify_module  # noqa: PLC0415  (its chunk size is patched)
+
+    monkeypatch.setattr(verify_module, "_CHUNK", 1)
+    location = str(tmp_path / "cases.db")
+    checkpoint = _fill(location)
+    if attack is not None:
+        _attack(Database(location), attack, 9, thorough=False)
+    one = _walked(location, checkpoint, 1)
+    assert len(one[2]) == 7 and (one[0]["ok"] is (attack is None))
+    for workers in (2, 3):
+        assert _walked(location, checkpoint, workers) == one, workers
+        assert _walked(location, checkpoint, workers, (1, 2)) == _walked(location, checkpoint, 1, (1, 2))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -207,8 +207,12 @@ class StoreLog:
         recompute: bool = True,
         roots_at: Iterable[int] = (),
         upto: int | None = None,
+        announce: tuple[str, Callable[[UUID], None]] | None = None,
     ) -> None:
         """``upto``: only the records at positions up to it (an audit fixes it first).
+        ``announce`` ``(topic, callback)``: the callback is given each aggregate's stored id
+        at its first record of ``topic``, as the rows are read (the audit hands its case
+        walks out while the log is still being read).
 
         With ``recompute`` every leaf is recomputed from the bytes as stored as they are
         read. Without it the states are not read and the leaves are the ones the writer
@@ -224,7 +228,7 @@ class StoreLog:
         past, and stand as long as no recomputed leaf differs; otherwise (a store that
         fails) the tree is built from the stored leaves, read again, and the recomputed ones."""
         self._start(store, share, keep_from=0 if recompute else _NEVER, roots_at=roots_at)
-        self._read(store.log_rows(states=recompute, upto=upto), trusted=not recompute)
+        self._read(store.log_rows(states=recompute, upto=upto), trusted=not recompute, announce=announce)
         self._finish_read()
         last = upto if upto is not None else self.last_position
         # positions whose leaf lost its record
@@ -294,10 +298,18 @@ class StoreLog:
         if self._logged_streamed:
             self._roots[self._hasher.size] = self._hasher.root()
 
-    def _read(self, rows: Iterable[LogRow], *, trusted: bool) -> None:
+    def _read(
+        self,
+        rows: Iterable[LogRow],
+        *,
+        trusted: bool,
+        announce: tuple[str, Callable[[UUID], None]] | None = None,
+    ) -> None:
         """Add the records ``rows`` gives; ``trusted``: their leaves are the stored ones, to
         be recomputed later (the aggregates are marked unchecked)."""
         numbers, topics, share, add_leaf = self._numbers, self._topics, self.share, self._add_leaf
+        announced_topic, tell = announce if announce is not None else (None, None)
+        announced: set[int] = set()
         for index, (position, stored_id, version, topic, state, stored_leaf, problem) in enumerate(
             rows, start=self.size
         ):
@@ -323,6 +335,9 @@ class StoreLog:
             self.versions.append(version)
             self.aggregates.append(number)
             self.topic_codes.append(code)
+            if topic == announced_topic and number not in announced and tell is not None:
+                announced.add(number)
+                tell(UUID(bytes=stored_id))
             if stored_leaf is not None and self.first_stored is None:
                 self.first_stored = index
             if state is not None and (

@@ -6,11 +6,13 @@ versions, topics and the leaves the writer stored, a few dozen bytes a record). 
 walks then read each case's records, recompute their leaves and replay their decisions; they
 stream (one case in memory at a time) and keep only counts, failures and the leaves that
 differ from the stored ones, so the report stays small however large the store. With
-``workers`` > 1 the walks are shared out in chunks among worker processes, each opening the
-store for itself, started before the log is read; the report and the digest are the same
-as with one. The log's check (:func:`~vrrules.audit.log.verify_log`) then runs over the
-recomputed leaves. ``--since`` reads only the stored leaves and what came after the
-checkpoint (:class:`~vrrules.audit.log.SinceLog`).
+``workers`` > 1 the walks are shared out in chunks among that many processes, this one
+included: the others, each opening the store for itself, are handed chunks as the log's
+rows name the cases, and this one walks the rest once the log is read (:class:`_Walks`);
+the report and the digest are the same as with one. The log's check
+(:func:`~vrrules.audit.log.verify_log`) then runs over the recomputed leaves. ``--since``
+reads only the stored leaves and what came after the checkpoint
+(:class:`~vrrules.audit.log.SinceLog`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 from uuid import UUID
 
@@ -265,17 +268,6 @@ def _verify_share(job: tuple[StoreHandle, _Job, int]) -> list[_CaseOutcome]:
     return _verify_cases(replayer, ids, upto)
 
 
-def _chunks(cases: Iterable[tuple[UUID, int]], size: int) -> Iterator[_Job]:
-    chunk: _Job = []
-    for case in cases:
-        chunk.append(case)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _size_of(item: KeptCheckpoint) -> int:
     given = item[0] if isinstance(item, tuple) else item
     return (given.checkpoint if isinstance(given, ParsedCheckpoint) else given).size
@@ -339,8 +331,8 @@ def verify_store(
 
     ``on_case`` receives a line per case (the per-case table, streamed rather than kept).
     With ``workers`` > 1 (for a store on disk or a server: each worker process opens it
-    for itself), cases are shared out in chunks among that many processes; the report and
-    the digest are the same as with one.
+    for itself), cases are shared out in chunks among that many processes, this one
+    included; the report and the digest are the same as with one.
 
     The store's Merkle log is checked on its own and against every ``checkpoints`` given
     (:func:`vrrules.audit.log.verify_log`). With ``since`` (a checkpoint kept at an earlier
@@ -364,9 +356,10 @@ def verify_store(
     handle = store.handle()
     shareable = handle.location not in (None, "memory", ":memory:")
     with contextlib.ExitStack() as stack:
-        # the workers are started first, so that they start up while the log is read here
+        # the workers are started first, so that they start up while the log is read here;
+        # this process is one of them once the log is read
         pool = (
-            stack.enter_context(multiprocessing.get_context("spawn").Pool(workers))
+            stack.enter_context(multiprocessing.get_context("spawn").Pool(workers - 1))
             if workers > 1 and shareable and not store.sealed
             else None
         )
@@ -379,27 +372,24 @@ def verify_store(
         base = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         report.since = base.size if base is not None else None
         sizes = [_size_of(item) for item in checkpoints]
-        # read while the workers start up; they are handed cases as soon as it is read
-        log, cases, upto = _what_to_walk(store, base, shard, sizes)
-        if store.sealed:  # its events cannot be read: the log alone is checked, every leaf here
-            cases, report.replayed = [], False
-        order = {stored_id: index for index, (stored_id, _) in enumerate(cases)}
-        if shard is not None:
-            cases = [(stored_id, first) for stored_id, first in cases if stored_id.int % shard[1] == shard[0]]
+        order: dict[UUID, int] = {}  # every case's place in opening order (a shard's lines say it)
         collector = _Collector(report, order, shard, on_case, progress)
-        take = collector.take
-
-        if pool is None:
-            replayer = Replayer(store)
-            for chunk in _chunks(cases, _CHUNK):
-                for outcome in _verify_cases(replayer, chunk, upto):
-                    take(outcome)
-        else:
-            # imap keeps the store's case order, so the digest is the one a single worker makes
-            jobs = ((handle, chunk, upto) for chunk in _chunks(cases, _CHUNK))
-            for outcomes in pool.imap(_verify_share, jobs):
-                for outcome in outcomes:
-                    take(outcome)
+        walks = _Walks(
+            store,
+            collector.take,
+            pool=pool,
+            processes=workers - 1,
+            order=order,
+            shard=shard,
+            walk=not store.sealed,
+        )
+        # the walks are handed out as the log's rows name the cases, so the workers start on
+        # them while the log is still being read here
+        log = _read_log(store, base, shard, sizes, walks)
+        if store.sealed:  # its events cannot be read: the log alone is checked, every leaf here
+            report.replayed = False
+        walks.finish()
+        if pool is not None:
             pool.close()
         log.recomputed(collector.leaves, collector.walked)
         if shard is not None:  # the other shares recompute the other aggregates' leaves
@@ -420,20 +410,129 @@ def verify_store(
         return report
 
 
-def _what_to_walk(
-    store: CaseStore, base: Checkpoint | None, shard: tuple[int, int] | None, sizes: list[int]
-) -> tuple[StoreLog, list[tuple[UUID, int]], int]:
-    """The log's index, the cases to walk (each with the first version whose decisions to
-    replay) and the last position the audit reads. The cases come from the index, so the
-    rows are read once for both (a query for the openings read every row again)."""
+def _read_log(
+    store: CaseStore,
+    base: Checkpoint | None,
+    shard: tuple[int, int] | None,
+    sizes: list[int],
+    walks: _Walks,
+) -> StoreLog:
+    """The log's index, read once; the cases to walk (each with the first version whose
+    decisions to replay) go to ``walks`` as they are found, with the last position the
+    audit reads. The cases come from the index, so the rows are read once for both (a query
+    for the openings read every row again)."""
     if base is not None:
         since_log = SinceLog(store, base.size, share=shard, roots_at=sizes)
-        return since_log, since_log.cases_to_walk(), since_log.last_position
+        walks.start(since_log.last_position)
+        for stored_id, first in since_log.cases_to_walk():
+            walks.add(stored_id, first)
+        return since_log
     # up to the last record or leaf, whichever is later: a record deleted from the end of the
     # log leaves its leaf behind it
     upto = max(store.last_position(), store.last_leaf_position())
-    log = StoreLog(store, recompute=False, roots_at=sizes, upto=upto)
-    return log, [(stored_id, 1) for stored_id in log.ids_of_topic(_OPENED)], upto
+    walks.start(upto)
+    return StoreLog(
+        store,
+        recompute=False,
+        roots_at=sizes,
+        upto=upto,
+        announce=(_OPENED, lambda stored_id: walks.add(stored_id, 1)),
+    )
+
+
+class _Walks:
+    """The case walks, in chunks of cases: each worker process of the pool is kept a few
+    chunks ahead, from the moment the log's rows name the cases, and this process walks the
+    rest itself once the log is read (so with two workers, one is this process: the log's
+    reading and the hand-over are the only work a single walk does not do). The outcomes
+    are taken in the store's case order whoever walked them, so the report and the digest
+    are the same however many workers."""
+
+    def __init__(
+        self,
+        store: CaseStore,
+        take: Callable[[_CaseOutcome], None],
+        *,
+        pool: Pool | None,
+        processes: int,
+        order: dict[UUID, int],
+        shard: tuple[int, int] | None,
+        walk: bool,
+    ) -> None:
+        self._store, self._handle, self._pool, self._take = store, store.handle(), pool, take
+        self._order, self._shard, self._walk = order, shard, walk
+        self._ahead = _AHEAD * processes
+        self._replayer: Replayer | None = None
+        self._upto = 0
+        self._chunk: _Job = []
+        self._waiting: deque[tuple[int, _Job]] = deque()  # chunks not handed out yet
+        self._handed: dict[int, AsyncResult[list[_CaseOutcome]]] = {}  # chunks a worker walks
+        self._walked: dict[int, list[_CaseOutcome]] = {}  # chunks walked here, not taken yet
+        self._chunks = 0  # chunks made so far
+        self._next = 0  # the next chunk whose outcomes to take
+
+    def start(self, upto: int) -> None:
+        """The last position the walks read (fixed before the first case is added)."""
+        self._upto = upto
+
+    def add(self, stored_id: UUID, replay_from: int) -> None:
+        if not self._walk:
+            return
+        self._order[stored_id] = len(self._order)
+        if self._shard is not None and stored_id.int % self._shard[1] != self._shard[0]:
+            return
+        self._chunk.append((stored_id, replay_from))
+        if len(self._chunk) == _CHUNK:
+            self._queue()
+
+    def finish(self) -> None:
+        """Walk what no worker took, then take every outcome in order."""
+        if self._chunk:
+            self._queue()
+        while True:
+            self._hand_out()  # the workers first, so that none waits while this process walks
+            if not self._waiting:
+                break
+            number, chunk = self._waiting.popleft()
+            self._walked[number] = _verify_cases(self._own_replayer(), chunk, self._upto)
+            self._take_ready()
+        while self._next < self._chunks:
+            self._take_ready(wait=True)
+
+    def _queue(self) -> None:
+        self._waiting.append((self._chunks, self._chunk))
+        self._chunks += 1
+        self._chunk = []
+        self._take_ready()
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        if self._pool is None:
+            return
+        busy = sum(1 for result in self._handed.values() if not result.ready())
+        while self._waiting and busy < self._ahead:
+            number, chunk = self._waiting.popleft()
+            self._handed[number] = self._pool.apply_async(_verify_share, ((self._handle, chunk, self._upto),))
+            busy += 1
+
+    def _take_ready(self, *, wait: bool = False) -> None:
+        while self._next < self._chunks:
+            number = self._next
+            if number in self._walked:
+                outcomes = self._walked.pop(number)
+            elif number in self._handed and (wait or self._handed[number].ready()):
+                outcomes = self._handed.pop(number).get()
+            else:
+                return
+            for outcome in outcomes:
+                self._take(outcome)
+            self._next += 1
+            wait = False
+
+    def _own_replayer(self) -> Replayer:
+        if self._replayer is None:
+            self._replayer = Replayer(self._store)
+        return self._replayer
 
 
 def merge_reports(partials: Sequence[dict[str, Any]]) -> AuditReport:
@@ -592,7 +691,10 @@ def _merge_logs(logs: list[dict[str, Any]]) -> LogReport | None:
 
 # cases per job handed to a worker: large enough to amortise the hand-over, small enough that
 # the last job does not keep one worker busy long after the other is done
-_CHUNK = 200
+_CHUNK = 100
+# jobs each worker process holds at a time: enough that it never waits while this process
+# walks a chunk of its own
+_AHEAD = 3
 
 
 def count_decisions(records: CaseRecords) -> int:
