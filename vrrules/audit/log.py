@@ -370,19 +370,6 @@ class StoreLog:
     def last_position(self) -> int:
         return self.positions[-1] if self.positions else 0
 
-    def ids_of_topic(self, topic: str) -> list[UUID]:
-        """The stored ids of the aggregates with a record of ``topic``, each once, in the
-        order of the first such record (the cases an audit walks: their openings)."""
-        code = self._topics.get(topic)
-        if code is None:
-            return []
-        aggregates = self.aggregates
-        seen: dict[int, None] = {}
-        for index, found in enumerate(self.topic_codes):
-            if found == code:
-                seen.setdefault(aggregates[index], None)
-        return [self.ids[number] for number in seen]
-
     def stored_id(self, index: int) -> UUID:
         return self.ids[self.aggregates[index]]
 

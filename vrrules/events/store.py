@@ -982,31 +982,6 @@ class CaseStore:
             )
             return int(cursor.fetchone()["last"] or 0)
 
-    def ids_of_topic(self, topic: str, upto: int) -> list[UUID]:
-        """The stored ids of the records of one topic up to a position, in the store's order
-        (the cases an audit walks)."""
-        if self._backend == "memory":
-            return [r.stored_id for r in self.records([topic]) if r.position <= upto]
-        datastore: Any = self._log.recorder.datastore  # type: ignore[attr-defined]
-        with datastore.transaction(commit=False) as cursor:
-            if self._backend == "sqlite":
-                cursor.execute(
-                    f"SELECT CAST(originator_id AS BLOB) FROM {self._events_table} "
-                    "WHERE topic = ? AND rowid <= ? ORDER BY rowid",
-                    (topic, upto),
-                )
-                return [UUID(bytes=_id_key(_as_text(row[0]))[0]) for row in cursor.fetchall()]
-            from psycopg.sql import SQL, Identifier  # noqa: PLC0415  the base install has no PostgreSQL driver
-
-            cursor.execute(
-                SQL(
-                    "SELECT originator_id FROM {schema}.{events} WHERE topic = %s "
-                    "AND notification_id <= %s ORDER BY notification_id"
-                ).format(schema=Identifier(datastore.schema), events=Identifier(self._events_table)),
-                (topic, upto),
-            )
-            return [UUID(str(row["originator_id"])) for row in cursor.fetchall()]
-
     def stored_leaf_rows(self) -> Iterator[tuple[int, bytes]]:
         """Every leaf the writer stored, ``(position, leaf)`` by position (records not read)."""
         for page in self.stored_leaf_pages():
