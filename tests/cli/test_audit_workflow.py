@@ -151,6 +151,37 @@ def test_a_tampered_row_fails_verify_naming_the_first_bad_record(
     assert document["log"]["findings"][0]["version"] == version
 
 
+@pytest.mark.parametrize("kept_file", [".leaves", ".heads"])
+def test_a_kept_file_that_is_not_its_checkpoints_is_reported_not_silently_dropped(
+    files: Files, tmp_path: Path, kept_file: str
+) -> None:
+    """A leaves or heads file edited (or another checkpoint's) cannot name the record: the
+    audit still judges the store by the checkpoint alone, and says the file was not used."""
+    store = _store(files, tmp_path)
+    kept = tmp_path / "kept.checkpoint"
+    _ok(["audit", "checkpoint", "--store", str(store), "--out", str(kept)])
+    beside = Path(f"{kept}{kept_file}")
+    edited = bytearray(beside.read_bytes())
+    edited[len(edited) // 2] ^= 0x01
+    beside.write_bytes(bytes(edited))
+    intact = _ok(["audit", "verify", "--store", str(store), "--checkpoint", str(kept), "--json"]).json()
+    assert intact["ok"] is True
+    (note,) = intact["log"]["notes"]
+    assert f"the {kept_file[1:]} file kept beside the checkpoint" in note and "not used" in note
+    shown = _ok(["audit", "verify", "--store", str(store), "--checkpoint", str(kept)])
+    assert f"note: the {kept_file[1:]} file" in shown.out
+    page = tmp_path / "report.html"
+    _ok(["audit", "verify", "--store", str(store), "--checkpoint", str(kept), "--html", str(page)])
+    assert f"Note: the {kept_file[1:]} file" in page.read_text()
+    _flip(store, _rows(store)[20][0])
+    failed = run(["audit", "verify", "--store", str(store), "--checkpoint", str(kept), "--json"])
+    assert failed.code == 1 and failed.json()["log"]["notes"] == [note]
+    # the file as written is used without a word
+    _ok(["audit", "checkpoint", "--store", str(store), "--out", str(kept), "--force"])
+    again = run(["audit", "verify", "--store", str(store), "--checkpoint", str(kept), "--json"])
+    assert again.json()["log"]["notes"] == []
+
+
 def test_a_rollback_to_an_older_copy_is_found(files: Files, tmp_path: Path) -> None:
     store = _store(files, tmp_path)
     older = tmp_path / "older.db"

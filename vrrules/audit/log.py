@@ -754,6 +754,9 @@ class LogReport:
     built: bool = True
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     findings: list[LogFinding] = field(default_factory=list)
+    # about the files given, not the store: a leaves or heads file kept beside a checkpoint
+    # that is not the checkpoint's (it is not used; the verdict does not depend on it)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -767,6 +770,7 @@ class LogReport:
             "built": self.built,
             "checkpoints": self.checkpoints,
             "findings": [f.as_dict() for f in self.findings],
+            "notes": self.notes,
         }
 
 
@@ -915,8 +919,8 @@ def verify_log(
     origin = store_origin(store.location)
     shortened_cases: list[LogFinding] = []
     for item in checkpoints:
-        given, kept, kept_heads = _kept_files(item)
-        checkpoint = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
+        checkpoint, kept, kept_heads = _kept_files(item)
+        report.notes.extend(_unfit_kept_files(checkpoint, kept, kept_heads))
         if kept_heads is not None and not isinstance(log, SinceLog):  # --since reads no old versions
             shortened = _shortened_case(log, checkpoint, kept_heads)
             if shortened is not None and shortened not in shortened_cases:
@@ -956,14 +960,10 @@ def verify_log(
     return report
 
 
-def _kept_files(
-    item: KeptCheckpoint,
-) -> tuple[ParsedCheckpoint | Checkpoint, bytes | None, bytes | None]:
+def _kept_files(item: KeptCheckpoint) -> tuple[Checkpoint, bytes | None, bytes | None]:
     """A kept checkpoint with the leaves and the heads kept beside it (each None: not kept)."""
-    if not isinstance(item, tuple):
-        return item, None, None
-    files = (*item[1:3], None, None)
-    return item[0], files[0], files[1]
+    given, leaves, heads = (*item, None, None)[:3] if isinstance(item, tuple) else (item, None, None)
+    return (given.checkpoint if isinstance(given, ParsedCheckpoint) else given), leaves, heads
 
 
 def _heads_commitment(log: StoreLog, size: int) -> CaseHeadsCommitment | None:
@@ -997,14 +997,43 @@ def _row_findings(log: StoreLog) -> list[LogFinding]:
     return found
 
 
+def _leaves_fit(kept: bytes, checkpoint: Checkpoint) -> bool:
+    """Whether the leaves kept beside a checkpoint hash to its root (its first leaves do)."""
+    if len(kept) % HASH_SIZE or len(kept) < checkpoint.size * HASH_SIZE:
+        return False
+    hasher = TreeHasher()
+    hasher.extend([kept[at : at + HASH_SIZE] for at in range(0, checkpoint.size * HASH_SIZE, HASH_SIZE)])
+    return hasher.root() == checkpoint.root
+
+
+def _unfit_kept_files(checkpoint: Checkpoint, leaves: bytes | None, heads: bytes | None) -> list[str]:
+    """What is wrong with the files kept beside a checkpoint: one that is not the
+    checkpoint's (edited, or another checkpoint's) is not used, and the auditor is told, since
+    it was given to name the exact record that differs or the case that lost its records."""
+    where = f"the checkpoint of {checkpoint.size} records (root {checkpoint.root.hex()[:16]}…)"
+    notes = []
+    if leaves is not None and not _leaves_fit(leaves, checkpoint):
+        notes.append(
+            f"the leaves file kept beside {where} does not hash to its root, so it was not used: a "
+            "difference from it is named to a span of leaves, not to the exact record; it was "
+            "edited or belongs to another checkpoint (keep the file `vrrules audit checkpoint` "
+            "wrote with it)"
+        )
+    if heads is not None and checkpoint.case_heads is not None and _kept_heads(heads, checkpoint) is None:
+        notes.append(
+            f"the heads file kept beside {where} is not the one its case-heads root commits to, so "
+            "it was not used: a case that lost its last records is found but not named; it was "
+            "edited or belongs to another checkpoint (keep the file `vrrules audit checkpoint` "
+            "wrote with it)"
+        )
+    return notes
+
+
 def _first_difference(log: StoreLog, checkpoint: Checkpoint, kept: bytes | None) -> LogFinding:
     logged = log.logged_tree()
     common = min(log.size, checkpoint.size)
-    trusted = LogTree.from_packed(kept) if kept is not None else None
-    if trusted is not None and (
-        trusted.size < checkpoint.size or trusted.tree_hash(checkpoint.size) != checkpoint.root
-    ):
-        trusted = None  # the leaves kept beside it are not the checkpoint's: of no help
+    # the leaves kept beside it help only when they are the checkpoint's (else: a note)
+    trusted = LogTree.from_packed(kept) if kept is not None and _leaves_fit(kept, checkpoint) else None
     if trusted is not None:
         if logged.tree_hash(common) != trusted.tree_hash(common):
             mismatch = find_first_mismatch(logged, [(common, trusted.tree_hash(common))], trusted)

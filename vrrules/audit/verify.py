@@ -169,6 +169,7 @@ class AuditReport:
                 + ("" if self.log.built else " (written before the log: run `vrrules audit migrate`)")
             )
             lines.extend(f"  LOG: {finding}" for finding in self.log.findings)
+            lines.extend(f"  note: {note}" for note in self.log.notes)
         if self.since is not None:
             lines.append(f"checked the records after the first {self.since} (--since)")
         if self.digest:
@@ -680,12 +681,14 @@ def _merge_logs(logs: list[dict[str, Any]]) -> LogReport | None:
         {**summary, "consistent": all(log["checkpoints"][n]["consistent"] for log in logs)}
         for n, summary in enumerate(logs[0]["checkpoints"])
     ]
+    notes = list(dict.fromkeys(str(note) for log in logs for note in log.get("notes", [])))
     return LogReport(
         size=int(logs[0]["size"]),
         root="" if findings else str(logs[0]["root"]),
         built=all(bool(log["built"]) for log in logs),
         checkpoints=checkpoints,
         findings=findings,
+        notes=notes,
     )
 
 
