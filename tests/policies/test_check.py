@@ -246,3 +246,41 @@ def test_a_condition_value_is_refused_in_words_that_fit_it(
     assert problem.code == "condition_value_mismatch"
     assert words in str(problem), str(problem)
     assert not_words is None or not_words not in str(problem)
+
+
+EARLY = (SPECS / "early-intervention" / "2025.1.yaml").read_text()
+SHIFT = "derive: {shift: {date: off_work_since, months: [{param: alert_months}]}}"
+FRACTION = "derive: {fraction: {of: full_rate, numerator: 1, denominator: 3, rounding: down}}"
+
+
+@pytest.mark.parametrize(
+    ("base", "edit", "code", "field", "words"),
+    [
+        (EARLY, (SHIFT, SHIFT.replace("{param: alert_months}", "12.0")), "derivation_invalid",
+         "derive.shift.months", "got [12.0], which would be read as [12]"),
+        (EARLY, (SHIFT, SHIFT.replace("months: [{param: alert_months}]", "days: [true]")),
+         "derivation_invalid", "derive.shift.days", "got [True], which would be read as [1]"),
+        (PER_DIEM, (FRACTION, FRACTION.replace("numerator: 1", "numerator: 1.0")), "derivation_invalid",
+         "derive.fraction.numerator", "got 1.0, which would be read as 1"),
+        (PER_DIEM, (FRACTION, FRACTION.replace("denominator: 3", "denominator: 3.0")), "derivation_invalid",
+         "derive.fraction.denominator", "got 3.0, which would be read as 3"),
+        (PER_DIEM, (KING, KING.replace("[10, 11,", "[10.0, 11,")), "rate_table_invalid", ".months",
+         "the calendar months of the rows of table 'per_diem_rates'"),
+    ],
+    ids=["shift months 12.0", "shift days true", "numerator 1.0", "denominator 3.0", "table month 10.0"],
+)
+def test_whole_numbers_a_spec_gives_itself_count_only_as_written(
+    base: str, edit: tuple[str, str], code: str, field: str, words: str
+) -> None:
+    """YAML reads 12.0 as a float and true as a bool; lax validation took them for 12 and 1,
+    so a spec said one thing and meant another. The check refuses them where they stand;
+    a stored release that decided with one still replays as it did."""
+    text = base.replace(*edit, 1)
+    assert text != base
+    compiled, diagnostics = compile_source(SpecSource(text, "spec.yaml"))
+    assert compiled is None
+    problems = [d for d in diagnostics if d.code == code and d.field is not None and d.field.endswith(field)]
+    assert problems, [str(d) for d in diagnostics]
+    assert words in problems[0].message and "written as whole numbers" in problems[0].message
+    assert problems[0].line is not None and text.splitlines()[problems[0].line - 1].strip()
+    assert load_release(SpecSource(text, "spec.yaml")).spec.family

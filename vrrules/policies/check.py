@@ -328,6 +328,53 @@ def _check_written_values(spec: FamilySpec, report: _Report) -> None:
                 ("facts", name, "default"),
                 _AS_WRITTEN,
             )
+    for path, typed, code, what in _whole_numbers(spec):
+        found, written = report.document.value_at(path)
+        if found and _retyped(written, typed):
+            report(
+                code,
+                f"expected {what} written as whole numbers (3, not 3.0 or true), got "
+                f"{written!r}, which would be read as {typed!r}",
+                path,
+                _AS_WRITTEN,
+            )
+
+
+def _whole_numbers(spec: FamilySpec) -> Iterator[tuple[Path, Any, str, str]]:
+    """Where a spec gives whole numbers itself (outside facts, parameters and conditions):
+    each path with the value the models read there, its code and what it counts."""
+    for name, decl in spec.facts.items():
+        derivation = decl.derive
+        if derivation is None:
+            continue
+        for kind in ("shift", "period_end"):
+            moved = getattr(derivation, kind)
+            if moved is not None:
+                for unit in ("days", "months"):
+                    yield (
+                        ("facts", name, "derive", kind, unit),
+                        getattr(moved, unit),
+                        "derivation_invalid",
+                        f"the {unit} of the {kind} deriving {name!r} (or fact names, or {{param: name}})",
+                    )
+        if derivation.fraction is not None:
+            for term in ("numerator", "denominator"):
+                yield (
+                    ("facts", name, "derive", "fraction", term),
+                    getattr(derivation.fraction, term),
+                    "derivation_invalid",
+                    f"the {term} of the fraction deriving {name!r}",
+                )
+    for table_name, table in spec.tables.items():
+        for p, period in enumerate(table.periods):
+            for r, row in enumerate(period.rows):
+                if row.months is not None:
+                    yield (
+                        ("tables", table_name, "periods", p, "rows", r, "months"),
+                        row.months,
+                        "rate_table_invalid",
+                        f"the calendar months of the rows of table {table_name!r}",
+                    )
 
 
 def _references(spec: FamilySpec) -> Iterator[tuple[Reference, Path, str | None]]:
