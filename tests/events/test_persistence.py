@@ -108,3 +108,22 @@ _values = st.recursive(
 def test_any_state_decodes_as_eventsourcing_decodes_it(state: dict[str, Any], ascii_only: bool) -> None:
     data = json.dumps(state, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
     assert _outcome(_fast, data) == _outcome(_slow, data)
+
+
+def test_records_are_counted_over_the_key_index_or_the_table_where_there_is_none(tmp_path: Any) -> None:
+    """The count (``--since``'s check of the checkpoint's end) reads the primary key's index;
+    a table made without that key is counted over the table, to the same number."""
+    import sqlite3  # noqa: PLC0415
+
+    location = str(tmp_path / "cases.db")
+    with CaseRecords(location) as records:
+        for n in range(3):
+            records.open_case(f"C-{n}", "2025-11-03")
+        store = records.store
+        counted = [store.count_records(upto) for upto in (0, 1, 2, 3, 10**9)]
+        assert counted == [0, 1, 2, 3, 3]
+    bare = sqlite3.connect(":memory:")
+    bare.execute("CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER)")
+    bare.executemany("INSERT INTO stored_events VALUES (?, 1)", [("a",), ("b",)])
+    assert store._sqlite_count(bare.cursor(), 1) == 1  # no index of the key: the table itself
+    assert store._sqlite_count(bare.cursor(), 5) == 2
