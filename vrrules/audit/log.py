@@ -76,6 +76,7 @@ __all__ = [
     "check_migration",
     "checkpoint_heads",
     "checkpoint_leaves",
+    "kept_files",
     "load_checkpoint",
     "make_checkpoint",
     "migrate_log",
@@ -824,13 +825,10 @@ def _kept_heads(kept: bytes, checkpoint: Checkpoint) -> list[CaseHead] | None:
     return heads if fits else None
 
 
-def _shortened_case(log: StoreLog, checkpoint: Checkpoint, kept: bytes) -> LogFinding | None:
-    """The case (or other aggregate) that lost its last records since the checkpoint: the
-    one whose head the checkpoint holds with a version the store no longer reaches, first by
-    the checkpoint's leaf of it."""
-    heads = _kept_heads(kept, checkpoint)
-    if heads is None:
-        return None
+def _shortened_case(log: StoreLog, checkpoint: Checkpoint, heads: list[CaseHead]) -> LogFinding | None:
+    """The case (or other aggregate) that lost its last records since the checkpoint, by the
+    heads kept beside it: the one whose head the checkpoint holds with a version the store
+    no longer reaches, first by the checkpoint's leaf of it."""
     reached = array("q", [0]) * len(log.ids)
     versions, aggregates = log.versions, log.aggregates
     for index in range(log.size):
@@ -919,15 +917,22 @@ def verify_log(
     origin = store_origin(store.location)
     shortened_cases: list[LogFinding] = []
     for item in checkpoints:
-        checkpoint, kept, kept_heads = _kept_files(item)
-        report.notes.extend(_unfit_kept_files(checkpoint, kept, kept_heads))
-        if kept_heads is not None and not isinstance(log, SinceLog):  # --since reads no old versions
-            shortened = _shortened_case(log, checkpoint, kept_heads)
+        checkpoint, kept_leaves, kept_heads = kept_files(item)
+        extends = checkpoint.size <= log.size and log.logged_hash(checkpoint.size) == checkpoint.root
+        leaves, held_heads = _usable_kept_files(
+            checkpoint,
+            kept_leaves,
+            kept_heads,
+            report.notes,
+            since=isinstance(log, SinceLog),
+            extends=extends,
+        )
+        if held_heads is not None:
+            shortened = _shortened_case(log, checkpoint, held_heads)
             if shortened is not None and shortened not in shortened_cases:
                 shortened_cases.append(shortened)
         summary = {"size": checkpoint.size, "root": checkpoint.root.hex(), "consistent": False}
         report.checkpoints.append(summary)
-        extends = checkpoint.size <= log.size and log.logged_hash(checkpoint.size) == checkpoint.root
         # The origin only names the log: a checkpoint written under another origin (`--origin`)
         # or before the store file was renamed still proves this log if its root does.
         # A store audited under another file name (a copy, a backup) is still named to the
@@ -941,7 +946,7 @@ def verify_log(
                 )
             )
         if not extends:
-            findings.append(_first_difference(log, checkpoint, kept))
+            findings.append(_first_difference(log, checkpoint, leaves))
             continue
         heads = checkpoint.case_heads
         if (
@@ -960,7 +965,7 @@ def verify_log(
     return report
 
 
-def _kept_files(item: KeptCheckpoint) -> tuple[Checkpoint, bytes | None, bytes | None]:
+def kept_files(item: KeptCheckpoint) -> tuple[Checkpoint, bytes | None, bytes | None]:
     """A kept checkpoint with the leaves and the heads kept beside it (each None: not kept)."""
     given, leaves, heads = (*item, None, None)[:3] if isinstance(item, tuple) else (item, None, None)
     return (given.checkpoint if isinstance(given, ParsedCheckpoint) else given), leaves, heads
@@ -1006,34 +1011,50 @@ def _leaves_fit(kept: bytes, checkpoint: Checkpoint) -> bool:
     return hasher.root() == checkpoint.root
 
 
-def _unfit_kept_files(checkpoint: Checkpoint, leaves: bytes | None, heads: bytes | None) -> list[str]:
-    """What is wrong with the files kept beside a checkpoint: one that is not the
-    checkpoint's (edited, or another checkpoint's) is not used, and the auditor is told, since
-    it was given to name the exact record that differs or the case that lost its records."""
+def _usable_kept_files(
+    checkpoint: Checkpoint,
+    kept_leaves: bytes | None,
+    kept_heads: bytes | None,
+    notes: list[str],
+    *,
+    since: bool,
+    extends: bool,
+) -> tuple[bytes | None, list[CaseHead] | None]:
+    """The leaves and the heads kept beside a checkpoint where they are the checkpoint's
+    (None: not kept, not read, or not its own), with a note in ``notes`` on each that is not:
+    edited, or another checkpoint's, it is not used, and the auditor is told, since it was kept to name
+    the exact record that differs or the case that lost its records. Each is checked once,
+    where it is read: ``--since`` reads the leaves only to name a difference, and no heads."""
     where = f"the checkpoint of {checkpoint.size} records (root {checkpoint.root.hex()[:16]}…)"
-    notes = []
-    if leaves is not None and not _leaves_fit(leaves, checkpoint):
-        notes.append(
-            f"the leaves file kept beside {where} does not hash to its root, so it was not used: a "
-            "difference from it is named to a span of leaves, not to the exact record; it was "
-            "edited or belongs to another checkpoint (keep the file `vrrules audit checkpoint` "
-            "wrote with it)"
-        )
-    if heads is not None and checkpoint.case_heads is not None and _kept_heads(heads, checkpoint) is None:
-        notes.append(
-            f"the heads file kept beside {where} is not the one its case-heads root commits to, so "
-            "it was not used: a case that lost its last records is found but not named; it was "
-            "edited or belongs to another checkpoint (keep the file `vrrules audit checkpoint` "
-            "wrote with it)"
-        )
-    return notes
+    leaves = None
+    if kept_leaves is not None and not (since and extends):
+        if _leaves_fit(kept_leaves, checkpoint):
+            leaves = kept_leaves
+        else:
+            notes.append(
+                f"the leaves file kept beside {where} does not hash to its root, so it was not used: "
+                "a difference from it is named to a span of leaves, not to the exact record; it was "
+                "edited or belongs to another checkpoint (keep the file `vrrules audit checkpoint` "
+                "wrote with it)"
+            )
+    heads = None
+    if kept_heads is not None and not since and checkpoint.case_heads is not None:
+        heads = _kept_heads(kept_heads, checkpoint)
+        if heads is None:
+            notes.append(
+                f"the heads file kept beside {where} is not the one its case-heads root commits to, "
+                "so it was not used: a case that lost its last records is found but not named; it "
+                "was edited or belongs to another checkpoint (keep the file `vrrules audit "
+                "checkpoint` wrote with it)"
+            )
+    return leaves, heads
 
 
 def _first_difference(log: StoreLog, checkpoint: Checkpoint, kept: bytes | None) -> LogFinding:
+    """``kept``: the checkpoint's own leaves, when kept beside it (the caller checked them)."""
     logged = log.logged_tree()
     common = min(log.size, checkpoint.size)
-    # the leaves kept beside it help only when they are the checkpoint's (else: a note)
-    trusted = LogTree.from_packed(kept) if kept is not None and _leaves_fit(kept, checkpoint) else None
+    trusted = LogTree.from_packed(kept) if kept is not None else None
     if trusted is not None:
         if logged.tree_hash(common) != trusted.tree_hash(common):
             mismatch = find_first_mismatch(logged, [(common, trusted.tree_hash(common))], trusted)

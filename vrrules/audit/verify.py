@@ -31,7 +31,15 @@ from eventsourcing.utils import get_topic
 
 from vrrules.audit.chain import ChainCheck, DigestBuilder, publication_leaves, release_hashes, walk_case
 from vrrules.audit.checkpoint import Checkpoint, ParsedCheckpoint
-from vrrules.audit.log import KeptCheckpoint, LogFinding, LogReport, SinceLog, StoreLog, verify_log
+from vrrules.audit.log import (
+    KeptCheckpoint,
+    LogFinding,
+    LogReport,
+    SinceLog,
+    StoreLog,
+    kept_files,
+    verify_log,
+)
 from vrrules.audit.replay import Replayer, ReplayResult
 from vrrules.errors import ArgumentInvalidError
 from vrrules.events.application import CaseRecords
@@ -269,11 +277,6 @@ def _verify_share(job: tuple[StoreHandle, _Job, int]) -> list[_CaseOutcome]:
     return _verify_cases(replayer, ids, upto)
 
 
-def _size_of(item: KeptCheckpoint) -> int:
-    given = item[0] if isinstance(item, tuple) else item
-    return (given.checkpoint if isinstance(given, ParsedCheckpoint) else given).size
-
-
 class _Collector:
     """Takes each case's outcome as the walks hand it over, in the store's case order."""
 
@@ -372,7 +375,7 @@ def verify_store(
         given, since_files = (since[0], since[1:]) if isinstance(since, tuple) else (since, ())
         base = given.checkpoint if isinstance(given, ParsedCheckpoint) else given
         report.since = base.size if base is not None else None
-        sizes = [_size_of(item) for item in checkpoints]
+        sizes = [kept_files(item)[0].size for item in checkpoints]
         order: dict[UUID, int] = {}  # every case's place in opening order (a shard's lines say it)
         collector = _Collector(report, order, shard, on_case, progress)
         walks = _Walks(
