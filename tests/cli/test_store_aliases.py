@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,95 @@ def test_a_leaves_file_beside_the_checkpoint_that_is_the_store_is_refused(
     ran = run(["audit", "checkpoint", "--store", str(store), "--out", str(tmp_path / "kept"), "--force"])
     assert_clean_failure(ran, USAGE, "usage")
     assert _sha(store) == before
+
+
+# every command that writes files, with OUT where its --out (or --html) goes, and each file it
+# writes there: each command that writes a file is here (test_every_writer_is_listed)
+OUTPUTS: dict[str, tuple[list[str], list[str]]] = {
+    "checkpoint": (
+        ["audit", "checkpoint", "--store", "{store}", "--out", "OUT", "--force"],
+        ["OUT", "OUT.leaves", "OUT.heads"],
+    ),
+    "verify html": (["audit", "verify", "--store", "{store}", "--html", "OUT", "--force"], ["OUT"]),
+    "verify shard": (
+        ["audit", "verify", "--store", "{store}", "--shard", "0/2", "--out", "OUT", "--force"],
+        ["OUT"],
+    ),
+    "digest": (["audit", "digest", "--store", "{store}", "--out", "OUT", "--force"], ["OUT"]),
+    "bundle": (["audit", "bundle", "VR-2025-0101", "--store", "{store}", "--out", "OUT", "--force"], ["OUT"]),
+    "what-if html": (["audit", "what-if", "--store", "{store}", "--html", "OUT", "--force"], ["OUT"]),
+    "key": (["key", "--signing", "auditor.example", "--out", "OUT", "--force"], ["OUT.key", "OUT.pub"]),
+    "schema": (
+        ["schema", "--out", "OUT", "--force"],
+        ["OUT/vrrules-spec.schema.json", "OUT/vrrules-examples.schema.json", "OUT/cli/error.schema.json"],
+    ),
+    "handbook": (["handbook", "--out", "OUT", "--force"], ["OUT/handbook.md", "OUT/handbook.html"]),
+}
+
+_WAL_HEAD = b"\x37\x7f\x06\x82" + bytes(28)  # a write-ahead log's header: committed records follow
+
+
+def _put_store_at(alias: str, store: Path, target: Path) -> Path:
+    """Make ``target`` a store under another name (or a file SQLite keeps beside one): the
+    file whose bytes must survive."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    wal = store.with_name(store.name + "-wal")
+    if alias.endswith("wal"):
+        wal.write_bytes(_WAL_HEAD)
+    if alias == "a store":
+        shutil.copy(store, target)
+        return target
+    if alias == "hard link":
+        os.link(store, target)
+    elif alias == "symlink":
+        target.symlink_to(store)
+    elif alias == "symlink to its wal":
+        target.symlink_to(wal)
+    else:
+        os.link(wal, target)
+    return wal if alias.endswith("wal") else store
+
+
+@pytest.mark.parametrize(
+    "alias", ["a store", "hard link", "symlink", "symlink to its wal", "hard link to its wal"]
+)
+@pytest.mark.parametrize(
+    ("writer", "written"), [(writer, file) for writer, (_, written) in OUTPUTS.items() for file in written]
+)
+def test_no_command_writes_over_a_store_even_with_force(
+    files: Files, tmp_path: Path, writer: str, written: str, alias: str
+) -> None:
+    """``--force`` replaces a file a command wrote before, never a database: each file every
+    command writes, made a store, a link to the store in use or to its -wal file, is refused
+    (the store and the file left byte for byte), whether or not the command opens a store."""
+    store = files.store_copy(f"out-{abs(hash((writer, written, alias)))}.db")
+    out = tmp_path / "out"
+    kept = _put_store_at(alias, store, Path(written.replace("OUT", str(out))))
+    before = _sha(store), _sha(kept)
+    command, _ = OUTPUTS[writer]
+    args = [a.replace("{store}", str(store)).replace("OUT", str(out)) for a in files.fill(command)]
+    ran = run(args)
+    assert_clean_failure(ran, USAGE, "usage")
+    assert "other than the store" in ran.err
+    assert (_sha(store), _sha(kept)) == before
+
+
+def test_every_writer_is_listed() -> None:
+    """Each command with an output option is in OUTPUTS, so a new one is tested above."""
+    from vrrules.cli import cli  # noqa: PLC0415
+    from vrrules.cli.params import OutputPath  # noqa: PLC0415
+
+    def writers(group: Any, prefix: str = "") -> set[str]:
+        found: set[str] = set()
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                found |= writers(command, f"{prefix}{name} ")
+            elif any(isinstance(p.type, OutputPath) or p.name == "force" for p in command.params):
+                found.add(f"{prefix}{name}")
+        return found
+
+    listed = {" ".join(args[: 2 if args[0] == "audit" else 1]) for args, _ in OUTPUTS.values()}
+    assert writers(cli) == listed
 
 
 # each option that reads a file, with IN where the file goes

@@ -26,6 +26,7 @@ from vrrules.cli.common import (
     load_cases,
     open_records,
     read_limited,
+    refuse_store_as_output,
     specs_root,
     store_option,
 )
@@ -34,7 +35,7 @@ from vrrules.cli.errors import EXIT_OK, EXIT_USAGE, CommandError
 from vrrules.cli.output import Output, label, progress
 from vrrules.cli.params import ISO_DATE, Count, ExistingPath, OutputPath, StoreLocation, store_file
 from vrrules.cli.root import cli
-from vrrules.cli.schemas import write_cli_schemas
+from vrrules.cli.schemas import cli_json_schemas, write_cli_schemas
 from vrrules.events.caseview import CASE_SOURCES
 from vrrules.events.due import DueItem
 from vrrules.events.importer import Undecided, import_case, iter_decide_steps
@@ -348,6 +349,9 @@ def key(ctx: click.Context, *, signing: str | None, prefix: str | None, force: b
             )
             if problem is not None:
                 raise click.BadParameter(f"expected a new file, got {problem}", ctx, param_hint="--out")
+        refuse_store_as_output(
+            None, {"--out (its .key file)": targets[0], "--out (its .pub file)": targets[1]}, ctx
+        )
     signer, verifier = generate_signing_key(signing)  # signing_key_invalid for a bad name
     if targets:
         secret, public = targets
@@ -593,7 +597,8 @@ def test(ctx: click.Context, *, path: Path | None, json_mode: bool) -> int:
 )
 @force_flag
 @json_flag
-def schema(*, folder: Path, force: bool, json_mode: bool) -> int:
+@click.pass_context
+def schema(ctx: click.Context, *, folder: Path, force: bool, json_mode: bool) -> int:
     """Write JSON Schemas of the spec and example formats, and of the CLI's JSON output.
 
     The spec schemas serve a YAML-aware editor; the command-line output schemas go to
@@ -605,12 +610,16 @@ def schema(*, folder: Path, force: bool, json_mode: bool) -> int:
       vrrules schema --out schemas --force --json
     """
     out = Output(json_mode)
-    existing = [folder / name for name in json_schemas() if (folder / name).exists()]
+    targets = [folder / name for name in json_schemas()] + [
+        folder / "cli" / name for name in cli_json_schemas()
+    ]
+    existing = [target for target in targets if target.exists()]
     if existing and not force:
         raise click.BadParameter(
             f"expected a folder without schemas, got {existing[0]}, which exists; pass --force to replace",
             param_hint="--out",
         )
+    refuse_store_as_output(None, {f"--out ({target.name})": target for target in targets}, ctx)
     written = [str(p) for p in write_json_schemas(folder)] + [
         str(p) for p in write_cli_schemas(folder / "cli")
     ]
@@ -652,6 +661,7 @@ def handbook(ctx: click.Context, *, path: Path | None, folder: Path, force: bool
             f"expected a new file, got {present[0]}, which exists; pass --force to replace it",
             param_hint="--out",
         )
+    refuse_store_as_output(None, {f"--out ({target.name})": target for target in targets}, ctx)
     loaded = library(specs_root(ctx, path))
     folder.mkdir(parents=True, exist_ok=True)
     targets[0].write_text(handbook_markdown(loaded), encoding="utf-8")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from vrrules.cli.errors import EXIT_CODES, EXIT_INTERRUPTED, CommandError
-from vrrules.cli.params import SQLITE_MAGIC, StoreLocation, store_file
+from vrrules.cli.params import SQLITE_MAGIC, StoreLocation, output_problem, store_file
 
 if TYPE_CHECKING:
     from vrrules import CaseRecords, PolicyLibrary
@@ -253,40 +253,18 @@ def _refuse_foreign_file(path: Path) -> None:
         )
 
 
-# the files SQLite keeps beside a database while it is written: writing over one loses
-# committed records as surely as writing over the store
-_STORE_COMPANIONS = ("", "-wal", "-shm", "-journal")
-
-
-def _same_file(first: Path, second: Path) -> bool:
-    """Whether two paths name one file: the same inode (a hard link, a symlink, another
-    spelling), or, where either does not exist yet, the same resolved path."""
-    try:
-        return os.path.samefile(first, second)
-    except OSError:
-        return first.resolve() == second.resolve()
-
-
-def refuse_store_as_output(store: str, outputs: dict[str, Path | None], ctx: click.Context) -> None:
-    """An output file is never the store, under any name (a hard link, a symlink, a path
-    spelled otherwise), nor one of the files SQLite keeps beside it (``-wal``, ``-shm``,
-    ``-journal``)."""
-    path = store_file(store)
-    if path is None:
-        return
+def refuse_store_as_output(store: str | None, outputs: dict[str, Path | None], ctx: click.Context) -> None:
+    """Every file a command writes, asked before anything is written (a usage error naming
+    the option, even with ``--force``): never ``store`` (the store in use, None for commands
+    that open none) under any name, nor a file SQLite keeps beside it, nor any other SQLite
+    database, journal or log (see :func:`~vrrules.cli.params.output_problem`)."""
+    path = store_file(store) if store is not None else None
     for option, output in outputs.items():
         if output is None:
             continue
-        for suffix in _STORE_COMPANIONS:
-            companion = path.with_name(path.name + suffix)
-            if _same_file(output, companion):
-                what = f"the store {path}" if not suffix else f"the store's {suffix[1:]} file {companion}"
-                raise click.BadParameter(
-                    f"expected a file other than the store, got {what}"
-                    + (f" (as {output})" if output.resolve() != companion.resolve() else ""),
-                    ctx,
-                    param_hint=option,
-                )
+        problem = output_problem(output, path)
+        if problem is not None:
+            raise click.BadParameter(problem, ctx, param_hint=option)
 
 
 def read_limited(path: Path, limit: int, what: str) -> bytes:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ __all__ = [
     "COUNT",
     "ISO_DATE",
     "ISO_MOMENT",
+    "SQLITE_MAGIC",
+    "STORE_COMPANIONS",
     "Count",
     "ExistingPath",
     "InputFile",
@@ -21,6 +25,8 @@ __all__ = [
     "OutputPath",
     "Shard",
     "StoreLocation",
+    "output_problem",
+    "same_file",
     "store_file",
 ]
 
@@ -125,14 +131,80 @@ class InputFile(ExistingPath):
 
 
 SQLITE_MAGIC = b"SQLite format 3\x00"  # the first bytes of every SQLite database
+# the first bytes of a write-ahead log (either byte order of its checksums) and of a rollback journal
+_WAL_MAGICS = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
+_JOURNAL_MAGIC = b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7"
+# a -shm file (the write-ahead log's index) starts with its format, 3007000, in the host's byte order
+_SHM_VERSIONS = ((3007000).to_bytes(4, "little"), (3007000).to_bytes(4, "big"))
+# the files SQLite keeps beside a database while it is written: writing over one loses
+# committed records as surely as writing over the database
+STORE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
-def _is_sqlite(path: Path) -> bool:
+def _head(path: Path) -> bytes:
+    """The first bytes of a regular file (through any link); nothing for anything else, so
+    that a named pipe or a device given as an output is never opened here."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return b""
         with path.open("rb") as file:
-            return file.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+            return file.read(len(SQLITE_MAGIC))
     except OSError:
-        return False
+        return b""
+
+
+def _sqlite_file(path: Path) -> str | None:
+    """What of SQLite's the file ``path`` names (through any link) holds: a database, a
+    write-ahead log, a rollback journal, or (by its name) a file kept beside a database;
+    None when it is none of them."""
+    head = _head(path)
+    if head.startswith(SQLITE_MAGIC):
+        return "a SQLite database (a store?)"
+    if head[:4] in _WAL_MAGICS:
+        return "a SQLite write-ahead log (a store's -wal file?)"
+    if head.startswith(_JOURNAL_MAGIC):
+        return "a SQLite rollback journal (a store's -journal file?)"
+    if head[:4] in _SHM_VERSIONS:
+        return "a SQLite write-ahead log's index (a store's -shm file?)"
+    target = path.resolve()
+    for suffix in STORE_COMPANIONS:
+        if target.name.endswith(suffix) and len(target.name) > len(suffix):
+            database = target.with_name(target.name.removesuffix(suffix))
+            if _head(database).startswith(SQLITE_MAGIC):
+                return f"the {suffix[1:]} file SQLite keeps beside the database {str(database)!r}"
+    return None
+
+
+def same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one file: the same inode (a hard link, a symlink, another
+    spelling), or, where either does not exist yet, the same resolved path."""
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return first.resolve() == second.resolve()
+
+
+def output_problem(output: Path, store: Path | None = None) -> str | None:
+    """Why ``output`` must not be written, even with ``--force``; None when it may be.
+
+    No command writes a database, so an output is never ``store`` (the store in use) under
+    any name (a hard link, a symlink, a path spelled otherwise), nor one of the files SQLite
+    keeps beside it, nor any other SQLite database, journal or log, through any link. Every
+    command that writes a file asks this before it writes anything (the file is left as it is)."""
+    if store is not None:
+        for suffix in ("", *STORE_COMPANIONS):
+            companion = store.with_name(store.name + suffix)
+            if same_file(output, companion):
+                what = f"the store {store}" if not suffix else f"the store's {suffix[1:]} file {companion}"
+                alias = f" (as {output})" if output.resolve() != companion.resolve() else ""
+                return f"expected a file other than the store, got {what}{alias}; name another file"
+    kind = _sqlite_file(output)
+    if kind is None:
+        return None
+    return (
+        f"expected a file other than the store, got {str(output)!r}, which is {kind}; no command "
+        "writes over a database, not even one told to replace its files: name another file"
+    )
 
 
 class OutputPath(click.ParamType):  # type: ignore[type-arg]
@@ -156,16 +228,9 @@ class OutputPath(click.ParamType):  # type: ignore[type-arg]
         if path.is_dir():
             self.fail(f"expected a file to write, got the folder {str(path)!r}", param, ctx)
         force = bool(ctx.params.get("force")) if ctx is not None else False
-        if path.is_file() and _is_sqlite(path):
-            # no command writes a database: this is a store (maybe the one given), which
-            # --force would not replace either
-            self.fail(
-                f"expected a file other than the store, got {str(path)!r}, which is a SQLite database "
-                "(a store?); "
-                "name another file",
-                param,
-                ctx,
-            )
+        problem = output_problem(path)
+        if problem is not None:
+            self.fail(problem, param, ctx)
         if path.exists() and not force:
             self.fail(
                 f"expected a new file, got {str(path)!r}, which exists; pass --force to replace it",
