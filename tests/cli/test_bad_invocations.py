@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import Files, assert_clean_failure, run
+from tests.conftest import SPECS
 
 USAGE, INPUT, FINDING = 2, 3, 1
 RATES = ["--document", "GSA", "--section", "WA"]
@@ -699,3 +700,68 @@ def test_money_facts_not_as_written_are_facts_invalid_at_the_fact(files: Files, 
         assert f"'{plain}' if that is the amount meant" in line, line
     given.write_text('option_2_funds: "1000.00"\n')
     assert run(args).code == 0
+
+
+LONG = "1" * 5000  # past Python's int-string conversion limit (4300 digits): int() raises ValueError
+
+
+def _input_readers(given: Path, files: Files, tmp_path: Path) -> list[tuple[list[str], int, str, Path]]:
+    """Each command that reads ``given``'s text as an input file of its suffix's kind (facts,
+    cases, a partial report; a spec folder's worked examples for YAML), with its exit, its
+    code and the file it reads."""
+    yaml_case_code = "event_invalid" if given.suffix == ".yaml" else "input_invalid"
+    readers = [(args, INPUT, "input_invalid", given) for args, _, _ in _readers_of(given, files, tmp_path)]
+    readers[1:] = [(args, INPUT, yaml_case_code, given) for args, _, _, _ in readers[1:]]
+    if given.suffix == ".json":
+        readers.append((["audit", "merge", str(files.partial0), str(given)], INPUT, "partial_invalid", given))
+    else:
+        folder = tmp_path / "tiers"
+        folder.mkdir(exist_ok=True)
+        (folder / "2025.1.yaml").write_text((SPECS / "tiers" / "2025.1.yaml").read_text())
+        (folder / "examples.yaml").write_text(given.read_text())
+        readers.append((["check", str(folder)], FINDING, "yaml_number_invalid", folder / "examples.yaml"))
+        readers.append((["test", str(folder)], INPUT, "spec_invalid", folder / "examples.yaml"))
+    return readers
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_a_number_too_long_to_read_is_an_input_error_naming_the_file_and_line(
+    files: Files, tmp_path: Path, suffix: str
+) -> None:
+    """A whole number of 5,000 digits in any file the command line reads was error[internal]
+    (ValueError: Exceeds the limit (4300 digits) for integer string conversion)."""
+    given = tmp_path / f"long{suffix}"
+    given.write_text(
+        f'{{"family": "tiers",\n"examples": {LONG}}}'
+        if suffix == ".json"
+        else f"family: tiers\nexamples: {LONG}\n"
+    )
+    for args, exit_code, code, read in _input_readers(given, files, tmp_path):
+        ran = run(args)
+        assert_clean_failure(ran, exit_code, code)
+        line = ran.error_lines[0]
+        assert "at most 4,300 digits" in line and "Exceeds the limit" not in line, line
+        assert f"{read}:2" in line or f"line 2 of {read}" in line, line
+    assert not (tmp_path / "none.db").exists() and not (tmp_path / "demo.db").exists()
+
+
+def test_a_key_twice_in_a_json_input_is_refused_naming_the_key_and_the_file(
+    files: Files, tmp_path: Path
+) -> None:
+    """JSON readers keep the last of two equal keys without a word (a fact given twice took the
+    second value, a case file's 'cases' twice the second list); the YAML reader refused them."""
+    given = tmp_path / "twice.json"
+    given.write_text('{"cases": [],\n "option_2_funds": "1.00", "shard": [0, 2], "option_2_funds": "2.00"}')
+    for args, exit_code, code, _ in _input_readers(given, files, tmp_path):
+        ran = run(args)
+        assert_clean_failure(ran, exit_code, code)
+        line = ran.error_lines[0]
+        assert "got 'option_2_funds' twice" in line and str(given) in line, line
+    nested = tmp_path / "nested.json"
+    nested.write_text(
+        '{"cases": [{"case_ref": "X-1", "case_ref": "X-2", "opened_on": "2025-11-03", "steps": []}]}'
+    )
+    ran = run(["import", str(nested), "--store", str(tmp_path / "none.db")])
+    assert_clean_failure(ran, INPUT, "input_invalid")
+    assert "got 'case_ref' twice" in ran.error_lines[0]
+    assert not (tmp_path / "none.db").exists() and not (tmp_path / "demo.db").exists()

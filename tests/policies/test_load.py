@@ -245,3 +245,43 @@ def test_an_alias_to_a_plain_value_is_refused_where_it_stands() -> None:
     # text holding &, * and ! is no anchor, alias or tag
     document, problems = read_yaml('a: "R&D *x* !"\nb: [1, 2]\n', "f.yaml")
     assert problems == [] and document is not None and document.data["a"] == "R&D *x* !"
+
+
+@pytest.mark.parametrize(
+    ("written", "read_as"),
+    [("7_6", 76), ("010", 8), ("0x4c", 76), ("0b11", 3), ("+5", 5), ("1:16", 76), ("-0_1", -1)],
+)
+def test_a_whole_number_yaml_reads_as_another_is_refused_but_a_stored_release_replays(
+    written: str, read_as: int
+) -> None:
+    """YAML 1.1 reads ``010`` as 8 and ``1:16`` as 76: every file read refuses a whole number
+    not written in plain decimal digits, saying what it would have been read as."""
+    text = SAMPLE.replace("values: {2025-10-01: 3}", f"values: {{2025-10-01: {written}}}", 1)
+    assert text != SAMPLE
+    compiled, diagnostics = compile_source(SpecSource(text, "numbers.yaml"))
+    assert compiled is None
+    (problem,) = diagnostics
+    assert problem.code == "yaml_number_invalid" and problem.field == "parameters.steps.values.2025-10-01"
+    assert f"got {written!r}, which YAML reads as {read_as}" in problem.message
+    assert problem.line is not None and written in text.splitlines()[problem.line - 1]
+    assert load_release(SpecSource(text, "numbers.yaml")).spec.parameters["steps"].values == {
+        date(2025, 10, 1): read_as
+    }
+    for plain in ("0", "-3", "76"):
+        assert read_yaml(f"a: {plain}\n", "f.yaml")[1] == []
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["1" * 4301, "-" + "9" * 6000, "0x" + "f" * 4000, "[1, " + "2" * 5000 + "]", "? " + "1" * 5000],
+    ids=["decimal", "negative", "hex", "in a list", "as a key"],
+)
+def test_a_whole_number_too_long_to_read_is_refused_with_its_line(written: str) -> None:
+    """Past Python's int-string conversion limit (4300 digits), int() and str() raise
+    ValueError: such a number is a located diagnostic in every YAML file, not a crash."""
+    text = f"first: 1\n{written}\n: key\n" if written.startswith("?") else f"first: 1\nsecond: {written}\n"
+    document, problems = read_yaml(text, "long.yaml")
+    assert [p.code for p in problems] == ["yaml_number_invalid"]
+    assert problems[0].line == 2 and "long.yaml:2" in str(problems[0])
+    assert "expected a number of at most 4,300 digits" in problems[0].message
+    assert read_yaml("a: " + "1" * 4300 + "\n", "f.yaml")[1] == []  # at the limit: read

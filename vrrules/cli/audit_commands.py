@@ -53,6 +53,7 @@ from vrrules.cli.common import (
     json_flag,
     library,
     open_records,
+    parse_json,
     read_limited,
     refuse_store_as_output,
     specs_root,
@@ -495,15 +496,12 @@ _NOT_REPLAYED = (
 
 
 def _read_partial(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(_read_text(path, PARTIAL_LIMIT, "partial report"))
-    except json.JSONDecodeError as error:
-        raise CommandError(
-            f"expected a partial report written by 'vrrules audit verify --shard K/N --out', got "
-            f"{error.msg} at line {error.lineno} of {path}",
-            code="partial_invalid",
-            path=str(path),
-        ) from None
+    data = parse_json(
+        _read_text(path, PARTIAL_LIMIT, "partial report"),
+        path,
+        "partial report written by 'vrrules audit verify --shard K/N --out'",
+        code="partial_invalid",
+    )
     needed = ("shard", "case_lines", "releases", "cases", "decisions", "families", "broken_chains")
     if not isinstance(data, dict) or any(key not in data for key in needed):
         lacking = [key for key in needed if key not in data] if isinstance(data, dict) else []

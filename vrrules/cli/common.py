@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import sqlite3
+import sys
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ __all__ = [
     "load_cases",
     "open_records",
     "open_store",
+    "parse_json",
     "read_data",
     "read_limited",
     "refuse_store_as_output",
@@ -299,15 +302,7 @@ def read_data(path: Path, what: str, limit: int, *, holds: str, fix: str) -> dic
     if _blank(text):
         raise _empty(path, what, holds, fix)
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise CommandError(
-                f"expected a {what} in JSON, got {error.msg} at line {error.lineno} of {path}",
-                code="input_invalid",
-                path=str(path),
-            ) from None
-        return _mapping(data, path, what, holds, fix)
+        return _mapping(parse_json(text, path, what), path, what, holds, fix)
     from vrrules.policies.yamlsource import read_yaml  # noqa: PLC0415  (see the imports)
 
     document, diagnostics = read_yaml(text, str(path))
@@ -320,6 +315,57 @@ def read_data(path: Path, what: str, limit: int, *, holds: str, fix: str) -> dic
             path=str(path),
         )
     return _mapping(document.data, path, what, holds, fix)
+
+
+def parse_json(text: str, path: Path, what: str, *, code: str = "input_invalid") -> Any:
+    """A JSON input file's data, read strictly (every JSON file the command line reads): a key
+    twice in one object (JSON readers keep the last, silently) and a whole number too long to
+    read (past Python's int-string conversion limit) are refused as malformed JSON is, with
+    ``code``, naming the file, and the line where it is known."""
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in data:
+                raise CommandError(
+                    f"expected each key once in every JSON object of a {what}, got {key!r} twice in "
+                    f"one object of {path}; keep one of the two entries (a JSON reader keeps the last "
+                    "without a word)",
+                    code=code,
+                    path=str(path),
+                )
+            data[key] = value
+        return data
+
+    try:
+        return json.loads(text, object_pairs_hook=unique)
+    except json.JSONDecodeError as error:
+        raise CommandError(
+            f"expected a {what} in JSON, got {error.msg} at line {error.lineno} of {path}",
+            code=code,
+            path=str(path),
+        ) from None
+    except ValueError:  # int() of a number past the limit: json raises nothing else of its own
+        limit = sys.get_int_max_str_digits()
+        line = _line_of_long_number(text, limit)
+        raise CommandError(
+            f"expected a {what} in JSON with whole numbers of at most {limit:,} digits, got a longer one"
+            + (f" at line {line}" if line is not None else "")
+            + f" of {path}; write the number the value means (a run of digits that is text is quoted)",
+            code=code,
+            path=str(path),
+        ) from None
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _line_of_long_number(text: str, limit: int) -> int | None:
+    """The line of the first whole number of more than ``limit`` digits in a JSON text
+    (strings blanked first, so that digits in text are not taken for one)."""
+    bare = _JSON_STRING.sub(lambda found: "x" * len(found[0]), text)
+    found = re.search(rf"(?<![0-9.])[0-9]{{{limit + 1},}}(?![0-9.eE])", bare)
+    return bare.count("\n", 0, found.start()) + 1 if found is not None else None
 
 
 def _mapping(data: Any, path: Path, what: str, holds: str, fix: str) -> dict[str, Any]:

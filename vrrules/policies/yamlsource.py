@@ -14,6 +14,8 @@ and no more than the limit and one byte is ever read, whatever size the file cla
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ __all__ = [
     "read_source_file",
     "read_yaml",
 ]
+
 
 def read_source_file(
     path: Path, what: str = "spec file", limit: int = SOURCE_FILE_LIMIT
@@ -166,6 +169,7 @@ class _Builder:
         marked = plain_only and any(mark in text for mark in "!&*")
         self._tags, self._anchors = _properties(text) if marked else ({}, {})
         self._scalar_aliases = plain_only and "*" in text
+        self._plain_only = plain_only
 
     def _refuse_properties(self, node: yaml.Node, path: Path_) -> None:
         """An explicit tag (even a core one: ``!!int "4"`` is a number written as text), an
@@ -241,10 +245,13 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
+                refused = len(self.diagnostics)
                 key = self.build(key_node, path)
                 # building the key recorded its line under the mapping's own path: put it back
                 self.lines[path] = node.start_mark.line + 1
                 if not isinstance(key, str | int) or isinstance(key, bool):
+                    if len(self.diagnostics) > refused:  # the key itself was refused, and said why
+                        continue
                     self.diagnostics.append(
                         Diagnostic(
                             code="yaml_key_invalid",
@@ -292,7 +299,66 @@ class _Builder:
                     )
                 )
             self._seen.add(id(node))
-        return self._scalars.construct_object(node, deep=True)
+        return self._number_checked(node, path)
+
+    def _number_checked(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        """The scalar's value, where a whole number is one as written: plain decimal digits
+        (``7_6``, ``010``, ``0x4c``, ``+5`` and ``1:16`` read as other numbers than they
+        seem; refused with ``plain_only``, as tags are), and one Python can write back out
+        (past its int-string conversion limit, reading or printing it raises ValueError)."""
+        problem: str | None = None
+        value: Any
+        try:
+            value = self._scalars.construct_object(node, deep=True)
+        except ValueError:  # int() of a decimal past the limit; YAML reads nothing else so
+            value, problem = None, f"a whole number of {len(node.value):,} characters"
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value.bit_length() > _PRINTABLE_BITS and not _printable(value):
+                value, problem = None, f"a whole number of about {int(value.bit_length() * 0.30103):,} digits"
+            elif self._plain_only and node.tag == _INT_TAG and not _PLAIN_INT.fullmatch(node.value):
+                self.diagnostics.append(
+                    Diagnostic(
+                        code="yaml_number_invalid",
+                        message=f"expected a whole number written in plain decimal digits, got "
+                        f"{node.value!r}, which YAML reads as {value}",
+                        file=self.file,
+                        line=node.start_mark.line + 1,
+                        field=_dotted(path),
+                        hint=f"write {value} if that is the number meant (no underscores, base prefixes, "
+                        'leading zeros, plus sign or colons); quote it ("...") if it is text',
+                    )
+                )
+        if problem is not None:
+            self.diagnostics.append(
+                Diagnostic(
+                    code="yaml_number_invalid",
+                    message=f"expected a number of at most {_int_digits_limit():,} digits, got {problem}",
+                    file=self.file,
+                    line=node.start_mark.line + 1,
+                    field=_dotted(path),
+                    hint="write the number the value means; a longer run of digits that is text is quoted",
+                )
+            )
+        return value
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_PLAIN_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+# a whole number of fewer bits has fewer than 4300 digits (Python's default limit) and prints
+_PRINTABLE_BITS = 14_000
+
+
+def _int_digits_limit() -> int:
+    return sys.get_int_max_str_digits() or 4300
+
+
+def _printable(value: int) -> bool:
+    """Whether Python writes ``value`` out in decimal (its int-string conversion limit)."""
+    try:
+        str(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _dotted(path: Path_) -> str | None:
