@@ -280,7 +280,7 @@ def test_a_whole_number_too_long_to_read_is_refused_with_its_line(written: str) 
     """Past Python's int-string conversion limit (4300 digits), int() and str() raise
     ValueError: such a number is a located diagnostic in every YAML file, not a crash."""
     text = f"first: 1\n{written}\n: key\n" if written.startswith("?") else f"first: 1\nsecond: {written}\n"
-    document, problems = read_yaml(text, "long.yaml")
+    _, problems = read_yaml(text, "long.yaml")
     assert [p.code for p in problems] == ["yaml_number_invalid"]
     assert problems[0].line == 2 and "long.yaml:2" in str(problems[0])
     assert "expected a number of at most 4,300 digits" in problems[0].message
