@@ -765,3 +765,27 @@ def test_a_key_twice_in_a_json_input_is_refused_naming_the_key_and_the_file(
     assert_clean_failure(ran, INPUT, "input_invalid")
     assert "got 'case_ref' twice" in ran.error_lines[0]
     assert not (tmp_path / "none.db").exists() and not (tmp_path / "demo.db").exists()
+
+
+RATE_FILES = {
+    "money with an exponent": ("location,lodging,meals\nA,1e3,55\n", [], "got '1e3'"),
+    "money with an underscore": ("location,lodging,meals\nA,94,7_6\n", [], "got '7_6'"),
+    "a cell more": ("location,lodging,meals\nA,94,55,extra\n", [], "expected 3 cells"),
+    "a cell fewer": ("location,lodging,meals\nA,94\n", [], "expected 3 cells"),
+    "a cell too long": ('location,lodging,meals\nA,"' + "9" * 200_000 + '",55\n', [], "field limit"),
+    "others naming no row": ("location,lodging,meals\nA,94,55\n", ["--others", "B"], "got 'B', which no row"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(RATE_FILES))
+def test_a_rate_file_not_as_written_is_refused_at_its_line(tmp_path: Path, kind: str) -> None:
+    """'1e3' and '7_6' were printed as 1E+3 and 76, an extra cell dropped, an unknown --others
+    printed; a missing cell and a long one were error[internal]."""
+    text, extra, words = RATE_FILES[kind]
+    given = tmp_path / "rates.csv"
+    given.write_text(text)
+    ran = run(["rates", str(given), "--from", "2025-10-01", "--until", "2026-09-30", *RATES, *extra])
+    assert_clean_failure(ran, INPUT, "spec_invalid")
+    line = ran.error_lines[0]
+    assert "[rate_table_invalid]" in line and words in line and f"{given.name}" in line, line
+    assert ran.out == ""

@@ -256,16 +256,41 @@ FRACTION = "derive: {fraction: {of: full_rate, numerator: 1, denominator: 3, rou
 @pytest.mark.parametrize(
     ("base", "edit", "code", "field", "words"),
     [
-        (EARLY, (SHIFT, SHIFT.replace("{param: alert_months}", "12.0")), "derivation_invalid",
-         "derive.shift.months", "got [12.0], which would be read as [12]"),
-        (EARLY, (SHIFT, SHIFT.replace("months: [{param: alert_months}]", "days: [true]")),
-         "derivation_invalid", "derive.shift.days", "got [True], which would be read as [1]"),
-        (PER_DIEM, (FRACTION, FRACTION.replace("numerator: 1", "numerator: 1.0")), "derivation_invalid",
-         "derive.fraction.numerator", "got 1.0, which would be read as 1"),
-        (PER_DIEM, (FRACTION, FRACTION.replace("denominator: 3", "denominator: 3.0")), "derivation_invalid",
-         "derive.fraction.denominator", "got 3.0, which would be read as 3"),
-        (PER_DIEM, (KING, KING.replace("[10, 11,", "[10.0, 11,")), "rate_table_invalid", ".months",
-         "the calendar months of the rows of table 'per_diem_rates'"),
+        (
+            EARLY,
+            (SHIFT, SHIFT.replace("{param: alert_months}", "12.0")),
+            "derivation_invalid",
+            "derive.shift.months",
+            "got [12.0], which would be read as [12]",
+        ),
+        (
+            EARLY,
+            (SHIFT, SHIFT.replace("months: [{param: alert_months}]", "days: [true]")),
+            "derivation_invalid",
+            "derive.shift.days",
+            "got [True], which would be read as [1]",
+        ),
+        (
+            PER_DIEM,
+            (FRACTION, FRACTION.replace("numerator: 1", "numerator: 1.0")),
+            "derivation_invalid",
+            "derive.fraction.numerator",
+            "got 1.0, which would be read as 1",
+        ),
+        (
+            PER_DIEM,
+            (FRACTION, FRACTION.replace("denominator: 3", "denominator: 3.0")),
+            "derivation_invalid",
+            "derive.fraction.denominator",
+            "got 3.0, which would be read as 3",
+        ),
+        (
+            PER_DIEM,
+            (KING, KING.replace("[10, 11,", "[10.0, 11,")),
+            "rate_table_invalid",
+            ".months",
+            "the calendar months of the rows of table 'per_diem_rates'",
+        ),
     ],
     ids=["shift months 12.0", "shift days true", "numerator 1.0", "denominator 3.0", "table month 10.0"],
 )
@@ -284,3 +309,69 @@ def test_whole_numbers_a_spec_gives_itself_count_only_as_written(
     assert words in problems[0].message and "written as whole numbers" in problems[0].message
     assert problems[0].line is not None and text.splitlines()[problems[0].line - 1].strip()
     assert load_release(SpecSource(text, "spec.yaml")).spec.family
+
+
+PER_DIEM_SPEC = SPECS / "per-diem" / "2015.1.yaml"
+FUND_CAP_SPEC = SPECS / "retraining-fund-cap" / "2015.1.yaml"
+# each place a spec writes an amount itself: the file, the text there, and the field refused
+MONEY_PLACES = {
+    "parameter value": (
+        FUND_CAP_SPEC,
+        '2014-07-01: "17599.11"',
+        "2014-07-01: {}",
+        "parameters.retraining_fund_cap",
+    ),
+    "table rate": (
+        PER_DIEM_SPEC,
+        'lodging: "94"',
+        "lodging: {}",
+        "tables.per_diem_rates.periods.0.rows.0.lodging",
+    ),
+    "fact default": (
+        PER_DIEM_SPEC,
+        'requested_food_per_day, default: "0.00"',
+        "requested_food_per_day, default: {}",
+        "facts.requested_food_per_day.default",
+    ),
+    "condition operand": (
+        PER_DIEM_SPEC,
+        'requested_food_per_day, gt: "0.00"',
+        "requested_food_per_day, gt: {}",
+        "when",
+    ),
+}
+
+
+@pytest.mark.parametrize(("written", "plain"), [('"1e2"', "100.00"), ('"9_4"', "94.00"), ('"+94"', "94.00")])
+@pytest.mark.parametrize("place", sorted(MONEY_PLACES))
+def test_an_amount_a_spec_writes_counts_as_written_but_a_stored_release_replays(
+    place: str, written: str, plain: str
+) -> None:
+    """Decimal reads "1e2" as 100 and "9_4" as 94: the check stage refuses them in every
+    place a spec writes money (money_invalid, the payloads' words), and a release stored
+    before still loads as it decided."""
+    path, before, after, field = MONEY_PLACES[place]
+    original = path.read_text()
+    text = original.replace(before, after.format(written), 1)
+    assert text != original
+    compiled, diagnostics = compile_source(SpecSource(text, path.name))
+    assert compiled is None
+    (problem,) = [d for d in diagnostics if d.code == "money_invalid"]
+    assert field in str(problem.field) and problem.line is not None
+    assert written.strip('"') in text.splitlines()[problem.line - 1]
+    assert "expected money written as text of ASCII digits" in problem.message
+    assert f"{plain!r} if that is the amount meant" in problem.message
+    assert load_release(SpecSource(text, path.name)).spec.family
+
+
+def test_a_table_whose_rates_for_other_locations_name_no_row_is_refused() -> None:
+    text = PER_DIEM_SPEC.read_text().replace(
+        "all_other_locations: standard", "all_other_locations: Standard", 1
+    )
+    compiled, diagnostics = compile_source(SpecSource(text, PER_DIEM_SPEC.name))
+    assert compiled is None
+    (problem,) = [d for d in diagnostics if d.severity == "error"]
+    assert problem.code == "rate_table_invalid"
+    assert problem.field == "tables.per_diem_rates.periods.0.all_other_locations"
+    assert "got 'Standard', which no row names" in problem.message and "'standard'" in problem.message
+    assert problem.line is not None and "Standard" in text.splitlines()[problem.line - 1]

@@ -43,6 +43,23 @@ def test_a_rate_file_round_trips_into_a_spec_table(tmp_path: Path) -> None:
         ("location,lodging,meals,months\nKing,189,76,13\n", "months 1-12"),
         ("location,lodging,meals\nstandard,94.005,55\n", "two decimals"),
         ("location,lodging,meals\nstandard,94,55\nstandard,95,55\n", "appears twice"),
+        # money exactly as written, as payloads and facts take it (Decimal reads each of these)
+        ("location,lodging,meals\nstandard,1e3,55\n", "got '1e3': write it plainly"),
+        (
+            "location,lodging,meals\nstandard,94,7_6\n",
+            "meals: expected money written as text of ASCII digits",
+        ),
+        ("location,lodging,meals\nstandard,+94,55\n", "('94.00' if that is the amount meant)"),
+        ("location,lodging,meals\nstandard,\u0669\u0664,55\n", "digits other than 0-9"),
+        ("location,lodging,meals\nstandard,-94,55\n", "lodging: expected a rate from 0 up, got '-94'"),
+        ("location,lodging,meals,months\nKing,189,76,+6\n", "months as numbers 1-12 in ASCII digits"),
+        ("location,lodging,meals,months\nKing,189,76,\u0666\n", "months as numbers 1-12 in ASCII digits"),
+        # a cell more or fewer than the header names: DictReader dropped one, crashed on the other
+        ("location,lodging,meals\nstandard,94,55,extra\n", "expected 3 cells (location, lodging, meals)"),
+        ("location,lodging,meals\nstandard,94\n", "got 2: 'standard,94'"),
+        ("location,location,lodging,meals\nA,B,94,55\n", "each once, got location twice"),
+        ("", "expected the columns location, lodging, meals[, months], each once, got []"),
+        ('location,lodging,meals\nstandard,"' + "9" * 200_000 + '",55\n', "field larger than field limit"),
     ],
 )
 def test_a_bad_rate_file_is_refused_with_its_line(tmp_path: Path, text: str, words: str) -> None:
@@ -79,3 +96,13 @@ def test_rates_command_prints_the_period(tmp_path: Path, capsys: pytest.CaptureF
     printed = yaml.safe_load(capsys.readouterr().out)
     assert printed[0]["all_other_locations"] == "standard"
     assert {"location": "King", "lodging": "257", "meals": "76", "months": [6, 7, 8, 9]} in printed[0]["rows"]
+
+
+def test_rates_for_other_locations_must_name_a_row(tmp_path: Path) -> None:
+    path = tmp_path / "rates.csv"
+    path.write_text(CSV)
+    with pytest.raises(SpecInvalidError) as caught:
+        read_rate_csv(path, date(2018, 10, 1), date(2019, 9, 30), REF, "Standard")
+    (problem,) = caught.value.diagnostics
+    assert problem.code == "rate_table_invalid"
+    assert "one of the rows' ('King', 'standard'), got 'Standard', which no row names" in problem.message

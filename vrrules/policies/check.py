@@ -22,7 +22,7 @@ from typing import Any
 from vrrules.errors import Diagnostic, FactsInvalidError
 from vrrules.policies.conditions import operand_items, operand_type, walk
 from vrrules.policies.engine import MAX_RULES_PER_RULESET, engine_key_count
-from vrrules.policies.facts import recorded_facts
+from vrrules.policies.facts import money_as_written, recorded_facts
 from vrrules.policies.model import (
     DERIVATIONS,
     LIST_OPERATORS,
@@ -36,6 +36,7 @@ from vrrules.policies.model import (
     Rule,
     operand_refusal,
 )
+from vrrules.policies.rates import fallback_problem
 from vrrules.policies.sources import SOURCE_FILES
 from vrrules.policies.values import OperandError, typed_scalar
 from vrrules.policies.yamlsource import YamlDocument
@@ -170,6 +171,14 @@ def _check_operand(
                 rule.id,
             )
             continue
+        if value_type == "money" and _money_not_as_written(item) is not None:
+            report(
+                "money_invalid",
+                f"{comparison.fact!r} is money: {_money_not_as_written(item)}",
+                (*path, op),
+                _AS_WRITTEN,
+                rule.id,
+            )
         if op.startswith("count_") and isinstance(typed, int) and typed < 0:
             report(
                 "condition_value_mismatch",
@@ -729,6 +738,53 @@ def _check_signs(spec: FamilySpec, report: _Report) -> None:
                         )
 
 
+def _money_not_as_written(written: Any) -> str | None:
+    """Why money written so is not as written (``"1e3"`` and ``"7_6"``, which Decimal reads as
+    1000 and 76), in the words event payloads and facts are refused with; None when it is (a
+    whole number written plainly, or text in the one form), or when it is no text at all (the
+    models refuse floats; the YAML reader numbers written in other forms)."""
+    if not isinstance(written, str):
+        return None
+    try:
+        money_as_written(written)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _written_money(spec: FamilySpec, document: YamlDocument) -> Iterator[tuple[Path, Any, str]]:
+    """Every amount a spec writes itself (a money parameter's values, a table's rates, a money
+    fact's default), with its path, as written, and what it is."""
+    for name, param in spec.parameters.items():
+        if param.type == "money":
+            _, values = document.value_at(("parameters", name, "values"))
+            for when, written in (values if isinstance(values, dict) else {}).items():
+                yield ("parameters", name, "values", when), written, f"parameter {name!r} (value from {when})"
+    for name, table in spec.tables.items():
+        for index, period in enumerate(table.periods):
+            for row_index, row in enumerate(period.rows):
+                for column in ("lodging", "meals"):
+                    at: Path = ("tables", name, "periods", index, "rows", row_index, column)
+                    yield (
+                        at,
+                        document.value_at(at)[1],
+                        f"table {name!r}, the {column} rate of {row.location!r}",
+                    )
+    for name, decl in spec.facts.items():
+        if decl.type == "money" and decl.default is not None:
+            at = ("facts", name, "default")
+            yield at, document.value_at(at)[1], f"the default of fact {name!r}"
+
+
+def _check_money_as_written(spec: FamilySpec, report: _Report) -> None:
+    """A spec's amounts count as written, as payloads' and facts' do: the check stage, so that a
+    release stored before (which decided with ``"1e3"`` read as 1000) still replays."""
+    for path, written, what in _written_money(spec, report.document):
+        problem = _money_not_as_written(written)
+        if problem is not None:
+            report("money_invalid", f"{what}: {problem}", path, _AS_WRITTEN)
+
+
 def _month_problems(months: list[int]) -> str | None:
     if not months:
         return "expected at least one calendar month, got months: [] (a row that never applies)"
@@ -791,6 +847,15 @@ def _check_table_rows(spec: FamilySpec, report: _Report) -> None:
                     )
                 for month in months or range(1, 13):
                     covered.setdefault(month, row_index)
+            fallback = fallback_problem(period)
+            if fallback is not None:
+                report(
+                    "rate_table_invalid",
+                    f"{where}: {fallback}",
+                    ("tables", name, "periods", index, "all_other_locations"),
+                    "name the row whose rates apply to locations the table does not list, or leave "
+                    "all_other_locations out",
+                )
 
 
 def _check_period_and_sizes(spec: FamilySpec, report: _Report) -> None:
@@ -828,6 +893,7 @@ def check_spec(
     _check_texts(spec, report)
     _check_references(spec, report)
     _check_written_values(spec, report)
+    _check_money_as_written(spec, report)
     _check_rules(spec, report)
     _check_derivations(spec, report)
     _check_combine(spec, report)
