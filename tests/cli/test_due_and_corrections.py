@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import sqlite3
 from contextlib import closing
 from datetime import date
@@ -373,11 +374,20 @@ def test_no_command_shows_an_outcome_as_code(files: Files, args: list[str]) -> N
 
 
 def test_demo_shows_a_due_list(files: Files, tmp_path: Path) -> None:
-    ran = run(["demo", "--store", str(tmp_path / "d.db")])
+    ran = run(["demo", "--store", str(tmp_path / "my demo.db")])  # a name the shell must have quoted
     assert ran.code in (0, 1), ran.err
     assert "due list       as of 2026-02-02, the cases' latest date, and 14 days on: " in ran.out
     assert "the full list: vrrules due --as-of 2026-02-02 --within 14" in ran.out
     assert "tiers: Tier 2" in ran.out  # outcomes counted by the formatter's words
+    # each command the demo prints runs as printed (the due hint said '--store (below)')
+    lines = ran.out.splitlines()
+    printed = [line.split(": ", 1)[1] for line in lines if "the full list: vrrules " in line]
+    printed += [line.split("with: ", 1)[1].rstrip(")") for line in lines if "again with: " in line]
+    assert len(printed) == 2
+    for command in printed:
+        words = shlex.split(command)
+        assert words[0] == "vrrules" and "(below)" not in command, command
+        assert run(words[1:]).code == 0, command
     document = json.loads(run(["demo", "--store", str(tmp_path / "e.db"), "--json"]).out)
     assert document["due"]["as_of"] == "2026-02-02" and document["due"]["within"] == 14
 

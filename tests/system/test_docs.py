@@ -107,3 +107,15 @@ def test_linked_documents_exist() -> None:
         text = document.read_text(encoding="utf-8")
         for target in re.findall(r"\]\(([^)#:\s]+)(?:#[^)]*)?\)", text):
             assert (document.parent / target).exists(), f"{document.relative_to(ROOT)} links {target}"
+
+
+def test_the_readme_lists_every_event_type_the_registry_holds() -> None:
+    """The README's list of event types is the registry's, in its order, with its count (it
+    listed 15 of 24)."""
+    from vrrules.events import payloads  # noqa: F401, PLC0415  (registers every payload class)
+    from vrrules.events.registry import EVENT_TYPES  # noqa: PLC0415
+
+    listed = README.split("- Event types (", 1)[1].split(". Payloads are validated", 1)[0]
+    count, names = listed.split(")", 1)[0].split(",")[0], re.findall(r"`([a-z0-9_]+)`", listed)
+    assert names == list(EVENT_TYPES)
+    assert count == str(len(EVENT_TYPES))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections import Counter
 from datetime import date
@@ -211,7 +212,7 @@ def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bo
     def render() -> None:
         _print_replay_summary(out, results, len(case_file.cases), elapsed, outcomes)
         if due_as_of is not None:
-            _print_due(out, due_as_of, due_items)
+            _print_due(out, due_as_of, due_items, store)
         if not_decided:
             out.text(
                 f"not decided    {len(not_decided)} (expected: the sources publish no value for "
@@ -222,7 +223,7 @@ def demo(ctx: click.Context, *, store: str, cases_file: Path | None, replace: bo
                     str(row["case"]), str(row["family"]), str(row["code"]), str(row["reason"]), row["file"]
                 ):
                     out.text(line)
-        out.text(f"Store: {where}  (replay it again with: vrrules replay --store {store})")
+        out.text(f"Store: {where}  (replay it again with: vrrules replay --store {shlex.quote(store)})")
 
     out.result(document, render)
     if any(not r.reproduced for r in results):
@@ -248,8 +249,9 @@ def _latest_business_date(records: CaseRecords) -> date | None:
     return max(days, default=None)
 
 
-def _print_due(out: Output, as_of: date, items: list[DueItem]) -> None:
-    """The demo's due list: a short table as of the cases' latest business date and 14 days on."""
+def _print_due(out: Output, as_of: date, items: list[DueItem], store: str) -> None:
+    """The demo's due list: a short table as of the cases' latest business date and 14 days on,
+    and the command that gives the whole list of ``store``."""
     when = f"as of {as_of.isoformat()}, the cases' latest date, and {DEMO_DUE_WITHIN} days on"
     overdue = sum(1 for item in items if item.overdue)
     counted = f"{overdue} overdue, {len(items) - overdue} coming" if items else "nothing due"
@@ -257,7 +259,8 @@ def _print_due(out: Output, as_of: date, items: list[DueItem]) -> None:
     if items:
         out.table(DUE_COLUMNS[:5], [row[:5] for row in due_rows(items)], width=99)
     out.text(
-        f"  the full list: vrrules due --as-of {as_of.isoformat()} --within {DEMO_DUE_WITHIN} --store (below)"
+        f"  the full list: vrrules due --as-of {as_of.isoformat()} --within {DEMO_DUE_WITHIN} "
+        f"--store {shlex.quote(store)}"
     )
 
 
