@@ -228,3 +228,18 @@ def test_a_store_that_is_a_pipe_or_a_device_is_refused_at_once(
         worker.join(30)
         assert found, f"{args} did not return"
         assert_clean_failure(found[0], INPUT, "store_not_vrrules")
+
+
+def test_schema_asks_force_before_replacing_any_schema_it_wrote(tmp_path: Path) -> None:
+    """Only the two spec schemas were looked at: the cli/ schemas were replaced without --force."""
+    out = tmp_path / "schemas"
+    assert run(["schema", "--out", str(out)]).code == 0
+    for name in ("vrrules-spec.schema.json", "vrrules-examples.schema.json"):
+        (out / name).unlink()
+    kept = out / "cli" / "error.schema.json"
+    kept.write_text("mine")
+    ran = run(["schema", "--out", str(out)])
+    assert_clean_failure(ran, USAGE, "usage")
+    assert "error.schema.json, which exists; pass --force" in ran.err
+    assert kept.read_text() == "mine"
+    assert run(["schema", "--out", str(out), "--force"]).code == 0 and kept.read_text() != "mine"
