@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from vrrules import errors
-from vrrules.errors import Diagnostic, SpecInvalidError, VrrulesError
+from vrrules.errors import Diagnostic, FactsInvalidError, SpecInvalidError, VrrulesError
 from vrrules.policies.caseschema import CASE_SOURCES
 from vrrules.policies.check import TEMPLATE_MARKERS
 from vrrules.policies.examples import ExampleFile, ExampleResult, load_examples, run_example
+from vrrules.policies.facts import recorded_facts
 from vrrules.policies.family import CompiledFamily
 from vrrules.policies.library import PolicyLibrary, is_example_file
 from vrrules.policies.lint import example_firing
@@ -79,9 +80,27 @@ def _versions_for(library: PolicyLibrary, family: str, on: date) -> list[Compile
     return in_force or versions
 
 
+def _value_refused(versions: list[CompiledFamily], name: str, value: Any, where: str) -> str | None:
+    """Why every version declaring ``name`` refuses ``value`` as it (None: one takes it), checked
+    as a decision checks the caller's facts."""
+    problems = []
+    for version in versions:
+        decl = version.spec.facts.get(name)
+        if decl is None or decl.derive is not None:
+            continue
+        try:
+            recorded_facts({name: decl}, {name: value}, where)
+        except FactsInvalidError as error:
+            problems.append(error.message)
+            continue
+        return None
+    return problems[0] if problems else None
+
+
 def check_examples(library: PolicyLibrary, root: Path | None = None) -> tuple[int, list[Diagnostic]]:
     """Validate every worked-example file under ``root`` (default: the library's folder)
-    against the specs: each given fact is declared by the family, each ``fired:`` id is a
+    against the specs: each given fact is declared by the family and has a value of its type
+    (as a decision would check it: a code list of nested lists is refused), each ``fired:`` id is a
     rule of the version the example runs against, each ``expect_error`` is a code vrrules
     raises. Returns how many examples were read and a located diagnostic per problem."""
     found: list[Diagnostic] = []
@@ -127,6 +146,19 @@ def check_examples(library: PolicyLibrary, root: Path | None = None) -> tuple[in
                             line=line("examples", index, "given", name),
                             field=f"examples.{index}.given.{name}",
                             hint="correct the fact's name, or declare the fact in the spec",
+                        )
+                    )
+                    continue
+                refused = _value_refused(versions, name, example.given[name], f"example {example.name!r}")
+                if refused is not None:
+                    found.append(
+                        Diagnostic(
+                            code="example_fact_invalid",
+                            message=refused,
+                            file=str(path),
+                            line=line("examples", index, "given", name),
+                            field=f"examples.{index}.given.{name}",
+                            hint="give the fact a value of its declared type, or expect_error: facts_invalid",
                         )
                     )
             rules = {rule.id for v in versions for rule in v.spec.rules}

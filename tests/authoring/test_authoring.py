@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -197,6 +198,44 @@ examples:
     assert all(d.file.endswith("examples.yaml") and d.severity == "error" for d in found)
 
 
+NESTED_CODES = """family: purchases-and-ojt
+examples:
+  - name: signatures as a list of lists
+    at: 2025-09-01
+    given: {ojt_planned: true, ojt_signatures: [[worker]]}
+    expect: {fired: [ojt-all-signatures]}
+  - name: signatures as a list of mappings
+    at: 2025-09-01
+    given: {ojt_planned: true, ojt_signatures: [{worker: 1}]}
+    expect: {fired: [ojt-all-signatures]}
+  - name: a refusal expected may give them
+    at: 2025-09-01
+    given: {ojt_planned: true, ojt_signatures: [[worker]]}
+    expect_error: facts_invalid
+"""
+
+
+def test_check_refuses_an_example_value_its_fact_type_refuses_and_test_runs_it_as_facts_invalid(
+    tmp_path: Path,
+) -> None:
+    family = tmp_path / "purchases-and-ojt"
+    shutil.copytree(SPECS / "purchases-and-ojt", family)
+    (family / "examples.yaml").write_text(NESTED_CODES)
+    checked, found = check_examples(check_library(tmp_path, case_sources=CASE_SOURCES))
+    assert checked == 3
+    assert [(d.code, d.line, d.field) for d in found] == [
+        ("example_fact_invalid", 5, "examples.0.given.ojt_signatures"),
+        ("example_fact_invalid", 9, "examples.1.given.ojt_signatures"),
+    ]
+    assert "'ojt_signatures' expected each element a code" in found[0].message
+    assert "got ['worker'] (list)" in found[0].message and "(dict)" in found[1].message
+    run = run_examples(tmp_path)  # once a TypeError (unhashable) stopped the run
+    results = {result.example.name: result for _, result in run.results}
+    assert not results["signatures as a list of lists"].passed
+    assert "[facts_invalid]" in results["signatures as a list of lists"].problems[0]
+    assert results["a refusal expected may give them"].passed
+
+
 def test_check_examples_refuses_a_file_of_an_unknown_family(tmp_path: Path) -> None:
     (tmp_path / "2025.1.yaml").write_text((SPECS / "tiers" / "2025.1.yaml").read_text())
     (tmp_path / "examples.yaml").write_text(TIER_1_ONLY.replace("family: tiers", "family: teirs"))
@@ -240,8 +279,6 @@ def test_vrrules_check_fails_on_a_broken_invariant_and_on_misfit_examples(
 
 
 def test_hidden_examples_files_are_not_run(tmp_path: Path) -> None:
-    import shutil  # noqa: PLC0415
-
     shutil.copytree(SPECS / "tiers", tmp_path / "tiers")
     for hidden in (tmp_path / "tiers" / ".old" / "examples.yaml", tmp_path / ".git" / "examples.yaml"):
         hidden.parent.mkdir(parents=True, exist_ok=True)

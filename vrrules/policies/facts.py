@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -72,11 +72,20 @@ def money_as_written(value: Any) -> Decimal:
     return parse_money(value)
 
 
+# how much of a refused value a message quotes (a caller's list may be long)
+_QUOTED = 100
+
+
+def _quoted(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _QUOTED else text[: _QUOTED - 3] + "..."
+
+
 def _problem(
     name: str, decl: FactDecl, got: Any, where: str, expected: str, *, fix: str | None = None
 ) -> FactsInvalidError:
     return FactsInvalidError(
-        f"{where}: fact {name!r} expected {expected}, got {got!r} ({type(got).__name__})"
+        f"{where}: fact {name!r} expected {expected}, got {_quoted(got)} ({type(got).__name__})"
         + (f"; {fix}" if fix else ""),
         fact=name,
         expected=expected,
@@ -113,10 +122,13 @@ def _check_money(name: str, decl: FactDecl, value: Any, where: str) -> Decimal:
 
 
 def _check_date(name: str, decl: FactDecl, value: Any, where: str) -> date:
+    expected = "a date (datetime.date or 'YYYY-MM-DD')"
+    if isinstance(value, datetime):  # a date too, to Python, but one holding a time of day
+        raise _problem(name, decl, value, where, expected + ", not a datetime", fix="pass its .date()")
     try:
         return parse_iso_date(value)
     except ValueError:
-        raise _problem(name, decl, value, where, "a date (datetime.date or 'YYYY-MM-DD')") from None
+        raise _problem(name, decl, value, where, expected) from None
 
 
 def _check_codes(name: str, decl: FactDecl, value: Any, where: str) -> list[str]:
@@ -125,6 +137,11 @@ def _check_codes(name: str, decl: FactDecl, value: Any, where: str) -> list[str]
     codes = list(value)
     allowed = set(decl.values or ())
     for code in codes:
+        # a nested list or mapping cannot even be looked up among the codes (it is unhashable)
+        if not isinstance(code, str):
+            raise _problem(
+                name, decl, code, where, f"each element a code written as text, one of {decl.values}"
+            )
         if code not in allowed:
             raise _problem(name, decl, code, where, f"codes from {decl.values}")
     return sorted(set(codes))
@@ -162,6 +179,16 @@ def recorded_facts(declared: Mapping[str, FactDecl], facts: Mapping[str, Any], w
     Unknown names are refused; a declared fact that is missing or ``None`` is unknown,
     and every comparison on an unknown fact is false.
     """
+    if not isinstance(facts, Mapping) or not all(isinstance(key, str) for key in facts):
+        raise FactsInvalidError(
+            f"{where}: expected the facts as a mapping of fact names (text) to values, got "
+            + (
+                f"a key {_quoted(next(k for k in facts if not isinstance(k, str)))}"
+                if isinstance(facts, Mapping)
+                else f"{_quoted(facts)} ({type(facts).__name__})"
+            ),
+            got=facts,
+        )
     unknown = sorted(set(facts) - set(declared))
     if unknown:
         raise FactsInvalidError(
