@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from vrrules import CaseRecords
-from vrrules.events.caseview import whole_months
+from vrrules.events.caseview import case_view, whole_months
 
 
 @pytest.mark.parametrize(
@@ -154,3 +156,233 @@ def test_each_path_asked_for_alone_has_its_value_in_the_whole_view(records: Case
                         assert alone[path] == whole[path], (ref, version, on, happened_only, path)
                         checked += whole[path] is not None
     assert checked > 1000  # the stories fill the paths: the comparison is not of Nones
+
+
+# "Latest" is latest in business time: each kind recorded out of order, the later-dated one
+# first. (setup events, the later-dated event, the earlier-dated one recorded after it, the path
+# and the value the later-dated event gives it.)
+_EARLY, _LATE = "2025-11-10", "2025-11-20"
+_ASSESSMENT = {"kind": "initial", "assessor_id": "vrp_a", "domains_examined": ["health"]}
+_SUBMISSION = {"school": "public", "received_on": "2025-11-21", "planned_start_on": "2026-01-05"}
+_PER_DIEM = {
+    "keeps_primary_residence": True,
+    "separated_from_family": True,
+    "program_starts_on": "2026-01-05",
+    "program_ends_on": "2026-06-30",
+}
+_PURCHASE = {"prior_approval": True, "requested_as": "plan_cost"}
+_BILL = {"provider_type": "credentialed_vrc"}
+_OPTION_2 = ("option_elected", {"option": "option_2", "elected_on": "2025-11-01"})
+_REQUESTS = [
+    ("plan_development_started", {"commenced_on": "2025-10-01"}),
+    (
+        "plan_extension_requested",
+        {"requested_on": "2025-11-01", "good_cause": "none", "extra_days_estimated": 5},
+    ),
+    (
+        "plan_extension_requested",
+        {"requested_on": "2025-11-02", "good_cause": "none", "extra_days_estimated": 5},
+    ),
+]
+_Event = tuple[str, dict[str, Any]]
+_Story = tuple[str, list[_Event], _Event, _Event, str, Any]
+LATEST_OF_EACH_KIND: list[_Story] = [
+    (
+        "assessment",
+        [],
+        ("assessment_completed", {**_ASSESSMENT, "assessed_on": _LATE, "depth": "comprehensive"}),
+        ("assessment_completed", {**_ASSESSMENT, "assessed_on": _EARLY, "depth": "brief"}),
+        "assessment.depth",
+        "comprehensive",
+    ),
+    (
+        "intervention",
+        [],
+        (
+            "intervention_planned",
+            {
+                "planned_on": _LATE,
+                "category": "career_coaching",
+                "activity": "career_coaching",
+                "delivered_by": "x",
+            },
+        ),
+        (
+            "intervention_planned",
+            {
+                "planned_on": _EARLY,
+                "category": "health",
+                "activity": "psychotherapy_cbt",
+                "delivered_by": "x",
+            },
+        ),
+        "intervention.latest.activity",
+        "career_coaching",
+    ),
+    (
+        "practitioner",
+        [],
+        (
+            "practitioner_assigned",
+            {"practitioner_id": "p", "role": "clinician", "clinician": True, "assigned_on": _LATE},
+        ),
+        (
+            "practitioner_assigned",
+            {"practitioner_id": "p", "role": "vr_practitioner", "clinician": False, "assigned_on": _EARLY},
+        ),
+        "practitioner.latest.role",
+        "clinician",
+    ),
+    (
+        "work status",
+        [],
+        ("work_status_changed", {"status": "in_work", "effective_on": _LATE}),
+        ("work_status_changed", {"status": "absent", "effective_on": _EARLY, "off_work_since": "2025-11-01"}),
+        "work.status",
+        "in_work",
+    ),
+    (
+        "referral",
+        [],
+        ("referral_received", {"received_on": _LATE, "source": "gp"}),
+        ("referral_received", {"received_on": _EARLY, "source": "employer"}),
+        "referral.source",
+        "gp",
+    ),
+    (
+        "plan submission",
+        [],
+        ("plan_submitted", {**_SUBMISSION, "submitted_on": _LATE, "planned_months": 12}),
+        ("plan_submitted", {**_SUBMISSION, "submitted_on": _EARLY, "planned_months": 6}),
+        "plan.planned_months",
+        12,
+    ),
+    (
+        "plan development start",
+        [],
+        ("plan_development_started", {"commenced_on": _LATE}),
+        ("plan_development_started", {"commenced_on": _EARLY}),
+        "plan.commenced_on",
+        date(2025, 11, 20),
+    ),
+    (
+        "plan approval",
+        [],
+        ("plan_approved", {"approved_on": _LATE, "deemed": True}),
+        ("plan_approved", {"approved_on": _EARLY}),
+        "plan.deemed_approval",
+        True,
+    ),
+    (
+        "implementation",
+        [],
+        ("plan_implementation_started", {"started_on": _LATE}),
+        ("plan_implementation_started", {"started_on": _EARLY}),
+        "plan.implementation_started_on",
+        date(2025, 11, 20),
+    ),
+    (
+        "extension grant",
+        _REQUESTS,
+        ("plan_extension_granted", {"granted_on": _LATE, "days_granted": 10}),
+        ("plan_extension_granted", {"granted_on": _EARLY, "days_granted": 5}),
+        "plan.extension_granted_on",
+        date(2025, 11, 20),
+    ),
+    (
+        "option election",
+        [],
+        ("option_elected", {"option": "option_2", "elected_on": _LATE}),
+        ("option_elected", {"option": "option_1", "elected_on": _EARLY}),
+        "option.chosen",
+        "option_2",
+    ),
+    (
+        "option 2 order",
+        [_OPTION_2],
+        ("option_2_confirmed", {"ordered_on": _LATE, "first_quarter_spending": "100.00"}),
+        ("option_2_confirmed", {"ordered_on": _EARLY, "first_quarter_spending": "50.00"}),
+        "option.first_quarter_spending",
+        Decimal("100.00"),
+    ),
+    (
+        "bill",
+        [],
+        ("bill_submitted", {**_BILL, "bill_id": "b2", "code": "cpt_99366", "service_on": _LATE}),
+        ("bill_submitted", {**_BILL, "bill_id": "b1", "code": "local_1038m", "service_on": _EARLY}),
+        "bill.latest.code",
+        "cpt_99366",
+    ),
+    (
+        "bills before the latest",
+        [],
+        ("bill_submitted", {**_BILL, "bill_id": "b2", "code": "cpt_99366", "service_on": _LATE}),
+        ("bill_submitted", {**_BILL, "bill_id": "b1", "code": "local_1038m", "service_on": _EARLY}),
+        "bill.first_review_billed_before",
+        True,
+    ),
+    (
+        "purchase",
+        [],
+        ("purchase_requested", {**_PURCHASE, "requested_on": _LATE, "item": "software"}),
+        ("purchase_requested", {**_PURCHASE, "requested_on": _EARLY, "item": "computer"}),
+        "purchase.latest.item",
+        "software",
+    ),
+    (
+        "per diem",
+        [],
+        ("per_diem_requested", {**_PER_DIEM, "requested_on": _LATE, "program_location": "Spokane"}),
+        ("per_diem_requested", {**_PER_DIEM, "requested_on": _EARLY, "program_location": "Tacoma"}),
+        "per_diem.latest.program_location",
+        "Spokane",
+    ),
+]
+
+
+@pytest.mark.parametrize("story", LATEST_OF_EACH_KIND, ids=[story[0] for story in LATEST_OF_EACH_KIND])
+def test_the_latest_of_each_kind_is_the_latest_dated_not_the_last_recorded(
+    records: CaseRecords, story: _Story
+) -> None:
+    _, setup, later, earlier, path, value = story
+    records.open_case("L-1", "2025-10-01")
+    for event_type, payload in [*setup, later, earlier]:  # the earlier-dated one recorded last
+        records.record("L-1", event_type, payload)
+    assert records.case_view("L-1", on="2025-12-01")[path] == value
+    assert records.case_view("L-1")[path] == value  # with no date: every event, still by business date
+    # a decision stored before the two times were kept apart read the last recorded: it replays so
+    legacy = case_view(records.case("L-1"), date(2025, 12, 1), happened_only=False)
+    assert legacy[path] != value
+
+
+def test_the_current_tier_is_the_latest_dated_decisions(records: CaseRecords) -> None:
+    records.open_case("L-2", "2025-10-01")
+    records.record("L-2", "referral_received", {"received_on": "2025-10-01", "source": "insurer"})
+    three = {**_ASSESSMENT, "kind": "initial", "depth": "comprehensive", "assessed_on": "2025-10-10"}
+    records.record(
+        "L-2",
+        "assessment_completed",
+        {
+            **three,
+            "domains_examined": ["health", "physical"],
+            "obstacles": ["health", "physical"],
+            "client_groups": ["long_term_condition"],
+        },
+    )
+    records.record(
+        "L-2",
+        "assessment_completed",
+        {
+            **three,
+            "kind": "review",
+            "assessed_on": "2025-11-20",
+            "support_needed": ["information_and_advice"],
+        },
+    )
+    late = records.decide("L-2", "tiers", as_of="2025-11-25")
+    early = records.decide("L-2", "tiers", as_of="2025-10-15")  # recorded later, dated earlier
+    assert late.decision.outcome is not None and early.decision.outcome is not None
+    assert late.decision.outcome["tier"] != early.decision.outcome["tier"]
+    view = records.case_view("L-2", on="2025-12-01")
+    assert view["tier.current"] == late.decision.outcome["tier"]
+    assert view["tier.since"] == date(2025, 11, 25)

@@ -4,6 +4,14 @@ Specs name these paths in a fact's ``source``. The view looks facts up and count
 (latest assessment, who delivers an intervention, days off work on the decision date)
 but decides nothing; every decision is made by the rules. Unknown facts are ``None``.
 
+*Latest* means latest in business time when the view is read as of a date (every decision
+since vrrules kept the two times apart): the assessment, bill, status, election ... with the
+latest business date, whatever order they were recorded in (an assessment recorded late but
+dated earlier does not override a later-dated one); of those dated the same day, the one
+recorded last. A decision too counts by its ``as_of`` date (the current tier). Read the
+older way (``happened_only`` false: decisions stored before then replay so), latest is the
+last recorded.
+
 Counting time, on the decision date ``on``:
 
 * *days* are calendar days from the start date to ``on``: the start day itself counts 0,
@@ -35,7 +43,7 @@ from vrrules.events.registry import Payload
 from vrrules.policies.caseschema import CASE_SOURCES
 from vrrules.policies.derive import whole_months
 
-__all__ = ["CASE_SOURCES", "case_view", "happened_by", "later_than", "whole_months"]
+__all__ = ["CASE_SOURCES", "case_view", "happened_by", "later_than", "latest_business_date", "whole_months"]
 
 
 def _happened_by(payload: Payload, day: date) -> bool:
@@ -43,19 +51,53 @@ def _happened_by(payload: Payload, day: date) -> bool:
     return happened is None or happened <= day
 
 
+def _dated(payload: Payload) -> date:
+    """The date that orders a payload among its kind: its ``dated_by`` field. That is its
+    business date, but for a status change: its business date is the day the absence began
+    (whether it had happened by a day), while the day the change took effect orders it, so a
+    later report of an absence that began earlier corrects the status before it."""
+    dated = getattr(payload, payload.dated_by) if payload.dated_by is not None else None
+    return dated if isinstance(dated, date) else date.min
+
+
 def happened_by(case: Case, day: date) -> Case:
-    """``case`` as it stood on business date ``day``: only what had happened by then.
+    """``case`` as it stood on business date ``day``: only what had happened by then, in the
+    order it happened.
 
     A read-only copy for deciding (never stored): the events recorded so far whose business
     date (their payload's ``dated_by`` field) is on or before ``day``, and the decisions made
-    as of a day on or before it. Recording time plays no part here: which version is read is
-    chosen before (``CaseStore.case(ref, version)``); this keeps what had happened.
+    as of a day on or before it, each in business-date order (:func:`_dated`; those of one day
+    in the order recorded), so whatever the case reads as the last of a kind
+    (``case.assessments[-1]``, ``case.work_status``, ``case.plan``) is the latest to have
+    happened. Recording time plays no part here: which version is read is chosen before
+    (``CaseStore.case(ref, version)``); this keeps what had happened.
     """
+    kept: list[tuple[date, int, Recorded]] = []
+    in_order, latest = True, date.min
+    for recorded in case.recorded:
+        if _happened_by(recorded.payload, day):
+            dated = _dated(recorded.payload)
+            kept.append((dated, recorded.version, recorded))
+            if dated < latest:
+                in_order = False
+            latest = max(latest, dated)
+    if not in_order:  # most cases are recorded in the order they happen: sorted only when not
+        kept.sort(key=lambda item: item[:2])
     copy = object.__new__(type(case))
     copy.__dict__.update(case.__dict__)
-    copy.recorded = [r for r in case.recorded if _happened_by(r.payload, day)]
-    copy.decisions = [(v, d) for v, d in case.decisions if d.as_of <= day]
+    copy.recorded = [recorded for _, _, recorded in kept]
+    copy.decisions = sorted(
+        ((v, d) for v, d in case.decisions if d.as_of <= day),
+        key=lambda decided: (decided[1].as_of, decided[0]),
+    )
     return copy
+
+
+def latest_business_date(case: Case) -> date:
+    """The latest business date the case records: its opening's, or a later event's (a status
+    change's the day it took effect). Everything recorded had happened by then; a decision
+    asked for without a date is for this day."""
+    return max((case.opening.opened_on, *(_dated(r.payload) for r in case.recorded)))
 
 
 def later_than(case: Case, day: date) -> list[Recorded]:
@@ -348,9 +390,10 @@ def case_view(
 ) -> dict[str, Any]:
     """Every path of :data:`CASE_SOURCES` with its value in this case (``None`` if unknown).
 
-    With ``happened_only`` and a decision date ``on`` the view keeps only what had *happened*
-    by then: events whose business date falls after ``on`` are left out, however early they
-    were recorded (an assignment dated March does not silence an alert due in January).
+    With ``happened_only`` the view keeps only what had *happened* by ``on`` (when given):
+    events whose business date falls after ``on`` are left out, however early they were
+    recorded (an assignment dated March does not silence an alert due in January), and the
+    latest of each kind is the latest by business date (:func:`happened_by`).
     Every decision since vrrules kept the two times apart reads the case this way
     (``DecisionRecord.time_basis == "business"``); without it every recorded event counts,
     as decisions stored before then read it (their replay must read it the same way).
@@ -363,9 +406,10 @@ def case_view(
     fill none of them are left out, and their paths are ``None``. The audit's replay, which
     reads the view once per decision, asks for its family's sources alone.
     """
-    if happened_only and on is not None:
-        case = happened_by(case, on)
-        others = [happened_by(other, on) for other in others]
+    if happened_only:
+        by = on if on is not None else date.max
+        case = happened_by(case, by)
+        others = [happened_by(other, by) for other in others]
     view: dict[str, Any] = dict.fromkeys(CASE_SOURCES)
     view["decision.date"] = on
     view["case.opened_on"] = case.opening.opened_on
