@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import SPECS
 from vrrules import (
+    ArgumentInvalidError,
     CaseExistsError,
     CaseRecords,
     CaseUnknownError,
@@ -348,3 +351,235 @@ def test_a_case_file_that_is_a_pipe_is_refused_unread(tmp_path: Path) -> None:
     reader.start()
     reader.join(timeout=10)
     assert len(raised) == 1 and isinstance(raised[0], FileNotRegularError)
+
+
+# ------------------------------------------------------- a decision asked for without a date
+
+
+def _rich_case(records: CaseRecords, ref: str = "D-1") -> None:
+    """A case whose latest business date (1 November) is later than every family's
+    effective date: opened 6 October, assessed 10 October, an intervention 20 October."""
+    records.open_case(ref, "2025-10-06")
+    records.record(ref, "referral_received", {"received_on": "2025-10-06", "source": "insurer"})
+    records.record(
+        ref,
+        "practitioner_assigned",
+        {
+            "practitioner_id": "vrp_a",
+            "role": "vr_practitioner",
+            "clinician": False,
+            "assigned_on": "2025-10-07",
+        },
+    )
+    records.record(ref, "assessment_completed", {**ASSESSMENT, "assessed_on": "2025-10-10"})
+    records.record(
+        ref,
+        "intervention_planned",
+        {
+            "planned_on": "2025-10-20",
+            "category": "health",
+            "activity": "psychotherapy_cbt",
+            "delivered_by": "vrp_a",
+        },
+    )
+    records.record(
+        ref, "employer_commitment_recorded", {"recorded_on": "2025-11-01", "kind": "phased_return"}
+    )
+
+
+NO_DATE_FAMILIES = [
+    "employer-role",
+    "tiers",
+    "practitioner-roles",
+    "intervention-delivery",
+    "assessment-first",
+    "tier-review",
+]
+
+
+@pytest.mark.parametrize("family", NO_DATE_FAMILIES)
+def test_a_decision_without_a_date_is_for_the_latest_business_date_and_reads_the_facts_of_that_date(
+    records: CaseRecords, family: str
+) -> None:
+    _rich_case(records)
+    made = records.decide("D-1", family)
+    assert made.decision.as_of == date(2025, 11, 1)  # the case's latest business date
+    # the same decision asked for as of that date: its facts and outcome are the ones it recorded
+    dated = records.decide("D-1", family, as_of=made.decision.as_of, record=False)
+    assert dated.decision.facts == made.decision.facts
+    assert (dated.decision.outcome, dated.decision.version) == (made.decision.outcome, made.decision.version)
+    stored = records.case("D-1").decisions[-1][1]
+    assert stored.reads_business_time and stored.as_of == date(2025, 11, 1)
+    assert [r.status for r in replay(records, "D-1")] == ["reproduced"]
+
+
+def test_the_employer_commitment_is_read_on_the_day_it_is_dated_for(records: CaseRecords) -> None:
+    """Deciding without a date once dated the decision at the opening (employer-role's effective
+    date) but read every event, a commitment recorded in November among them."""
+    _rich_case(records)
+    made = records.decide("D-1", "employer-role").decision
+    assert made.facts["phased_return"] is True and made.as_of == date(2025, 11, 1)
+    assert made.outcome is not None and made.outcome["verdict"] == "flagged"
+    at_opening = records.decide("D-1", "employer-role", as_of="2025-10-06", record=False).decision
+    assert at_opening.facts["phased_return"] is False  # not yet committed on the opening day
+
+
+def test_an_event_dated_after_the_decision_date_is_not_used(records: CaseRecords) -> None:
+    _rich_case(records)
+    records.record(
+        "D-1",
+        "assessment_completed",
+        {
+            **ASSESSMENT,
+            "assessed_on": "2025-12-01",
+            "kind": "review",
+            "support_needed": ["career_redirection"],
+        },
+    )
+    dated = records.decide("D-1", "tiers", as_of="2025-11-15").decision
+    assert dated.facts["support_needed"] == ["rtw_planning"]  # the October assessment's, not December's
+    undated = records.decide("D-1", "tiers").decision
+    assert undated.as_of == date(2025, 12, 1) and undated.facts["support_needed"] == ["career_redirection"]
+
+
+def test_without_a_date_the_effective_date_picks_the_version_and_the_record_keeps_that_day(
+    tmp_path: Path,
+) -> None:
+    from vrrules.audit import redecide_recorded  # noqa: PLC0415
+
+    specs = _copy_specs(tmp_path)
+    first = specs / "tiers" / "2025.1.yaml"
+    text = first.read_text()
+    first.write_text(
+        text.replace("effective_from: 2025-10-01", "effective_from: 2025-10-01\neffective_until: 2025-12-31")
+    )
+    (specs / "tiers" / "2026.1.yaml").write_text(
+        text.replace('version: "2025.1"', 'version: "2026.1"')
+        .replace("effective_from: 2025-10-01", "effective_from: 2026-01-01")
+        .replace("2025-10-01: 4", "2025-10-01: 3")
+    )
+    with CaseRecords("memory", specs) as records:
+        _open(records)
+        light = {**ASSESSMENT, "client_groups": [], "support_needed": []}
+        records.record("C-1", "assessment_completed", {**light, "assessed_on": "2025-12-31"})
+        records.record("C-1", "work_status_changed", {"status": "in_work", "effective_on": "2026-01-10"})
+        made = records.decide("C-1", "tiers").decision
+        assert (made.as_of, made.version) == (date(2026, 1, 10), "2025.1")  # the assessment's version
+        stored = records.case("C-1").decisions[-1][1]
+        assert stored.version_chosen_on == date(2025, 12, 31)
+        again = redecide_recorded(records, "C-1", stored)
+        assert (again.version, again.outcome) == (made.version, made.outcome)
+        assert [r.status for r in replay(records, "C-1")] == ["reproduced"]
+        dated = records.decide("C-1", "tiers", as_of="2026-01-10").decision  # a date: its own version
+        assert dated.version == "2026.1"
+        assert records.case("C-1").decisions[-1][1].model_dump().get("version_chosen_on") is None
+
+
+# ------------------------------------------------------------------ versions of a case
+
+
+@pytest.mark.parametrize("version", [0, -1, -(2**70), 4, 99, 2**63, 2**70])
+@pytest.mark.parametrize("read", ["case", "case_view"])
+def test_a_version_the_case_has_not_reached_is_refused_saying_how_many_it_has(
+    records: CaseRecords, version: int, read: str
+) -> None:
+    _open(records)
+    records.record("C-1", "assessment_completed", ASSESSMENT)  # three versions
+    with pytest.raises(ArgumentInvalidError, match=r"the case has 3 versions\), got ") as caught:
+        getattr(records, read)("C-1", version=version)
+    assert caught.value.code == "argument_invalid" and caught.value.details["versions"] == 3
+
+
+def test_every_version_the_case_has_reached_is_read(records: CaseRecords) -> None:
+    _open(records)
+    records.record("C-1", "assessment_completed", ASSESSMENT)
+    assert [records.case("C-1", version=v).version for v in (1, 2, 3)] == [1, 2, 3]
+    assert records.case_view("C-1", version=2)["assessment.completed"] is False
+    with pytest.raises(CaseUnknownError):
+        records.case("NO-SUCH", version=1)
+
+
+# ------------------------------------------------- arguments of the wrong type, method by method
+
+_WHEN = datetime(2025, 11, 10, 9, 30)  # a date to Python (a subclass), but not a business date
+# (what is called, the argument refused): every public method of CaseRecords, each argument kind
+WRONG_ARGUMENTS: list[tuple[str, Callable[[CaseRecords], object], str]] = [
+    ("decide as_of datetime", lambda r: r.decide("C-1", "tiers", as_of=_WHEN), "as_of"),
+    ("decide as_of midnight", lambda r: r.decide("C-1", "tiers", as_of=datetime(2025, 11, 10)), "as_of"),
+    ("decide as_of number", lambda r: r.decide("C-1", "tiers", as_of=20251110), "as_of"),  # type: ignore[arg-type]
+    ("decide record text", lambda r: r.decide("C-1", "tiers", record="no"), "record"),  # type: ignore[arg-type]
+    ("decide record number", lambda r: r.decide("C-1", "tiers", record=0), "record"),  # type: ignore[arg-type]
+    ("decide family number", lambda r: r.decide("C-1", 5), "family"),  # type: ignore[arg-type]
+    ("decide case None", lambda r: r.decide(None, "tiers"), "case_ref"),  # type: ignore[arg-type]
+    ("decide facts list", lambda r: r.decide("C-1", "tiers", facts=[1]), "facts"),  # type: ignore[arg-type]
+    ("due as_of None", lambda r: r.due(None), "as_of"),  # type: ignore[arg-type]
+    ("due as_of datetime", lambda r: r.due(_WHEN), "as_of"),
+    ("due within text", lambda r: r.due("2025-11-10", "14"), "within"),  # type: ignore[arg-type]
+    ("due rebuild text", lambda r: r.due("2025-11-10", rebuild="yes"), "rebuild"),  # type: ignore[arg-type]
+    ("due progress number", lambda r: r.due("2025-11-10", progress=5), "progress"),  # type: ignore[arg-type]
+    ("due workers float", lambda r: r.due("2025-11-10", workers=2.0), "workers"),  # type: ignore[arg-type]
+    ("facts as_of datetime", lambda r: r.facts("tiers", as_of=_WHEN), "as_of"),
+    ("facts family None", lambda r: r.facts(None), "family"),  # type: ignore[arg-type]
+    ("case version text", lambda r: r.case("C-1", version="2"), "version"),  # type: ignore[arg-type]
+    ("case version bool", lambda r: r.case("C-1", version=True), "version"),
+    ("case ref number", lambda r: r.case(5), "case_ref"),  # type: ignore[arg-type]
+    ("case_view on datetime", lambda r: r.case_view("C-1", on=_WHEN), "on"),
+    ("case_view version float", lambda r: r.case_view("C-1", version=1.0), "version"),  # type: ignore[arg-type]
+    ("history ref None", lambda r: r.history(None), "case_ref"),  # type: ignore[arg-type]
+    ("record ref None", lambda r: r.record(None, "referral_received", {}), "case_ref"),  # type: ignore[arg-type]
+    ("record type number", lambda r: r.record("C-1", 5, {}), "event_type"),  # type: ignore[arg-type]
+    ("open_case ref number", lambda r: r.open_case(5, "2025-11-03"), "case_ref"),  # type: ignore[arg-type]
+    ("worker_cases text", lambda r: r.worker_cases("C-1"), "case"),  # type: ignore[arg-type]
+    ("save_new_cases text", lambda r: r.save_new_cases("C-1"), "cases"),  # type: ignore[arg-type]
+    ("save_new_cases numbers", lambda r: r.save_new_cases([1]), "cases"),  # type: ignore[list-item]
+    ("publish not compiled", lambda r: r.publish("tiers", "me", "n"), "compiled"),  # type: ignore[arg-type]
+    (
+        "publish by number",
+        lambda r: r.publish(r.policies.versions("tiers")[0], 5, "note"),  # type: ignore[arg-type]
+        "published_by",
+    ),
+    (
+        "publish note None",
+        lambda r: r.publish(r.policies.versions("tiers")[0], "me", None),  # type: ignore[arg-type]
+        "note",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"), [w[1:] for w in WRONG_ARGUMENTS], ids=[w[0] for w in WRONG_ARGUMENTS]
+)
+def test_a_method_given_an_argument_of_the_wrong_type_refuses_it_and_stores_nothing(
+    records: CaseRecords, call: Callable[[CaseRecords], object], argument: str
+) -> None:
+    _open(records)
+    before = records.history("C-1")
+    with pytest.raises(ArgumentInvalidError) as caught:
+        call(records)
+    error = caught.value
+    assert error.code == "argument_invalid" and error.details["argument"] == argument
+    assert argument in error.message and "expected " in error.message and " got " in error.message
+    assert records.history("C-1") == before and records.publications() == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "argument"),
+    [
+        ({"store": 123}, "store"),
+        ({"store": b"cases.db"}, "store"),
+        ({"store": "memory", "specs": 5}, "specs"),
+        ({"store": "memory", "encryption_key": 5}, "encryption_key"),
+        ({"store": "memory", "encryption_key": b"key"}, "encryption_key"),
+        ({"store": "memory", "published_only": "yes"}, "published_only"),
+        ({"store": "memory", "read_only": 1}, "read_only"),
+        ({"store": "memory", "sealed": "no"}, "sealed"),
+    ],
+)
+def test_opening_records_with_an_argument_of_the_wrong_type_refuses_it_and_creates_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arguments: dict[str, Any], argument: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a store named after a number was once created here
+    with pytest.raises(ArgumentInvalidError) as caught:
+        CaseRecords(**arguments)
+    assert caught.value.details["argument"] == argument and ", got " in caught.value.message
+    assert list(tmp_path.iterdir()) == []

@@ -16,7 +16,8 @@ Replaying and auditing recorded decisions is the auditor's business: :mod:`vrrul
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
+from vrrules._arguments import day_argument, flag_argument, refuse_unless, text_argument
 from vrrules.errors import ArgumentInvalidError, CaseExistsError
 from vrrules.events.caseview import case_view, reads_other_cases
 from vrrules.events.decider import ENGINE_NAME, FactSource, RecordedDecision, decide, fact_sources
@@ -36,7 +38,6 @@ from vrrules.events.store import CaseStore, StoreHandle
 from vrrules.policies.caseschema import CASE_SOURCES
 from vrrules.policies.compiler import CompiledFamily
 from vrrules.policies.library import PolicyLibrary, default_specs_dir
-from vrrules.policies.values import parse_iso_date
 
 __all__ = ["EVENT_TYPES", "CaseRecords", "DueItem", "RecordedDecision", "RecordsHandle"]
 
@@ -68,6 +69,10 @@ class CaseRecords:
     :class:`PolicyLibrary`. With ``published_only`` decisions use exactly the versions
     published in the store. With ``encryption_key`` every stored event is encrypted. With
     ``read_only`` nothing can be written and the store file is never touched (audits).
+
+    Every method refuses an argument of the wrong type with ``argument_invalid`` before it
+    reads or writes anything (a datetime where a date is meant, a number for a store or a
+    key, text for a flag), saying what it expected and what it got.
     """
 
     def __init__(
@@ -80,6 +85,21 @@ class CaseRecords:
         read_only: bool = False,
         sealed: bool = False,
     ) -> None:
+        refuse_unless(store is None or isinstance(store, str | os.PathLike), "store", store, _STORE_FORM)
+        refuse_unless(
+            specs is None or isinstance(specs, str | os.PathLike | PolicyLibrary),
+            "specs",
+            specs,
+            "a folder (or file) of specs as text or a Path, or a PolicyLibrary",
+        )
+        refuse_unless(
+            encryption_key is None or isinstance(encryption_key, str),
+            "encryption_key",
+            encryption_key,
+            "the store key as base64 text (make one with `vrrules key`), or None",
+        )
+        for name, flag in (("published_only", published_only), ("read_only", read_only), ("sealed", sealed)):
+            flag_argument(flag, name)
         self.store = CaseStore(store, encryption_key=encryption_key, read_only=read_only, sealed=sealed)
         self.location = self.store.location
         self._specs = specs
@@ -132,7 +152,10 @@ class CaseRecords:
 
     def publish(self, compiled: CompiledFamily, published_by: str, note: str) -> str:
         """Record ``compiled`` as the published content of its version (see the publisher)."""
-        return self._publisher.publish(compiled, published_by, note)
+        refuse_unless(isinstance(compiled, CompiledFamily), "compiled", compiled, "a CompiledFamily")
+        return self._publisher.publish(
+            compiled, text_argument(published_by, "published_by"), text_argument(note, "note")
+        )
 
     def publications(self) -> list[VersionPublication.Published]:
         return self._publisher.publications()
@@ -145,7 +168,7 @@ class CaseRecords:
 
     def open_case(self, case_ref: str, opened_on: date | str, worker: str | None = None) -> int:
         """Open a case under the case system's own reference; return its version (1)."""
-        case = new_case(case_ref, opened_on, worker)
+        case = new_case(text_argument(case_ref, "case_ref"), opened_on, worker)
         if self.store.exists(case.case_ref):
             raise CaseExistsError(
                 f"expected a new case reference, got {case_ref!r}, which is already open; "
@@ -157,7 +180,9 @@ class CaseRecords:
 
     def record(self, case_ref: str, event_type: str, payload: Mapping[str, Any] | Payload) -> int:
         """Validate and append one event to a case; return the case's new version."""
-        checked = validated(case_ref, event_type, payload)
+        checked = validated(
+            text_argument(case_ref, "case_ref"), text_argument(event_type, "event_type"), payload
+        )
 
         def append(case: Case) -> bool:
             case.record(checked)
@@ -168,25 +193,52 @@ class CaseRecords:
 
     def save_new_cases(self, cases: Sequence[Case]) -> None:
         """Store new cases built in memory, all or none (one transaction)."""
-        self.store.add_new_cases(cases)
+        refuse_unless(
+            isinstance(cases, Iterable) and not isinstance(cases, str | bytes | Mapping),
+            "cases",
+            cases,
+            "a sequence of Case objects",
+        )
+        listed = list(cases)
+        for case in listed:
+            refuse_unless(isinstance(case, Case), "cases", case, "a sequence of Case objects (each a Case)")
+        self.store.add_new_cases(listed)
 
     # ------------------------------------------------------------------- reading a case
 
     def case(self, case_ref: str, version: int | None = None) -> Case:
-        """The case as it stands now, or as it stood at ``version``."""
-        return self.store.case(case_ref, _version(version))
+        """The case as it stands now, or as it stood at ``version`` (from 1, its opening, to its
+        latest version: a version it has not reached is refused, ``argument_invalid``)."""
+        ref = text_argument(case_ref, "case_ref")
+        wanted = _version(version)
+        if wanted is None:
+            return self.store.case(ref)
+        if 1 <= wanted <= _MAX_VERSION:
+            case = self.store.case(ref, wanted)
+            if case.version == wanted:  # the store gives the latest state for a version past it
+                return case
+        versions = self.store.case(ref).version
+        raise ArgumentInvalidError(
+            f"version: expected a version of case {ref!r} from 1 to {versions} (the case has {versions} "
+            f"version{'s' if versions != 1 else ''}), got {wanted}; leave the version out for the case as "
+            "it stands now",
+            argument="version",
+            case_ref=ref,
+            versions=versions,
+        )
 
     def case_view(
         self, case_ref: str, on: date | str | None = None, version: int | None = None
     ) -> dict[str, Any]:
         """The facts the case's history establishes, by path, on ``on``: only what had
         happened by then (business dates), of what was recorded by ``version``."""
-        case = self.store.case(case_ref, _version(version))
-        return case_view(case, _day(on, "on"), happened_only=True, others=self.worker_cases(case))
+        day = _day(on, "on")
+        case = self.case(case_ref, version)
+        return case_view(case, day, happened_only=True, others=self.worker_cases(case))
 
     def history(self, case_ref: str) -> list[Any]:
         """Every stored event of the case, oldest first."""
-        return self.store.history(case_ref)
+        return self.store.history(text_argument(case_ref, "case_ref"))
 
     def case_refs(self) -> Iterator[str]:
         """Every case in the store, in the order they were opened."""
@@ -203,6 +255,7 @@ class CaseRecords:
         ``worker`` identity (none when the opening named no worker). The index behind it
         follows the store's openings from where it last read, so each call reads only the
         cases opened since."""
+        refuse_unless(isinstance(case, Case), "case", case, "a Case (as case() gives it)")
         worker = case.opening.worker
         if worker is None:
             return []
@@ -239,8 +292,9 @@ class CaseRecords:
         :attr:`due_report` says what was done. For the CLI: ``vrrules due --store S --as-of D
         [--within N] [--rebuild]``; ``progress`` is told ``(done, total)`` as cases are worked
         out (a progress bar)."""
-        day = _day(as_of, "as_of")
-        assert day is not None
+        day = day_argument(as_of, "as_of")
+        flag_argument(rebuild, "rebuild")
+        refuse_unless(progress is None or callable(progress), "progress", progress, "a function or None")
         if isinstance(within, bool) or not isinstance(within, int) or not 0 <= within <= 36500:
             raise ArgumentInvalidError(
                 f"within: expected a whole number of days from 0 to 36500, got {str(within)[:40]!r}",
@@ -276,6 +330,7 @@ class CaseRecords:
     def facts(self, family: str, as_of: date | str | None = None) -> list[FactSource]:
         """The facts ``family`` reads (the version in force on ``as_of``, else the latest) and
         where each comes from: the case history (with its path), derived, or the caller."""
+        family = text_argument(family, "family")
         day = _day(as_of, "as_of")
         library = self.policies
         if day is None:
@@ -303,7 +358,9 @@ class CaseRecords:
         assessment date). Facts with a ``source`` come from the case history; the caller
         supplies only the others. With ``record`` the decision is appended to the case's log.
         """
+        case_ref, family = text_argument(case_ref, "case_ref"), text_argument(family, "family")
         day = _day(as_of, "as_of")
+        flag_argument(record, "record")
         given = _given_facts(case_ref, family, facts)
         # One look at the specs per call: in published-only mode each look reads the store.
         library = self.policies
@@ -325,15 +382,11 @@ class CaseRecords:
         return made[-1]
 
 
+_STORE_FORM = "'memory', a SQLite file path (text or a Path) or a postgresql:// URL, or None (vrrules.db)"
+
+
 def _day(value: date | str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return parse_iso_date(value)
-    except ValueError:
-        raise ArgumentInvalidError(
-            f"{name}: expected a date or ISO text YYYY-MM-DD, got {str(value)[:40]!r}", argument=name
-        ) from None
+    return None if value is None else day_argument(value, name)
 
 
 # eventsourcing keeps versions as integers PostgreSQL stores in 8 bytes
@@ -341,13 +394,15 @@ _MAX_VERSION = 2**63 - 1
 
 
 def _version(value: int | None) -> int | None:
+    """A version's type checked (its range is the case's: :meth:`CaseRecords.case`)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_VERSION:
-        raise ArgumentInvalidError(
-            f"version: expected a whole number from 1 to {_MAX_VERSION}, got {str(value)[:40]!r}",
-            argument="version",
-        )
+    refuse_unless(
+        not isinstance(value, bool) and isinstance(value, int),
+        "version",
+        value,
+        "a whole number from 1, or None",
+    )
     return value
 
 

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from vrrules.errors import FactsInvalidError
-from vrrules.events.caseview import case_view, happened_by
+from vrrules.events.caseview import case_view, happened_by, latest_business_date
 from vrrules.events.domain import Case, Recorded
 from vrrules.events.payloads import DecisionRecord
 from vrrules.policies.compiler import CompiledFamily
@@ -84,9 +84,10 @@ class Made:
         )
 
 
-def effective_date(case: Case, family: str, paths: list[str]) -> date:
-    """The first of the family's ``effective_date`` paths that the case knows."""
-    view = case_view(case)
+def effective_date(case: Case, family: str, paths: list[str], on: date | None = None) -> date:
+    """The first of the family's ``effective_date`` paths that the case knows (by business
+    date ``on``, when given: of what had happened by then, the latest of each kind)."""
+    view = case_view(case, on, happened_only=on is not None, paths=paths)
     for path in paths:
         value = view.get(path)
         if isinstance(value, date):
@@ -181,22 +182,26 @@ def decide(
     facts: Mapping[str, Any] | None = None,
     others: Sequence[Case] = (),
 ) -> Made:
-    """Decide ``family`` on ``case`` with the version in force on the effective date.
+    """Decide ``family`` on ``case`` as of a business date, reading only what had happened by
+    then (``time_basis`` "business").
 
     ``others`` are the worker's other cases, which the caller (the facade) loads from the
     store: the decider itself stays pure.
 
-    With ``as_of`` the decision reads only what had happened by then (``time_basis``
-    "business"). Without it the version in force on the family's effective date decides on
-    everything recorded (``time_basis`` "recorded")."""
-    dated = as_of is not None
+    With ``as_of`` the decision is for that date, with the version in force on it. Without it
+    the decision is for the latest business date the case records (:func:`latest_business_date`:
+    everything recorded had happened by then, and days are counted up to it), with the version
+    in force on the family's effective date (the first of its ``effective_date`` paths the case
+    knows, such as the assessment date), which the record keeps as ``version_chosen_on`` when
+    it is another day."""
+    chosen_on: date | None = None
     if as_of is None:
+        as_of = latest_business_date(case)
         versions = library.versions(family)
-        paths = versions[-1].spec.effective_date if versions else []
-        # an unknown family is reported by in_force below, with the families there are
-        as_of = effective_date(case, family, paths) if versions else date.min
-    compiled = library.in_force(family, as_of)
-    decision = decide_with(compiled, case, as_of, facts or {}, others, happened_only=dated)
+        if versions:  # an unknown family is reported by in_force below, with the families there are
+            chosen_on = effective_date(case, family, versions[-1].spec.effective_date, as_of)
+    compiled = library.in_force(family, chosen_on or as_of)
+    decision = decide_with(compiled, case, as_of, facts or {}, others)
     previous = case.latest_decision(family)
     record = DecisionRecord(
         family=decision.family,
@@ -209,8 +214,9 @@ def decide(
         outcome=decision.outcome,
         fired=[rule.as_dict() for rule in decision.fired],
         previous_outcome=previous.outcome if previous is not None else None,
-        time_basis="business" if dated else "recorded",
+        time_basis="business",
         from_caller=sorted(given_facts_of(compiled, decision.facts)),
+        version_chosen_on=chosen_on if chosen_on != as_of else None,
     )
     return Made(compiled, decision, record)
 
@@ -297,10 +303,12 @@ def corrected_history(case: Case, record: DecisionRecord) -> Case:
     unchanged."""
     fixes = {r.version for r in corrections_to(case, record)}
     corrected = happened_by(case, date.max)  # a copy with every event
+    # in the order recorded, as the decision read it (the view puts them in business order
+    # when the decision read business time)
     corrected.recorded = [
-        r for r in corrected.recorded if r.version <= record.case_version_read or r.version in fixes
+        r for r in case.recorded if r.version <= record.case_version_read or r.version in fixes
     ]
-    corrected.decisions = [(v, d) for v, d in corrected.decisions if v <= record.case_version_read]
+    corrected.decisions = [(v, d) for v, d in case.decisions if v <= record.case_version_read]
     return corrected
 
 
@@ -309,7 +317,7 @@ def redecide(library: PolicyLibrary, case: Case, record: DecisionRecord) -> Deci
     read plus the corrections ``case`` holds since (:func:`corrected_history`; ordinary later
     progress is left out). With the current case it shows what corrections would change, with
     a draft library what a policy change would."""
-    compiled = library.in_force(record.family, record.as_of)
+    compiled = library.in_force(record.family, record.version_chosen_on or record.as_of)
     return decide_with(
         compiled,
         corrected_history(case, record),

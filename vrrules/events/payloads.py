@@ -351,15 +351,24 @@ class DecisionRecord(Payload):
     time_basis: Literal["business", "recorded"] | None = Field(
         default=None,
         description=(
-            "how the history was read: 'business' keeps only events that had happened by as_of "
-            "(a decision asked for as of a date); 'recorded' counts every event recorded by the "
-            "version read (a decision asked for with no date: as_of is then only the date that "
-            "picked the policy version); None: stored before vrrules kept the two times apart, "
-            "read as 'recorded'"
+            "how the history was read: 'business' keeps only events that had happened by as_of, "
+            "the latest of each kind by business date (every decision vrrules makes now; one asked "
+            "for with no date is as of the case's latest business date); 'recorded' counts every "
+            "event recorded by the version read (decisions asked for with no date before then: "
+            "as_of was only the date that picked the policy version); None: stored before vrrules "
+            "kept the two times apart, read as 'recorded'"
         ),
     )
     from_caller: list[str] | None = Field(
         default=None, description="the facts the caller gave: what the history cannot vouch for"
+    )
+    version_chosen_on: date | None = Field(
+        default=None,
+        description=(
+            "the date whose version in force decided, when it is not as_of: a decision asked for "
+            "with no date is as of the case's latest business date, with the version in force on "
+            "the family's effective date (its effective_date paths); None: as_of chose it"
+        ),
     )
 
     @model_serializer(mode="wrap")
@@ -367,7 +376,7 @@ class DecisionRecord(Payload):
         # Fields added after decisions were first stored are left out while unset, so a stored
         # decision serialises (and hashes in its case's chain) exactly as it did when stored.
         data: dict[str, Any] = handler(self)
-        for name in ("time_basis", "from_caller"):
+        for name in ("time_basis", "from_caller", "version_chosen_on"):
             if data.get(name) is None:
                 data.pop(name, None)
         return data

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from vrrules._arguments import refuse_unless
 from vrrules.errors import Diagnostic, SpecInvalidError
 from vrrules.policies.caseschema import CASE_SCHEMA
 from vrrules.policies.check import check_spec
@@ -111,6 +112,12 @@ def _run(
     *,
     plain_only: bool = True,
 ) -> tuple[CompiledFamily | None, list[Diagnostic]]:
+    refuse_unless(
+        isinstance(source, SpecSource) and isinstance(source.text, str) and isinstance(source.file, str),
+        "source",
+        source,
+        "a SpecSource(text=..., file=...) of text",
+    )
     loaded, diagnostics = load(source, plain_only=plain_only)
     if loaded is None:
         return None, diagnostics

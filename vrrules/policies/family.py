@@ -19,6 +19,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
+from vrrules._arguments import day_argument
 from vrrules.errors import FactsInvalidError, ParameterMissingError, RulesConflictError
 from vrrules.policies.decision import Decision, FiredRule
 from vrrules.policies.derive import derive_facts, derived_names
@@ -163,6 +164,7 @@ class CompiledFamily:
 
         A parameter with no value on ``as_of`` raises ``parameter_missing`` only when a rule
         reading it could apply (:mod:`vrrules.policies.unpublished`)."""
+        as_of = day_argument(as_of, "as_of", text=False)
         try:
             return self.decide_exactly(facts, as_of, where)
         except ParameterMissingError as error:
@@ -170,6 +172,7 @@ class CompiledFamily:
 
     def decide_exactly(self, facts: Mapping[str, Any], as_of: date, where: str | None = None) -> Decision:
         """:meth:`decide`, raising ``parameter_missing`` whenever a parameter has no value."""
+        as_of = day_argument(as_of, "as_of", text=False)
         lowered = self.lowered_on(as_of)
         recorded = self.check_facts(facts, where, as_of)
         by_id = {rule.id: rule for rule in lowered.rules}

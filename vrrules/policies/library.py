@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from vrrules._arguments import day_argument, flag_argument, refuse_unless
 from vrrules.errors import Diagnostic, PolicyNotInForceError, SpecInvalidError
 from vrrules.policies.compiler import CompiledFamily, SpecSource, compile_source, lint_source
 from vrrules.policies.evaluate import Evaluator
@@ -146,6 +147,13 @@ class PolicyLibrary:
         evaluator: Evaluator | None = None,
         lint: bool = False,
     ) -> None:
+        refuse_unless(
+            root is None or isinstance(root, str | os.PathLike),
+            "root",
+            root,
+            "a folder (or file) of specs, or None",
+        )
+        flag_argument(lint, "lint")
         self.root = Path(root) if root is not None else default_specs_dir()
         self._case_sources = case_sources
         self._evaluator = evaluator
@@ -329,6 +337,7 @@ class PolicyLibrary:
         return sorted(found, key=lambda c: c.spec.effective_from)
 
     def in_force(self, family: str, on: date) -> CompiledFamily:
+        on = day_argument(on, "on", text=False)
         versions = self.versions(family)
         if not versions:
             raise PolicyNotInForceError(
